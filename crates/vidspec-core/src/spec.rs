@@ -1,0 +1,561 @@
+//! The spec language as Rust types: what a spec file may say, nothing more.
+//!
+//! These types hold data only. Every struct and enum variant denies unknown keys,
+//! so a typo in a spec file (`minimun:`) is an error with its line and column.
+//! Interpreting the data (lint, compile to JSON Schema, dispatch, shape, bill)
+//! happens in the modules named for those jobs; this module must not grow logic.
+//! `schemas/spec.schema.json` is generated from these types with schemars.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_json::{Number, Value};
+use serde_saphyr::Spanned;
+
+/// A value with the place in the spec file it came from (line and column).
+pub type Located<T> = Spanned<T>;
+
+/// One spec file: a model family, the models (variants) it serves, their request
+/// fields, generation modes, cross-field rules, billing and how to read the task.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Spec {
+    /// Family name; equal to the file stem (`specs/<family>.yaml`).
+    pub family: String,
+    /// What this family is, in a sentence or two; shown by `vidspec models`.
+    pub description: String,
+    /// Where requests are sent.
+    pub endpoint: Endpoint,
+    /// The model ids (variants) this family serves, with per-model overrides.
+    #[schemars(with = "Vec<Variant>")]
+    pub models: Vec<Located<Variant>>,
+    /// Request fields by name (the JSON keys of the request body).
+    #[schemars(with = "BTreeMap<String, Field>")]
+    pub fields: BTreeMap<String, Located<Field>>,
+    /// Generation modes in priority order: the first whose `when` holds wins.
+    #[serde(default)]
+    #[schemars(with = "Vec<Mode>")]
+    pub modes: Vec<Located<Mode>>,
+    /// Cross-field rules.
+    #[serde(default)]
+    #[schemars(with = "Vec<Rule>")]
+    pub rules: Vec<Located<Rule>>,
+    /// Values the gateway derives from others (applied when shaping the body).
+    #[serde(default)]
+    #[schemars(with = "Vec<Derive>")]
+    pub derive: Vec<Located<Derive>>,
+    /// How a request is billed.
+    pub billing: Billing,
+    /// How to submit, poll and read the task.
+    pub task: Task,
+}
+
+/// The HTTP endpoint a request is submitted to.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Endpoint {
+    /// HTTP method, normally `POST`.
+    #[serde(default = "default_method")]
+    pub method: String,
+    /// Path below the base URL, e.g. `/v1/videos/generations`.
+    pub path: String,
+    /// Whether the body carries a `model` field naming the model id. When false,
+    /// a `model` key in a request only selects the model and is not sent.
+    #[serde(default = "default_true")]
+    pub model_field: bool,
+}
+
+fn default_method() -> String {
+    "POST".to_owned()
+}
+
+fn default_true() -> bool {
+    true
+}
+
+/// One model id of the family, with what differs for it.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Variant {
+    /// The model id as the gateway spells it (`viduq3-mix`).
+    pub id: String,
+    /// What sets this model apart.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Field constraints that replace the family's for this model.
+    #[serde(default)]
+    pub overrides: BTreeMap<String, Constraints>,
+}
+
+/// The JSON type of a field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldType {
+    /// A JSON string.
+    String,
+    /// A JSON integer (a quoted "8" is an error).
+    Integer,
+    /// Any JSON number.
+    Number,
+    /// `true` or `false`.
+    Boolean,
+    /// A string that is a URL with one of the allowed `schemes`.
+    Url,
+    /// A JSON array; `items` describes each element.
+    Array,
+    /// A JSON object; `fields` describes its keys.
+    Object,
+}
+
+/// A URL scheme an image field accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Scheme {
+    /// `http://…`
+    Http,
+    /// `https://…`
+    Https,
+    /// `data:image/<type>;base64,…`
+    DataImage,
+}
+
+/// A request field: its type, constraints, default and how it is shaped.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Field {
+    /// JSON type.
+    #[serde(rename = "type")]
+    pub kind: FieldType,
+    /// What the field does (shown in docs and `explain`).
+    #[serde(default)]
+    pub description: Option<String>,
+    /// The seed-rules number this field's constraints implement (`O3`).
+    #[serde(default)]
+    pub rule: Option<String>,
+    /// Upstream error code for a value outside the constraints (`invalid_duration`).
+    #[serde(default)]
+    pub error_code: Option<String>,
+    /// Must the request carry it?
+    #[serde(default)]
+    pub required: bool,
+    /// The value the gateway uses when the field is absent.
+    #[serde(default)]
+    #[schemars(with = "Option<Value>")]
+    pub default: Option<Located<Value>>,
+    /// Allowed values (an enum); with `open: true`, the common values only.
+    #[serde(default)]
+    pub one_of: Option<Vec<Value>>,
+    /// `one_of` lists common values; others pass with a warning. Needs `pattern`
+    /// or a type to bound what passes.
+    #[serde(default)]
+    pub open: bool,
+    /// String enums match regardless of case; the body gets the canonical spelling.
+    #[serde(default)]
+    pub case_insensitive: bool,
+    /// Other spellings of enum values: `landscape: "16:9"`.
+    #[serde(default)]
+    pub value_aliases: BTreeMap<String, Value>,
+    /// Regular expression (ECMA 262) a string must match.
+    #[serde(default)]
+    pub pattern: Option<String>,
+    /// Numeric lower bound (inclusive).
+    #[serde(default)]
+    pub min: Option<Number>,
+    /// Numeric upper bound (inclusive).
+    #[serde(default)]
+    pub max: Option<Number>,
+    /// Extra integer values allowed outside `min`..`max` (`-1` beside `4..30`).
+    #[serde(default)]
+    pub also: Vec<Number>,
+    /// Minimum string length in characters.
+    #[serde(default)]
+    pub min_length: Option<u64>,
+    /// Maximum string length in characters.
+    #[serde(default)]
+    pub max_length: Option<u64>,
+    /// URL schemes accepted by a `url` field (or `url` items).
+    #[serde(default)]
+    pub schemes: Vec<Scheme>,
+    /// Element description for `array` fields.
+    #[serde(default)]
+    #[schemars(with = "Option<Field>")]
+    pub items: Option<Box<Located<Field>>>,
+    /// Minimum number of array items.
+    #[serde(default)]
+    pub min_items: Option<u64>,
+    /// Maximum number of array items.
+    #[serde(default)]
+    pub max_items: Option<u64>,
+    /// Allowed item counts as a set (`[0, 1, 3]`).
+    #[serde(default)]
+    pub count_in: Option<Vec<u64>>,
+    /// For arrays of objects: a key whose (enum) values may each appear at most once.
+    #[serde(default)]
+    pub unique_by: Option<String>,
+    /// Keys of an `object` field (or object items).
+    #[serde(default)]
+    #[schemars(with = "BTreeMap<String, Field>")]
+    pub fields: BTreeMap<String, Located<Field>>,
+    /// Another name the gateway accepts for this field (`size` for `aspect_ratio`).
+    /// The body always carries the canonical name; giving both is an error.
+    #[serde(default)]
+    pub alias: Option<String>,
+    /// The gateway uses only the first item: extra items are dropped with a warning.
+    #[serde(default)]
+    pub only_first: bool,
+    /// Extra advice appended to every error about this field.
+    #[serde(default)]
+    pub hint: Option<String>,
+    /// Constraints on the images this URL field points at (checked by pre-flight,
+    /// not by the schema; exported under `x-vidspec`).
+    #[serde(default)]
+    pub image: Option<ImageConstraints>,
+    /// The value names an earlier task that must be in a given state (a remote
+    /// precondition, checked by pre-flight; exported under `x-vidspec`).
+    #[serde(default)]
+    pub refers_to_task: Option<TaskReference>,
+}
+
+/// Constraints that a variant override or a scoped rule puts in place of a field's own.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Constraints {
+    /// Allowed values.
+    #[serde(default)]
+    pub one_of: Option<Vec<Value>>,
+    /// Numeric lower bound.
+    #[serde(default)]
+    pub min: Option<Number>,
+    /// Numeric upper bound.
+    #[serde(default)]
+    pub max: Option<Number>,
+    /// Minimum string length.
+    #[serde(default)]
+    pub min_length: Option<u64>,
+    /// Maximum string length.
+    #[serde(default)]
+    pub max_length: Option<u64>,
+    /// Minimum number of items.
+    #[serde(default)]
+    pub min_items: Option<u64>,
+    /// Maximum number of items.
+    #[serde(default)]
+    pub max_items: Option<u64>,
+    /// Allowed item counts as a set.
+    #[serde(default)]
+    pub count_in: Option<Vec<u64>>,
+    /// A different default (variant overrides only).
+    #[serde(default)]
+    pub default: Option<Value>,
+}
+
+/// What a pre-flight check may verify about the images behind a URL.
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImageConstraints {
+    /// Accepted formats by magic bytes: `png`, `jpeg`, `webp`, `gif`.
+    #[serde(default)]
+    pub formats: Vec<String>,
+    /// Minimum width in pixels.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_width: Option<u64>,
+    /// Minimum height in pixels.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_height: Option<u64>,
+    /// Smallest width/height ratio, as `W:H` (`1:4`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_aspect: Option<String>,
+    /// Largest width/height ratio, as `W:H` (`4:1`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_aspect: Option<String>,
+    /// Largest file size in bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_bytes: Option<u64>,
+    /// Seed-rules number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
+}
+
+/// A remote precondition: the field names an earlier task.
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaskReference {
+    /// The task must have been made by one of these model ids (empty: any).
+    #[serde(default)]
+    pub models: Vec<String>,
+    /// The normalised status it must have (`succeeded`).
+    pub status: String,
+    /// What the task must be, for people (`a finished imagine task`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Seed-rules number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
+}
+
+/// One or several strings (`present: a` or `present: [a, b]`).
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum OneOrMany<T> {
+    /// A single item.
+    One(T),
+    /// A list.
+    Many(Vec<T>),
+}
+
+impl<T> OneOrMany<T> {
+    /// The items as a slice.
+    pub fn as_slice(&self) -> &[T] {
+        match self {
+            OneOrMany::One(item) => std::slice::from_ref(item),
+            OneOrMany::Many(items) => items,
+        }
+    }
+}
+
+/// A condition on a request: the small closed vocabulary that compiles to JSON
+/// Schema (`required`, `const`, `enum`, `minItems`/`maxItems`, `not`, `allOf`, `anyOf`).
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Condition {
+    /// All named fields are present.
+    Present(OneOrMany<String>),
+    /// None of the named fields is present.
+    Absent(OneOrMany<String>),
+    /// Each named field is present and equals the value.
+    Equals(BTreeMap<String, Value>),
+    /// Each named field is present and equals one of the values.
+    OneOf(BTreeMap<String, Vec<Value>>),
+    /// Each named array field holds one of the given numbers of items
+    /// (0 also matches an absent field).
+    Count(BTreeMap<String, OneOrMany<u64>>),
+    /// The request selects one of these modes.
+    Mode(OneOrMany<String>),
+    /// The request is for one of these model ids.
+    Variant(OneOrMany<String>),
+    /// Every condition holds.
+    All(Vec<Condition>),
+    /// At least one condition holds.
+    Any(Vec<Condition>),
+    /// The condition does not hold.
+    Not(Box<Condition>),
+}
+
+/// A generation mode: when it is selected and which fields it ignores.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Mode {
+    /// A name from the shared vocabulary (`specs/vocabulary.yaml`).
+    pub name: String,
+    /// When the mode is selected; absent means always (a catch-all, put last).
+    #[serde(default)]
+    pub when: Option<Condition>,
+    /// Fields the gateway ignores in this mode: dropped from the body with a warning.
+    #[serde(default)]
+    pub ignores: Vec<String>,
+    /// Seed-rules number of the mode table.
+    #[serde(default)]
+    pub rule: Option<String>,
+    /// What the mode does.
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+/// How bad a broken rule is.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    /// The request is invalid (part of the exported schema).
+    #[default]
+    Error,
+    /// The request passes with a warning (advice; not part of the schema).
+    Warning,
+}
+
+/// A cross-field rule: when `when` holds (always, if absent), `then` must hold.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Rule {
+    /// Seed-rules number (`M5`) or another short id.
+    pub id: String,
+    /// When the rule applies.
+    #[serde(default)]
+    pub when: Option<Condition>,
+    /// What must hold.
+    pub then: Action,
+    /// Upstream error code when it fails.
+    #[serde(default)]
+    pub code: Option<String>,
+    /// The message shown when it fails, in place of the generated one.
+    #[serde(default)]
+    pub message: Option<String>,
+    /// `error` (default) or `warning`.
+    #[serde(default)]
+    pub severity: Severity,
+}
+
+/// What a rule demands.
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Action {
+    /// These fields must be present.
+    Require(Vec<String>),
+    /// These fields must be absent.
+    Forbid(Vec<String>),
+    /// All of these fields or none of them.
+    Together(Vec<String>),
+    /// Exactly one of these fields.
+    ExactlyOneOf(Vec<String>),
+    /// At most one of these fields, except the listed pairs.
+    Exclusive(Exclusive),
+    /// These fields must meet these constraints.
+    Constrain(BTreeMap<String, Constraints>),
+    /// The condition itself must hold (use with `severity: warning` for advice,
+    /// or to state a rule no other action fits).
+    Hold(Condition),
+}
+
+/// Pairwise exclusion among several fields, with allowed pairs.
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Exclusive {
+    /// Fields of which at most one may be given.
+    pub fields: Vec<String>,
+    /// Pairs that may be given together.
+    #[serde(default)]
+    pub allow: Vec<[String; 2]>,
+}
+
+/// A value the gateway derives: when `when` holds, `field` is mapped through `map`.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Derive {
+    /// Seed-rules number.
+    pub id: String,
+    /// When to derive.
+    pub when: Condition,
+    /// The field whose effective value changes.
+    pub field: String,
+    /// Old value (as a string) → new value.
+    pub map: BTreeMap<String, Value>,
+}
+
+/// How a request is charged.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Billing {
+    /// The billing key; `{name}` is replaced by the effective value of field
+    /// `name` (`{model}` by the model id).
+    pub key: String,
+    /// Keys that replace `key` when their condition holds (first match wins).
+    #[serde(default)]
+    pub cases: Vec<BillingCase>,
+    /// A field whose effective integer value multiplies the charge.
+    #[serde(default)]
+    pub multiplier: Option<String>,
+    /// The fields that drive the price, for docs.
+    #[serde(default)]
+    pub dimensions: Vec<String>,
+    /// Seed-rules number.
+    #[serde(default)]
+    pub rule: Option<String>,
+}
+
+/// A billing key used when a condition holds.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BillingCase {
+    /// Condition on the effective values.
+    pub when: Condition,
+    /// Key template.
+    pub key: String,
+}
+
+/// How to read the gateway's answers for this family.
+#[derive(Debug, Clone, Deserialize, JsonSchema, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Task {
+    /// JSON pointers to the task id in the submit answer, tried in order.
+    pub submit_task_id: Vec<String>,
+    /// Poll path with `{task_id}`.
+    pub poll_path: String,
+    /// Poll hints.
+    pub poll: PollHints,
+    /// Where the fields of a task snapshot live in the poll answer.
+    pub read: TaskRead,
+    /// Raw status spellings by normalised status; merged over the vocabulary's.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub statuses: BTreeMap<String, Vec<String>>,
+}
+
+/// When to poll.
+#[derive(Debug, Clone, Deserialize, JsonSchema, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PollHints {
+    /// Seconds before the first poll.
+    pub first_after_s: u64,
+    /// Seconds between polls.
+    pub every_s: u64,
+    /// How long a task typically takes, in seconds.
+    pub typical_s: u64,
+    /// Give up after this many seconds.
+    pub timeout_s: u64,
+    /// Seed-rules number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
+}
+
+/// JSON pointers into a poll answer; each list is tried in order, first hit wins.
+#[derive(Debug, Clone, Deserialize, JsonSchema, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaskRead {
+    /// Task status.
+    pub status: Vec<String>,
+    /// Progress, 0–100.
+    #[serde(default)]
+    pub progress: Vec<String>,
+    /// Amount charged.
+    #[serde(default)]
+    pub cost: Vec<String>,
+    /// Estimated total seconds.
+    #[serde(default)]
+    pub estimated_time: Vec<String>,
+    /// Actual seconds taken.
+    #[serde(default)]
+    pub actual_time: Vec<String>,
+    /// Video results.
+    pub videos: Vec<VideoRead>,
+    /// Error code of a failed task.
+    #[serde(default)]
+    pub error_code: Vec<String>,
+    /// Error message of a failed task.
+    #[serde(default)]
+    pub error_message: Vec<String>,
+}
+
+/// Where video URLs are: `each` points at an array; `url` and `expires_at` are
+/// pointers relative to one element (`""` is the element itself). A `url` that
+/// is an array yields each of its strings.
+#[derive(Debug, Clone, Deserialize, JsonSchema, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct VideoRead {
+    /// Pointer to the array of video entries.
+    pub each: String,
+    /// Pointer (relative to an entry) to the URL or array of URLs.
+    pub url: String,
+    /// Pointer (relative to an entry) to the expiry, Unix seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<String>,
+}
+
+/// The shared vocabulary: mode names and status spellings (`specs/vocabulary.yaml`).
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Vocabulary {
+    /// Mode names with a description each.
+    pub modes: BTreeMap<String, String>,
+    /// Raw status spellings (matched case-insensitively) by normalised status:
+    /// `queued`, `running`, `succeeded`, `failed`, `cancelled`.
+    pub statuses: BTreeMap<String, Vec<String>>,
+}
