@@ -22,7 +22,8 @@ pub type Located<T> = Spanned<T>;
 #[serde(deny_unknown_fields)]
 pub struct Spec {
     /// Family name; equal to the file stem (`specs/<family>.yaml`).
-    pub family: String,
+    #[schemars(with = "String")]
+    pub family: Located<String>,
     /// What this family is, in a sentence or two; shown by `vidspec models`.
     pub description: String,
     /// Where requests are sent.
@@ -46,7 +47,8 @@ pub struct Spec {
     #[schemars(with = "Vec<Derive>")]
     pub derive: Vec<Located<Derive>>,
     /// How a request is billed.
-    pub billing: Billing,
+    #[schemars(with = "Billing")]
+    pub billing: Located<Billing>,
     /// How to submit, poll and read the task.
     pub task: Task,
 }

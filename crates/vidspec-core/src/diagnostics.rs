@@ -1,0 +1,126 @@
+//! What goes wrong, as data: request diagnostics and spec-file problems.
+//!
+//! This module owns the error and warning types every other module returns and
+//! how they print. It does not decide what is wrong; `validate`, `lint` and
+//! `load` do.
+
+use std::fmt;
+
+use serde::Serialize;
+
+/// One reason a request is invalid.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Diagnostic {
+    /// JSON pointer into the request (`/duration`; `""` for the whole request).
+    pub path: String,
+    /// The spec rule it breaks (a seed-rules number such as `O3`), if any.
+    pub rule: Option<String>,
+    /// The upstream error code the gateway would answer with, if documented.
+    pub code: Option<String>,
+    /// What is wrong and how to fix it.
+    pub message: String,
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let path = if self.path.is_empty() {
+            "/"
+        } else {
+            &self.path
+        };
+        write!(f, "{path}: {}", self.message)?;
+        match (&self.rule, &self.code) {
+            (Some(rule), Some(code)) => write!(f, " [{rule}, {code}]"),
+            (Some(rule), None) => write!(f, " [{rule}]"),
+            (None, Some(code)) => write!(f, " [{code}]"),
+            (None, None) => Ok(()),
+        }
+    }
+}
+
+/// Something a valid request should know: a field dropped, a value normalised.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Warning {
+    /// JSON pointer into the request.
+    pub path: String,
+    /// What happened and why.
+    pub message: String,
+}
+
+impl fmt::Display for Warning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let path = if self.path.is_empty() {
+            "/"
+        } else {
+            &self.path
+        };
+        write!(f, "{path}: {}", self.message)
+    }
+}
+
+/// Every reason a request is invalid, found in one pass.
+#[derive(Debug, Clone, PartialEq, Eq, Default, thiserror::Error)]
+pub struct Diagnostics {
+    /// The problems, in the order of the request's fields.
+    pub errors: Vec<Diagnostic>,
+    /// Warnings found while looking (may be empty).
+    pub warnings: Vec<Warning>,
+}
+
+impl fmt::Display for Diagnostics {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (index, error) in self.errors.iter().enumerate() {
+            if index > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "error: {error}")?;
+        }
+        Ok(())
+    }
+}
+
+/// One problem in a spec file, with where it is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Problem {
+    /// The spec file (`specs/omni-flash-ext.yaml`).
+    pub file: String,
+    /// 1-based line, 0 when unknown.
+    pub line: u64,
+    /// 1-based column, 0 when unknown.
+    pub column: u64,
+    /// What is wrong and how to fix it.
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.line == 0 {
+            write!(f, "{}: {}", self.file, self.message)
+        } else {
+            write!(
+                f,
+                "{}:{}:{}: {}",
+                self.file, self.line, self.column, self.message
+            )
+        }
+    }
+}
+
+/// A spec set that cannot be used: every problem found, all at once.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct SpecErrors {
+    /// The problems, sorted by file and position.
+    pub problems: Vec<Problem>,
+}
+
+impl fmt::Display for SpecErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (index, problem) in self.problems.iter().enumerate() {
+            if index > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "error: {problem}")?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,59 @@
+//! Mode dispatch: the first mode whose condition holds wins; fields that would
+//! have triggered a later mode lose and are named in a warning.
+//!
+//! Owns mode priority and the "losing fields" rule. It must not change values:
+//! `shape` drops what dispatch names.
+
+use serde_json::Value;
+
+use crate::compile::CompiledMode;
+use crate::diagnostics::Warning;
+
+/// The outcome of dispatch.
+pub(crate) struct Dispatch {
+    /// Index of the winning mode.
+    pub mode: usize,
+    /// Fields to drop because a higher-priority mode won.
+    pub losing: Vec<String>,
+    /// One warning per losing field.
+    pub warnings: Vec<Warning>,
+}
+
+/// Picks the mode for `request`; `holds(i)` says whether mode `i`'s condition holds.
+pub(crate) fn dispatch(
+    modes: &[CompiledMode],
+    request: &Value,
+    holds: impl Fn(usize) -> bool,
+) -> Option<Dispatch> {
+    let matched: Vec<usize> = (0..modes.len()).filter(|&index| holds(index)).collect();
+    let (&winner, others) = matched.split_first()?;
+    let winning = &modes[winner];
+    let mut losing = Vec::new();
+    let mut warnings = Vec::new();
+    for &other in others {
+        let loser = &modes[other];
+        for field in &loser.triggers {
+            let present = request.get(field).is_some();
+            if present && !winning.triggers.contains(field) && !losing.contains(field) {
+                losing.push(field.clone());
+                let rule = winning
+                    .rule
+                    .as_ref()
+                    .map(|rule| format!(" ({rule})"))
+                    .unwrap_or_default();
+                warnings.push(Warning {
+                    path: format!("/{field}"),
+                    message: format!(
+                        "{field} is ignored and not sent: {} takes priority over {}{rule}; remove {field} or the inputs of {}",
+                        winning.name, loser.name, winning.name
+                    ),
+                });
+            }
+        }
+    }
+    Some(Dispatch {
+        mode: winner,
+        losing,
+        warnings,
+    })
+}

@@ -1,0 +1,550 @@
+//! Semantic checks of a parsed spec: every problem at once, each with file,
+//! line and column and what to do.
+//!
+//! Owns the rules a spec must follow beyond its syntax: names that exist,
+//! defaults inside their own constraints, reachable modes, aliases that do not
+//! collide, messages where a rule needs one. It must not compile or run
+//! requests; checks across spec files (one model id claimed twice) live in
+//! `registry`.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_saphyr::Location;
+
+use crate::billing;
+use crate::compile::{self, field};
+use crate::diagnostics::Problem;
+use crate::load::Source;
+use crate::model::build_validator;
+use crate::spec::{Action, Condition, Field, FieldType, Severity, Spec, Vocabulary};
+
+const STATUSES: [&str; 5] = ["queued", "running", "succeeded", "failed", "cancelled"];
+
+struct Linter<'a> {
+    spec: &'a Spec,
+    file: &'a str,
+    vocabulary: &'a Vocabulary,
+    problems: Vec<Problem>,
+}
+
+/// Every semantic problem of `spec`, read from `source`.
+pub fn lint(spec: &Spec, source: &Source, vocabulary: &Vocabulary) -> Vec<Problem> {
+    let mut linter = Linter {
+        spec,
+        file: &source.name,
+        vocabulary,
+        problems: Vec::new(),
+    };
+    linter.run(source.stem());
+    linter.problems
+}
+
+impl Linter<'_> {
+    fn report(&mut self, at: Location, message: impl Into<String>) {
+        self.problems.push(Problem {
+            file: self.file.to_owned(),
+            line: at.line(),
+            column: at.column(),
+            message: message.into(),
+        });
+    }
+
+    fn run(&mut self, stem: &str) {
+        let spec = self.spec;
+        if spec.family.value != stem {
+            self.report(
+                spec.family.referenced,
+                format!(
+                    "family {} does not match the file name {stem}.yaml: rename the file or the family",
+                    spec.family.value
+                ),
+            );
+        }
+        if spec.models.is_empty() {
+            self.report(
+                spec.family.referenced,
+                "models is empty: list at least one model id",
+            );
+        }
+        let mut seen = BTreeSet::new();
+        for model in &spec.models {
+            if !seen.insert(model.value.id.clone()) {
+                self.report(
+                    model.referenced,
+                    format!("model id {} is listed twice", model.value.id),
+                );
+            }
+            for name in model.value.overrides.keys() {
+                if !spec.fields.contains_key(name) {
+                    self.report(
+                        model.referenced,
+                        format!("override names unknown field {name}{}", self.suggest(name)),
+                    );
+                }
+            }
+        }
+        self.fields();
+        self.defaults();
+        self.modes();
+        self.rules();
+        self.derives();
+        self.billing();
+        self.task();
+    }
+
+    fn suggest(&self, name: &str) -> String {
+        let names: Vec<&String> = self.spec.fields.keys().collect();
+        crate::validate::did_you_mean(name, &names)
+            .map(|close| format!("; did you mean {close}?"))
+            .unwrap_or_else(|| {
+                format!(
+                    "; the fields are {}",
+                    names
+                        .iter()
+                        .map(|name| name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            })
+    }
+
+    fn known(&self, name: &str) -> bool {
+        self.spec.fields.contains_key(name)
+    }
+
+    fn fields(&mut self) {
+        let spec = self.spec;
+        let mut names: BTreeMap<String, String> = spec
+            .fields
+            .keys()
+            .map(|name| (name.clone(), format!("field {name}")))
+            .collect();
+        names.insert("model".into(), "the model selector".into());
+        for (name, located) in &spec.fields {
+            let at = located.referenced;
+            if name == "model" {
+                self.report(
+                    at,
+                    "model is implied by endpoint.model_field: remove this field",
+                );
+            }
+            self.field(name, &located.value, at);
+            if let Some(alias) = &located.value.alias {
+                if let Some(owner) = names.get(alias) {
+                    self.report(
+                        at,
+                        format!(
+                            "alias {alias} of {name} collides with {owner}: choose another alias"
+                        ),
+                    );
+                } else {
+                    names.insert(alias.clone(), format!("the alias of {name}"));
+                }
+            }
+        }
+    }
+
+    fn field(&mut self, name: &str, field: &Field, at: Location) {
+        let is_array = field.kind == FieldType::Array;
+        if field.open && field.one_of.is_none() {
+            self.report(at, format!("{name}: open needs one_of (the common values)"));
+        }
+        if field.case_insensitive
+            && !(matches!(field.kind, FieldType::String)
+                && field
+                    .one_of
+                    .as_ref()
+                    .is_some_and(|values| values.iter().all(|value| value.is_string())))
+        {
+            self.report(
+                at,
+                format!("{name}: case_insensitive needs a string field with one_of"),
+            );
+        }
+        if !field.value_aliases.is_empty() && field.one_of.is_none() {
+            self.report(at, format!("{name}: value_aliases needs one_of"));
+        }
+        for (alias, target) in &field.value_aliases {
+            if !field
+                .one_of
+                .as_ref()
+                .is_some_and(|values| values.contains(target))
+            {
+                self.report(
+                    at,
+                    format!("{name}: value alias {alias} maps to {target}, which is not in one_of"),
+                );
+            }
+        }
+        if field.only_first && !is_array {
+            self.report(at, format!("{name}: only_first applies to arrays only"));
+        }
+        if field.items.is_some() != is_array {
+            self.report(
+                at,
+                format!("{name}: an array field needs items, and only arrays take items"),
+            );
+        }
+        if !is_array
+            && (field.min_items.is_some()
+                || field.max_items.is_some()
+                || field.count_in.is_some()
+                || field.unique_by.is_some())
+        {
+            self.report(
+                at,
+                format!(
+                    "{name}: min_items, max_items, count_in and unique_by apply to arrays only"
+                ),
+            );
+        }
+        if !field.schemes.is_empty() && field.kind != FieldType::Url {
+            self.report(at, format!("{name}: schemes apply to url fields only"));
+        }
+        if field.kind == FieldType::Url && field.pattern.is_some() {
+            self.report(
+                at,
+                format!("{name}: a url field takes schemes, not pattern"),
+            );
+        }
+        if !field.fields.is_empty() && field.kind != FieldType::Object {
+            self.report(at, format!("{name}: fields apply to object fields only"));
+        }
+        if let (Some(min), Some(max)) = (
+            field.min.as_ref().and_then(|n| n.as_f64()),
+            field.max.as_ref().and_then(|n| n.as_f64()),
+        ) && min > max
+        {
+            self.report(at, format!("{name}: min {min} is greater than max {max}"));
+        }
+        if !field.also.is_empty() && field.min.is_none() && field.max.is_none() {
+            self.report(
+                at,
+                format!("{name}: also adds values beside a min/max range: give min or max"),
+            );
+        }
+        if let Some(role) = &field.unique_by {
+            let ok = field.items.as_ref().is_some_and(|items| {
+                items
+                    .value
+                    .fields
+                    .get(role)
+                    .is_some_and(|role_field| role_field.value.one_of.is_some())
+            });
+            if !ok {
+                self.report(
+                    at,
+                    format!(
+                        "{name}: unique_by {role} needs object items whose {role} field has one_of"
+                    ),
+                );
+            }
+        }
+        if let Some(items) = &field.items {
+            self.field(&format!("{name}[]"), &items.value, items.referenced);
+        }
+        for (key, sub) in &field.fields {
+            self.field(&format!("{name}.{key}"), &sub.value, sub.referenced);
+        }
+    }
+
+    fn defaults(&mut self) {
+        let spec = self.spec;
+        for model in &spec.models {
+            let resolved = compile::resolve_fields(spec, &model.value.id);
+            for (name, field) in &resolved {
+                let Some(default) = &field.default else {
+                    continue;
+                };
+                let schema = field::schema(name, field, &model.value.id);
+                let Ok(validator) = build_validator(&schema) else {
+                    continue;
+                };
+                if !validator.is_valid(&default.value) {
+                    let at = if default.referenced == Location::UNKNOWN {
+                        model.referenced
+                    } else {
+                        default.referenced
+                    };
+                    self.report(
+                        at,
+                        format!(
+                            "default {} of {name} is outside its own constraints for {}: fix the default or the constraints",
+                            default.value, model.value.id
+                        ),
+                    );
+                }
+            }
+        }
+    }
+
+    fn condition(&mut self, condition: &Condition, at: Location, allow_mode: bool) {
+        for name in compile::condition_fields(condition) {
+            if !self.known(&name) {
+                self.report(
+                    at,
+                    format!(
+                        "condition names unknown field {name}{}",
+                        self.suggest(&name)
+                    ),
+                );
+            }
+        }
+        self.condition_names(condition, at, allow_mode);
+    }
+
+    fn condition_names(&mut self, condition: &Condition, at: Location, allow_mode: bool) {
+        match condition {
+            Condition::Mode(names) => {
+                if !allow_mode {
+                    self.report(at, "a mode's own condition cannot refer to modes");
+                }
+                for name in names.as_slice() {
+                    if !self.spec.modes.iter().any(|mode| &mode.value.name == name) {
+                        self.report(
+                            at,
+                            format!("condition names mode {name}, which this spec does not have"),
+                        );
+                    }
+                }
+            }
+            Condition::Variant(ids) => {
+                for id in ids.as_slice() {
+                    if !self.spec.models.iter().any(|model| &model.value.id == id) {
+                        self.report(
+                            at,
+                            format!("condition names model {id}, which this spec does not list"),
+                        );
+                    }
+                }
+            }
+            Condition::All(inner) | Condition::Any(inner) => {
+                for condition in inner {
+                    self.condition_names(condition, at, allow_mode);
+                }
+            }
+            Condition::Not(inner) => self.condition_names(inner, at, allow_mode),
+            _ => {}
+        }
+    }
+
+    fn modes(&mut self) {
+        let spec = self.spec;
+        if spec.modes.is_empty() {
+            self.report(
+                spec.family.referenced,
+                "modes is empty: give at least one mode (a catch-all without when)",
+            );
+        }
+        let mut seen: Vec<(&str, Option<&Condition>)> = Vec::new();
+        let mut catch_all = false;
+        for mode in &spec.modes {
+            let at = mode.referenced;
+            let name = mode.value.name.as_str();
+            if !self.vocabulary.modes.contains_key(name) {
+                let known: Vec<&String> = self.vocabulary.modes.keys().collect();
+                self.report(at, format!(
+                    "mode {name} is not in the vocabulary ({}): use one of them or add it to vocabulary.yaml",
+                    known.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", ")
+                ));
+            }
+            if catch_all {
+                self.report(
+                    at,
+                    format!(
+                        "mode {name} is unreachable: an earlier mode has no when and always wins"
+                    ),
+                );
+            } else if seen
+                .iter()
+                .any(|(_, when)| *when == mode.value.when.as_ref())
+            {
+                self.report(
+                    at,
+                    format!("mode {name} is unreachable: an earlier mode has the same condition"),
+                );
+            }
+            if seen.iter().any(|(seen_name, _)| *seen_name == name) {
+                self.report(at, format!("mode {name} is listed twice"));
+            }
+            match &mode.value.when {
+                Some(when) => self.condition(when, at, false),
+                None => catch_all = true,
+            }
+            for ignored in &mode.value.ignores {
+                if !self.known(ignored) {
+                    self.report(
+                        at,
+                        format!(
+                            "mode {name} ignores unknown field {ignored}{}",
+                            self.suggest(ignored)
+                        ),
+                    );
+                }
+            }
+            seen.push((name, mode.value.when.as_ref()));
+        }
+    }
+
+    fn rules(&mut self) {
+        for rule in &self.spec.rules {
+            let at = rule.referenced;
+            let rule = &rule.value;
+            if let Some(when) = &rule.when {
+                self.condition(when, at, true);
+            }
+            let mut names = Vec::new();
+            match &rule.then {
+                Action::Require(list)
+                | Action::Forbid(list)
+                | Action::Together(list)
+                | Action::ExactlyOneOf(list) => {
+                    if list.is_empty() {
+                        self.report(at, format!("rule {}: the field list is empty", rule.id));
+                    }
+                    names.extend(list.iter().cloned());
+                }
+                Action::Exclusive(exclusive) => {
+                    names.extend(exclusive.fields.iter().cloned());
+                    for pair in &exclusive.allow {
+                        for name in pair {
+                            if !exclusive.fields.contains(name) {
+                                self.report(at, format!("rule {}: allowed pair names {name}, which is not among its fields", rule.id));
+                            }
+                        }
+                    }
+                }
+                Action::Constrain(constraints) => {
+                    names.extend(constraints.keys().cloned());
+                    if constraints
+                        .values()
+                        .any(|constraint| constraint.default.is_some())
+                    {
+                        self.report(
+                            at,
+                            format!(
+                                "rule {}: constrain cannot change a default (use a model override)",
+                                rule.id
+                            ),
+                        );
+                    }
+                }
+                Action::Hold(condition) => {
+                    self.condition(condition, at, true);
+                    if rule.message.is_none() {
+                        self.report(at, format!("rule {}: a hold rule needs a message that says how to fix the request", rule.id));
+                    }
+                }
+            }
+            if rule.severity == Severity::Warning && rule.message.is_none() {
+                self.report(
+                    at,
+                    format!("rule {}: a warning rule needs a message", rule.id),
+                );
+            }
+            for name in names {
+                if !self.known(&name) {
+                    self.report(
+                        at,
+                        format!(
+                            "rule {} names unknown field {name}{}",
+                            rule.id,
+                            self.suggest(&name)
+                        ),
+                    );
+                }
+            }
+        }
+    }
+
+    fn derives(&mut self) {
+        for derive in &self.spec.derive {
+            let at = derive.referenced;
+            self.condition(&derive.value.when, at, true);
+            if !self.known(&derive.value.field) {
+                let name = derive.value.field.clone();
+                self.report(
+                    at,
+                    format!(
+                        "derive {} names unknown field {name}{}",
+                        derive.value.id,
+                        self.suggest(&name)
+                    ),
+                );
+            }
+        }
+    }
+
+    fn billing(&mut self) {
+        let billing = &self.spec.billing;
+        let at = billing.referenced;
+        let mut templates = vec![billing.value.key.clone()];
+        templates.extend(billing.value.cases.iter().map(|case| case.key.clone()));
+        for template in templates {
+            for name in billing::placeholders(&template) {
+                if name != "model" && !self.known(&name) {
+                    self.report(
+                        at,
+                        format!(
+                            "billing key {template} names unknown field {name}{}",
+                            self.suggest(&name)
+                        ),
+                    );
+                }
+            }
+        }
+        for case in &billing.value.cases {
+            self.condition(&case.when, at, true);
+        }
+        let mut dimensions = billing.value.dimensions.clone();
+        dimensions.extend(billing.value.multiplier.clone());
+        for name in dimensions {
+            if !self.known(&name) {
+                self.report(
+                    at,
+                    format!("billing names unknown field {name}{}", self.suggest(&name)),
+                );
+            }
+        }
+    }
+
+    fn task(&mut self) {
+        let task = &self.spec.task;
+        let at = self.spec.family.referenced;
+        let read = &task.read;
+        let mut pointers: Vec<&String> = task.submit_task_id.iter().collect();
+        for list in [
+            &read.status,
+            &read.progress,
+            &read.cost,
+            &read.estimated_time,
+            &read.actual_time,
+            &read.error_code,
+            &read.error_message,
+        ] {
+            pointers.extend(list.iter());
+        }
+        for video in &read.videos {
+            pointers.push(&video.each);
+        }
+        for pointer in pointers {
+            if !pointer.starts_with('/') {
+                self.report(at, format!("task pointer {pointer:?} must start with /"));
+            }
+        }
+        if !task.poll_path.contains("{task_id}") {
+            self.report(at, "task.poll_path must contain {task_id}");
+        }
+        for status in task.statuses.keys() {
+            if !STATUSES.contains(&status.as_str()) {
+                self.report(
+                    at,
+                    format!(
+                        "task.statuses: {status} is not one of {}",
+                        STATUSES.join(", ")
+                    ),
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,219 @@
+//! The registry: every model id of every spec, compiled once.
+//!
+//! Owns where specs come from (embedded in the binary, or a directory that adds
+//! or replaces families at run time), the shared vocabulary, and the checks
+//! across spec files (one model id claimed by two families). It reads files and
+//! nothing else: no network.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::diagnostics::{Problem, SpecErrors};
+use crate::lint::lint;
+use crate::load::{MAX_SPEC_BYTES, Source, parse_spec, parse_vocabulary};
+use crate::model::Model;
+use crate::spec::Vocabulary;
+
+/// The name of the vocabulary file among the spec files.
+pub const VOCABULARY_FILE: &str = "vocabulary.yaml";
+
+include!(concat!(env!("OUT_DIR"), "/embedded_specs.rs"));
+
+/// Every model the engine knows, by id.
+#[derive(Debug)]
+pub struct Registry {
+    models: BTreeMap<String, Model>,
+    vocabulary: Vocabulary,
+}
+
+impl Registry {
+    /// The specs built into this binary (`specs/` of the source tree).
+    ///
+    /// The embedded specs are checked by the test suite, so this cannot fail in
+    /// a released build; a broken embedded spec panics with its problems.
+    pub fn embedded() -> Registry {
+        match Registry::from_sources(Registry::embedded_sources()) {
+            Ok(registry) => registry,
+            Err(errors) => {
+                panic!("the embedded specs are broken (run `cargo xtask check`):\n{errors}")
+            }
+        }
+    }
+
+    /// The embedded spec files (vocabulary included) as sources.
+    pub fn embedded_sources() -> Vec<Source> {
+        EMBEDDED_SPECS
+            .iter()
+            .map(|(name, text)| Source::new(*name, *text))
+            .collect()
+    }
+
+    /// The embedded specs plus every `*.yaml` in `dir`: a family there replaces
+    /// the embedded family of the same name; a `vocabulary.yaml` there adds
+    /// modes and status spellings.
+    pub fn load_dir(dir: &Path) -> Result<Registry, SpecErrors> {
+        let mut sources = Registry::embedded_sources();
+        let added = read_dir(dir)?;
+        for source in added {
+            sources.retain(|existing| {
+                existing.stem() != source.stem() || source.stem() == "vocabulary"
+            });
+            sources.push(source);
+        }
+        Registry::from_sources(sources)
+    }
+
+    /// Builds a registry from spec sources; sources whose stem is `vocabulary`
+    /// are vocabulary files (merged in order).
+    pub fn from_sources(sources: Vec<Source>) -> Result<Registry, SpecErrors> {
+        let mut problems = Vec::new();
+        let mut vocabulary = Vocabulary {
+            modes: BTreeMap::new(),
+            statuses: BTreeMap::new(),
+        };
+        let (vocabularies, specs): (Vec<Source>, Vec<Source>) = sources
+            .into_iter()
+            .partition(|source| source.stem() == "vocabulary");
+        for source in &vocabularies {
+            match parse_vocabulary(source) {
+                Ok(parsed) => {
+                    vocabulary.modes.extend(parsed.modes);
+                    for (status, spellings) in parsed.statuses {
+                        vocabulary
+                            .statuses
+                            .entry(status)
+                            .or_default()
+                            .extend(spellings);
+                    }
+                }
+                Err(problem) => problems.push(problem),
+            }
+        }
+        let mut owners: BTreeMap<String, String> = BTreeMap::new();
+        let mut models = BTreeMap::new();
+        for source in &specs {
+            let spec = match parse_spec(source) {
+                Ok(spec) => spec,
+                Err(problem) => {
+                    problems.push(problem);
+                    continue;
+                }
+            };
+            let found = lint(&spec, source, &vocabulary);
+            if !found.is_empty() {
+                problems.extend(found);
+                continue;
+            }
+            let spec = Arc::new(spec);
+            for variant in &spec.models {
+                let id = &variant.value.id;
+                if let Some(owner) = owners.get(id) {
+                    problems.push(Problem {
+                        file: source.name.clone(),
+                        line: variant.referenced.line(),
+                        column: variant.referenced.column(),
+                        message: format!(
+                            "model id {id} is already claimed by {owner}: one spec per model id"
+                        ),
+                    });
+                    continue;
+                }
+                owners.insert(id.clone(), source.name.clone());
+                match Model::compile(Arc::clone(&spec), id, &source.name) {
+                    Ok(model) => {
+                        models.insert(id.clone(), model);
+                    }
+                    Err(message) => problems.push(Problem {
+                        file: source.name.clone(),
+                        line: variant.referenced.line(),
+                        column: variant.referenced.column(),
+                        message: format!("the schema of {id} does not compile: {message}"),
+                    }),
+                }
+            }
+        }
+        if problems.is_empty() {
+            Ok(Registry { models, vocabulary })
+        } else {
+            problems.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
+            Err(SpecErrors { problems })
+        }
+    }
+
+    /// The model with this id.
+    pub fn model(&self, id: &str) -> Option<&Model> {
+        self.models.get(id)
+    }
+
+    /// Every model, sorted by id.
+    pub fn models(&self) -> impl Iterator<Item = &Model> {
+        self.models.values()
+    }
+
+    /// The model ids, sorted.
+    pub fn ids(&self) -> Vec<&str> {
+        self.models.keys().map(String::as_str).collect()
+    }
+
+    /// The shared vocabulary (modes, status spellings).
+    pub fn vocabulary(&self) -> &Vocabulary {
+        &self.vocabulary
+    }
+}
+
+fn read_dir(dir: &Path) -> Result<Vec<Source>, SpecErrors> {
+    let fail = |message: String| SpecErrors {
+        problems: vec![Problem {
+            file: dir.display().to_string(),
+            line: 0,
+            column: 0,
+            message,
+        }],
+    };
+    let entries = std::fs::read_dir(dir)
+        .map_err(|error| fail(format!("cannot read the spec directory: {error}")))?;
+    let mut paths: Vec<_> = entries
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| {
+            path.extension()
+                .is_some_and(|ext| ext == "yaml" || ext == "yml")
+        })
+        .collect();
+    paths.sort();
+    let mut sources = Vec::new();
+    let mut problems = Vec::new();
+    for path in paths {
+        let name = path.display().to_string();
+        let problem = |message: String| Problem {
+            file: name.clone(),
+            line: 0,
+            column: 0,
+            message,
+        };
+        match std::fs::metadata(&path) {
+            Ok(meta) if meta.len() > MAX_SPEC_BYTES as u64 => {
+                problems.push(problem(format!(
+                    "file is {} bytes; spec files are limited to {MAX_SPEC_BYTES} bytes",
+                    meta.len()
+                )));
+                continue;
+            }
+            Err(error) => {
+                problems.push(problem(format!("cannot read: {error}")));
+                continue;
+            }
+            Ok(_) => {}
+        }
+        match std::fs::read_to_string(&path) {
+            Ok(text) => sources.push(Source::new(name, text)),
+            Err(error) => problems.push(problem(format!("cannot read: {error}"))),
+        }
+    }
+    if problems.is_empty() {
+        Ok(sources)
+    } else {
+        Err(SpecErrors { problems })
+    }
+}

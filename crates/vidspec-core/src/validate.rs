@@ -1,0 +1,442 @@
+//! Running the compiled schema and reading its failures as the spec's words.
+//!
+//! Owns the mapping from a `jsonschema` failure (instance path, schema path,
+//! keyword) to a `Diagnostic`: the nearest `x-vidspec` annotation above the
+//! failing schema node gives the field, rule, upstream code and fixed message;
+//! the failing keyword and the request value fill in the rest. It never prints
+//! a whole request (prompts stay out of messages) and must not decide validity
+//! itself: the schema does.
+
+use std::collections::BTreeMap;
+
+use jsonschema::error::{TypeKind, ValidationErrorKind};
+use serde_json::Value;
+
+use crate::compile::Annotation;
+use crate::compile::condition::{join_or, show};
+use crate::diagnostics::Diagnostic;
+
+/// What the mapper needs: the model id, its schema and the annotations in it.
+pub(crate) struct Mapper<'a> {
+    pub model: &'a str,
+    pub schema: &'a Value,
+    pub annotations: &'a BTreeMap<String, Annotation>,
+}
+
+impl Mapper<'_> {
+    /// Every failure of `request` against `validator`, as diagnostics.
+    pub fn diagnose(&self, validator: &jsonschema::Validator, request: &Value) -> Vec<Diagnostic> {
+        let mut out = Vec::new();
+        for error in validator.iter_errors(request) {
+            let instance_path = error.instance_path().as_str().to_owned();
+            let schema_path = error.schema_path().as_str().to_owned();
+            let instance = error.instance().as_ref().clone();
+            self.map(
+                &instance_path,
+                &schema_path,
+                error.kind(),
+                &instance,
+                &mut out,
+            );
+        }
+        out.sort_by(|left, right| {
+            left.path
+                .cmp(&right.path)
+                .then(left.message.cmp(&right.message))
+        });
+        out.dedup();
+        out
+    }
+
+    fn annotation_at(&self, schema_path: &str) -> (Option<&Annotation>, String) {
+        let mut pointer = schema_path.to_owned();
+        loop {
+            if let Some(annotation) = self.annotations.get(&pointer) {
+                return (Some(annotation), pointer);
+            }
+            match pointer.rfind('/') {
+                Some(index) if index > 0 => pointer.truncate(index),
+                _ => return (None, String::new()),
+            }
+        }
+    }
+
+    fn node(&self, pointer: &str) -> Option<&Value> {
+        self.schema.pointer(pointer)
+    }
+
+    fn map(
+        &self,
+        instance_path: &str,
+        schema_path: &str,
+        kind: &ValidationErrorKind,
+        instance: &Value,
+        out: &mut Vec<Diagnostic>,
+    ) {
+        let model = self.model;
+        if let ValidationErrorKind::AdditionalProperties { unexpected } = kind {
+            let known: Vec<String> = self
+                .node(&format!("{}/properties", parent(schema_path)))
+                .and_then(Value::as_object)
+                .map(|properties| properties.keys().cloned().collect())
+                .unwrap_or_default();
+            for name in unexpected {
+                let message = match did_you_mean(name, &known) {
+                    Some(close) => {
+                        format!("unknown field {name} for {model}; did you mean {close}?")
+                    }
+                    None => format!(
+                        "unknown field {name} for {model}; remove it (known fields: {})",
+                        known.join(", ")
+                    ),
+                };
+                out.push(Diagnostic {
+                    path: format!("{instance_path}/{}", crate::compile::escape(name)),
+                    rule: None,
+                    code: None,
+                    message,
+                });
+            }
+            return;
+        }
+        if let ValidationErrorKind::Required { property } = kind {
+            let name = show(property);
+            let (annotation, _) = self.annotation_at(schema_path);
+            let from_rule = annotation
+                .filter(|annotation| annotation.rule.is_some() && annotation.field.is_none());
+            let (rule, code, message) = match from_rule {
+                Some(annotation) => {
+                    let message = match (&annotation.message, &annotation.scope) {
+                        (Some(message), _) => format!("{message} ({name} is missing)"),
+                        (None, Some(scope)) => format!("give {name} {scope}"),
+                        (None, None) => format!("give {name}"),
+                    };
+                    (annotation.rule.clone(), annotation.code.clone(), message)
+                }
+                None => {
+                    let field = self.annotations.get(&format!(
+                        "{}/properties/{}",
+                        parent(schema_path),
+                        crate::compile::escape(&name)
+                    ));
+                    let message = format!("{name} is required for {model}: add it");
+                    (
+                        field.and_then(|field| field.rule.clone()),
+                        None,
+                        with_hint(message, field),
+                    )
+                }
+            };
+            out.push(Diagnostic {
+                path: format!("{instance_path}/{}", crate::compile::escape(&name)),
+                rule,
+                code,
+                message,
+            });
+            return;
+        }
+
+        let (annotation, annotated_at) = self.annotation_at(schema_path);
+        let empty = Annotation::default();
+        let annotation = annotation.unwrap_or(&empty);
+        let scope = annotation
+            .scope
+            .as_ref()
+            .map(|scope| format!(" {scope}"))
+            .unwrap_or_default();
+        let value = short(instance);
+        let field = annotation
+            .field
+            .clone()
+            .unwrap_or_else(|| "the value".to_owned());
+        let node = self
+            .node(&parent(schema_path))
+            .or_else(|| self.node(&annotated_at));
+        let message = match kind {
+            ValidationErrorKind::Constant { expected_value } if field == "model" => format!(
+                "this request names model {value} but is checked as {}; fix model or choose the model with --model",
+                show(expected_value)
+            ),
+            ValidationErrorKind::Enum { .. }
+            | ValidationErrorKind::Constant { .. }
+            | ValidationErrorKind::Pattern { .. }
+                if annotation.allowed.is_some() =>
+            {
+                let allowed = annotation.allowed.clone().unwrap_or_default();
+                let words: Vec<String> = allowed.iter().map(show).collect();
+                let close = instance
+                    .as_str()
+                    .and_then(|text| did_you_mean(text, &words))
+                    .map(|close| format!(" (did you mean {close}?)"))
+                    .unwrap_or_default();
+                match annotation.message.clone() {
+                    Some(message) => message,
+                    None if words.len() == 1 => {
+                        format!(
+                            "{value} is not allowed for {model}{scope}; use {}{close}",
+                            words[0]
+                        )
+                    }
+                    None => format!(
+                        "{value} is not allowed for {model}{scope}; use one of {}{close}",
+                        words.join(", ")
+                    ),
+                }
+            }
+            ValidationErrorKind::Pattern { pattern } => match &annotation.expected {
+                Some(expected) => format!("{value} is not {expected}"),
+                None => format!("{value} does not match the pattern {pattern}"),
+            },
+            ValidationErrorKind::Type { kind } => {
+                let expected = type_words(kind);
+                let hint = match (instance, expected.as_str()) {
+                    (Value::String(text), "an integer" | "a number")
+                        if text.trim().parse::<f64>().is_ok() =>
+                    {
+                        format!(" (write {} without quotes)", text.trim())
+                    }
+                    (Value::String(text), "a boolean")
+                        if matches!(text.as_str(), "true" | "false") =>
+                    {
+                        format!(" (write {text} without quotes)")
+                    }
+                    _ => String::new(),
+                };
+                format!(
+                    "{field} must be {expected}, not {}{hint}",
+                    json_type(instance)
+                )
+            }
+            ValidationErrorKind::Minimum { .. }
+            | ValidationErrorKind::Maximum { .. }
+            | ValidationErrorKind::ExclusiveMinimum { .. }
+            | ValidationErrorKind::ExclusiveMaximum { .. } => {
+                range_message(&value, model, &scope, node)
+            }
+            ValidationErrorKind::AnyOf { .. } if annotation.count_message.is_some() => format!(
+                "{}{scope}, not {}",
+                annotation.count_message.clone().unwrap_or_default(),
+                instance.as_array().map(Vec::len).unwrap_or(0)
+            ),
+            ValidationErrorKind::AnyOf { .. } if annotation.message.is_none() && node.is_some() => {
+                let words = node
+                    .and_then(|node| node.get("anyOf"))
+                    .and_then(Value::as_array)
+                    .map(|options| options.iter().map(describe_option).collect::<Vec<_>>())
+                    .unwrap_or_default();
+                format!(
+                    "{value} is not allowed for {model}{scope}; use {}",
+                    join_or(&words)
+                )
+            }
+            ValidationErrorKind::MinLength { limit } => {
+                if *limit <= 1 {
+                    format!("{field} must not be empty")
+                } else {
+                    format!(
+                        "{field} is {} characters long; it needs at least {limit}",
+                        char_count(instance)
+                    )
+                }
+            }
+            ValidationErrorKind::MaxLength { limit } => format!(
+                "{field} is {} characters long; at most {limit} are allowed for {model}{scope}",
+                char_count(instance)
+            ),
+            ValidationErrorKind::MinItems { limit } => match &annotation.message {
+                Some(message) => message.clone(),
+                None => format!(
+                    "{field} holds {} item(s); at least {limit} needed{scope}",
+                    instance.as_array().map(Vec::len).unwrap_or(0)
+                ),
+            },
+            ValidationErrorKind::MaxItems { limit } => match &annotation.message {
+                Some(message) => message.clone(),
+                None => format!(
+                    "{field} holds {} item(s); at most {limit} allowed for {model}{scope}",
+                    instance.as_array().map(Vec::len).unwrap_or(0)
+                ),
+            },
+            ValidationErrorKind::OneOfNotValid { .. } => format!(
+                "{} (none given)",
+                annotation
+                    .message
+                    .clone()
+                    .unwrap_or_else(|| "give exactly one of the alternatives".into())
+            ),
+            ValidationErrorKind::OneOfMultipleValid { .. } => format!(
+                "{} (more than one given)",
+                annotation
+                    .message
+                    .clone()
+                    .unwrap_or_else(|| "give exactly one of the alternatives".into())
+            ),
+            _ => annotation
+                .message
+                .clone()
+                .unwrap_or_else(|| format!("{field} is not valid for {model}{scope}")),
+        };
+        let path = match (kind, &annotation.field) {
+            (ValidationErrorKind::Not { .. }, Some(name)) if instance_path.is_empty() => {
+                format!("/{}", crate::compile::escape(name))
+            }
+            _ => instance_path.to_owned(),
+        };
+        out.push(Diagnostic {
+            path,
+            rule: annotation.rule.clone(),
+            code: annotation.code.clone(),
+            message: with_hint(message, Some(annotation)),
+        });
+    }
+}
+
+fn with_hint(message: String, annotation: Option<&Annotation>) -> String {
+    match annotation.and_then(|annotation| annotation.hint.as_ref()) {
+        Some(hint) => format!("{message}; {hint}"),
+        None => message,
+    }
+}
+
+fn range_message(value: &str, model: &str, scope: &str, node: Option<&Value>) -> String {
+    let min = node.and_then(|node| node.get("minimum")).map(show);
+    let max = node.and_then(|node| node.get("maximum")).map(show);
+    match (min, max) {
+        (Some(min), Some(max)) => {
+            format!("{value} is out of range for {model}{scope}; use {min} to {max}")
+        }
+        (Some(min), None) => format!("{value} is too small for {model}{scope}; use {min} or more"),
+        (None, Some(max)) => format!("{value} is too large for {model}{scope}; use {max} or less"),
+        (None, None) => format!("{value} is out of range for {model}{scope}"),
+    }
+}
+
+fn describe_option(option: &Value) -> String {
+    if let Some(values) = option.get("enum").and_then(Value::as_array) {
+        return join_or(&values.iter().map(show).collect::<Vec<_>>());
+    }
+    let min = option.get("minimum").map(show);
+    let max = option.get("maximum").map(show);
+    match (min, max) {
+        (Some(min), Some(max)) => format!("{min} to {max}"),
+        (Some(min), None) => format!("{min} or more"),
+        (None, Some(max)) => format!("{max} or less"),
+        (None, None) => "another value".to_owned(),
+    }
+}
+
+fn parent(pointer: &str) -> String {
+    match pointer.rfind('/') {
+        Some(index) => pointer[..index].to_owned(),
+        None => String::new(),
+    }
+}
+
+fn type_words(kind: &TypeKind) -> String {
+    let name = match kind {
+        TypeKind::Single(single) => single.to_string(),
+        TypeKind::Multiple(set) => set
+            .iter()
+            .map(|single| single.to_string())
+            .collect::<Vec<_>>()
+            .join(" or "),
+    };
+    match name.as_str() {
+        "integer" => "an integer".to_owned(),
+        "array" => "an array".to_owned(),
+        "object" => "an object".to_owned(),
+        other => format!("a {other}"),
+    }
+}
+
+fn json_type(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(number) if number.is_i64() || number.is_u64() => "an integer",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn char_count(value: &Value) -> usize {
+    value.as_str().map(|text| text.chars().count()).unwrap_or(0)
+}
+
+/// A value for a message: strings quoted when they contain spaces, long values cut.
+pub(crate) fn short(value: &Value) -> String {
+    let text = match value {
+        Value::String(text) if text.contains(char::is_whitespace) || text.is_empty() => {
+            format!("{text:?}")
+        }
+        Value::String(text) => text.clone(),
+        Value::Array(items) => format!("[{} item(s)]", items.len()),
+        Value::Object(_) => "an object".to_owned(),
+        other => other.to_string(),
+    };
+    if text.chars().count() > 60 {
+        let cut: String = text.chars().take(57).collect();
+        format!("{cut}…")
+    } else {
+        text
+    }
+}
+
+/// The closest candidate to `name`, when it is close enough to be a typo.
+pub(crate) fn did_you_mean<S: AsRef<str>>(name: &str, candidates: &[S]) -> Option<String> {
+    let lowered = name.to_lowercase();
+    let mut best: Option<(usize, &str)> = None;
+    for candidate in candidates {
+        let candidate = candidate.as_ref();
+        let distance = edit_distance(&lowered, &candidate.to_lowercase());
+        let limit = (candidate.chars().count().max(name.chars().count()) / 3).max(1);
+        if distance <= limit && best.is_none_or(|(smallest, _)| distance < smallest) {
+            best = Some((distance, candidate));
+        }
+    }
+    best.map(|(_, candidate)| candidate.to_owned())
+}
+
+fn edit_distance(left: &str, right: &str) -> usize {
+    let right: Vec<char> = right.chars().collect();
+    let mut previous: Vec<usize> = (0..=right.len()).collect();
+    for (row, left_char) in left.chars().enumerate() {
+        let mut current = vec![row + 1];
+        for (column, right_char) in right.iter().enumerate() {
+            let cost = usize::from(left_char != *right_char);
+            current.push(
+                (previous[column] + cost)
+                    .min(previous[column + 1] + 1)
+                    .min(current[column] + 1),
+            );
+        }
+        previous = current;
+    }
+    previous[right.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn did_you_mean_finds_a_one_letter_typo() {
+        assert_eq!(
+            did_you_mean("durtion", &["duration", "resolution"]),
+            Some("duration".into())
+        );
+    }
+
+    #[test]
+    fn did_you_mean_stays_quiet_for_unrelated_names() {
+        assert_eq!(did_you_mean("colour", &["duration", "seed"]), None);
+    }
+
+    #[test]
+    fn short_values_cut_long_prompts() {
+        let long = Value::String("x".repeat(200));
+        assert!(short(&long).chars().count() <= 60);
+    }
+}
