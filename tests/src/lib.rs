@@ -1,1 +1,123 @@
-//! Workspace integration tests live in tests/*.rs
+//! Shared helpers for the workspace integration tests: the embedded registry,
+//! reading case files and rendering plans and diagnostics as snapshots.
+//!
+//! The tests themselves live in `tests/tests/*.rs`; the per-spec cases in
+//! `tests/cases/<family>/{ok,err}/*.json`. Nothing here is used outside tests.
+
+use std::path::Path;
+use std::sync::OnceLock;
+
+use serde_json::Value;
+use vidspec_core::{Diagnostics, Model, Plan, Registry};
+
+/// The embedded registry, built once per test binary.
+pub fn registry() -> &'static Registry {
+    static REGISTRY: OnceLock<Registry> = OnceLock::new();
+    REGISTRY.get_or_init(Registry::embedded)
+}
+
+/// A case file: its family (folder), whether it should pass, and the request.
+pub struct Case {
+    /// Family folder name.
+    pub family: String,
+    /// `ok` or `err`.
+    pub expect_valid: bool,
+    /// The file stem (`P4-first-last-duration-6`).
+    pub name: String,
+    /// The request.
+    pub request: Value,
+}
+
+impl Case {
+    /// Reads `tests/cases/<family>/<ok|err>/<name>.json`.
+    pub fn read(path: &Path) -> Case {
+        let text = std::fs::read_to_string(path)
+            .unwrap_or_else(|error| panic!("{}: {error}", path.display()));
+        let request: Value = serde_json::from_str(&text)
+            .unwrap_or_else(|error| panic!("{}: not JSON: {error}", path.display()));
+        let kind = path
+            .parent()
+            .and_then(Path::file_name)
+            .and_then(|name| name.to_str())
+            .unwrap_or_default();
+        let family = path
+            .parent()
+            .and_then(Path::parent)
+            .and_then(Path::file_name)
+            .and_then(|name| name.to_str())
+            .unwrap_or_default()
+            .to_owned();
+        assert!(
+            kind == "ok" || kind == "err",
+            "{}: cases live in ok/ or err/",
+            path.display()
+        );
+        Case {
+            family,
+            expect_valid: kind == "ok",
+            name: path
+                .file_stem()
+                .and_then(|stem| stem.to_str())
+                .unwrap_or_default()
+                .to_owned(),
+            request,
+        }
+    }
+
+    /// The model the case is for: the body's `model`, else the family's only model.
+    pub fn model(&self) -> &'static Model {
+        let registry = registry();
+        if let Some(id) = self.request.get("model").and_then(Value::as_str)
+            && let Some(model) = registry.model(id)
+        {
+            return model;
+        }
+        // No model, or an unknown one: check against the family's first model, as
+        // `vidspec check --model <first>` would.
+        let first = registry
+            .models()
+            .filter(|model| model.family() == self.family)
+            .min_by_key(|model| {
+                model
+                    .spec()
+                    .models
+                    .iter()
+                    .position(|variant| variant.value.id == model.id())
+            });
+        first.unwrap_or_else(|| {
+            panic!(
+                "case {}/{}: no model of family {}",
+                self.family, self.name, self.family
+            )
+        })
+    }
+
+    /// The seed rule the file name starts with (`P4` of `P4-first-last.json`), if any.
+    pub fn rule(&self) -> Option<&str> {
+        let head = self.name.split('-').next()?;
+        let mut chars = head.chars();
+        let letter = chars.next()?;
+        (letter.is_ascii_uppercase()
+            && chars.clone().next().is_some()
+            && chars.all(|c| c.is_ascii_digit()))
+        .then_some(head)
+    }
+}
+
+/// A plan as a snapshot: pretty, sorted JSON under a `## Plan` heading.
+pub fn render_plan(plan: &Plan) -> String {
+    let json = serde_json::to_string_pretty(plan).unwrap_or_default();
+    format!("## Plan\n{json}\n")
+}
+
+/// Diagnostics as a user reads them under a `## Diagnostics` heading.
+pub fn render_diagnostics(diagnostics: &Diagnostics) -> String {
+    let mut out = String::from("## Diagnostics\n");
+    for error in &diagnostics.errors {
+        out.push_str(&format!("error: {error}\n"));
+    }
+    for warning in &diagnostics.warnings {
+        out.push_str(&format!("warning: {warning}\n"));
+    }
+    out
+}

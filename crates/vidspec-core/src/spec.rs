@@ -85,6 +85,9 @@ pub struct Variant {
     /// What sets this model apart.
     #[serde(default)]
     pub description: Option<String>,
+    /// The seed-rules number that names the model id (cited when `model` is wrong).
+    #[serde(default)]
+    pub rule: Option<String>,
     /// Field constraints that replace the family's for this model.
     #[serde(default)]
     pub overrides: BTreeMap<String, Constraints>,
@@ -203,6 +206,9 @@ pub struct Field {
     /// The body always carries the canonical name; giving both is an error.
     #[serde(default)]
     pub alias: Option<String>,
+    /// The seed-rules number of the alias (cited when both names are given).
+    #[serde(default)]
+    pub alias_rule: Option<String>,
     /// The gateway uses only the first item: extra items are dropped with a warning.
     #[serde(default)]
     pub only_first: bool,
@@ -257,7 +263,7 @@ pub struct Constraints {
 #[serde(deny_unknown_fields)]
 pub struct ImageConstraints {
     /// Accepted formats by magic bytes: `png`, `jpeg`, `webp`, `gif`.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub formats: Vec<String>,
     /// Minimum width in pixels.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -284,7 +290,7 @@ pub struct ImageConstraints {
 #[serde(deny_unknown_fields)]
 pub struct TaskReference {
     /// The task must have been made by one of these model ids (empty: any).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub models: Vec<String>,
     /// The normalised status it must have (`succeeded`).
     pub status: String,

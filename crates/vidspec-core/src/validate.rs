@@ -166,7 +166,7 @@ impl Mapper<'_> {
                 let words: Vec<String> = allowed.iter().map(show).collect();
                 let close = instance
                     .as_str()
-                    .and_then(|text| did_you_mean(text, &words))
+                    .and_then(|text| close_value(text, &words))
                     .map(|close| format!(" (did you mean {close}?)"))
                     .unwrap_or_default();
                 match annotation.message.clone() {
@@ -397,6 +397,20 @@ pub(crate) fn did_you_mean<S: AsRef<str>>(name: &str, candidates: &[S]) -> Optio
         }
     }
     best.map(|(_, candidate)| candidate.to_owned())
+}
+
+/// A close enum value: the same but for case, or one edit away in a longer word.
+fn close_value(text: &str, values: &[String]) -> Option<String> {
+    values
+        .iter()
+        .find(|value| value.eq_ignore_ascii_case(text))
+        .or_else(|| {
+            values.iter().find(|value| {
+                value.chars().count() >= 5
+                    && edit_distance(&text.to_lowercase(), &value.to_lowercase()) <= 1
+            })
+        })
+        .cloned()
 }
 
 fn edit_distance(left: &str, right: &str) -> usize {

@@ -41,7 +41,9 @@ pub(crate) fn schema(name: &str, field: &Field, model: &str) -> Value {
             out.insert("type".into(), json!("array"));
             if let Some(items) = &field.items {
                 let item_name = format!("{name}[]");
-                out.insert("items".into(), schema(&item_name, &items.value, model));
+                let mut item = items.value.clone();
+                item.rule = item.rule.or_else(|| field.rule.clone());
+                out.insert("items".into(), schema(&item_name, &item, model));
                 if let Some(role) = &field.unique_by
                     && let Some(role_values) = items
                         .value

@@ -246,7 +246,11 @@ pub fn compile(spec: &Spec, variant: &str) -> Compiled {
             } else {
                 "Selects the model; not sent: this endpoint takes no model field."
             },
-            "x-vidspec": Annotation { field: Some("model".into()), ..Annotation::default() },
+            "x-vidspec": Annotation {
+                field: Some("model".into()),
+                rule: spec.models.iter().find(|model| model.value.id == variant).and_then(|model| model.value.rule.clone()),
+                ..Annotation::default()
+            },
         }),
     );
     if spec.endpoint.model_field {
@@ -270,7 +274,7 @@ pub fn compile(spec: &Spec, variant: &str) -> Compiled {
                 "not": { "required": [name, alias] },
                 "x-vidspec": Annotation {
                     field: Some(alias.clone()),
-                    rule: field.rule.clone(),
+                    rule: field.alias_rule.clone().or_else(|| field.rule.clone()),
                     message: Some(format!("{alias} is another name for {name}: give one of them, not both")),
                     ..Annotation::default()
                 },
