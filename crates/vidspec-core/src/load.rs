@@ -81,6 +81,9 @@ fn parse<T: DeserializeOwned>(source: &Source) -> Result<T, Problem> {
 
 /// Drops the reader's own location suffix and its advice to library users.
 fn clean_message(message: &str) -> String {
+    if message.contains("budget breached") {
+        return "the YAML grows too large when its aliases are expanded, or nests too deep (an alias bomb?): write the values out or simplify the anchors".to_owned();
+    }
     let message = match message.rfind(" at line ") {
         Some(index) if message[index..].contains(", column ") => &message[..index],
         _ => message,

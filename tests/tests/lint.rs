@@ -1,0 +1,226 @@
+//! Spec files are checked hard: each problem is reported with file, line and
+//! column, all at once, and hostile files are refused without a hang.
+
+use vidspec_core::{Registry, Source, SpecErrors};
+
+const GOOD: &str = r#"family: tiny
+description: a tiny made-up family
+endpoint: {path: /v1/videos/generations}
+models:
+  - id: tiny-1
+fields:
+  prompt: {type: string, required: true}
+  duration: {type: integer, one_of: [4, 8], default: 4}
+modes:
+  - {name: text_to_video}
+billing: {key: "{model}"}
+task:
+  submit_task_id: [/data/0/task_id]
+  poll_path: /v1/tasks/{task_id}
+  poll: {first_after_s: 1, every_s: 1, typical_s: 10, timeout_s: 60}
+  read: {status: [/data/status], videos: [{each: /data/result/videos, url: /url}]}
+"#;
+
+fn load(files: &[(&str, &str)]) -> Result<Registry, SpecErrors> {
+    let mut sources = Registry::embedded_sources();
+    sources.retain(|source| source.stem() == "vocabulary");
+    sources.extend(files.iter().map(|(name, text)| Source::new(*name, *text)));
+    Registry::from_sources(sources)
+}
+
+fn problems(files: &[(&str, &str)]) -> Vec<String> {
+    match load(files) {
+        Ok(_) => Vec::new(),
+        Err(errors) => errors.problems.iter().map(ToString::to_string).collect(),
+    }
+}
+
+#[test]
+fn a_good_spec_loads() {
+    assert_eq!(problems(&[("specs/tiny.yaml", GOOD)]), Vec::<String>::new());
+}
+
+#[test]
+fn an_unknown_key_is_reported_with_its_position() {
+    let text = GOOD.replace(
+        "  duration: {type: integer,",
+        "  duration: {type: integer, minimun: 1,",
+    );
+    let found = problems(&[("specs/tiny.yaml", &text)]);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].starts_with("specs/tiny.yaml:8:"), "{found:?}");
+    assert!(found[0].contains("unknown field `minimun`"), "{found:?}");
+}
+
+#[test]
+fn a_duplicate_key_is_refused() {
+    let text = GOOD.replace("  duration:", "  prompt: {type: string}\n  duration:");
+    let found = problems(&[("specs/tiny.yaml", &text)]);
+    assert!(
+        found
+            .iter()
+            .any(|p| p.starts_with("specs/tiny.yaml:8:") && p.contains("duplicate")),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn a_default_outside_its_own_enum_is_reported_at_the_default() {
+    let text = GOOD.replace("default: 4}", "default: 5}");
+    let found = problems(&[("specs/tiny.yaml", &text)]);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].starts_with("specs/tiny.yaml:8:"), "{found:?}");
+    assert!(
+        found[0].contains("default 5 of duration is outside its own constraints"),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn a_rule_naming_an_unknown_field_suggests_the_close_one() {
+    let text = GOOD.replace(
+        "billing:",
+        "rules:\n  - {id: R1, then: {require: [duraton]}}\nbilling:",
+    );
+    let found = problems(&[("specs/tiny.yaml", &text)]);
+    assert!(
+        found
+            .iter()
+            .any(|p| p.contains("rule R1 names unknown field duraton; did you mean duration?")),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn a_mode_after_a_catch_all_is_unreachable() {
+    let text = GOOD.replace(
+        "  - {name: text_to_video}\n",
+        "  - {name: text_to_video}\n  - {name: image_to_video, when: {present: prompt}}\n",
+    );
+    let found = problems(&[("specs/tiny.yaml", &text)]);
+    assert!(
+        found
+            .iter()
+            .any(|p| p.starts_with("specs/tiny.yaml:11:") && p.contains("unreachable")),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn a_mode_outside_the_vocabulary_is_reported() {
+    let text = GOOD.replace("{name: text_to_video}", "{name: txt2vid}");
+    let found = problems(&[("specs/tiny.yaml", &text)]);
+    assert!(
+        found
+            .iter()
+            .any(|p| p.contains("mode txt2vid is not in the vocabulary")),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn two_specs_claiming_one_model_id_are_refused() {
+    let other = GOOD.replace("family: tiny", "family: other");
+    let found = problems(&[("specs/tiny.yaml", GOOD), ("specs/other.yaml", &other)]);
+    assert!(
+        found
+            .iter()
+            .any(|p| p.contains("model id tiny-1 is already claimed by specs/")),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn an_alias_colliding_with_a_field_is_reported() {
+    let text = GOOD.replace(
+        "  prompt: {type: string, required: true}",
+        "  prompt: {type: string, required: true, alias: duration}",
+    );
+    let found = problems(&[("specs/tiny.yaml", &text)]);
+    assert!(
+        found
+            .iter()
+            .any(|p| p.contains("alias duration of prompt collides with field duration")),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn the_family_must_match_the_file_name() {
+    let found = problems(&[("specs/wrong-name.yaml", GOOD)]);
+    assert!(
+        found
+            .iter()
+            .any(|p| p.contains("family tiny does not match the file name wrong-name.yaml")),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn yes_and_no_stay_strings() {
+    let text = GOOD
+        .replace("default: 4}", "default: 4, one_of: [yes, no]}")
+        .replace("one_of: [4, 8], ", "");
+    let found = problems(&[("specs/tiny.yaml", &text)]);
+    assert!(
+        found
+            .iter()
+            .any(|p| p.contains("outside its own constraints")),
+        "a string enum under an integer field must be refused: {found:?}"
+    );
+}
+
+#[test]
+fn all_problems_come_at_once() {
+    let text = GOOD
+        .replace("default: 4}", "default: 5}")
+        .replace("{name: text_to_video}", "{name: txt2vid}");
+    assert!(problems(&[("specs/tiny.yaml", &text)]).len() >= 2);
+}
+
+#[test]
+fn an_oversized_file_is_refused_without_reading_it_as_yaml() {
+    let mut text = GOOD.to_owned();
+    text.push_str(&format!("# {}\n", "x".repeat(300 * 1024)));
+    let found = problems(&[("specs/tiny.yaml", &text)]);
+    assert!(
+        found
+            .iter()
+            .any(|p| p.contains("spec files are limited to")),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn an_alias_bomb_is_refused_quickly() {
+    // Sixteen levels of ten aliases each, inside a value that is really read
+    // (a field's default): 10^16 nodes if expanded.
+    let mut levels = vec![String::from("&a [x, x, x, x, x, x, x, x, x, x]")];
+    let mut previous = 'a';
+    for name in 'b'..='q' {
+        let refs = vec![format!("*{previous}"); 10].join(", ");
+        levels.push(format!("&{name} [{refs}]"));
+        previous = name;
+    }
+    let bomb_field = format!(
+        "  bomb: {{type: array, items: {{type: string}}, default: [{}]}}\n",
+        levels.join(", ")
+    );
+    let text = GOOD.replace("  duration:", &format!("{bomb_field}  duration:"));
+    let started = std::time::Instant::now();
+    let found = problems(&[("specs/tiny.yaml", &text)]);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].to_lowercase().contains("alias"), "{found:?}");
+    // Not a speed target: a generous bound that only an exponential expansion breaks.
+    assert!(
+        started.elapsed().as_secs() < 20,
+        "took {:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn deep_nesting_is_refused() {
+    let text = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+    assert!(!problems(&[("specs/tiny.yaml", &text)]).is_empty());
+}
