@@ -1,1 +1,69 @@
-fn main() {}
+//! `cargo xtask`: the workspace's maintenance commands.
+//!
+//! Owns argument dispatch only. `codegen` writes every generated file and
+//! `check` verifies them (plus spec lint and meta-schema validation); both live
+//! in `codegen.rs`, and the capability matrix `docs/models.md` is rendered by
+//! `docs.rs`.
+
+mod codegen;
+mod docs;
+
+use std::process::ExitCode;
+
+const USAGE: &str = "\
+usage: cargo xtask <command>
+
+commands:
+  codegen   write schemas/spec.schema.json, schemas/vocabulary.schema.json,
+            schemas/models/<model>.json and docs/models.md
+  check     fail if a generated file is stale or missing, a spec does not lint,
+            or a model schema is not a valid draft 2020-12 schema
+  help      print this message";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let root = codegen::workspace_root();
+    match args
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
+        ["codegen"] => match codegen::write(&root) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => {
+                eprintln!("xtask codegen: {error:#}");
+                ExitCode::FAILURE
+            }
+        },
+        ["check"] => match codegen::check(&root) {
+            Ok(report) if report.failures.is_empty() => {
+                println!("{}", report.summary());
+                ExitCode::SUCCESS
+            }
+            Ok(report) => {
+                for failure in &report.failures {
+                    eprintln!("{failure}");
+                }
+                eprintln!("xtask check: {} problem(s)", report.failures.len());
+                ExitCode::FAILURE
+            }
+            Err(error) => {
+                eprintln!("xtask check: {error:#}");
+                ExitCode::FAILURE
+            }
+        },
+        ["help" | "--help" | "-h"] => {
+            println!("{USAGE}");
+            ExitCode::SUCCESS
+        }
+        [] => {
+            eprintln!("{USAGE}");
+            ExitCode::FAILURE
+        }
+        [other, ..] => {
+            eprintln!("xtask: unknown command or arguments starting at `{other}`\n\n{USAGE}");
+            ExitCode::FAILURE
+        }
+    }
+}
