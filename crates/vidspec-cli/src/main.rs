@@ -1,1 +1,82 @@
-fn main() {}
+//! The `vidspec` binary: parse the command line, run one command, map the
+//! outcome to an exit code.
+//!
+//! Owns the exit-code contract (0 valid, 1 invalid request or unknown model,
+//! 2 usage error or broken specs) and how failures reach stderr. It must stay
+//! thin: no validation, no rendering, no knowledge of any model.
+
+mod catalog;
+mod check;
+mod cli;
+mod output;
+mod registry;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use vidspec_core::SpecErrors;
+
+use crate::cli::{Cli, Command};
+use crate::output::View;
+
+/// How a command ended, as the process sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// 0: done; the request (if any) is valid.
+    Valid,
+    /// 1: the request is invalid or names an unknown model.
+    Invalid,
+    /// 2: usage error, unreadable input, broken specs.
+    Usage,
+}
+
+impl From<Exit> for ExitCode {
+    fn from(exit: Exit) -> ExitCode {
+        match exit {
+            Exit::Valid => ExitCode::SUCCESS,
+            Exit::Invalid => ExitCode::from(1),
+            Exit::Usage => ExitCode::from(2),
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    // clap prints usage errors and exits 2 itself (0 for --help and --version).
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        Command::Models(args) => catalog::models(args),
+        Command::Schema(args) => catalog::schema(args),
+        Command::Check(args) => check::run(args, View::Check),
+        Command::Explain(args) => check::run(args, View::Explain),
+    };
+    match result {
+        Ok(exit) => exit.into(),
+        Err(error) => {
+            report_failure(&error);
+            Exit::Usage.into()
+        }
+    }
+}
+
+/// Prints a failure on stderr: each spec problem on its own line, else the
+/// error with its causes.
+fn report_failure(error: &anyhow::Error) {
+    if is_broken_pipe(error) {
+        // The reader went away (`vidspec models | head -1`); nothing to say.
+        return;
+    }
+    if let Some(problems) = error.downcast_ref::<SpecErrors>() {
+        eprintln!("{problems}");
+        eprintln!("error: {error} ({} problem(s))", problems.problems.len());
+    } else {
+        eprintln!("error: {error:#}");
+    }
+}
+
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}

@@ -1,0 +1,250 @@
+//! `check` and `explain`: read a request, pick its model, and run the engine
+//! over it, producing a [`Report`].
+//!
+//! Owns reading FILE or stdin, choosing the model (`--model`, else the body's
+//! `model` string) and turning every way a request can fail (malformed JSON,
+//! no model, unknown model, broken rules) into diagnostics. It must not format
+//! output (that is `output`'s job) nor hold rules of any particular model:
+//! every verdict on a request's fields comes from `vidspec-core`.
+
+use std::io::{Read, Write};
+use std::path::Path;
+
+use anyhow::Context;
+use serde_json::Value;
+use vidspec_core::{Diagnostic, Diagnostics, Plan, Registry};
+
+use crate::Exit;
+use crate::cli::RequestArgs;
+use crate::output::{self, View};
+use crate::registry;
+
+/// The largest request read, in bytes; a request is a small JSON object.
+const MAX_REQUEST_BYTES: u64 = 16 * 1024 * 1024;
+
+/// What the engine said about one request.
+#[derive(Debug)]
+pub struct Report {
+    /// The input's name for messages: the FILE as given, or `<stdin>`.
+    pub source: String,
+    /// The model id asked for (from `--model` or the body), known or not.
+    pub model: Option<String>,
+    /// The plan, or every reason there is none.
+    pub verdict: Verdict,
+}
+
+/// A request's verdict.
+#[derive(Debug)]
+pub enum Verdict {
+    /// Valid: what would be sent.
+    Valid(Box<Plan>),
+    /// Invalid: every error found, and any warnings.
+    Invalid(Diagnostics),
+}
+
+impl Report {
+    /// The exit status this report maps to.
+    pub fn exit(&self) -> Exit {
+        match self.verdict {
+            Verdict::Valid(_) => Exit::Valid,
+            Verdict::Invalid(_) => Exit::Invalid,
+        }
+    }
+}
+
+/// Runs `check` (or `explain`, by `view`) and prints the report on stdout.
+pub fn run(args: &RequestArgs, view: View) -> anyhow::Result<Exit> {
+    let registry = registry::load(args.specs.specs.as_deref())
+        .map_err(anyhow::Error::new)
+        .with_context(|| specs_context(args.specs.specs.as_deref()))?;
+    let (source, bytes) = read_input(&args.input)?;
+    let report = evaluate(&registry, source, &bytes, args.model.as_deref());
+    let mut out = std::io::stdout().lock();
+    output::write_report(&mut out, &report, args.format, view)
+        .and_then(|()| out.flush())
+        .context("cannot write to standard output")?;
+    Ok(report.exit())
+}
+
+/// The message given when `--specs DIR` cannot be used.
+pub fn specs_context(dir: Option<&Path>) -> String {
+    match dir {
+        Some(dir) => format!("cannot use the specs in {}", dir.display()),
+        None => "cannot use the built-in specs".to_owned(),
+    }
+}
+
+/// Reads FILE, or stdin for `-`; returns the input's display name and bytes.
+fn read_input(path: &Path) -> anyhow::Result<(String, Vec<u8>)> {
+    let mut bytes = Vec::new();
+    if path == Path::new("-") {
+        std::io::stdin()
+            .lock()
+            .take(MAX_REQUEST_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .context("cannot read the request from standard input")?;
+        check_size(&bytes, "standard input")?;
+        return Ok(("<stdin>".to_owned(), bytes));
+    }
+    let name = path.display().to_string();
+    std::fs::File::open(path)
+        .and_then(|file| file.take(MAX_REQUEST_BYTES + 1).read_to_end(&mut bytes))
+        .with_context(|| format!("cannot read the request file {name}"))?;
+    check_size(&bytes, &name)?;
+    Ok((name, bytes))
+}
+
+fn check_size(bytes: &[u8], name: &str) -> anyhow::Result<()> {
+    if bytes.len() as u64 > MAX_REQUEST_BYTES {
+        anyhow::bail!("the request in {name} is larger than {MAX_REQUEST_BYTES} bytes");
+    }
+    Ok(())
+}
+
+/// Parses the request, picks the model and prepares it.
+pub fn evaluate(registry: &Registry, source: String, bytes: &[u8], flag: Option<&str>) -> Report {
+    let invalid = |model: Option<String>, path: &str, message: String| Report {
+        source: source.clone(),
+        model,
+        verdict: Verdict::Invalid(Diagnostics {
+            errors: vec![Diagnostic {
+                path: path.to_owned(),
+                rule: None,
+                code: None,
+                message,
+            }],
+            warnings: Vec::new(),
+        }),
+    };
+    let mut request: Value = match serde_json::from_slice(bytes) {
+        Ok(request) => request,
+        Err(error) => {
+            return invalid(
+                flag.map(str::to_owned),
+                "",
+                format!("malformed JSON: {error}"),
+            );
+        }
+    };
+    let id = match (flag, request.get("model")) {
+        (Some(id), _) => id.to_owned(),
+        (None, Some(Value::String(id))) => id.clone(),
+        (None, Some(other)) => {
+            return invalid(
+                None,
+                "/model",
+                format!(
+                    "\"model\" must be a string naming the model, not {} (known: {})",
+                    kind_of(other),
+                    registry::known(registry)
+                ),
+            );
+        }
+        (None, None) => {
+            return invalid(
+                None,
+                "/model",
+                format!(
+                    "no model: give --model ID or a \"model\" field (known: {})",
+                    registry::known(registry)
+                ),
+            );
+        }
+    };
+    let model = match registry::find(registry, &id) {
+        Ok(model) => model,
+        Err(message) => return invalid(Some(id), "/model", message),
+    };
+    if let Value::Object(object) = &mut request {
+        object
+            .entry("model")
+            .or_insert_with(|| Value::String(id.clone()));
+    }
+    let verdict = match model.prepare(&request) {
+        Ok(plan) => Verdict::Valid(Box::new(plan)),
+        Err(diagnostics) => Verdict::Invalid(diagnostics),
+    };
+    Report {
+        source,
+        model: Some(id),
+        verdict,
+    }
+}
+
+fn kind_of(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn only_error(report: &Report) -> &Diagnostic {
+        match &report.verdict {
+            Verdict::Invalid(diagnostics) => {
+                assert_eq!(diagnostics.errors.len(), 1, "{diagnostics:?}");
+                &diagnostics.errors[0]
+            }
+            Verdict::Valid(plan) => panic!("expected an invalid report, got {plan:?}"),
+        }
+    }
+
+    #[test]
+    fn malformed_json_is_one_error_at_the_root_with_line_and_column() {
+        let registry = Registry::embedded();
+        let report = evaluate(&registry, "r.json".into(), b"{\n  \"a\": ,\n}", None);
+        let error = only_error(&report);
+        assert_eq!(error.path, "");
+        assert_eq!((error.rule.as_deref(), error.code.as_deref()), (None, None));
+        assert!(error.message.contains("line 2 column"), "{}", error.message);
+        assert_eq!(report.model, None);
+    }
+
+    #[test]
+    fn malformed_json_keeps_the_model_flag() {
+        let registry = Registry::embedded();
+        let report = evaluate(&registry, "r.json".into(), b"{", Some("anything"));
+        assert_eq!(report.model.as_deref(), Some("anything"));
+    }
+
+    #[test]
+    fn a_request_without_model_names_the_way_to_give_one() {
+        let registry = Registry::embedded();
+        let report = evaluate(&registry, "r.json".into(), b"{\"prompt\": \"x\"}", None);
+        let error = only_error(&report);
+        assert_eq!(error.path, "/model");
+        assert!(
+            error
+                .message
+                .starts_with("no model: give --model ID or a \"model\" field (known: "),
+            "{}",
+            error.message
+        );
+    }
+
+    #[test]
+    fn a_non_string_model_is_an_error_at_model() {
+        let registry = Registry::embedded();
+        let report = evaluate(&registry, "r.json".into(), b"{\"model\": 3}", None);
+        let error = only_error(&report);
+        assert_eq!(error.path, "/model");
+        assert!(error.message.contains("not a number"), "{}", error.message);
+    }
+
+    #[test]
+    fn an_unknown_model_is_an_error_at_model_listing_known_ids() {
+        let registry = Registry::embedded();
+        let report = evaluate(&registry, "r.json".into(), b"{}", Some("no-such-model-xyz"));
+        let error = only_error(&report);
+        assert_eq!(error.path, "/model");
+        assert!(error.message.contains("\"no-such-model-xyz\""));
+        assert!(error.message.contains("(known: "));
+    }
+}

@@ -1,0 +1,361 @@
+//! Rendering: reports, model lists and schemas as text for people or JSON for
+//! scripts.
+//!
+//! Owns every byte the commands print on stdout and the JSON shapes scripts
+//! depend on (`check --format json`, `models --format json`). It must not
+//! decide validity, pick models or choose exit codes, and must not know any
+//! particular model: it prints what the engine returned.
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+use vidspec_core::spec::{ImageConstraints, TaskReference};
+use vidspec_core::{Charge, Diagnostic, Model, Plan, PlanEndpoint, Precondition, Warning};
+
+use crate::check::{Report, Verdict};
+use crate::cli::Format;
+
+/// Which command a report is printed for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    /// `check`: errors, warnings and a summary line.
+    Check,
+    /// `explain`: everything the plan says.
+    Explain,
+}
+
+/// The one JSON object `check --format json` prints. Keys and order are a contract.
+#[derive(Serialize)]
+struct JsonReport<'a> {
+    valid: bool,
+    model: Option<&'a str>,
+    mode: Option<&'a str>,
+    body: Option<&'a Map<String, Value>>,
+    effective: Option<&'a Map<String, Value>>,
+    warnings: &'a [Warning],
+    errors: &'a [Diagnostic],
+    billing: Option<&'a Charge>,
+}
+
+/// Prints a report of `check` or `explain`.
+pub fn write_report(
+    out: &mut dyn Write,
+    report: &Report,
+    format: Format,
+    view: View,
+) -> io::Result<()> {
+    match format {
+        Format::Json => write_report_json(out, report),
+        Format::Text => match (&report.verdict, view) {
+            (Verdict::Invalid(diagnostics), _) => {
+                for error in &diagnostics.errors {
+                    writeln!(out, "error: {}: {error}", report.source)?;
+                }
+                write_warnings(out, &report.source, &diagnostics.warnings)?;
+                let count = diagnostics.errors.len();
+                match &report.model {
+                    Some(model) => writeln!(
+                        out,
+                        "{}: invalid request for {model}: {count} error(s)",
+                        report.source
+                    ),
+                    None => writeln!(out, "{}: invalid request: {count} error(s)", report.source),
+                }
+            }
+            (Verdict::Valid(plan), View::Check) => {
+                write_warnings(out, &report.source, &plan.warnings)?;
+                write_valid_summary(out, &report.source, plan)
+            }
+            (Verdict::Valid(plan), View::Explain) => write_explanation(out, &report.source, plan),
+        },
+    }
+}
+
+fn write_report_json(out: &mut dyn Write, report: &Report) -> io::Result<()> {
+    let json = match &report.verdict {
+        Verdict::Valid(plan) => JsonReport {
+            valid: true,
+            model: Some(&plan.model),
+            mode: Some(&plan.mode),
+            body: Some(&plan.body),
+            effective: Some(&plan.effective),
+            warnings: &plan.warnings,
+            errors: &[],
+            billing: Some(&plan.billing),
+        },
+        Verdict::Invalid(diagnostics) => JsonReport {
+            valid: false,
+            model: report.model.as_deref(),
+            mode: None,
+            body: None,
+            effective: None,
+            warnings: &diagnostics.warnings,
+            errors: &diagnostics.errors,
+            billing: None,
+        },
+    };
+    serde_json::to_writer(&mut *out, &json)?;
+    writeln!(out)
+}
+
+fn write_warnings(out: &mut dyn Write, source: &str, warnings: &[Warning]) -> io::Result<()> {
+    for warning in warnings {
+        writeln!(out, "warning: {source}: {warning}")?;
+    }
+    Ok(())
+}
+
+fn write_valid_summary(out: &mut dyn Write, source: &str, plan: &Plan) -> io::Result<()> {
+    write!(
+        out,
+        "{source}: valid {} request (mode {})",
+        plan.model, plan.mode
+    )?;
+    match plan.warnings.len() {
+        0 => writeln!(out),
+        count => writeln!(out, ", {count} warning(s)"),
+    }
+}
+
+fn write_explanation(out: &mut dyn Write, source: &str, plan: &Plan) -> io::Result<()> {
+    writeln!(out, "model:     {}", plan.model)?;
+    writeln!(out, "family:    {}", plan.family)?;
+    writeln!(out, "mode:      {}", plan.mode)?;
+    writeln!(out, "endpoint:  {}", show_endpoint(&plan.endpoint))?;
+    writeln!(
+        out,
+        "billing:   {} × {}",
+        plan.billing.key, plan.billing.multiplier
+    )?;
+    writeln!(out, "body:")?;
+    write_indented_json(out, &plan.body)?;
+    writeln!(out, "effective:")?;
+    write_indented_json(out, &plan.effective)?;
+    if plan.warnings.is_empty() {
+        writeln!(out, "warnings:  none")?;
+    } else {
+        writeln!(out, "warnings:")?;
+        for warning in &plan.warnings {
+            writeln!(out, "  {warning}")?;
+        }
+    }
+    if plan.preconditions.is_empty() {
+        writeln!(out, "preconditions: none")?;
+    } else {
+        writeln!(out, "preconditions (checked at submission):")?;
+        for precondition in &plan.preconditions {
+            writeln!(out, "  {}", show_precondition(precondition))?;
+        }
+    }
+    write_valid_summary(out, source, plan)
+}
+
+fn write_indented_json(out: &mut dyn Write, value: &Map<String, Value>) -> io::Result<()> {
+    let pretty = serde_json::to_string_pretty(value)?;
+    for line in pretty.lines() {
+        writeln!(out, "  {line}")?;
+    }
+    Ok(())
+}
+
+fn show_endpoint(endpoint: &PlanEndpoint) -> String {
+    format!("{} {}", endpoint.method, endpoint.path)
+}
+
+/// One line saying what must be checked at a path before submission.
+fn show_precondition(precondition: &Precondition) -> String {
+    let mut what = Vec::new();
+    if let Some(image) = &precondition.image {
+        what.push(show_image(image));
+    }
+    if let Some(task) = &precondition.task {
+        what.push(show_task(task));
+    }
+    if what.is_empty() {
+        what.push("checked at submission".to_owned());
+    }
+    let path = if precondition.path.is_empty() {
+        "/"
+    } else {
+        &precondition.path
+    };
+    format!("{path}: {}", what.join("; "))
+}
+
+fn show_image(image: &ImageConstraints) -> String {
+    let mut parts = Vec::new();
+    if !image.formats.is_empty() {
+        parts.push(format!("format {}", image.formats.join(", ")));
+    }
+    match (image.min_width, image.min_height) {
+        (Some(width), Some(height)) => parts.push(format!("at least {width}×{height} px")),
+        (Some(width), None) => parts.push(format!("at least {width} px wide")),
+        (None, Some(height)) => parts.push(format!("at least {height} px high")),
+        (None, None) => {}
+    }
+    match (&image.min_aspect, &image.max_aspect) {
+        (Some(low), Some(high)) => parts.push(format!("aspect between {low} and {high}")),
+        (Some(low), None) => parts.push(format!("aspect at least {low}")),
+        (None, Some(high)) => parts.push(format!("aspect at most {high}")),
+        (None, None) => {}
+    }
+    if let Some(bytes) = image.max_bytes {
+        parts.push(format!("at most {}", show_bytes(bytes)));
+    }
+    let mut line = if parts.is_empty() {
+        "an image that can be fetched".to_owned()
+    } else {
+        format!("an image: {}", parts.join(", "))
+    };
+    if let Some(rule) = &image.rule {
+        line.push_str(&format!(" [{rule}]"));
+    }
+    line
+}
+
+fn show_task(task: &TaskReference) -> String {
+    let mut line = format!("must name a {} task", task.status);
+    if !task.models.is_empty() {
+        line.push_str(&format!(" of {}", task.models.join(" or ")));
+    }
+    if let Some(description) = &task.description {
+        line.push_str(&format!(" ({description})"));
+    }
+    if let Some(rule) = &task.rule {
+        line.push_str(&format!(" [{rule}]"));
+    }
+    line
+}
+
+fn show_bytes(bytes: u64) -> String {
+    const MIB: u64 = 1024 * 1024;
+    if bytes >= MIB && bytes.is_multiple_of(MIB) {
+        format!("{} MiB", bytes / MIB)
+    } else if bytes >= 1024 && bytes.is_multiple_of(1024) {
+        format!("{} KiB", bytes / 1024)
+    } else {
+        format!("{bytes} bytes")
+    }
+}
+
+/// One entry of `models --format json`. Keys are a contract.
+#[derive(Serialize)]
+struct JsonModel<'a> {
+    id: &'a str,
+    family: &'a str,
+    endpoint: PlanEndpoint,
+    modes: Vec<&'a str>,
+    description: &'a str,
+}
+
+/// Prints the models (already sorted by id) as a table or a JSON array.
+pub fn write_models<'m>(
+    out: &mut dyn Write,
+    models: impl Iterator<Item = &'m Model>,
+    format: Format,
+) -> io::Result<()> {
+    let models: Vec<&Model> = models.collect();
+    match format {
+        Format::Json => {
+            let entries: Vec<JsonModel<'_>> = models
+                .iter()
+                .map(|model| JsonModel {
+                    id: model.id(),
+                    family: model.family(),
+                    endpoint: model.endpoint(),
+                    modes: model.modes(),
+                    description: model.description(),
+                })
+                .collect();
+            serde_json::to_writer_pretty(&mut *out, &entries)?;
+            writeln!(out)
+        }
+        Format::Text => {
+            let rows: Vec<[String; 3]> = models
+                .iter()
+                .map(|model| {
+                    [
+                        model.id().to_owned(),
+                        model.family().to_owned(),
+                        model.modes().join(", "),
+                    ]
+                })
+                .collect();
+            write_table(out, ["ID", "FAMILY", "MODES"], &rows)
+        }
+    }
+}
+
+fn write_table(out: &mut dyn Write, header: [&str; 3], rows: &[[String; 3]]) -> io::Result<()> {
+    let width = |column: usize| {
+        rows.iter()
+            .map(|row| row[column].chars().count())
+            .chain([header[column].chars().count()])
+            .max()
+            .unwrap_or(0)
+    };
+    let (first, second) = (width(0), width(1));
+    writeln!(
+        out,
+        "{:<first$}  {:<second$}  {}",
+        header[0], header[1], header[2]
+    )?;
+    for row in rows {
+        writeln!(out, "{:<first$}  {:<second$}  {}", row[0], row[1], row[2])?;
+    }
+    Ok(())
+}
+
+/// Prints a model's request schema as pretty JSON.
+pub fn write_schema(out: &mut dyn Write, model: &Model) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, model.json_schema())?;
+    writeln!(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bytes_are_shown_in_the_largest_exact_unit() {
+        assert_eq!(show_bytes(10 * 1024 * 1024), "10 MiB");
+        assert_eq!(show_bytes(512 * 1024), "512 KiB");
+        assert_eq!(show_bytes(1000), "1000 bytes");
+    }
+
+    #[test]
+    fn table_columns_are_aligned_to_the_widest_cell() {
+        let mut out = Vec::new();
+        let rows = vec![
+            ["a-long-id".to_owned(), "f".to_owned(), "m1, m2".to_owned()],
+            ["b".to_owned(), "family".to_owned(), "m1".to_owned()],
+        ];
+        write_table(&mut out, ["ID", "FAMILY", "MODES"], &rows).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(
+            text,
+            "ID         FAMILY  MODES\n\
+             a-long-id  f       m1, m2\n\
+             b          family  m1\n"
+        );
+    }
+
+    #[test]
+    fn an_image_precondition_lists_every_constraint() {
+        let image = ImageConstraints {
+            formats: vec!["png".into(), "jpeg".into()],
+            min_width: Some(300),
+            min_height: Some(300),
+            min_aspect: Some("1:4".into()),
+            max_aspect: Some("4:1".into()),
+            max_bytes: Some(10 * 1024 * 1024),
+            rule: Some("X1".into()),
+        };
+        assert_eq!(
+            show_image(&image),
+            "an image: format png, jpeg, at least 300×300 px, aspect between 1:4 and 4:1, \
+             at most 10 MiB [X1]"
+        );
+    }
+}

@@ -1,0 +1,116 @@
+//! Which specs the command uses, and finding a model in them by id.
+//!
+//! Owns the choice between the embedded registry and `--specs DIR`, and the
+//! "unknown model" message with its did-you-mean suggestion. It must not print
+//! anything or decide exit codes, and must not know any particular model: the
+//! ids it mentions all come from the registry.
+
+use std::path::Path;
+
+use vidspec_core::{Model, Registry, SpecErrors};
+
+/// The registry for this run: the embedded specs, plus `dir` when given.
+pub fn load(dir: Option<&Path>) -> Result<Registry, SpecErrors> {
+    match dir {
+        Some(dir) => Registry::load_dir(dir),
+        None => Ok(Registry::embedded()),
+    }
+}
+
+/// The model with this id, or a sentence saying it is unknown, suggesting the
+/// closest id and listing the known ones.
+pub fn find<'r>(registry: &'r Registry, id: &str) -> Result<&'r Model, String> {
+    registry
+        .model(id)
+        .ok_or_else(|| unknown_model(registry, id))
+}
+
+/// The message for an unknown model id.
+pub fn unknown_model(registry: &Registry, id: &str) -> String {
+    let ids = registry.ids();
+    match closest(id, &ids) {
+        Some(near) => format!(
+            "unknown model \"{id}\": did you mean \"{near}\"? (known: {})",
+            known(registry)
+        ),
+        None => format!("unknown model \"{id}\" (known: {})", known(registry)),
+    }
+}
+
+/// The known model ids as a comma-separated list.
+pub fn known(registry: &Registry) -> String {
+    let ids = registry.ids();
+    if ids.is_empty() {
+        "none".to_owned()
+    } else {
+        ids.join(", ")
+    }
+}
+
+/// The candidate `wanted` most likely meant: a case-insensitive match, else the
+/// nearest by edit distance (ignoring case) when it is close enough.
+fn closest<'a>(wanted: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    let wanted = wanted.to_lowercase();
+    if let Some(exact) = candidates
+        .iter()
+        .find(|candidate| candidate.to_lowercase() == wanted)
+    {
+        return Some(exact);
+    }
+    let limit = (wanted.chars().count() / 3).max(2);
+    candidates
+        .iter()
+        .map(|candidate| (distance(&wanted, &candidate.to_lowercase()), *candidate))
+        .filter(|(distance, _)| *distance <= limit)
+        .min_by_key(|(distance, _)| *distance)
+        .map(|(_, candidate)| candidate)
+}
+
+/// Levenshtein distance over characters.
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    let mut current = vec![0; b.len() + 1];
+    for (i, ca) in a.chars().enumerate() {
+        current[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substitute = previous[j] + usize::from(ca != *cb);
+            current[j + 1] = substitute.min(previous[j + 1] + 1).min(current[j] + 1);
+        }
+        std::mem::swap(&mut previous, &mut current);
+    }
+    previous[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn distance_counts_single_edits() {
+        assert_eq!(distance("kitten", "sitting"), 3);
+        assert_eq!(distance("", "abc"), 3);
+        assert_eq!(distance("same", "same"), 0);
+    }
+
+    #[test]
+    fn closest_prefers_a_case_insensitive_match() {
+        assert_eq!(
+            closest("alpha-one", &["Alpha-One", "alpha-onx"]),
+            Some("Alpha-One")
+        );
+    }
+
+    #[test]
+    fn closest_accepts_a_small_typo() {
+        assert_eq!(
+            closest("alpah-one", &["beta", "alpha-one"]),
+            Some("alpha-one")
+        );
+    }
+
+    #[test]
+    fn closest_rejects_a_far_name() {
+        assert_eq!(closest("zzz", &["alpha-one", "beta-two"]), None);
+    }
+}

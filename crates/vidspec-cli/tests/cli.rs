@@ -1,0 +1,396 @@
+//! End-to-end tests of the `vidspec` binary: exit codes, the JSON shape of
+//! `check`, stdin input, `--specs` errors, `models` and `schema`.
+//!
+//! Requests are written inline to temporary files; only the
+//! `Omni-Flash-Ext` spec is relied on.
+
+use std::io::Write;
+use std::ops::Deref;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use serde_json::Value;
+
+const MODEL: &str = "Omni-Flash-Ext";
+const VALID: &str = r#"{"model": "Omni-Flash-Ext", "prompt": "a red fox in the snow"}"#;
+const INVALID: &str = r#"{"model": "Omni-Flash-Ext", "prompt": "a red fox", "duration": 7}"#;
+
+/// A fresh, empty directory under the system temp dir, removed on drop.
+struct TempDir(PathBuf);
+
+impl Deref for TempDir {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A fresh temp directory whose name is unique to this process and call.
+fn temp_dir(label: &str) -> TempDir {
+    static COUNTER: AtomicUsize = AtomicUsize::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "vidspec-cli-test-{}-{}-{label}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::SeqCst)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("create a temp dir");
+    TempDir(dir)
+}
+
+/// A request file in its own temp directory, removed on drop.
+struct Fixture {
+    path: PathBuf,
+    _dir: TempDir,
+}
+
+impl Deref for Fixture {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.path
+    }
+}
+
+/// Writes `text` to a fresh temp file.
+fn request_file(label: &str, text: &str) -> Fixture {
+    let dir = temp_dir(label);
+    let path = dir.join("request.json");
+    std::fs::write(&path, text).expect("write a request file");
+    Fixture { path, _dir: dir }
+}
+
+fn vidspec(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_vidspec"))
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run vidspec")
+}
+
+fn vidspec_with_stdin(args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vidspec"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run vidspec");
+    child
+        .stdin
+        .take()
+        .expect("a stdin pipe")
+        .write_all(stdin.as_bytes())
+        .expect("write stdin");
+    child.wait_with_output().expect("wait for vidspec")
+}
+
+fn code(output: &Output) -> i32 {
+    output.status.code().expect("an exit code, not a signal")
+}
+
+fn stdout_json(output: &Output) -> Value {
+    let text = String::from_utf8_lossy(&output.stdout);
+    serde_json::from_str(&text).unwrap_or_else(|error| panic!("not JSON ({error}): {text}"))
+}
+
+fn check_json(file: &Path, extra: &[&str]) -> Output {
+    let file = file.to_str().expect("a UTF-8 temp path");
+    let mut args = vec!["check", "--format", "json"];
+    args.extend_from_slice(extra);
+    args.push(file);
+    vidspec(&args)
+}
+
+#[test]
+fn valid_request_exits_0_with_all_eight_json_keys() {
+    let output = check_json(&request_file("valid", VALID), &[]);
+    assert_eq!(code(&output), 0, "{output:?}");
+    let report = stdout_json(&output);
+    let keys: Vec<&str> = report
+        .as_object()
+        .expect("an object")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    let mut expected = vec![
+        "valid",
+        "model",
+        "mode",
+        "body",
+        "effective",
+        "warnings",
+        "errors",
+        "billing",
+    ];
+    expected.sort_unstable();
+    let mut keys = keys;
+    keys.sort_unstable();
+    assert_eq!(keys, expected);
+    assert_eq!(report["valid"], true);
+    assert_eq!(report["model"], MODEL);
+    assert!(report["mode"].is_string());
+    assert!(report["body"].is_object());
+    assert!(report["effective"].is_object());
+    assert!(report["warnings"].is_array());
+    assert_eq!(report["errors"], Value::Array(Vec::new()));
+    assert!(report["billing"]["key"].is_string());
+    assert!(report["billing"]["multiplier"].is_u64());
+}
+
+#[test]
+fn valid_request_json_is_one_line() {
+    let output = check_json(&request_file("one-line", VALID), &[]);
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(text.trim_end().lines().count(), 1, "{text}");
+}
+
+#[test]
+fn valid_request_text_ends_with_a_valid_summary() {
+    let file = request_file("valid-text", VALID);
+    let output = vidspec(&["check", file.to_str().expect("UTF-8")]);
+    assert_eq!(code(&output), 0);
+    let text = String::from_utf8_lossy(&output.stdout);
+    let last = text.lines().last().expect("a summary line");
+    assert!(
+        last.starts_with(&format!("{}: valid {MODEL} request (mode ", file.display())),
+        "{text}"
+    );
+}
+
+#[test]
+fn invalid_request_exits_1_with_errors() {
+    let output = check_json(&request_file("invalid", INVALID), &[]);
+    assert_eq!(code(&output), 1, "{output:?}");
+    let report = stdout_json(&output);
+    assert_eq!(report["valid"], false);
+    assert_eq!(report["model"], MODEL);
+    assert_eq!(report["body"], Value::Null);
+    assert_eq!(report["billing"], Value::Null);
+    let errors = report["errors"].as_array().expect("an errors array");
+    assert!(!errors.is_empty());
+    assert_eq!(errors[0]["path"], "/duration");
+    for key in ["path", "rule", "code", "message"] {
+        assert!(errors[0].get(key).is_some(), "missing {key}: {report}");
+    }
+}
+
+#[test]
+fn invalid_request_text_prints_compiler_style_lines() {
+    let file = request_file("invalid-text", INVALID);
+    let output = vidspec(&["check", file.to_str().expect("UTF-8")]);
+    assert_eq!(code(&output), 1);
+    let text = String::from_utf8_lossy(&output.stdout);
+    let name = file.display();
+    assert!(
+        text.contains(&format!("error: {name}: /duration: ")),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("{name}: invalid request for {MODEL}: 1 error(s)")),
+        "{text}"
+    );
+}
+
+#[test]
+fn malformed_json_exits_1_with_a_positioned_root_error() {
+    let output = check_json(&request_file("malformed", "{\"model\": \n"), &[]);
+    assert_eq!(code(&output), 1, "{output:?}");
+    let report = stdout_json(&output);
+    assert_eq!(report["valid"], false);
+    assert_eq!(report["model"], Value::Null);
+    let errors = report["errors"].as_array().expect("an errors array");
+    assert_eq!(errors.len(), 1);
+    assert_eq!(errors[0]["path"], "");
+    assert_eq!(errors[0]["rule"], Value::Null);
+    assert_eq!(errors[0]["code"], Value::Null);
+    let message = errors[0]["message"].as_str().expect("a message");
+    assert!(
+        message.contains("line") && message.contains("column"),
+        "{message}"
+    );
+}
+
+#[test]
+fn unknown_model_exits_1_suggesting_the_close_id() {
+    let output = check_json(
+        &request_file("unknown", r#"{"model": "omni-flash-ext", "prompt": "x"}"#),
+        &[],
+    );
+    assert_eq!(code(&output), 1, "{output:?}");
+    let report = stdout_json(&output);
+    assert_eq!(report["valid"], false);
+    let error = &report["errors"][0];
+    assert_eq!(error["path"], "/model");
+    let message = error["message"].as_str().expect("a message");
+    assert!(message.contains("\"omni-flash-ext\""), "{message}");
+    assert!(
+        message.contains(&format!("did you mean \"{MODEL}\"")),
+        "{message}"
+    );
+}
+
+#[test]
+fn missing_model_exits_1_saying_how_to_give_one() {
+    let output = check_json(&request_file("missing", r#"{"prompt": "x"}"#), &[]);
+    assert_eq!(code(&output), 1, "{output:?}");
+    let report = stdout_json(&output);
+    assert_eq!(report["model"], Value::Null);
+    let error = &report["errors"][0];
+    assert_eq!(error["path"], "/model");
+    let message = error["message"].as_str().expect("a message");
+    assert!(
+        message.starts_with("no model: give --model ID or a \"model\" field (known: "),
+        "{message}"
+    );
+    assert!(message.contains(MODEL), "{message}");
+}
+
+#[test]
+fn model_flag_supplies_the_model_of_a_request_without_one() {
+    let output = check_json(
+        &request_file("flag", r#"{"prompt": "a red fox"}"#),
+        &["--model", MODEL],
+    );
+    assert_eq!(code(&output), 0, "{output:?}");
+    assert_eq!(stdout_json(&output)["model"], MODEL);
+}
+
+#[test]
+fn bad_flag_exits_2() {
+    let file = request_file("bad-flag", VALID);
+    let output = vidspec(&["check", "--no-such-flag", file.to_str().expect("UTF-8")]);
+    assert_eq!(code(&output), 2, "{output:?}");
+}
+
+#[test]
+fn unreadable_file_exits_2() {
+    let missing = temp_dir("unreadable").join("does-not-exist.json");
+    let output = vidspec(&["check", missing.to_str().expect("UTF-8")]);
+    assert_eq!(code(&output), 2, "{output:?}");
+    assert!(String::from_utf8_lossy(&output.stderr).contains("does-not-exist.json"));
+}
+
+#[test]
+fn broken_spec_in_specs_dir_exits_2_naming_the_file() {
+    let dir = temp_dir("broken-spec");
+    std::fs::write(
+        dir.join("broken-spec.yaml"),
+        "family: broken-spec\nno_such_key_in_specs: true\n",
+    )
+    .expect("write a spec");
+    let file = request_file("broken-spec-request", VALID);
+    let output = vidspec(&[
+        "check",
+        "--specs",
+        dir.to_str().expect("UTF-8"),
+        file.to_str().expect("UTF-8"),
+    ]);
+    assert_eq!(code(&output), 2, "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("error: "), "{stderr}");
+    assert!(stderr.contains("broken-spec.yaml:"), "{stderr}");
+    assert!(stderr.contains("no_such_key_in_specs"), "{stderr}");
+}
+
+#[test]
+fn stdin_dash_reads_the_request() {
+    let output = vidspec_with_stdin(&["check", "--format", "json", "-"], VALID);
+    assert_eq!(code(&output), 0, "{output:?}");
+    assert_eq!(stdout_json(&output)["valid"], true);
+}
+
+#[test]
+fn stdin_is_named_stdin_in_text_output() {
+    let output = vidspec_with_stdin(&["check", "-"], INVALID);
+    assert_eq!(code(&output), 1, "{output:?}");
+    assert!(String::from_utf8_lossy(&output.stdout).contains("error: <stdin>: /duration: "));
+}
+
+#[test]
+fn explain_json_prints_the_same_object_as_check() {
+    let file = request_file("explain-json", VALID);
+    let path = file.to_str().expect("UTF-8");
+    let check = vidspec(&["check", "--format", "json", path]);
+    let explain = vidspec(&["explain", "--format", "json", path]);
+    assert_eq!(code(&explain), 0, "{explain:?}");
+    assert_eq!(stdout_json(&check), stdout_json(&explain));
+}
+
+#[test]
+fn explain_text_shows_endpoint_and_billing() {
+    let file = request_file("explain-text", VALID);
+    let output = vidspec(&["explain", file.to_str().expect("UTF-8")]);
+    assert_eq!(code(&output), 0, "{output:?}");
+    let text = String::from_utf8_lossy(&output.stdout);
+    for label in [
+        "model:",
+        "family:",
+        "mode:",
+        "endpoint:",
+        "billing:",
+        "body:",
+        "effective:",
+    ] {
+        assert!(text.contains(label), "missing {label}: {text}");
+    }
+    assert!(text.contains(" × "), "{text}");
+}
+
+#[test]
+fn explain_of_an_invalid_request_exits_1() {
+    let file = request_file("explain-invalid", INVALID);
+    let output = vidspec(&["explain", file.to_str().expect("UTF-8")]);
+    assert_eq!(code(&output), 1, "{output:?}");
+}
+
+#[test]
+fn models_json_lists_the_ids_sorted() {
+    let output = vidspec(&["models", "--format", "json"]);
+    assert_eq!(code(&output), 0, "{output:?}");
+    let models = stdout_json(&output);
+    let models = models.as_array().expect("an array");
+    let ids: Vec<&str> = models
+        .iter()
+        .map(|model| model["id"].as_str().expect("an id"))
+        .collect();
+    assert!(ids.contains(&MODEL), "{ids:?}");
+    let mut sorted = ids.clone();
+    sorted.sort_unstable();
+    assert_eq!(ids, sorted);
+    let ours = models
+        .iter()
+        .find(|model| model["id"] == MODEL)
+        .expect("our model");
+    assert!(ours["family"].is_string());
+    assert!(ours["endpoint"]["method"].is_string());
+    assert!(ours["endpoint"]["path"].is_string());
+    assert!(ours["modes"].is_array());
+    assert!(ours["description"].is_string());
+}
+
+#[test]
+fn schema_prints_a_json_schema() {
+    let output = vidspec(&["schema", MODEL]);
+    assert_eq!(code(&output), 0, "{output:?}");
+    let schema = stdout_json(&output);
+    assert!(schema.get("$schema").is_some(), "{schema}");
+}
+
+#[test]
+fn schema_of_an_unknown_model_exits_1_on_stderr() {
+    let output = vidspec(&["schema", "omni-flash-ext"]);
+    assert_eq!(code(&output), 1, "{output:?}");
+    assert!(output.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(&format!("did you mean \"{MODEL}\"")),
+        "{stderr}"
+    );
+}
