@@ -256,7 +256,7 @@ impl Linter<'_> {
                 let Some(default) = &field.default else {
                     continue;
                 };
-                let schema = field::schema(name, field, &model.value.id);
+                let schema = field::schema(name, field);
                 let Ok(validator) = build_validator(&schema) else {
                     continue;
                 };

@@ -217,6 +217,7 @@ pub fn describe(condition: &Condition) -> String {
 /// A value as a person reads it: strings bare, everything else as JSON.
 pub fn show(value: &Value) -> String {
     match value {
+        Value::String(text) if text.is_empty() => "\"\"".to_owned(),
         Value::String(text) => text.clone(),
         other => other.to_string(),
     }

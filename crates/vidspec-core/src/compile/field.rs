@@ -12,7 +12,7 @@ use crate::compile::condition::{join_or, show};
 use crate::spec::{Constraints, Field, FieldType, Scheme};
 
 /// The full schema of a field, annotated with its rule, code and name.
-pub(crate) fn schema(name: &str, field: &Field, model: &str) -> Value {
+pub(crate) fn schema(name: &str, field: &Field) -> Value {
     let mut out = Map::new();
     if let Some(description) = &field.description {
         out.insert("description".into(), json!(description));
@@ -43,7 +43,7 @@ pub(crate) fn schema(name: &str, field: &Field, model: &str) -> Value {
                 let item_name = format!("{name}[]");
                 let mut item = items.value.clone();
                 item.rule = item.rule.or_else(|| field.rule.clone());
-                out.insert("items".into(), schema(&item_name, &item, model));
+                out.insert("items".into(), schema(&item_name, &item));
                 if let Some(role) = &field.unique_by
                     && let Some(role_values) = items
                         .value
@@ -77,10 +77,7 @@ pub(crate) fn schema(name: &str, field: &Field, model: &str) -> Value {
             let mut properties = Map::new();
             let mut required = Vec::new();
             for (key, sub) in &field.fields {
-                properties.insert(
-                    key.clone(),
-                    schema(&format!("{name}.{key}"), &sub.value, model),
-                );
+                properties.insert(key.clone(), schema(&format!("{name}.{key}"), &sub.value));
                 if sub.value.required {
                     required.push(json!(key));
                 }

@@ -257,12 +257,12 @@ pub fn compile(spec: &Spec, variant: &str) -> Compiled {
         required.push(json!("model"));
     }
     for (name, field) in &fields {
-        properties.insert(name.clone(), field::schema(name, field, variant));
+        properties.insert(name.clone(), field::schema(name, field));
         if field.required {
             required.push(json!(name));
         }
         if let Some(alias) = &field.alias {
-            let mut alias_schema = field::schema(alias, field, variant);
+            let mut alias_schema = field::schema(alias, field);
             if let Some(object) = alias_schema.as_object_mut() {
                 object.insert(
                     "description".into(),
