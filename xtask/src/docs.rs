@@ -37,6 +37,7 @@ pub fn models_markdown(registry: &Registry) -> String {
     }
 
     modes_matrix(&mut doc, registry, &families);
+    capability_matrix(&mut doc, registry, &families);
     for models in families.values() {
         family_section(&mut doc, models);
     }
@@ -88,6 +89,133 @@ fn modes_matrix(doc: &mut Doc, registry: &Registry, families: &BTreeMap<&str, Ve
         })
         .collect();
     doc.table(&headers, rows);
+}
+
+/// The concepts shown as columns of the capability matrix, in order.
+const MATRIX_CONCEPTS: [&str; 4] = ["duration", "resolution", "aspect_ratio", "audio"];
+
+/// `## Capabilities`: models × the main vocabulary concepts, plus image inputs.
+/// Columns come from the vocabulary's concepts and each field's `concept:`,
+/// never from field names.
+fn capability_matrix(doc: &mut Doc, registry: &Registry, families: &BTreeMap<&str, Vec<&Model>>) {
+    let concepts: Vec<&str> = MATRIX_CONCEPTS
+        .iter()
+        .copied()
+        .filter(|concept| registry.vocabulary().concepts.contains_key(*concept))
+        .collect();
+    doc.line("## Capabilities");
+    doc.blank();
+    doc.line(
+        "Allowed values per model, read through each field's `concept:` \
+         (the field's own name in parentheses when it differs); the default in bold. \
+         Image inputs are every URL field, with its item counts.",
+    );
+    doc.blank();
+    let mut headers = vec!["Model".to_owned()];
+    headers.extend(concepts.iter().map(|concept| code(concept)));
+    headers.push("Image inputs".to_owned());
+    let rows = families
+        .values()
+        .flatten()
+        .map(|model| {
+            let mut row = vec![code(model.id())];
+            for concept in &concepts {
+                row.push(match model.concept_field(concept) {
+                    Some((name, field)) => {
+                        let mut words = allowed_values(field);
+                        if name != *concept {
+                            words = format!("{words} ({})", code(name));
+                        }
+                        words
+                    }
+                    None => "—".to_owned(),
+                });
+            }
+            let inputs: Vec<String> = model
+                .fields()
+                .iter()
+                .filter_map(|(name, field)| {
+                    let url_items = field
+                        .items
+                        .as_ref()
+                        .is_some_and(|items| items.value.kind == FieldType::Url);
+                    if field.kind == FieldType::Url {
+                        Some(code(name))
+                    } else if url_items {
+                        let counts = count_words(
+                            field.count_in.as_deref(),
+                            field.min_items,
+                            field.max_items,
+                        );
+                        Some(format!(
+                            "{} ({})",
+                            code(name),
+                            if counts.is_empty() {
+                                "any count".to_owned()
+                            } else {
+                                counts.join(", ")
+                            }
+                        ))
+                    } else {
+                        None
+                    }
+                })
+                .collect();
+            row.push(if inputs.is_empty() {
+                "—".to_owned()
+            } else {
+                inputs.join(", ")
+            });
+            row
+        })
+        .collect();
+    doc.table(&headers, rows);
+}
+
+/// A field's allowed values in a few words, the default in bold.
+fn allowed_values(field: &Field) -> String {
+    let default = field.default.as_ref().map(|default| default.value.clone());
+    let mark = |value: &Value| {
+        if Some(value) == default.as_ref() {
+            format!("**{}**", show(value))
+        } else {
+            show(value)
+        }
+    };
+    let mut words = if let Some(values) = &field.one_of {
+        let listed = values.iter().map(mark).collect::<Vec<_>>().join(", ");
+        if field.open {
+            format!("{listed}, …")
+        } else {
+            listed
+        }
+    } else if field.kind == FieldType::Boolean {
+        [Value::Bool(true), Value::Bool(false)]
+            .iter()
+            .map(mark)
+            .collect::<Vec<_>>()
+            .join(", ")
+    } else if let Some(range) = range_words(field.min.as_ref(), field.max.as_ref()) {
+        let default_words = default
+            .as_ref()
+            .map(|value| format!(" (**{}**)", show(value)))
+            .unwrap_or_default();
+        format!("{range}{default_words}")
+    } else {
+        "any".to_owned()
+    };
+    if !field.also.is_empty() {
+        words.push_str(&format!(
+            " or {}",
+            field
+                .also
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    words
 }
 
 /// `## <family>`: what the family's spec says once, then each model.

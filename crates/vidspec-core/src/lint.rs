@@ -120,8 +120,26 @@ impl Linter<'_> {
             .map(|name| (name.clone(), format!("field {name}")))
             .collect();
         names.insert("model".into(), "the model selector".into());
+        let mut concepts: BTreeMap<String, String> = BTreeMap::new();
         for (name, located) in &spec.fields {
             let at = located.referenced;
+            if let Some(concept) = &located.value.concept {
+                if !self.vocabulary.concepts.contains_key(concept) {
+                    let known: Vec<&str> = self
+                        .vocabulary
+                        .concepts
+                        .keys()
+                        .map(String::as_str)
+                        .collect();
+                    self.report(at, format!(
+                        "{name}: concept {concept} is not in the vocabulary ({}): use one of them or add it to vocabulary.yaml",
+                        known.join(", ")
+                    ));
+                }
+                if let Some(other) = concepts.insert(concept.clone(), name.clone()) {
+                    self.report(at, format!("{name}: concept {concept} is already expressed by {other}: one field per concept"));
+                }
+            }
             if name == "model" {
                 self.report(
                     at,

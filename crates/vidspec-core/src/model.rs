@@ -181,6 +181,15 @@ impl Model {
         &self.compiled.fields
     }
 
+    /// The field expressing a vocabulary concept (`duration`), if the model has one.
+    pub fn concept_field(&self, concept: &str) -> Option<(&str, &crate::spec::Field)> {
+        self.compiled
+            .fields
+            .iter()
+            .find(|(_, field)| field.concept.as_deref() == Some(concept))
+            .map(|(name, field)| (name.as_str(), field))
+    }
+
     /// The request schema (draft 2020-12) that validation runs; the same JSON is
     /// exported as `schemas/models/<id>.json`.
     pub fn json_schema(&self) -> &Value {

@@ -70,6 +70,7 @@ impl Registry {
         let mut problems = Vec::new();
         let mut vocabulary = Vocabulary {
             modes: BTreeMap::new(),
+            concepts: BTreeMap::new(),
             statuses: BTreeMap::new(),
         };
         let (vocabularies, specs): (Vec<Source>, Vec<Source>) = sources
@@ -79,6 +80,7 @@ impl Registry {
             match parse_vocabulary(source) {
                 Ok(parsed) => {
                     vocabulary.modes.extend(parsed.modes);
+                    vocabulary.concepts.extend(parsed.concepts);
                     for (status, spellings) in parsed.statuses {
                         vocabulary
                             .statuses

@@ -135,6 +135,11 @@ pub struct Field {
     /// What the field does (shown in docs and `explain`).
     #[serde(default)]
     pub description: Option<String>,
+    /// The portable concept this field expresses, from the vocabulary's
+    /// `concepts` (`aspect_ratio` for a field named `size`): how the capability
+    /// matrix and cross-model tools find "the duration field" of any model.
+    #[serde(default)]
+    pub concept: Option<String>,
     /// The seed-rules number this field's constraints implement (`O3`).
     #[serde(default)]
     pub rule: Option<String>,
@@ -563,6 +568,10 @@ pub struct VideoRead {
 pub struct Vocabulary {
     /// Mode names with a description each.
     pub modes: BTreeMap<String, String>,
+    /// Portable request concepts (duration, resolution, …) with a description
+    /// each; spec fields name theirs with `concept:`.
+    #[serde(default)]
+    pub concepts: BTreeMap<String, String>,
     /// Raw status spellings (matched case-insensitively) by normalised status:
     /// `queued`, `running`, `succeeded`, `failed`, `cancelled`.
     pub statuses: BTreeMap<String, Vec<String>>,
