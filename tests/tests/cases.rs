@@ -162,3 +162,32 @@ fn every_family_has_cases() {
         }
     }
 }
+
+/// Every snapshot belongs to a case file: a removed or renamed case leaves no
+/// orphan behind (plain `cargo test` does not notice them on its own).
+#[test]
+fn no_snapshot_is_orphaned() {
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut orphans = Vec::new();
+    for entry in std::fs::read_dir(here.join("tests/snapshots"))
+        .expect("snapshots exist")
+        .filter_map(Result::ok)
+    {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(case) = name
+            .strip_prefix("cases__")
+            .and_then(|rest| rest.split_once('@'))
+            .map(|(_, case)| case)
+        else {
+            continue;
+        };
+        let relative = case.trim_end_matches(".snap").replace("__", "/");
+        if !here.join("cases").join(&relative).is_file() {
+            orphans.push(name);
+        }
+    }
+    assert!(
+        orphans.is_empty(),
+        "snapshots without a case file (delete them): {orphans:?}"
+    );
+}
