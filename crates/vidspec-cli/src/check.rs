@@ -155,7 +155,10 @@ pub fn evaluate(registry: &Registry, source: String, bytes: &[u8], flag: Option<
         Ok(model) => model,
         Err(message) => return invalid(Some(id), "/model", message),
     };
-    if let Value::Object(object) = &mut request {
+    // The body carries the model id only where the endpoint takes one.
+    if let Value::Object(object) = &mut request
+        && model.spec().endpoint.model_field
+    {
         object
             .entry("model")
             .or_insert_with(|| Value::String(id.clone()));

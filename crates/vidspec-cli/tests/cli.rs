@@ -394,3 +394,39 @@ fn schema_of_an_unknown_model_exits_1_on_stderr() {
         "{stderr}"
     );
 }
+
+/// An endpoint that takes no model field gets none from `--model` either.
+#[test]
+fn model_flag_adds_no_model_field_where_the_endpoint_takes_none() {
+    let example = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples/midjourney-video-start-end.json");
+    let output = check_json(&example, &["--model", "midjourney-video"]);
+    assert_eq!(code(&output), 0);
+    let json = stdout_json(&output);
+    assert_eq!(json["body"].get("model"), None);
+    let warnings = json["warnings"].as_array().cloned().unwrap_or_default();
+    assert!(
+        warnings.iter().all(|warning| warning["path"] != "/model"),
+        "{warnings:?}"
+    );
+}
+
+/// Every README command on the committed examples gives the verdict it shows.
+#[test]
+fn the_readme_example_is_valid_and_the_invalid_example_is_not() {
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples");
+    assert_eq!(
+        code(&vidspec(&[
+            "check",
+            &examples.join("pixverse-t2v.json").display().to_string()
+        ])),
+        0
+    );
+    assert_eq!(
+        code(&vidspec(&[
+            "check",
+            &examples.join("omni-invalid.json").display().to_string()
+        ])),
+        1
+    );
+}
