@@ -30,6 +30,10 @@
 //! assert_eq!(errors.errors[0].code.as_deref(), Some("invalid_duration"));
 //! ```
 
+#[doc = include_str!("../../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
+
 pub mod billing;
 pub mod compile;
 pub mod diagnostics;
