@@ -30,6 +30,8 @@
 //! assert_eq!(errors.errors[0].code.as_deref(), Some("invalid_duration"));
 //! ```
 
+#![warn(missing_docs)]
+
 #[doc = include_str!("../../../README.md")]
 #[cfg(doctest)]
 pub struct ReadmeDoctests;
