@@ -63,12 +63,17 @@ pub struct Plan {
     pub billing: Charge,
     /// Checks that need the network (images, referenced tasks).
     pub preconditions: Vec<Precondition>,
+    /// How to submit, poll and read the task this plan creates (the spec's
+    /// `task` section, statuses merged with the vocabulary's).
+    #[serde(skip)]
+    pub task: Arc<Task>,
 }
 
 /// One model id, compiled and ready to prepare requests.
 pub struct Model {
     id: String,
     spec: Arc<Spec>,
+    task: Arc<Task>,
     source: String,
     compiled: Compiled,
     annotations: BTreeMap<String, Annotation>,
@@ -98,7 +103,24 @@ pub fn build_validator(schema: &Value) -> Result<jsonschema::Validator, String> 
 
 impl Model {
     /// Compiles model `id` of `spec` (read from `source`).
-    pub(crate) fn compile(spec: Arc<Spec>, id: &str, source: &str) -> Result<Model, String> {
+    pub(crate) fn compile(
+        spec: Arc<Spec>,
+        id: &str,
+        source: &str,
+        vocabulary: &crate::spec::Vocabulary,
+    ) -> Result<Model, String> {
+        let mut task = spec.task.clone();
+        for (status, spellings) in &vocabulary.statuses {
+            let entry = task.statuses.entry(status.clone()).or_default();
+            for spelling in spellings {
+                if !entry
+                    .iter()
+                    .any(|known| known.eq_ignore_ascii_case(spelling))
+                {
+                    entry.push(spelling.clone());
+                }
+            }
+        }
         let compiled = compile::compile(&spec, id);
         let build_all = |schemas: Vec<&Value>| -> Result<Vec<jsonschema::Validator>, String> {
             schemas.into_iter().map(build_validator).collect()
@@ -118,6 +140,7 @@ impl Model {
         Ok(Model {
             id: id.to_owned(),
             spec,
+            task: Arc::new(task),
             source: source.to_owned(),
             compiled,
             annotations,
@@ -154,9 +177,10 @@ impl Model {
         &self.spec
     }
 
-    /// How to submit, poll and read tasks of this model.
-    pub fn task(&self) -> &Task {
-        &self.spec.task
+    /// How to submit, poll and read tasks of this model; `statuses` holds the
+    /// vocabulary's spellings merged under the spec's own.
+    pub fn task(&self) -> &Arc<Task> {
+        &self.task
     }
 
     /// Where requests go.
@@ -296,6 +320,7 @@ impl Model {
             warnings,
             billing,
             preconditions,
+            task: Arc::clone(&self.task),
         })
     }
 

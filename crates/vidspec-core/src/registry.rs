@@ -122,7 +122,7 @@ impl Registry {
                     continue;
                 }
                 owners.insert(id.clone(), source.name.clone());
-                match Model::compile(Arc::clone(&spec), id, &source.name) {
+                match Model::compile(Arc::clone(&spec), id, &source.name, &vocabulary) {
                     Ok(model) => {
                         models.insert(id.clone(), model);
                     }

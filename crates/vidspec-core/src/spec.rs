@@ -486,7 +486,7 @@ pub struct BillingCase {
 }
 
 /// How to read the gateway's answers for this family.
-#[derive(Debug, Clone, Deserialize, JsonSchema, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, JsonSchema, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Task {
     /// JSON pointers to the task id in the submit answer, tried in order.
@@ -503,7 +503,7 @@ pub struct Task {
 }
 
 /// When to poll.
-#[derive(Debug, Clone, Deserialize, JsonSchema, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, JsonSchema, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct PollHints {
     /// Seconds before the first poll.
@@ -520,7 +520,7 @@ pub struct PollHints {
 }
 
 /// JSON pointers into a poll answer; each list is tried in order, first hit wins.
-#[derive(Debug, Clone, Deserialize, JsonSchema, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, JsonSchema, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct TaskRead {
     /// Task status.
@@ -550,7 +550,7 @@ pub struct TaskRead {
 /// Where video URLs are: `each` points at an array; `url` and `expires_at` are
 /// pointers relative to one element (`""` is the element itself). A `url` that
 /// is an array yields each of its strings.
-#[derive(Debug, Clone, Deserialize, JsonSchema, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, JsonSchema, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct VideoRead {
     /// Pointer to the array of video entries.

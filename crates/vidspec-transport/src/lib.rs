@@ -1,1 +1,40 @@
-//! Transport: placeholder.
+//! vidspec-transport: submit a `Plan`, poll and wait for its task, download
+//! the result — over HTTP with reqwest (rustls) on tokio.
+//!
+//! Task answers are read through each spec's `task` section (JSON pointers,
+//! status spellings), so both response shapes of the gateway (standard
+//! `{code, data}` and Midjourney's bare object) and both submit shapes
+//! (`data: [{task_id}]`, `data: {id}`) are data, not per-model code.
+//!
+//! # Retry policy
+//!
+//! - **Submits cost money and are never resent once they may have reached the
+//!   server**: not after a read timeout, a connection reset after sending, a
+//!   malformed answer or any 5xx. A submit is retried only when it provably did
+//!   not arrive (the connection could not be made: refused, DNS, TLS) and when
+//!   the gateway answered 429 (refused unprocessed), honouring `Retry-After`.
+//! - **Polls and uploads** are retried on 429, 5xx, connection failures, lost
+//!   and undecodable answers, with exponential backoff and full jitter, again
+//!   honouring `Retry-After`. While waiting, a poll that still fails after its
+//!   retries is tried again at the next interval until the deadline.
+//! - Errors say which case they are: `Error::is_retryable`,
+//!   `Error::is_safe_to_resubmit`.
+//!
+//! The API key is sent only to the base URL (never with downloads), and never
+//! appears in `Debug` output or an error message.
+
+mod client;
+mod download;
+mod error;
+mod limit;
+mod read;
+mod retry;
+mod wait;
+
+pub use client::{ApiKey, Client, ClientOptions, DEFAULT_BASE_URL, TaskHandle, Upload, image_mime};
+pub use download::{DownloadOptions, Downloaded, EXPIRY_WARNING_S, expiry_warning, safe_name};
+pub use error::{Error, error_body, lenient_code};
+pub use limit::RateLimiter;
+pub use read::{Status, TaskError, TaskSnapshot, Video, normalise, snapshot, submitted_task_id};
+pub use retry::Backoff;
+pub use wait::{Outcome, WaitOptions};
