@@ -75,7 +75,7 @@ pub fn specs_context(dir: Option<&Path>) -> String {
 }
 
 /// Reads FILE, or stdin for `-`; returns the input's display name and bytes.
-fn read_input(path: &Path) -> anyhow::Result<(String, Vec<u8>)> {
+pub fn read_input(path: &Path) -> anyhow::Result<(String, Vec<u8>)> {
     let mut bytes = Vec::new();
     if path == Path::new("-") {
         std::io::stdin()

@@ -19,6 +19,18 @@ macro_rules! request_exit_codes {
     };
 }
 
+/// Exit codes of the commands that talk to the gateway.
+macro_rules! remote_exit_codes {
+    () => {
+        "Exit codes:\n  \
+         0  done (submitted; or every task succeeded and was downloaded)\n  \
+         1  the request is invalid (nothing was sent)\n  \
+         2  usage error: a bad flag, an unreadable FILE, a broken spec, no API key\n  \
+         3  the gateway or the network failed (see the message for what to do)\n  \
+         4  a task failed, or the deadline passed before it ended"
+    };
+}
+
 /// Validate and explain video-generation requests against declarative model specs.
 #[derive(Debug, Parser)]
 #[command(name = "vidspec", version, propagate_version = true)]
@@ -86,6 +98,173 @@ vidspec explain --model MODEL - < request.json\n\n",
         request_exit_codes!()
     ))]
     Explain(RequestArgs),
+
+    /// Submit a request to the gateway (validated first; optionally wait and download).
+    #[command(long_about = concat!(
+        "Submit a request: it is validated first, and an invalid request never reaches the \
+network. Local image paths in URL fields (\"./cat.png\") are uploaded through the gateway's \
+upload endpoint and replaced by the returned URL. With --wait, polls until the task ends \
+(a progress bar on a terminal, plain lines otherwise); with --download DIR, saves the videos.\n\n\
+The API key comes from APIMART_API_KEY and is never printed. The gateway is \
+$APIMART_BASE_URL or https://api.apimart.ai unless --base-url is given.\n\n\
+Examples:\n  vidspec submit request.json --wait --download videos/\n  \
+vidspec sim --speed 50 &   # then:\n  \
+APIMART_API_KEY=sim-key vidspec submit --base-url http://127.0.0.1:PORT --poll-scale 50 \
+request.json --wait --download videos/\n\n",
+        remote_exit_codes!()
+    ))]
+    Submit(SubmitArgs),
+
+    /// Show the current state of tasks.
+    #[command(long_about = concat!(
+        "Poll tasks once and show status, progress, cost, video URLs (with expiry) or the \
+error. Without --model, the answers are read with every spec's task section merged.\n\n\
+Example:\n  vidspec status task_01JW… task_01JX…\n\n",
+        remote_exit_codes!()
+    ))]
+    Status(StatusArgs),
+
+    /// Wait for tasks to end, optionally downloading their videos.
+    #[command(long_about = concat!(
+        "Wait for one or more tasks (all at once, sharing one request-rate cap) and \
+optionally download their videos.\n\n\
+Example:\n  vidspec wait task_01JW… --download videos/\n\n",
+        remote_exit_codes!()
+    ))]
+    Wait(WaitArgs),
+
+    /// Run a simulated gateway on loopback, for trying vidspec offline.
+    #[command(
+        long_about = "Run a fake gateway on loopback: both submit endpoints, task \
+polling with tasks that move from submitted through processing to completed (or failed), \
+downloadable MP4 results, image uploads, and injected faults. Its first line of output is \
+`listening on http://ADDR`. It accepts the API key given by --api-key (default sim-key). \
+Stop it with Ctrl-C.\n\n\
+Faults: a comma-separated list such as \"429=0.1,500=0.1,402=0.01,drop=0.05,slow=0.05,\
+malformed=0.02,retry-after=2,slow-ms=500,on=polls\" (rates from 0 to 1).\n\n\
+Example:\n  vidspec sim --speed 50 --faults 429=0.1\n\n\
+Exit codes:\n  0  stopped\n  2  usage error or the address cannot be bound"
+    )]
+    Sim(SimArgs),
+}
+
+/// Where and how to reach the gateway.
+#[derive(Debug, Args)]
+pub struct GatewayArgs {
+    /// Gateway base URL [default: $APIMART_BASE_URL, else https://api.apimart.ai].
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+
+    /// Divide the spec's poll delays by N, to match `vidspec sim --speed N`
+    /// [default: $VIDSPEC_POLL_SCALE, else 1].
+    #[arg(long, value_name = "N")]
+    pub poll_scale: Option<f64>,
+
+    /// Give up waiting after this many seconds [default: the spec's timeout].
+    #[arg(long, value_name = "SECONDS")]
+    pub deadline: Option<f64>,
+
+    /// Output format: text for people, or one JSON document for scripts.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+/// Arguments of `submit`.
+#[derive(Debug, Args)]
+pub struct SubmitArgs {
+    /// The request JSON file, or `-` for standard input.
+    #[arg(value_name = "FILE|-")]
+    pub input: PathBuf,
+
+    /// The model id; without it, the request's top-level "model" string names the model.
+    #[arg(long, value_name = "ID")]
+    pub model: Option<String>,
+
+    #[command(flatten)]
+    pub specs: SpecsArgs,
+
+    /// Wait for the task to end.
+    #[arg(long)]
+    pub wait: bool,
+
+    /// Download the videos into DIR (implies --wait).
+    #[arg(long, value_name = "DIR")]
+    pub download: Option<PathBuf>,
+
+    /// Overwrite files that already exist in the download directory.
+    #[arg(long)]
+    pub force: bool,
+
+    #[command(flatten)]
+    pub gateway: GatewayArgs,
+}
+
+/// Arguments of `status`.
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Task ids.
+    #[arg(value_name = "TASK_ID", required = true)]
+    pub tasks: Vec<String>,
+
+    /// The model the tasks belong to (reads its answer shape exactly).
+    #[arg(long, value_name = "ID")]
+    pub model: Option<String>,
+
+    #[command(flatten)]
+    pub specs: SpecsArgs,
+
+    #[command(flatten)]
+    pub gateway: GatewayArgs,
+}
+
+/// Arguments of `wait`.
+#[derive(Debug, Args)]
+pub struct WaitArgs {
+    /// Task ids.
+    #[arg(value_name = "TASK_ID", required = true)]
+    pub tasks: Vec<String>,
+
+    /// The model the tasks belong to (its poll hints and answer shape).
+    #[arg(long, value_name = "ID")]
+    pub model: Option<String>,
+
+    #[command(flatten)]
+    pub specs: SpecsArgs,
+
+    /// Download the videos into DIR.
+    #[arg(long, value_name = "DIR")]
+    pub download: Option<PathBuf>,
+
+    /// Overwrite files that already exist in the download directory.
+    #[arg(long)]
+    pub force: bool,
+
+    #[command(flatten)]
+    pub gateway: GatewayArgs,
+}
+
+/// Arguments of `sim`.
+#[derive(Debug, Args)]
+pub struct SimArgs {
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, default_value = "127.0.0.1:0")]
+    pub addr: std::net::SocketAddr,
+
+    /// Time scale: tasks run N times faster than real ones.
+    #[arg(long, default_value_t = 1.0)]
+    pub speed: f64,
+
+    /// Faults to inject, e.g. "429=0.1,500=0.05,drop=0.01" (see above).
+    #[arg(long, value_name = "SPEC")]
+    pub faults: Option<String>,
+
+    /// The API key the simulator accepts.
+    #[arg(long, default_value = "sim-key")]
+    pub api_key: String,
+
+    /// Share of tasks that fail (0 to 1).
+    #[arg(long, default_value_t = 0.0)]
+    pub fail_rate: f64,
 }
 
 /// Where the specs come from.

@@ -1,15 +1,19 @@
 //! The `vidspec` binary: parse the command line, run one command, map the
 //! outcome to an exit code.
 //!
-//! Owns the exit-code contract (0 valid, 1 invalid request or unknown model,
-//! 2 usage error or broken specs) and how failures reach stderr. It must stay
+//! Owns the exit-code contract (0 valid or done, 1 invalid request or unknown
+//! model, 2 usage error or broken specs, 3 gateway or network failure, 4 task
+//! failed or deadline passed) and how failures reach stderr. It must stay
 //! thin: no validation, no rendering, no knowledge of any model.
 
 mod catalog;
 mod check;
 mod cli;
 mod output;
+mod progress;
 mod registry;
+mod remote;
+mod simulate;
 
 use std::process::ExitCode;
 
@@ -26,8 +30,12 @@ pub enum Exit {
     Valid,
     /// 1: the request is invalid or names an unknown model.
     Invalid,
-    /// 2: usage error, unreadable input, broken specs.
+    /// 2: usage error, unreadable input, broken specs, no API key.
     Usage,
+    /// 3: the gateway or the network failed.
+    Gateway,
+    /// 4: a task failed, or the wait's deadline passed.
+    TaskFailed,
 }
 
 impl From<Exit> for ExitCode {
@@ -36,6 +44,8 @@ impl From<Exit> for ExitCode {
             Exit::Valid => ExitCode::SUCCESS,
             Exit::Invalid => ExitCode::from(1),
             Exit::Usage => ExitCode::from(2),
+            Exit::Gateway => ExitCode::from(3),
+            Exit::TaskFailed => ExitCode::from(4),
         }
     }
 }
@@ -48,6 +58,10 @@ fn main() -> ExitCode {
         Command::Schema(args) => catalog::schema(args),
         Command::Check(args) => check::run(args, View::Check),
         Command::Explain(args) => check::run(args, View::Explain),
+        Command::Submit(args) => remote::submit(args),
+        Command::Status(args) => remote::status(args),
+        Command::Wait(args) => remote::wait(args),
+        Command::Sim(args) => simulate::run(args),
     };
     match result {
         Ok(exit) => exit.into(),

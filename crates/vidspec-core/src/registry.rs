@@ -158,6 +158,45 @@ impl Registry {
         self.models.keys().map(String::as_str).collect()
     }
 
+    /// One task section that reads the answers of every model: each model's
+    /// pointers and status spellings, merged in id order. For a task id whose
+    /// model is not known (`vidspec status TASK_ID`). `None` without models.
+    pub fn merged_task(&self) -> Option<crate::spec::Task> {
+        let mut models = self.models.values();
+        let mut merged = (**models.next()?.task()).clone();
+        fn extend(into: &mut Vec<String>, from: &[String]) {
+            for item in from {
+                if !into.contains(item) {
+                    into.push(item.clone());
+                }
+            }
+        }
+        for model in models {
+            let task = model.task();
+            extend(&mut merged.submit_task_id, &task.submit_task_id);
+            let (into, from) = (&mut merged.read, &task.read);
+            extend(&mut into.status, &from.status);
+            extend(&mut into.progress, &from.progress);
+            extend(&mut into.cost, &from.cost);
+            extend(&mut into.estimated_time, &from.estimated_time);
+            extend(&mut into.actual_time, &from.actual_time);
+            extend(&mut into.error_code, &from.error_code);
+            extend(&mut into.error_message, &from.error_message);
+            for video in &from.videos {
+                if !into.videos.contains(video) {
+                    into.videos.push(video.clone());
+                }
+            }
+            for (status, spellings) in &task.statuses {
+                extend(
+                    merged.statuses.entry(status.clone()).or_default(),
+                    spellings,
+                );
+            }
+        }
+        Some(merged)
+    }
+
     /// The shared vocabulary (modes, status spellings).
     pub fn vocabulary(&self) -> &Vocabulary {
         &self.vocabulary
