@@ -1,0 +1,98 @@
+//! Progress on long waits: one indicatif bar per task on a terminal, plain
+//! lines on stderr otherwise (one per change of status or each tenth of
+//! progress), so stdout stays for results.
+//!
+//! Owns how waiting looks. It must not poll or decide anything.
+
+use std::collections::HashMap;
+use std::io::IsTerminal;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use vidspec_transport::TaskSnapshot;
+
+/// Shows the progress of tasks.
+pub struct Progress {
+    quiet: bool,
+    bars: Option<(MultiProgress, Mutex<HashMap<String, ProgressBar>>)>,
+    last_line: Mutex<HashMap<String, (String, u64)>>,
+    started: Instant,
+}
+
+impl Progress {
+    /// Bars when stderr is a terminal, lines otherwise; nothing when `quiet`.
+    pub fn new(quiet: bool) -> Progress {
+        let bars = (!quiet && std::io::stderr().is_terminal()).then(|| {
+            (
+                MultiProgress::with_draw_target(ProgressDrawTarget::stderr()),
+                Mutex::new(HashMap::new()),
+            )
+        });
+        Progress {
+            quiet,
+            bars,
+            last_line: Mutex::new(HashMap::new()),
+            started: Instant::now(),
+        }
+    }
+
+    /// Starts showing task `id`.
+    pub fn add(&self, id: &str) {
+        if let Some((multi, bars)) = &self.bars {
+            let bar = multi.add(ProgressBar::new(100));
+            let style =
+                ProgressStyle::with_template("{prefix} [{bar:30}] {pos:>3}% {msg} ({elapsed})")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar())
+                    .progress_chars("=> ");
+            bar.set_style(style);
+            bar.set_prefix(id.to_owned());
+            bar.set_message("submitted");
+            bar.enable_steady_tick(Duration::from_millis(250));
+            if let Ok(mut bars) = bars.lock() {
+                bars.insert(id.to_owned(), bar);
+            }
+        }
+    }
+
+    /// Shows a new snapshot of task `id`.
+    pub fn update(&self, id: &str, snapshot: &TaskSnapshot) {
+        let status = snapshot.status.word().to_owned();
+        let progress = snapshot.progress.unwrap_or(0);
+        if let Some((_, bars)) = &self.bars {
+            if let Ok(bars) = bars.lock()
+                && let Some(bar) = bars.get(id)
+            {
+                bar.set_position(progress);
+                bar.set_message(status);
+            }
+            return;
+        }
+        if self.quiet {
+            return;
+        }
+        let Ok(mut last) = self.last_line.lock() else {
+            return;
+        };
+        let changed = last.get(id).is_none_or(|(old_status, old_progress)| {
+            *old_status != status || old_progress / 10 != progress / 10
+        });
+        if changed {
+            eprintln!(
+                "{id}: {status} {progress}% ({} s)",
+                self.started.elapsed().as_secs()
+            );
+            last.insert(id.to_owned(), (status, progress));
+        }
+    }
+
+    /// Stops showing task `id`, with a last word.
+    pub fn finish(&self, id: &str, word: &str) {
+        if let Some((_, bars)) = &self.bars
+            && let Ok(bars) = bars.lock()
+            && let Some(bar) = bars.get(id)
+        {
+            bar.finish_with_message(word.to_owned());
+        }
+    }
+}

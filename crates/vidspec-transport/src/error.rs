@@ -1,0 +1,253 @@
+//! Transport errors, sorted by what the caller should do next.
+//!
+//! Owns the error enum, `is_retryable`, and the lenient reading of the
+//! gateway's error bodies (`error.code` may be an integer, a string or `""`).
+//! Messages never contain the API key or a request body.
+
+use std::time::Duration;
+
+use serde_json::Value;
+use vidspec_core::Diagnostics;
+
+use crate::read::TaskSnapshot;
+
+/// What went wrong talking to the gateway, and what to do about it.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The request broke the spec; it was never sent.
+    #[error("invalid request, not sent:\n{0}")]
+    InvalidRequest(Diagnostics),
+    /// No usable configuration (no API key, a bad base URL).
+    #[error("{0}")]
+    Config(String),
+    /// 401: the key is wrong or missing.
+    #[error("the gateway refused the API key (401){}: check APIMART_API_KEY", request_id_suffix(.request_id))]
+    Unauthorized {
+        /// `X-Oneapi-Request-Id` of the answer.
+        request_id: Option<String>,
+    },
+    /// 402: the balance is too low.
+    #[error("the account balance is too low (402){}: top up, then submit again", request_id_suffix(.request_id))]
+    PaymentRequired {
+        /// `X-Oneapi-Request-Id` of the answer.
+        request_id: Option<String>,
+    },
+    /// 429: too many requests.
+    #[error("rate limited (429){}{}: wait and retry, or lower the request rate", retry_after_words(.retry_after), request_id_suffix(.request_id))]
+    RateLimited {
+        /// The server's `Retry-After`, when it sent one.
+        retry_after: Option<Duration>,
+        /// `X-Oneapi-Request-Id` of the answer.
+        request_id: Option<String>,
+    },
+    /// 400 (or 500 `build_request_failed`): the gateway rejected the parameters.
+    #[error("the gateway rejected the request ({status}{}): {message}{}; fix the request (the spec may be out of date: report it)", code.as_ref().map(|code| format!(", {code}")).unwrap_or_default(), request_id_suffix(.request_id))]
+    Rejected {
+        /// HTTP status.
+        status: u16,
+        /// Upstream error code.
+        code: Option<String>,
+        /// Upstream message.
+        message: String,
+        /// `X-Oneapi-Request-Id` of the answer.
+        request_id: Option<String>,
+    },
+    /// 404 on a task: unknown id, another account's task, or older than the retention.
+    #[error("task {task_id} is unknown to the gateway (404){}: check the id (tasks are kept about 3 days)", request_id_suffix(.request_id))]
+    TaskNotFound {
+        /// The task id.
+        task_id: String,
+        /// `X-Oneapi-Request-Id` of the answer.
+        request_id: Option<String>,
+    },
+    /// 5xx.
+    #[error("gateway error ({status}){}: {message}", request_id_suffix(.request_id))]
+    Server {
+        /// HTTP status.
+        status: u16,
+        /// Upstream message.
+        message: String,
+        /// `X-Oneapi-Request-Id` of the answer.
+        request_id: Option<String>,
+    },
+    /// The connection could not be made: the request provably never arrived.
+    #[error("cannot reach the gateway: {message} (check the base URL and the network)")]
+    Connect {
+        /// What the network layer said.
+        message: String,
+    },
+    /// The request may have arrived, but no answer came back (timeout, reset).
+    #[error("no complete answer from the gateway: {message}{}", if *.submitted { " — a submit may have been charged: check `vidspec tasks`/the console before submitting again" } else { "" })]
+    NoAnswer {
+        /// What the network layer said.
+        message: String,
+        /// True when this was a submit (which is never resent).
+        submitted: bool,
+    },
+    /// The answer was not what the spec says the gateway sends.
+    #[error("undecodable answer from the gateway (HTTP {status}){}: {reason}; starts with: {excerpt}", request_id_suffix(.request_id))]
+    Undecodable {
+        /// HTTP status.
+        status: u16,
+        /// Why it could not be read.
+        reason: String,
+        /// The first bytes of the body (capped).
+        excerpt: String,
+        /// `X-Oneapi-Request-Id` of the answer.
+        request_id: Option<String>,
+    },
+    /// The task ended in failure (or was cancelled); usually not charged.
+    #[error("task {task_id} failed{}: {message}", code.as_ref().map(|code| format!(" ({code})")).unwrap_or_default())]
+    TaskFailed {
+        /// The task id.
+        task_id: String,
+        /// Upstream error code.
+        code: Option<String>,
+        /// Upstream message.
+        message: String,
+        /// The last snapshot.
+        snapshot: Box<TaskSnapshot>,
+    },
+    /// The wait's deadline passed; the task may still finish: wait again later.
+    #[error("gave up waiting for task {} after the deadline (last status {}); it may still finish: run `vidspec wait {}` later", .last.id, .last.raw_status, .last.id)]
+    DeadlinePassed {
+        /// The last snapshot seen.
+        last: Box<TaskSnapshot>,
+    },
+    /// A download failed.
+    #[error("cannot download {url}: {message}")]
+    Download {
+        /// The URL.
+        url: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// A local file could not be read or written.
+    #[error("{path}: {message}")]
+    Io {
+        /// The path.
+        path: String,
+        /// What went wrong.
+        message: String,
+    },
+}
+
+impl Error {
+    /// Whether the same request may be tried again as it is: rate limits, server
+    /// errors, connection failures, lost answers and undecodable answers. Submits
+    /// use the stricter `is_safe_to_resubmit`.
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            Error::RateLimited { .. }
+                | Error::Server { .. }
+                | Error::Connect { .. }
+                | Error::NoAnswer { .. }
+                | Error::Undecodable { .. }
+        )
+    }
+
+    /// Whether a submit may be sent again: only when it provably did not arrive
+    /// (connection failed) or was refused unprocessed (429). Never after a 5xx, a
+    /// timeout or a reset: the task may exist and be charged.
+    pub fn is_safe_to_resubmit(&self) -> bool {
+        matches!(self, Error::RateLimited { .. } | Error::Connect { .. })
+    }
+
+    /// The server's `Retry-After`, if any.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Error::RateLimited { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+}
+
+fn request_id_suffix(request_id: &Option<String>) -> String {
+    request_id
+        .as_ref()
+        .map(|id| format!(", request id {id}"))
+        .unwrap_or_default()
+}
+
+fn retry_after_words(retry_after: &Option<Duration>) -> String {
+    retry_after
+        .map(|after| format!(", retry after {} s", after.as_secs()))
+        .unwrap_or_default()
+}
+
+/// `error.code` read leniently: a number or a non-empty string, else none.
+pub fn lenient_code(value: Option<&Value>) -> Option<String> {
+    match value? {
+        Value::String(text) if text.trim().is_empty() => None,
+        Value::String(text) => Some(text.clone()),
+        Value::Number(number) => Some(number.to_string()),
+        _ => None,
+    }
+}
+
+/// `(code, message)` of a gateway error body `{"error": {"code", "message", …}}`.
+pub fn error_body(body: &Value) -> (Option<String>, Option<String>) {
+    let error = body.get("error");
+    let code = lenient_code(error.and_then(|error| error.get("code")))
+        .or_else(|| lenient_code(error.and_then(|error| error.get("type"))));
+    let message = error
+        .and_then(|error| error.get("message"))
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    (code, message)
+}
+
+/// The first bytes of a body, for messages.
+pub fn excerpt(bytes: &[u8]) -> String {
+    const LIMIT: usize = 200;
+    let text = String::from_utf8_lossy(&bytes[..bytes.len().min(LIMIT)]).into_owned();
+    if bytes.len() > LIMIT {
+        format!("{text}…")
+    } else {
+        text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn an_empty_string_code_falls_back_to_the_type() {
+        let body =
+            json!({"error": {"code": "", "message": "invalid API key", "type": "apimart_error"}});
+        assert_eq!(
+            error_body(&body),
+            (Some("apimart_error".into()), Some("invalid API key".into()))
+        );
+    }
+
+    #[test]
+    fn an_integer_code_reads_as_text() {
+        assert_eq!(lenient_code(Some(&json!(429))), Some("429".into()));
+    }
+
+    #[test]
+    fn only_unsent_or_unprocessed_submits_are_resubmitted() {
+        let server = Error::Server {
+            status: 500,
+            message: "x".into(),
+            request_id: None,
+        };
+        assert!(server.is_retryable());
+        assert!(!server.is_safe_to_resubmit());
+        let limited = Error::RateLimited {
+            retry_after: None,
+            request_id: None,
+        };
+        assert!(limited.is_safe_to_resubmit());
+        let lost = Error::NoAnswer {
+            message: "timeout".into(),
+            submitted: true,
+        };
+        assert!(!lost.is_safe_to_resubmit());
+    }
+}

@@ -1,0 +1,201 @@
+//! Reading the gateway's task answers through a spec's `task` section.
+//!
+//! Owns `TaskSnapshot` and the normalised `Status`, and reads both response
+//! shapes (standard `{code, data:{…}}` and Midjourney's bare object) and both
+//! submit shapes (`data: [{task_id}]`, `data: {id}`) purely from the JSON
+//! pointers the spec gives — no per-model code. It does no I/O.
+
+use serde::Serialize;
+use serde_json::Value;
+use vidspec_core::spec::Task;
+
+use crate::error::lenient_code;
+
+/// A task status, normalised.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Accepted, not started.
+    Queued,
+    /// Generating.
+    Running,
+    /// Finished with a result.
+    Succeeded,
+    /// Finished without a result.
+    Failed,
+    /// Cancelled.
+    Cancelled,
+    /// A status the spec does not know: keep polling, and report it.
+    Unknown(String),
+}
+
+impl Status {
+    /// Whether the task will not change any more.
+    pub fn is_terminal(&self) -> bool {
+        matches!(self, Status::Succeeded | Status::Failed | Status::Cancelled)
+    }
+
+    /// A short word for displays.
+    pub fn word(&self) -> &str {
+        match self {
+            Status::Queued => "queued",
+            Status::Running => "running",
+            Status::Succeeded => "succeeded",
+            Status::Failed => "failed",
+            Status::Cancelled => "cancelled",
+            Status::Unknown(raw) => raw,
+        }
+    }
+}
+
+/// One result video.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Video {
+    /// Where to download it.
+    pub url: String,
+    /// When the URL stops working, Unix seconds.
+    pub expires_at: Option<i64>,
+}
+
+/// Why a task failed, as the gateway says.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TaskError {
+    /// Upstream code (`task_failed`).
+    pub code: Option<String>,
+    /// Upstream message.
+    pub message: String,
+}
+
+/// What a poll learned about a task.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TaskSnapshot {
+    /// Task id.
+    pub id: String,
+    /// Normalised status.
+    pub status: Status,
+    /// The status as the gateway spelled it.
+    pub raw_status: String,
+    /// Progress 0–100.
+    pub progress: Option<u64>,
+    /// Amount charged.
+    pub cost: Option<f64>,
+    /// The gateway's estimate of the total time, seconds.
+    pub estimated_time_s: Option<u64>,
+    /// Time taken, seconds.
+    pub actual_time_s: Option<u64>,
+    /// Result videos.
+    pub videos: Vec<Video>,
+    /// Why it failed.
+    pub error: Option<TaskError>,
+    /// `X-Oneapi-Request-Id` of the answer.
+    pub request_id: Option<String>,
+}
+
+fn first<'a>(body: &'a Value, pointers: &[String]) -> Option<&'a Value> {
+    pointers
+        .iter()
+        .filter_map(|pointer| body.pointer(pointer))
+        .find(|value| !value.is_null())
+}
+
+fn number(value: Option<&Value>) -> Option<f64> {
+    match value? {
+        Value::Number(number) => number.as_f64(),
+        Value::String(text) => text.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+/// The task id in a submit answer, or `None` when the answer holds none.
+pub fn submitted_task_id(task: &Task, body: &Value) -> Option<String> {
+    first(body, &task.submit_task_id)
+        .and_then(Value::as_str)
+        .filter(|id| !id.is_empty())
+        .map(str::to_owned)
+}
+
+/// The normalised status of a raw spelling (case-insensitive).
+pub fn normalise(task: &Task, raw: &str) -> Status {
+    for (status, spellings) in &task.statuses {
+        if spellings
+            .iter()
+            .any(|spelling| spelling.eq_ignore_ascii_case(raw))
+        {
+            return match status.as_str() {
+                "queued" => Status::Queued,
+                "running" => Status::Running,
+                "succeeded" => Status::Succeeded,
+                "failed" => Status::Failed,
+                "cancelled" => Status::Cancelled,
+                _ => Status::Unknown(raw.to_owned()),
+            };
+        }
+    }
+    Status::Unknown(raw.to_owned())
+}
+
+/// Reads a poll answer.
+pub fn snapshot(task: &Task, id: &str, body: &Value, request_id: Option<String>) -> TaskSnapshot {
+    let read = &task.read;
+    let raw_status = first(body, &read.status)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    let status = normalise(task, &raw_status);
+    let mut videos = Vec::new();
+    for source in &read.videos {
+        let Some(entries) = body.pointer(&source.each).and_then(Value::as_array) else {
+            continue;
+        };
+        for entry in entries {
+            let expires_at = source
+                .expires_at
+                .as_ref()
+                .and_then(|pointer| entry.pointer(pointer))
+                .and_then(|value| number(Some(value)))
+                .map(|seconds| seconds as i64);
+            match entry.pointer(&source.url) {
+                Some(Value::String(url)) => videos.push(Video {
+                    url: url.clone(),
+                    expires_at,
+                }),
+                Some(Value::Array(urls)) => {
+                    videos.extend(urls.iter().filter_map(Value::as_str).map(|url| Video {
+                        url: url.to_owned(),
+                        expires_at,
+                    }))
+                }
+                _ => {}
+            }
+        }
+        if !videos.is_empty() {
+            break;
+        }
+    }
+    let message = first(body, &read.error_message)
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    let code = lenient_code(first(body, &read.error_code));
+    let error = match (message, code) {
+        (None, None) => None,
+        (message, code) => Some(TaskError {
+            code,
+            message: message.unwrap_or_else(|| "no reason given".to_owned()),
+        }),
+    };
+    TaskSnapshot {
+        id: id.to_owned(),
+        status,
+        raw_status,
+        progress: number(first(body, &read.progress))
+            .map(|progress| progress.clamp(0.0, 100.0) as u64),
+        cost: number(first(body, &read.cost)),
+        estimated_time_s: number(first(body, &read.estimated_time))
+            .map(|seconds| seconds.max(0.0) as u64),
+        actual_time_s: number(first(body, &read.actual_time))
+            .map(|seconds| seconds.max(0.0) as u64),
+        videos,
+        error,
+        request_id,
+    }
+}

@@ -1,0 +1,222 @@
+//! Backoff: exponential growth with full jitter, capped, honouring `Retry-After`.
+//!
+//! Owns the delay schedule and the small random source it needs. It does not
+//! decide *whether* to retry: errors say that (`Error::is_retryable`,
+//! `Error::is_safe_to_resubmit`).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use crate::error::Error;
+
+/// How long to wait between attempts, and how many attempts to make.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Backoff {
+    /// The first delay's upper bound.
+    pub base: Duration,
+    /// No delay is longer than this (Retry-After excepted, up to `max_retry_after`).
+    pub cap: Duration,
+    /// Attempts in all, the first included.
+    pub max_attempts: u32,
+    /// The longest `Retry-After` honoured as given.
+    pub max_retry_after: Duration,
+}
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Backoff {
+            base: Duration::from_millis(500),
+            cap: Duration::from_secs(30),
+            max_attempts: 8,
+            max_retry_after: Duration::from_secs(120),
+        }
+    }
+}
+
+impl Backoff {
+    /// A schedule for tests and the simulator: millisecond delays.
+    pub fn fast() -> Self {
+        Backoff {
+            base: Duration::from_millis(5),
+            cap: Duration::from_millis(50),
+            max_attempts: 8,
+            max_retry_after: Duration::from_secs(2),
+        }
+    }
+
+    /// The delay before attempt `attempt + 1` (attempt counts from 0): a
+    /// server's `Retry-After` when given (capped at `max_retry_after`), else a
+    /// uniformly random duration in `[0, min(cap, base · 2^attempt)]` ("full
+    /// jitter"), so many clients that failed together do not retry together.
+    pub fn delay(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
+        if let Some(after) = retry_after {
+            return after.min(self.max_retry_after);
+        }
+        let ceiling = self
+            .base
+            .saturating_mul(2u32.saturating_pow(attempt.min(20)))
+            .min(self.cap);
+        ceiling.mul_f64(random_unit())
+    }
+}
+
+/// Runs `operation` until it succeeds, fails in a way `may_retry` refuses, or
+/// `backoff.max_attempts` attempts are spent, sleeping `backoff.delay` between.
+pub async fn with_retries<T, Operation, Attempt>(
+    backoff: &Backoff,
+    may_retry: impl Fn(&Error) -> bool,
+    mut operation: Operation,
+) -> Result<T, Error>
+where
+    Operation: FnMut() -> Attempt,
+    Attempt: Future<Output = Result<T, Error>>,
+{
+    let mut attempt = 0;
+    loop {
+        match operation().await {
+            Ok(value) => return Ok(value),
+            Err(error) if may_retry(&error) && attempt + 1 < backoff.max_attempts => {
+                tokio::time::sleep(backoff.delay(attempt, error.retry_after())).await;
+                attempt += 1;
+            }
+            Err(error) => return Err(error),
+        }
+    }
+}
+
+/// A random number in `[0, 1)` from a shared xorshift generator, seeded from
+/// the clock and the process id (jitter needs spread, not cryptography).
+pub fn random_unit() -> f64 {
+    static STATE: AtomicU64 = AtomicU64::new(0);
+    let mut current = STATE.load(Ordering::Relaxed);
+    if current == 0 {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|elapsed| elapsed.as_nanos() as u64)
+            .unwrap_or(0x9E37_79B9_7F4A_7C15);
+        current = nanos ^ (u64::from(std::process::id()) << 32) | 1;
+    }
+    let mut next = current;
+    next ^= next << 13;
+    next ^= next >> 7;
+    next ^= next << 17;
+    STATE.store(next, Ordering::Relaxed);
+    (next >> 11) as f64 / (1u64 << 53) as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delays_stay_under_the_exponential_ceiling() {
+        let backoff = Backoff::default();
+        for attempt in 0..10 {
+            let ceiling = backoff.base.saturating_mul(1 << attempt).min(backoff.cap);
+            for _ in 0..50 {
+                assert!(backoff.delay(attempt, None) <= ceiling);
+            }
+        }
+    }
+
+    #[test]
+    fn delays_are_spread_not_constant() {
+        let backoff = Backoff::default();
+        let delays: std::collections::BTreeSet<Duration> =
+            (0..20).map(|_| backoff.delay(5, None)).collect();
+        assert!(
+            delays.len() > 10,
+            "full jitter should spread delays: {delays:?}"
+        );
+    }
+
+    #[test]
+    fn retry_after_wins_but_is_capped() {
+        let backoff = Backoff::default();
+        assert_eq!(
+            backoff.delay(0, Some(Duration::from_secs(7))),
+            Duration::from_secs(7)
+        );
+        assert_eq!(
+            backoff.delay(0, Some(Duration::from_secs(7200))),
+            backoff.max_retry_after
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn retry_after_is_honoured_between_attempts() {
+        let calls = std::cell::Cell::new(0);
+        let started = tokio::time::Instant::now();
+        let result = with_retries(&Backoff::default(), Error::is_retryable, || {
+            calls.set(calls.get() + 1);
+            let done = calls.get() > 3;
+            async move {
+                if done {
+                    Ok("done")
+                } else {
+                    Err(Error::RateLimited {
+                        retry_after: Some(Duration::from_secs(2)),
+                        request_id: None,
+                    })
+                }
+            }
+        })
+        .await;
+        assert_eq!(result.ok(), Some("done"));
+        assert_eq!(calls.get(), 4);
+        assert_eq!(started.elapsed(), Duration::from_secs(6));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_submit_that_may_have_arrived_is_never_retried() {
+        let calls = std::cell::Cell::new(0);
+        let result: Result<(), Error> =
+            with_retries(&Backoff::default(), Error::is_safe_to_resubmit, || {
+                calls.set(calls.get() + 1);
+                async {
+                    Err(Error::Server {
+                        status: 502,
+                        message: "bad gateway".into(),
+                        request_id: None,
+                    })
+                }
+            })
+            .await;
+        assert!(result.is_err());
+        assert_eq!(calls.get(), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn retries_stop_after_the_attempt_budget_within_the_backoff_ceiling() {
+        let backoff = Backoff::default();
+        let calls = std::cell::Cell::new(0);
+        let started = tokio::time::Instant::now();
+        let result: Result<(), Error> = with_retries(&backoff, Error::is_retryable, || {
+            calls.set(calls.get() + 1);
+            async {
+                Err(Error::Connect {
+                    message: "refused".into(),
+                })
+            }
+        })
+        .await;
+        assert!(result.is_err());
+        assert_eq!(calls.get(), backoff.max_attempts);
+        let ceiling: Duration = (0..backoff.max_attempts - 1)
+            .map(|attempt| backoff.base.saturating_mul(1 << attempt).min(backoff.cap))
+            .sum();
+        assert!(
+            started.elapsed() <= ceiling,
+            "{:?} > {ceiling:?}",
+            started.elapsed()
+        );
+    }
+
+    #[test]
+    fn random_units_are_in_range() {
+        for _ in 0..1000 {
+            let unit = random_unit();
+            assert!((0.0..1.0).contains(&unit));
+        }
+    }
+}

@@ -1,0 +1,298 @@
+//! Waiting for tasks: the poll schedule (the spec's first delay and interval,
+//! stretched while the gateway's estimate says the end is far, with jitter, up
+//! to a deadline) and waiting on many tasks at once from one client.
+//!
+//! Owns when to poll. One poll is `Client::task`; reading is `read`.
+
+use std::time::Duration;
+
+use serde::Serialize;
+use tokio::time::Instant;
+
+use crate::client::{Client, TaskHandle};
+use crate::error::Error;
+use crate::read::{Status, TaskSnapshot, Video};
+use crate::retry::random_unit;
+
+/// How to wait. Unset fields come from the spec's poll hints.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WaitOptions {
+    /// Delay before the first poll.
+    pub first_poll: Option<Duration>,
+    /// Base delay between polls.
+    pub interval: Option<Duration>,
+    /// Give up after this long.
+    pub deadline: Option<Duration>,
+    /// Divides every duration from the spec (a simulator running 100× fast: 100).
+    pub time_scale: f64,
+    /// Random spread of each delay, as a fraction (0.1 = ±10%).
+    pub jitter: f64,
+}
+
+impl Default for WaitOptions {
+    fn default() -> Self {
+        WaitOptions {
+            first_poll: None,
+            interval: None,
+            deadline: None,
+            time_scale: 1.0,
+            jitter: 0.1,
+        }
+    }
+}
+
+/// A task that finished with a result.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Outcome {
+    /// Task id.
+    pub task_id: String,
+    /// Model id.
+    pub model: String,
+    /// The final snapshot.
+    pub snapshot: TaskSnapshot,
+}
+
+impl Outcome {
+    /// The result videos.
+    pub fn videos(&self) -> &[Video] {
+        &self.snapshot.videos
+    }
+}
+
+/// The schedule of one wait.
+struct Schedule {
+    first: Duration,
+    every: Duration,
+    deadline: Duration,
+    scale: f64,
+    jitter: f64,
+}
+
+impl Schedule {
+    fn new(handle: &TaskHandle, options: &WaitOptions) -> Schedule {
+        let hints = &handle.task.poll;
+        let scale = if options.time_scale > 0.0 {
+            options.time_scale
+        } else {
+            1.0
+        };
+        let scaled = |seconds: u64| Duration::from_secs_f64(seconds as f64 / scale);
+        Schedule {
+            first: options
+                .first_poll
+                .unwrap_or_else(|| scaled(hints.first_after_s)),
+            every: options.interval.unwrap_or_else(|| scaled(hints.every_s)),
+            deadline: options.deadline.unwrap_or_else(|| scaled(hints.timeout_s)),
+            scale,
+            jitter: options.jitter.clamp(0.0, 0.9),
+        }
+    }
+
+    /// The delay after a poll that saw `last`, `elapsed` into the wait: the
+    /// base interval, stretched (up to 6×) while the gateway's estimate leaves
+    /// more than three intervals to go, then jittered.
+    fn next_delay(&self, last: Option<&TaskSnapshot>, elapsed: Duration) -> Duration {
+        let mut delay = self.every;
+        if let Some(estimate) = last.and_then(|snapshot| snapshot.estimated_time_s) {
+            let expected = Duration::from_secs_f64(estimate as f64 / self.scale);
+            let remaining = expected.saturating_sub(elapsed);
+            if remaining > self.every * 3 {
+                delay = (remaining / 3).min(self.every * 6);
+            }
+        }
+        let spread = 1.0 + self.jitter * (2.0 * random_unit() - 1.0);
+        delay.mul_f64(spread)
+    }
+}
+
+impl Client {
+    /// Polls `handle` until it finishes or the deadline passes, calling
+    /// `on_progress` with every snapshot. A task that fails is
+    /// `Error::TaskFailed`; transient poll errors are retried until the deadline.
+    pub async fn wait(
+        &self,
+        handle: &TaskHandle,
+        options: &WaitOptions,
+        mut on_progress: impl FnMut(&TaskSnapshot),
+    ) -> Result<Outcome, Error> {
+        let schedule = Schedule::new(handle, options);
+        let started = Instant::now();
+        let deadline = started + schedule.deadline;
+        let mut last: Option<TaskSnapshot> = None;
+        tokio::time::sleep(schedule.first.min(schedule.deadline)).await;
+        loop {
+            match self.task(handle).await {
+                Ok(snapshot) => {
+                    on_progress(&snapshot);
+                    match snapshot.status {
+                        Status::Succeeded => {
+                            return Ok(Outcome {
+                                task_id: handle.id.clone(),
+                                model: handle.model.clone(),
+                                snapshot,
+                            });
+                        }
+                        Status::Failed | Status::Cancelled => {
+                            let (code, message) = match &snapshot.error {
+                                Some(error) => (error.code.clone(), error.message.clone()),
+                                None => (None, format!("the task ended {}", snapshot.raw_status)),
+                            };
+                            return Err(Error::TaskFailed {
+                                task_id: handle.id.clone(),
+                                code,
+                                message,
+                                snapshot: Box::new(snapshot),
+                            });
+                        }
+                        _ => last = Some(snapshot),
+                    }
+                }
+                Err(error) if error.is_retryable() => {}
+                Err(error) => return Err(error),
+            }
+            let delay = schedule.next_delay(last.as_ref(), started.elapsed());
+            if Instant::now() + delay > deadline {
+                return Err(Error::DeadlinePassed {
+                    last: Box::new(last.unwrap_or_else(|| not_yet_seen(&handle.id))),
+                });
+            }
+            tokio::time::sleep(delay).await;
+        }
+    }
+
+    /// Waits for many tasks at once; requests share the client's rate cap.
+    /// Results come back in the order of `handles`.
+    pub async fn wait_all(
+        &self,
+        handles: &[TaskHandle],
+        options: &WaitOptions,
+        on_progress: impl Fn(&TaskHandle, &TaskSnapshot),
+    ) -> Vec<Result<Outcome, Error>> {
+        let on_progress = &on_progress;
+        let waits = handles.iter().map(|handle| {
+            self.wait(handle, options, move |snapshot| {
+                on_progress(handle, snapshot)
+            })
+        });
+        futures_util::future::join_all(waits).await
+    }
+}
+
+fn not_yet_seen(id: &str) -> TaskSnapshot {
+    TaskSnapshot {
+        id: id.to_owned(),
+        status: Status::Unknown("not seen yet".to_owned()),
+        raw_status: "not seen yet".to_owned(),
+        progress: None,
+        cost: None,
+        estimated_time_s: None,
+        actual_time_s: None,
+        videos: Vec::new(),
+        error: None,
+        request_id: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use vidspec_core::spec::{PollHints, Task, TaskRead};
+
+    use super::*;
+
+    fn handle() -> TaskHandle {
+        TaskHandle {
+            id: "task_1".into(),
+            model: "m".into(),
+            task: Arc::new(Task {
+                submit_task_id: vec![],
+                poll_path: "/v1/tasks/{task_id}".into(),
+                poll: PollHints {
+                    first_after_s: 8,
+                    every_s: 5,
+                    typical_s: 60,
+                    timeout_s: 600,
+                    rule: None,
+                },
+                read: TaskRead {
+                    status: vec![],
+                    progress: vec![],
+                    cost: vec![],
+                    estimated_time: vec![],
+                    actual_time: vec![],
+                    videos: vec![],
+                    error_code: vec![],
+                    error_message: vec![],
+                },
+                statuses: Default::default(),
+            }),
+            request_id: None,
+        }
+    }
+
+    fn running(estimate: Option<u64>) -> TaskSnapshot {
+        TaskSnapshot {
+            estimated_time_s: estimate,
+            ..not_yet_seen("task_1")
+        }
+    }
+
+    #[test]
+    fn the_schedule_comes_from_the_spec_scaled() {
+        let schedule = Schedule::new(
+            &handle(),
+            &WaitOptions {
+                time_scale: 10.0,
+                ..WaitOptions::default()
+            },
+        );
+        assert_eq!(schedule.first, Duration::from_millis(800));
+        assert_eq!(schedule.every, Duration::from_millis(500));
+        assert_eq!(schedule.deadline, Duration::from_secs(60));
+    }
+
+    #[test]
+    fn a_far_estimate_stretches_the_interval_up_to_six_times() {
+        let schedule = Schedule::new(
+            &handle(),
+            &WaitOptions {
+                jitter: 0.0,
+                ..WaitOptions::default()
+            },
+        );
+        let delay = schedule.next_delay(Some(&running(Some(600))), Duration::from_secs(10));
+        assert_eq!(delay, Duration::from_secs(30));
+    }
+
+    #[test]
+    fn near_the_estimate_the_base_interval_is_used() {
+        let schedule = Schedule::new(
+            &handle(),
+            &WaitOptions {
+                jitter: 0.0,
+                ..WaitOptions::default()
+            },
+        );
+        assert_eq!(
+            schedule.next_delay(Some(&running(Some(60))), Duration::from_secs(50)),
+            Duration::from_secs(5)
+        );
+        assert_eq!(
+            schedule.next_delay(Some(&running(None)), Duration::from_secs(50)),
+            Duration::from_secs(5)
+        );
+    }
+
+    #[test]
+    fn jitter_stays_within_its_fraction() {
+        let schedule = Schedule::new(&handle(), &WaitOptions::default());
+        for _ in 0..200 {
+            let delay = schedule.next_delay(None, Duration::ZERO);
+            assert!(
+                delay >= Duration::from_millis(4500) && delay <= Duration::from_millis(5500),
+                "{delay:?}"
+            );
+        }
+    }
+}
