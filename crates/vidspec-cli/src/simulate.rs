@@ -44,13 +44,14 @@ pub fn run(args: &SimArgs) -> anyhow::Result<Exit> {
             .with_context(|| format!("cannot listen on {}", args.addr))?;
         let addr = listener.local_addr().context("cannot read the bound address")?;
         let mut out = std::io::stdout().lock();
-        writeln!(out, "listening on http://{addr}")?;
-        writeln!(
+        writeln!(out, "listening on http://{addr}").and_then(|()| out.flush())?;
+        // Advice only: a reader that stopped after the first line is fine.
+        let _ = writeln!(
             out,
             "api key: {} (export APIMART_API_KEY={} APIMART_BASE_URL=http://{addr} VIDSPEC_POLL_SCALE={})",
             args.api_key, args.api_key, args.speed
-        )?;
-        out.flush()?;
+        )
+        .and_then(|()| out.flush());
         drop(out);
         let stats = vidspec_sim::serve(listener, config).await.context("the simulator stopped")?;
         eprintln!("sim: stopped; {}", serde_json_line(&stats));
