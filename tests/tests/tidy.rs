@@ -108,3 +108,13 @@ fn the_core_crate_does_no_network_io() {
         );
     }
 }
+
+#[test]
+fn the_simulator_depends_on_nothing_of_ours() {
+    let manifest = std::fs::read_to_string(root().join("crates/vidspec-sim/Cargo.toml")).expect("sim manifest");
+    let dependencies = manifest.split("[dev-dependencies]").next().unwrap_or_default();
+    assert!(
+        !dependencies.contains("vidspec-"),
+        "vidspec-sim must judge requests with its own code, independent of the engine"
+    );
+}
