@@ -1,1 +1,82 @@
-//! Simulator: placeholder.
+//! vidspec-sim: a fake APIMart-style video gateway on loopback, with stateful
+//! tasks, fault injection and counters — for transport tests and for trying
+//! the CLI without spending money.
+//!
+//! # Endpoints
+//!
+//! | route | what it does |
+//! |---|---|
+//! | `POST /v1/videos/generations` | checks the body (model, prompt, Omni-Flash-Ext's coded errors), creates a task, answers `{"code":200,"data":[{"status":"submitted","task_id"}]}` (or the object shape, see [`SubmitShape`]) |
+//! | `POST /v1/midjourney/generations/video` | checks the Midjourney rules (exactly one of `image_urls` / `task_id`, prompt unless `task_id`, `batch_size` 1/2/4, …), creates a Midjourney task |
+//! | `GET /v1/tasks/{id}` | the task now: `submitted` → `processing` (rising `progress`, pessimistic `estimated_time`) → `completed` with `result.videos[].url[]` / `failed` with `error`; Midjourney tasks answer a bare `{id, status: SUBMITTED…SUCCESS/FAILURE, action, mode, progress, video_url, video_urls}` |
+//! | `POST /v1/uploads/images` | multipart `file`, JPEG/PNG/WebP/GIF by magic bytes, ≤ 20 MB |
+//! | `GET /__sim/videos/{id}/{n}.mp4` | a tiny valid MP4 of a finished task (no key needed, like a CDN URL) |
+//! | `GET /__sim/uploads/{name}` | an uploaded image back |
+//! | `GET /__sim/stats` | [`Stats`] as JSON |
+//!
+//! The `/v1/*` routes need `Authorization: Bearer <api_key>` (else the real
+//! gateway's 401 body). Every answer carries a unique `X-Oneapi-Request-Id`.
+//! Submits and polls may get faults ([`Faults`], [`Scripted`]): 402, 429
+//! (optionally with `Retry-After`), 500, slow answers, dropped connections and
+//! truncated JSON.
+//!
+//! # Order of handling
+//!
+//! A submit or poll is counted (`submit_attempts` / `polls`), then the key is
+//! checked (401), then a fault is chosen: a [`Scripted`] entry aimed at this
+//! kind of request if one is queued, else one random draw against the
+//! [`Faults`] rates. 402, 429 and 500 answer instead of the request; slow
+//! sleeps and then handles it; drop and malformed handle it (a valid submit
+//! creates its task and counts in `submits`) and then spoil the answer. Only
+//! then do the request checks (400) and the task table run. Uploads and the
+//! `/__sim/*` routes never get faults.
+//!
+//! # Time
+//!
+//! A task takes `task_seconds / speed` seconds of tokio time
+//! (`tokio::time::Instant`, so tests with paused time work); the numbers in
+//! bodies are simulated: `actual_time` = `task_seconds`, `estimated_time` =
+//! 2 × `task_seconds`, `created` is the wall clock at submit, `completed` =
+//! `created + actual_time`, `expires_at` = `completed + url_ttl_s`.
+//! A failing task fails halfway through its time.
+//!
+//! # An independent judge
+//!
+//! The request checks are hand-written on `serde_json::Value` from the seed
+//! pages and share nothing with vidspec-core: when the engine and the
+//! simulator disagree, one of them is wrong and a test says so.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> std::io::Result<()> {
+//! use vidspec_sim::{FaultTarget, Scripted, Sim, SimConfig};
+//!
+//! let config = SimConfig { speed: 1000.0, task_seconds: 1.0, ..SimConfig::default() };
+//! let sim = Sim::start("127.0.0.1:0".parse().unwrap(), config).await?;
+//! sim.script(vec![Scripted::RateLimited { retry_after: Some(1), on: FaultTarget::Submits }]);
+//! // point a client at sim.base_url() with the key "sim-key" …
+//! assert_eq!(sim.stats().faults_injected, 0);
+//! sim.shutdown().await;
+//! # Ok(())
+//! # }
+//! ```
+
+#![warn(missing_docs)]
+
+mod checks;
+mod config;
+mod faults;
+mod media;
+mod replies;
+mod rng;
+mod routes;
+mod server;
+mod state;
+mod stats;
+mod tasks;
+mod uploads;
+
+pub use config::{ConfigError, FaultSpecError, FaultTarget, Faults, SimConfig, SubmitShape};
+pub use faults::Scripted;
+pub use server::{Sim, serve, serve_until};
+pub use stats::Stats;

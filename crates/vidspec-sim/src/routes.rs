@@ -1,0 +1,260 @@
+//! The HTTP surface: the axum router, one handler per endpoint, the request-id
+//! middleware, the API-key gate and the fault wrapper around submits and polls.
+//!
+//! Handlers here only sequence things (count, authorise, pick a fault, call
+//! the check or the task table, answer); the judgement lives in `checks`, the
+//! timelines in `tasks`, the body shapes in `replies`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
+use axum::extract::multipart::MultipartRejection;
+use axum::extract::{DefaultBodyLimit, Extension, Multipart, Path, Request, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::json;
+
+use crate::checks;
+use crate::config::{FaultTarget, SubmitShape};
+use crate::faults::Injected;
+use crate::media::tiny_mp4;
+use crate::replies::{Reply, dropped_connection};
+use crate::state::SimState;
+use crate::stats::bump;
+use crate::tasks::TaskKind;
+use crate::uploads::{self, MAX_UPLOAD_BYTES};
+
+/// The header that names each answer, as the gateway's one-api backend sends.
+pub(crate) const REQUEST_ID_HEADER: &str = "x-oneapi-request-id";
+
+/// Largest request body read (uploads may be 20 MB plus multipart framing;
+/// generation bodies may carry base64 images).
+const BODY_LIMIT: usize = MAX_UPLOAD_BYTES + 4 * 1024 * 1024;
+
+type Shared = State<Arc<SimState>>;
+
+/// The id of the current request, put in the extensions by the middleware.
+#[derive(Clone, Debug)]
+struct RequestId(String);
+
+/// The two submit endpoints.
+#[derive(Clone, Copy, Debug)]
+enum SubmitEndpoint {
+    Generations,
+    Midjourney,
+}
+
+/// The whole application.
+pub(crate) fn router(state: Arc<SimState>) -> Router {
+    Router::new()
+        .route("/v1/videos/generations", post(submit_generation))
+        .route("/v1/midjourney/generations/video", post(submit_midjourney))
+        .route("/v1/tasks/{id}", get(poll_task))
+        .route("/v1/uploads/images", post(upload_image))
+        .route("/__sim/videos/{id}/{file}", get(download_video))
+        .route("/__sim/uploads/{name}", get(serve_upload))
+        .route("/__sim/stats", get(stats))
+        .fallback(unknown_route)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(middleware::from_fn_with_state(state.clone(), request_id))
+        .with_state(state)
+}
+
+/// Gives every request an id and every answer the `X-Oneapi-Request-Id` header.
+async fn request_id(State(state): Shared, mut request: Request, next: Next) -> Response {
+    let id = state.request_id();
+    request.extensions_mut().insert(RequestId(id.clone()));
+    let mut response = next.run(request).await;
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        response
+            .headers_mut()
+            .insert(HeaderName::from_static(REQUEST_ID_HEADER), value);
+    }
+    response
+}
+
+/// The 401 answer when the key is missing or wrong, counted.
+fn refuse_unauthorized(
+    state: &SimState,
+    request_id: &str,
+    headers: &HeaderMap,
+) -> Option<Response> {
+    let authorization = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok());
+    if state.authorized(authorization) {
+        return None;
+    }
+    bump(&state.counters.unauthorized);
+    Some(Reply::unauthorized(request_id).into_response())
+}
+
+/// Runs `handle` under the fault chosen for this request: refusing faults
+/// answer instead of it; slow sleeps first; drop and malformed run it (so a
+/// submit creates its task) and then spoil its answer.
+async fn with_fault(
+    state: &SimState,
+    target: FaultTarget,
+    handle: impl FnOnce() -> Reply,
+) -> Response {
+    match state.pick_fault(target) {
+        Some(Injected::PaymentRequired) => Reply::payment_required().into_response(),
+        Some(Injected::RateLimited(retry_after)) => {
+            Reply::rate_limited(retry_after).into_response()
+        }
+        Some(Injected::ServerError) => Reply::server_error().into_response(),
+        Some(Injected::Slow(ms)) => {
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+            handle().into_response()
+        }
+        Some(Injected::Drop) => {
+            let _answer_never_sent = handle();
+            dropped_connection()
+        }
+        Some(Injected::Malformed) => handle().truncated(),
+        None => handle().into_response(),
+    }
+}
+
+async fn submit_generation(
+    State(state): Shared,
+    Extension(RequestId(id)): Extension<RequestId>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    submit(&state, &id, &headers, &body, SubmitEndpoint::Generations).await
+}
+
+async fn submit_midjourney(
+    State(state): Shared,
+    Extension(RequestId(id)): Extension<RequestId>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    submit(&state, &id, &headers, &body, SubmitEndpoint::Midjourney).await
+}
+
+async fn submit(
+    state: &SimState,
+    request_id: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+    endpoint: SubmitEndpoint,
+) -> Response {
+    bump(&state.counters.submit_attempts);
+    if let Some(refusal) = refuse_unauthorized(state, request_id, headers) {
+        return refusal;
+    }
+    with_fault(state, FaultTarget::Submits, || {
+        accept_submit(state, body, endpoint)
+    })
+    .await
+}
+
+/// Checks a submit body and creates its task.
+fn accept_submit(state: &SimState, body: &[u8], endpoint: SubmitEndpoint) -> Reply {
+    let checked = checks::parse_body(body).and_then(|request| match endpoint {
+        SubmitEndpoint::Generations => checks::check_generation(&request),
+        SubmitEndpoint::Midjourney => checks::check_midjourney(&request),
+    });
+    let accepted = match checked {
+        Ok(accepted) => accepted,
+        Err(rejection) => {
+            bump(&state.counters.rejected);
+            return Reply::rejected(&rejection);
+        }
+    };
+    let kind = match endpoint {
+        SubmitEndpoint::Generations => TaskKind::Standard,
+        SubmitEndpoint::Midjourney => TaskKind::Midjourney {
+            batch_size: accepted.videos,
+        },
+    };
+    let (task_id, shape) = state.create_task(kind, &accepted.prompt);
+    Reply::ok(match shape {
+        SubmitShape::Object => json!({"code": 200, "data": {"id": task_id, "status": "submitted"}}),
+        SubmitShape::Array | SubmitShape::Alternate => {
+            json!({"code": 200, "data": [{"status": "submitted", "task_id": task_id}]})
+        }
+    })
+}
+
+async fn poll_task(
+    State(state): Shared,
+    Extension(RequestId(request_id)): Extension<RequestId>,
+    headers: HeaderMap,
+    Path(task_id): Path<String>,
+) -> Response {
+    bump(&state.counters.polls);
+    if let Some(refusal) = refuse_unauthorized(&state, &request_id, &headers) {
+        return refusal;
+    }
+    with_fault(&state, FaultTarget::Polls, || {
+        match state.task_body(&task_id) {
+            Some(body) => Reply::ok(body),
+            None => Reply::task_not_found(),
+        }
+    })
+    .await
+}
+
+async fn upload_image(
+    State(state): Shared,
+    Extension(RequestId(request_id)): Extension<RequestId>,
+    headers: HeaderMap,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Response {
+    if let Some(refusal) = refuse_unauthorized(&state, &request_id, &headers) {
+        return refusal;
+    }
+    uploads::receive(&state, multipart).await.into_response()
+}
+
+/// `GET /__sim/videos/{id}/{n}.mp4`: the tiny MP4 of a finished task.
+async fn download_video(
+    State(state): Shared,
+    Path((task_id, file)): Path<(String, String)>,
+) -> Response {
+    let index = file
+        .strip_suffix(".mp4")
+        .and_then(|number| number.parse::<usize>().ok());
+    match index {
+        Some(index) if state.has_video(&task_id, index) => {
+            bump(&state.counters.downloads);
+            binary(
+                "video/mp4",
+                Body::from(tiny_mp4(&format!("{task_id}/{index}"))),
+            )
+        }
+        _ => Reply::not_found("video not found").into_response(),
+    }
+}
+
+/// `GET /__sim/uploads/{name}`: an uploaded image, as stored.
+async fn serve_upload(State(state): Shared, Path(name): Path<String>) -> Response {
+    match state.upload(&name) {
+        Some(upload) => binary(upload.content_type, Body::from(upload.bytes)),
+        None => Reply::not_found("upload not found").into_response(),
+    }
+}
+
+async fn stats(State(state): Shared) -> Response {
+    Json(state.stats()).into_response()
+}
+
+async fn unknown_route() -> Response {
+    Reply::not_found("not found").into_response()
+}
+
+fn binary(content_type: &'static str, body: Body) -> Response {
+    let mut response = Response::new(body);
+    *response.status_mut() = StatusCode::OK;
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    response
+}
