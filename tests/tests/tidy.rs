@@ -111,14 +111,17 @@ fn the_core_crate_does_no_network_io() {
 
 #[test]
 fn the_simulator_depends_on_nothing_of_ours() {
-    let manifest = std::fs::read_to_string(root().join("crates/vidspec-sim/Cargo.toml")).expect("sim manifest");
+    let manifest = std::fs::read_to_string(root().join("crates/vidspec-sim/Cargo.toml"))
+        .expect("sim manifest");
     let dependencies = manifest
         .split("[dependencies]")
         .nth(1)
         .and_then(|rest| rest.split("[dev-dependencies]").next())
         .unwrap_or_default();
     assert!(
-        !dependencies.lines().any(|line| line.trim_start().starts_with("vidspec-")),
+        !dependencies
+            .lines()
+            .any(|line| line.trim_start().starts_with("vidspec-")),
         "vidspec-sim must judge requests with its own code, independent of the engine"
     );
 }
