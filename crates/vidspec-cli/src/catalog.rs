@@ -9,7 +9,6 @@ use std::io::Write;
 use anyhow::Context;
 
 use crate::Exit;
-use crate::check::specs_context;
 use crate::cli::{ModelsArgs, SchemaArgs};
 use crate::output;
 use crate::registry;
@@ -17,9 +16,7 @@ use crate::registry;
 /// `vidspec models`: lists every model.
 pub fn models(args: &ModelsArgs) -> anyhow::Result<Exit> {
     let dir = args.specs.specs.as_deref();
-    let registry = registry::load(dir)
-        .map_err(anyhow::Error::new)
-        .with_context(|| specs_context(dir))?;
+    let registry = registry::load_for(dir)?;
     let mut out = std::io::stdout().lock();
     output::write_models(&mut out, registry.models(), args.format)
         .and_then(|()| out.flush())
@@ -30,9 +27,7 @@ pub fn models(args: &ModelsArgs) -> anyhow::Result<Exit> {
 /// `vidspec schema MODEL`: prints the model's request schema.
 pub fn schema(args: &SchemaArgs) -> anyhow::Result<Exit> {
     let dir = args.specs.specs.as_deref();
-    let registry = registry::load(dir)
-        .map_err(anyhow::Error::new)
-        .with_context(|| specs_context(dir))?;
+    let registry = registry::load_for(dir)?;
     let model = match registry::find(&registry, &args.model) {
         Ok(model) => model,
         Err(message) => {

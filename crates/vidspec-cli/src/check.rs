@@ -12,7 +12,7 @@ use std::path::Path;
 
 use anyhow::Context;
 use serde_json::Value;
-use vidspec_core::{Diagnostic, Diagnostics, Plan, Registry};
+use vidspec_core::{Diagnostics, Plan, Registry};
 
 use crate::Exit;
 use crate::cli::RequestArgs;
@@ -54,9 +54,7 @@ impl Report {
 
 /// Runs `check` (or `explain`, by `view`) and prints the report on stdout.
 pub fn run(args: &RequestArgs, view: View) -> anyhow::Result<Exit> {
-    let registry = registry::load(args.specs.specs.as_deref())
-        .map_err(anyhow::Error::new)
-        .with_context(|| specs_context(args.specs.specs.as_deref()))?;
+    let registry = registry::load_for(args.specs.specs.as_deref())?;
     let (source, bytes) = read_input(&args.input)?;
     let report = evaluate(&registry, source, &bytes, args.model.as_deref());
     let mut out = std::io::stdout().lock();
@@ -64,14 +62,6 @@ pub fn run(args: &RequestArgs, view: View) -> anyhow::Result<Exit> {
         .and_then(|()| out.flush())
         .context("cannot write to standard output")?;
     Ok(report.exit())
-}
-
-/// The message given when `--specs DIR` cannot be used.
-pub fn specs_context(dir: Option<&Path>) -> String {
-    match dir {
-        Some(dir) => format!("cannot use the specs in {}", dir.display()),
-        None => "cannot use the built-in specs".to_owned(),
-    }
 }
 
 /// Reads FILE, or stdin for `-`; returns the input's display name and bytes.
@@ -106,15 +96,7 @@ pub fn evaluate(registry: &Registry, source: String, bytes: &[u8], flag: Option<
     let invalid = |model: Option<String>, path: &str, message: String| Report {
         source: source.clone(),
         model,
-        verdict: Verdict::Invalid(Diagnostics {
-            errors: vec![Diagnostic {
-                path: path.to_owned(),
-                rule: None,
-                code: None,
-                message,
-            }],
-            warnings: Vec::new(),
-        }),
+        verdict: Verdict::Invalid(Diagnostics::single(path, message)),
     };
     let mut request: Value = match serde_json::from_slice(bytes) {
         Ok(request) => request,
@@ -135,7 +117,7 @@ pub fn evaluate(registry: &Registry, source: String, bytes: &[u8], flag: Option<
                 "/model",
                 format!(
                     "\"model\" must be a string naming the model, not {} (known: {})",
-                    kind_of(other),
+                    vidspec_core::diagnostics::type_words(other),
                     registry::known(registry)
                 ),
             );
@@ -174,22 +156,11 @@ pub fn evaluate(registry: &Registry, source: String, bytes: &[u8], flag: Option<
     }
 }
 
-fn kind_of(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn only_error(report: &Report) -> &Diagnostic {
+    fn only_error(report: &Report) -> &vidspec_core::Diagnostic {
         match &report.verdict {
             Verdict::Invalid(diagnostics) => {
                 assert_eq!(diagnostics.errors.len(), 1, "{diagnostics:?}");
@@ -238,7 +209,7 @@ mod tests {
         let report = evaluate(&registry, "r.json".into(), b"{\"model\": 3}", None);
         let error = only_error(&report);
         assert_eq!(error.path, "/model");
-        assert!(error.message.contains("not a number"), "{}", error.message);
+        assert!(error.message.contains("not an integer"), "{}", error.message);
     }
 
     #[test]

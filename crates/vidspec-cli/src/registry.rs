@@ -17,6 +17,18 @@ pub fn load(dir: Option<&Path>) -> Result<Registry, SpecErrors> {
     }
 }
 
+/// The registry for a command's `--specs`, with the context that names the
+/// directory when it is broken.
+pub fn load_for(dir: Option<&Path>) -> anyhow::Result<Registry> {
+    use anyhow::Context;
+    load(dir)
+        .map_err(anyhow::Error::new)
+        .with_context(|| match dir {
+            Some(dir) => format!("cannot use the specs in {}", dir.display()),
+            None => "cannot use the built-in specs".to_owned(),
+        })
+}
+
 /// The model with this id, or a sentence saying it is unknown, suggesting the
 /// closest id and listing the known ones.
 pub fn find<'r>(registry: &'r Registry, id: &str) -> Result<&'r Model, String> {

@@ -167,9 +167,7 @@ fn local_paths(
 
 /// Runs `submit`.
 pub fn submit(args: &SubmitArgs) -> anyhow::Result<Exit> {
-    let registry = registry::load(args.specs.specs.as_deref())
-        .map_err(anyhow::Error::new)
-        .with_context(|| check::specs_context(args.specs.specs.as_deref()))?;
+    let registry = registry::load_for(args.specs.specs.as_deref())?;
     let (source, bytes) = check::read_input(&args.input)?;
     let options = wait_options(&args.gateway)?;
 
@@ -510,9 +508,7 @@ fn handles(ids: &[String], model: &str, task: &Arc<Task>) -> Vec<TaskHandle> {
 
 /// Runs `status`.
 pub fn status(args: &StatusArgs) -> anyhow::Result<Exit> {
-    let registry = registry::load(args.specs.specs.as_deref())
-        .map_err(anyhow::Error::new)
-        .with_context(|| check::specs_context(args.specs.specs.as_deref()))?;
+    let registry = registry::load_for(args.specs.specs.as_deref())?;
     let (model, task) = task_section(&registry, args.model.as_deref())?;
     let client = match client(&args.gateway) {
         Ok(client) => client,
@@ -548,9 +544,7 @@ pub fn status(args: &StatusArgs) -> anyhow::Result<Exit> {
 
 /// Runs `wait`.
 pub fn wait(args: &WaitArgs) -> anyhow::Result<Exit> {
-    let registry = registry::load(args.specs.specs.as_deref())
-        .map_err(anyhow::Error::new)
-        .with_context(|| check::specs_context(args.specs.specs.as_deref()))?;
+    let registry = registry::load_for(args.specs.specs.as_deref())?;
     let (model, task) = task_section(&registry, args.model.as_deref())?;
     let options = wait_options(&args.gateway)?;
     let client = match client(&args.gateway) {

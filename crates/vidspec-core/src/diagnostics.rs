@@ -7,6 +7,7 @@
 use std::fmt;
 
 use serde::Serialize;
+use serde_json::Value;
 
 /// One reason a request is invalid.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -122,5 +123,33 @@ impl fmt::Display for SpecErrors {
             write!(f, "error: {problem}")?;
         }
         Ok(())
+    }
+}
+
+/// A JSON value's type as a person names it (`an integer`, `a string`).
+pub fn type_words(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(number) if number.is_i64() || number.is_u64() => "an integer",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+impl Diagnostics {
+    /// Diagnostics holding one error about the whole request or one field.
+    pub fn single(path: impl Into<String>, message: impl Into<String>) -> Diagnostics {
+        Diagnostics {
+            errors: vec![Diagnostic {
+                path: path.into(),
+                rule: None,
+                code: None,
+                message: message.into(),
+            }],
+            warnings: Vec::new(),
+        }
     }
 }

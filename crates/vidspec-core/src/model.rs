@@ -230,19 +230,14 @@ impl Model {
     /// Returns every problem at once when the request is invalid.
     pub fn prepare(&self, request: &Value) -> Result<Plan, Diagnostics> {
         let Some(object) = request.as_object() else {
-            return Err(Diagnostics {
-                errors: vec![Diagnostic {
-                    path: String::new(),
-                    rule: None,
-                    code: None,
-                    message: format!(
-                        "a request for {} must be a JSON object, not {}",
-                        self.id,
-                        kind_of(request)
-                    ),
-                }],
-                warnings: Vec::new(),
-            });
+            return Err(Diagnostics::single(
+                "",
+                format!(
+                    "a request for {} must be a JSON object, not {}",
+                    self.id,
+                    crate::diagnostics::type_words(request)
+                ),
+            ));
         };
         if !self.validator.is_valid(request) {
             return Err(Diagnostics {
@@ -253,19 +248,14 @@ impl Model {
         let Some(dispatched) = dispatch::dispatch(&self.compiled.modes, request, |index| {
             self.modes[index].is_valid(request)
         }) else {
-            return Err(Diagnostics {
-                errors: vec![Diagnostic {
-                    path: String::new(),
-                    rule: None,
-                    code: None,
-                    message: format!(
-                        "this request selects no mode of {}; its modes are {}",
-                        self.id,
-                        self.modes().join(", ")
-                    ),
-                }],
-                warnings: Vec::new(),
-            });
+            return Err(Diagnostics::single(
+                "",
+                format!(
+                    "this request selects no mode of {}; its modes are {}",
+                    self.id,
+                    self.modes().join(", ")
+                ),
+            ));
         };
         let mode = &self.compiled.modes[dispatched.mode];
         let input = ShapeInput {
@@ -372,16 +362,5 @@ impl Model {
             }
         }
         out
-    }
-}
-
-fn kind_of(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
     }
 }

@@ -204,7 +204,7 @@ impl Mapper<'_> {
                 };
                 format!(
                     "{field} must be {expected}, not {}{hint}",
-                    json_type(instance)
+                    crate::diagnostics::type_words(instance)
                 )
             }
             ValidationErrorKind::Minimum { .. }
@@ -346,18 +346,6 @@ fn type_words(kind: &TypeKind) -> String {
         "array" => "an array".to_owned(),
         "object" => "an object".to_owned(),
         other => format!("a {other}"),
-    }
-}
-
-fn json_type(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(number) if number.is_i64() || number.is_u64() => "an integer",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
     }
 }
 
