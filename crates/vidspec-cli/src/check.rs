@@ -209,7 +209,11 @@ mod tests {
         let report = evaluate(&registry, "r.json".into(), b"{\"model\": 3}", None);
         let error = only_error(&report);
         assert_eq!(error.path, "/model");
-        assert!(error.message.contains("not an integer"), "{}", error.message);
+        assert!(
+            error.message.contains("not an integer"),
+            "{}",
+            error.message
+        );
     }
 
     #[test]

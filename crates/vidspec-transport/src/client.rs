@@ -224,6 +224,17 @@ impl Client {
         .await
     }
 
+    /// Prepares `request` for `model` and submits it; an invalid request is
+    /// `Error::InvalidRequest` and is never sent.
+    pub async fn submit_request(
+        &self,
+        model: &vidspec_core::Model,
+        request: &Value,
+    ) -> Result<TaskHandle, Error> {
+        let plan = model.prepare(request).map_err(Error::InvalidRequest)?;
+        self.submit(&plan).await
+    }
+
     /// Polls a task once (retrying 429, 5xx, lost and undecodable answers with
     /// backoff; polls are free and idempotent).
     pub async fn task(&self, handle: &TaskHandle) -> Result<TaskSnapshot, Error> {

@@ -89,16 +89,28 @@ impl Schedule {
     }
 
     /// The delay after a poll that saw `last`, `elapsed` into the wait: the
-    /// base interval, stretched (up to 6×) while the gateway's estimate leaves
-    /// more than three intervals to go, then jittered.
+    /// base interval, stretched (up to 6×) while the end looks more than three
+    /// intervals away. The end is the sooner of the gateway's estimate and an
+    /// extrapolation of the progress so far (estimates run pessimistic).
     fn next_delay(&self, last: Option<&TaskSnapshot>, elapsed: Duration) -> Duration {
         let mut delay = self.every;
-        if let Some(estimate) = last.and_then(|snapshot| snapshot.estimated_time_s) {
-            let expected = Duration::from_secs_f64(estimate as f64 / self.scale);
-            let remaining = expected.saturating_sub(elapsed);
-            if remaining > self.every * 3 {
-                delay = (remaining / 3).min(self.every * 6);
-            }
+        let from_estimate = last
+            .and_then(|snapshot| snapshot.estimated_time_s)
+            .map(|estimate| {
+                Duration::from_secs_f64(estimate as f64 / self.scale).saturating_sub(elapsed)
+            });
+        let from_progress = last
+            .and_then(|snapshot| snapshot.progress)
+            .filter(|progress| (1..100).contains(progress))
+            .map(|progress| elapsed.mul_f64((100 - progress) as f64 / progress as f64));
+        let remaining = match (from_estimate, from_progress) {
+            (Some(estimate), Some(progress)) => Some(estimate.min(progress)),
+            (estimate, progress) => estimate.or(progress),
+        };
+        if let Some(remaining) = remaining
+            && remaining > self.every * 3
+        {
+            delay = (remaining / 3).min(self.every * 6);
         }
         let spread = 1.0 + self.jitter * (2.0 * random_unit() - 1.0);
         delay.mul_f64(spread)
@@ -281,6 +293,25 @@ mod tests {
         assert_eq!(
             schedule.next_delay(Some(&running(None)), Duration::from_secs(50)),
             Duration::from_secs(5)
+        );
+    }
+
+    #[test]
+    fn progress_brings_the_next_poll_closer_than_a_pessimistic_estimate() {
+        let schedule = Schedule::new(
+            &handle(),
+            &WaitOptions {
+                jitter: 0.0,
+                ..WaitOptions::default()
+            },
+        );
+        let mut snapshot = running(Some(600));
+        snapshot.progress = Some(80);
+        // 80% after 100 s: about 25 s to go, so poll again in 8.3 s, not 30 s.
+        let delay = schedule.next_delay(Some(&snapshot), Duration::from_secs(100));
+        assert!(
+            delay < Duration::from_secs(9) && delay > Duration::from_secs(8),
+            "{delay:?}"
         );
     }
 

@@ -546,3 +546,17 @@ async fn random_faults_on_polls_still_end_every_task() {
     assert!(sim.stats().faults_injected > 0);
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn an_invalid_request_is_refused_before_it_is_sent() {
+    let sim = start(config()).await;
+    let model = registry().model("Omni-Flash-Ext").expect("model");
+    let request = json!({"model": "Omni-Flash-Ext", "prompt": "a fox", "duration": 7});
+    let error = client(&sim)
+        .submit_request(model, &request)
+        .await
+        .expect_err("invalid");
+    assert!(matches!(error, Error::InvalidRequest(_)), "{error:?}");
+    assert_eq!(sim.stats().submit_attempts, 0);
+    sim.shutdown().await;
+}
