@@ -39,6 +39,7 @@ pub struct ReadmeDoctests;
 pub mod billing;
 pub mod compile;
 pub mod diagnostics;
+pub mod digest;
 mod dispatch;
 pub mod lint;
 pub mod load;

@@ -75,6 +75,7 @@ pub struct Model {
     spec: Arc<Spec>,
     task: Arc<Task>,
     source: String,
+    spec_digest: String,
     compiled: Compiled,
     annotations: BTreeMap<String, Annotation>,
     validator: jsonschema::Validator,
@@ -106,7 +107,7 @@ impl Model {
     pub(crate) fn compile(
         spec: Arc<Spec>,
         id: &str,
-        source: &str,
+        source: &crate::load::Source,
         vocabulary: &crate::spec::Vocabulary,
     ) -> Result<Model, String> {
         let mut task = spec.task.clone();
@@ -141,7 +142,8 @@ impl Model {
             id: id.to_owned(),
             spec,
             task: Arc::new(task),
-            source: source.to_owned(),
+            source: source.name.clone(),
+            spec_digest: crate::digest::digest(source.text.as_bytes()),
             compiled,
             annotations,
             validator,
@@ -170,6 +172,11 @@ impl Model {
     /// The spec file this model came from.
     pub fn source(&self) -> &str {
         &self.source
+    }
+
+    /// The digest of the spec file's text: which spec version shaped a request.
+    pub fn spec_digest(&self) -> &str {
+        &self.spec_digest
     }
 
     /// The whole spec of the family.

@@ -122,7 +122,7 @@ impl Registry {
                     continue;
                 }
                 owners.insert(id.clone(), source.name.clone());
-                match Model::compile(Arc::clone(&spec), id, &source.name, &vocabulary) {
+                match Model::compile(Arc::clone(&spec), id, source, &vocabulary) {
                     Ok(model) => {
                         models.insert(id.clone(), model);
                     }

@@ -1,0 +1,64 @@
+//! Stable digests of specs and request bodies (FNV-1a, 64 bits, hex).
+//!
+//! Owns the one hash function vidspec uses to recognise "the same spec" and
+//! "the same request" across runs (journal entries, the double-spend guard).
+//! Not cryptographic: it detects repeats, it does not resist forgery.
+
+use serde_json::Value;
+
+/// FNV-1a 64 of `bytes`, as `fnv1a64:` and 16 hex digits.
+pub fn digest(bytes: &[u8]) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in bytes {
+        hash ^= u64::from(*byte);
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    format!("fnv1a64:{hash:016x}")
+}
+
+/// The digest of a JSON value in its canonical form (keys sorted, no spaces),
+/// so two bodies that differ only in key order or layout digest the same.
+pub fn digest_json(value: &Value) -> String {
+    digest(canonical(value).as_bytes())
+}
+
+fn canonical(value: &Value) -> String {
+    match value {
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            let fields: Vec<String> = keys
+                .into_iter()
+                .map(|key| format!("{}:{}", Value::String(key.clone()), canonical(&map[key])))
+                .collect();
+            format!("{{{}}}", fields.join(","))
+        }
+        Value::Array(items) => format!(
+            "[{}]",
+            items.iter().map(canonical).collect::<Vec<_>>().join(",")
+        ),
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn known_vector() {
+        assert_eq!(digest(b""), "fnv1a64:cbf29ce484222325");
+        assert_eq!(digest(b"a"), "fnv1a64:af63dc4c8601ec8c");
+    }
+
+    #[test]
+    fn key_order_does_not_matter() {
+        assert_eq!(
+            digest_json(&json!({"a": 1, "b": [1, {"c": 2, "d": 3}]})),
+            digest_json(&json!({"b": [1, {"d": 3, "c": 2}], "a": 1}))
+        );
+        assert_ne!(digest_json(&json!({"a": 1})), digest_json(&json!({"a": 2})));
+    }
+}
