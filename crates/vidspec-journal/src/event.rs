@@ -1,0 +1,71 @@
+//! The journal's line format: one event per line, versioned.
+//!
+//! Owns the serialized shape of events. It must not read or write files.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// One line of the journal.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    /// Format version (1).
+    pub v: u32,
+    /// The submission this event belongs to.
+    pub entry: String,
+    /// Unix seconds when it was written.
+    pub at: i64,
+    /// What happened.
+    #[serde(flatten)]
+    pub kind: EventKind,
+}
+
+/// What happened to a submission.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum EventKind {
+    /// About to send: written before the request leaves.
+    Intent {
+        /// Model id.
+        model: String,
+        /// Digest of the spec file that shaped the body.
+        spec: String,
+        /// Digest of the exact body sent.
+        request: String,
+        /// Endpoint path.
+        endpoint: String,
+        /// Where the caller wants the videos (if it said).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        download_dir: Option<String>,
+    },
+    /// The gateway accepted it.
+    Submitted {
+        /// Task id.
+        task_id: String,
+    },
+    /// It provably did not create a task (refused before or without processing).
+    NotSent {
+        /// Why.
+        reason: String,
+    },
+    /// It may or may not have created a task (the answer was lost).
+    Unknown {
+        /// What went wrong.
+        reason: String,
+    },
+    /// The task ended.
+    Outcome {
+        /// `succeeded`, `failed` or `cancelled`.
+        status: String,
+        /// Result videos (URL and expiry), for downloading later.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        videos: Vec<Value>,
+        /// Why it failed.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        error: Option<String>,
+    },
+    /// Videos saved.
+    Downloaded {
+        /// Paths written.
+        paths: Vec<String>,
+    },
+}
