@@ -9,11 +9,13 @@
 mod catalog;
 mod check;
 mod cli;
+mod follow;
+mod gateway;
 mod output;
 mod progress;
 mod registry;
-mod remote;
 mod simulate;
+mod submit;
 
 use std::process::ExitCode;
 
@@ -58,9 +60,9 @@ fn main() -> ExitCode {
         Command::Schema(args) => catalog::schema(args),
         Command::Check(args) => check::run(args, View::Check),
         Command::Explain(args) => check::run(args, View::Explain),
-        Command::Submit(args) => remote::submit(args),
-        Command::Status(args) => remote::status(args),
-        Command::Wait(args) => remote::wait(args),
+        Command::Submit(args) => submit::submit(args),
+        Command::Status(args) => follow::status(args),
+        Command::Wait(args) => follow::wait(args),
         Command::Sim(args) => simulate::run(args),
     };
     match result {

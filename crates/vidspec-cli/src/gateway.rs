@@ -1,0 +1,273 @@
+//! Talking to the gateway from a command: client settings (key, base URL),
+//! the async runtime, poll options, how transport errors become exit codes and
+//! JSON, waiting for one task with progress and downloading its videos, and
+//! reporting how it ended.
+//!
+//! Shared by `submit` and the follow-up commands. It must not validate
+//! requests or know any model.
+
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::Context;
+use serde_json::{Value, json};
+use vidspec_transport::{
+    ApiKey, Client, ClientOptions, DEFAULT_BASE_URL, DownloadOptions, Downloaded, Error, Outcome,
+    TaskHandle, TaskSnapshot, WaitOptions,
+};
+
+use crate::Exit;
+use crate::cli::{Format, GatewayArgs};
+use crate::progress::Progress;
+
+/// How a remote command ends.
+pub(crate) fn exit_of(error: &Error) -> Exit {
+    match error {
+        Error::InvalidRequest(_) => Exit::Invalid,
+        Error::Config(_) | Error::Io { .. } => Exit::Usage,
+        Error::TaskFailed { .. } | Error::DeadlinePassed { .. } => Exit::TaskFailed,
+        _ => Exit::Gateway,
+    }
+}
+
+/// The kind of an error, for JSON output.
+pub(crate) fn kind_of(error: &Error) -> &'static str {
+    match error {
+        Error::InvalidRequest(_) => "invalid_request",
+        Error::Config(_) => "config",
+        Error::Unauthorized { .. } => "unauthorized",
+        Error::PaymentRequired { .. } => "payment_required",
+        Error::RateLimited { .. } => "rate_limited",
+        Error::Rejected { .. } => "rejected",
+        Error::TaskNotFound { .. } => "task_not_found",
+        Error::Server { .. } => "server_error",
+        Error::Connect { .. } => "connect",
+        Error::NoAnswer { .. } => "no_answer",
+        Error::Undecodable { .. } => "undecodable",
+        Error::TaskFailed { .. } => "task_failed",
+        Error::DeadlinePassed { .. } => "deadline_passed",
+        Error::Download { .. } => "download",
+        Error::Io { .. } => "io",
+    }
+}
+
+pub(crate) fn error_json(error: &Error) -> Value {
+    json!({"kind": kind_of(error), "message": error.to_string(), "retryable": error.is_retryable()})
+}
+
+/// The client for these arguments: key from APIMART_API_KEY, base URL from
+/// --base-url, APIMART_BASE_URL or the default.
+pub(crate) fn client(gateway: &GatewayArgs) -> Result<Client, Error> {
+    let key = std::env::var("APIMART_API_KEY")
+        .map_err(|_| Error::Config("APIMART_API_KEY is not set: export your API key (for `vidspec sim`, the key it prints)".to_owned()))?;
+    let base_url = gateway
+        .base_url
+        .clone()
+        .or_else(|| std::env::var("APIMART_BASE_URL").ok())
+        .unwrap_or_else(|| DEFAULT_BASE_URL.to_owned());
+    Client::new(
+        ApiKey::new(key),
+        ClientOptions {
+            base_url,
+            ..ClientOptions::default()
+        },
+    )
+}
+
+pub(crate) fn wait_options(gateway: &GatewayArgs) -> anyhow::Result<WaitOptions> {
+    let scale = match gateway.poll_scale {
+        Some(scale) => scale,
+        None => match std::env::var("VIDSPEC_POLL_SCALE") {
+            Ok(text) => text
+                .trim()
+                .parse()
+                .with_context(|| format!("VIDSPEC_POLL_SCALE={text} is not a number"))?,
+            Err(_) => 1.0,
+        },
+    };
+    anyhow::ensure!(
+        scale.is_finite() && scale > 0.0,
+        "--poll-scale must be a positive number"
+    );
+    let deadline = match gateway.deadline {
+        Some(seconds) if seconds.is_finite() && seconds > 0.0 => {
+            Some(Duration::from_secs_f64(seconds))
+        }
+        Some(_) => anyhow::bail!("--deadline must be a positive number of seconds"),
+        None => None,
+    };
+    Ok(WaitOptions {
+        time_scale: scale,
+        deadline,
+        ..WaitOptions::default()
+    })
+}
+
+pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+pub(crate) fn fail(format: Format, error: &Error, task_id: Option<&str>) -> anyhow::Result<Exit> {
+    match format {
+        Format::Json => println!(
+            "{}",
+            json!({"task_id": task_id, "error": error_json(error)})
+        ),
+        Format::Text => eprintln!("error: {error}"),
+    }
+    Ok(exit_of(error))
+}
+
+/// What waiting (and downloading) one task came to.
+pub(crate) struct Finished {
+    pub outcome: Result<Outcome, Error>,
+    pub downloads: Result<Vec<Downloaded>, Error>,
+}
+
+pub(crate) async fn wait_and_download(
+    client: &Client,
+    handle: &TaskHandle,
+    options: &WaitOptions,
+    progress: &Progress,
+    dir: Option<&Path>,
+    overwrite: bool,
+) -> Finished {
+    progress.add(&handle.id);
+    let outcome = client
+        .wait(handle, options, |snapshot| {
+            progress.update(&handle.id, snapshot)
+        })
+        .await;
+    progress.finish(
+        &handle.id,
+        match &outcome {
+            Ok(_) => "succeeded",
+            Err(Error::TaskFailed { .. }) => "failed",
+            Err(_) => "stopped",
+        },
+    );
+    let downloads = match (&outcome, dir) {
+        (Ok(outcome), Some(dir)) => {
+            client
+                .download(outcome, dir, &DownloadOptions { overwrite })
+                .await
+        }
+        _ => Ok(Vec::new()),
+    };
+    Finished { outcome, downloads }
+}
+
+/// Prints (text) or records (JSON) how a task ended; returns the exit.
+pub(crate) fn report_finished(
+    handle: &TaskHandle,
+    finished: &Finished,
+    format: Format,
+    result: &mut Value,
+) -> Exit {
+    let text = format == Format::Text;
+    let mut exit = Exit::Valid;
+    match &finished.outcome {
+        Ok(outcome) => {
+            result["status"] = json!("succeeded");
+            result["snapshot"] = json!(outcome.snapshot);
+            if text {
+                println!("{}", describe(&outcome.snapshot));
+                if outcome.videos().is_empty() {
+                    println!(
+                        "{}: the task succeeded but the answer lists no video",
+                        handle.id
+                    );
+                }
+            }
+        }
+        Err(error) => {
+            result["status"] = json!(match error {
+                Error::TaskFailed { snapshot, .. } => snapshot.status.word().to_owned(),
+                Error::DeadlinePassed { .. } => "waiting".to_owned(),
+                _ => "unknown".to_owned(),
+            });
+            if let Error::TaskFailed { snapshot, .. } | Error::DeadlinePassed { last: snapshot } =
+                error
+            {
+                result["snapshot"] = json!(snapshot);
+            }
+            result["error"] = error_json(error);
+            if text {
+                eprintln!("error: {error}");
+            }
+            exit = exit_of(error);
+        }
+    }
+    match &finished.downloads {
+        Ok(downloads) => {
+            result["downloads"] = json!(downloads);
+            if text {
+                for download in downloads {
+                    println!(
+                        "downloaded {} ({} bytes)",
+                        download.path.display(),
+                        download.bytes
+                    );
+                    if let Some(warning) = &download.warning {
+                        println!("warning: {}: {warning}", download.url);
+                    }
+                }
+            }
+        }
+        Err(error) => {
+            if result["error"].is_null() {
+                result["error"] = error_json(error);
+            }
+            if text {
+                eprintln!("error: {error}");
+            }
+            if exit == Exit::Valid {
+                exit = exit_of(error);
+            }
+        }
+    }
+    exit
+}
+
+/// One line about a snapshot.
+pub(crate) fn describe(snapshot: &TaskSnapshot) -> String {
+    let mut line = format!("{}: {}", snapshot.id, snapshot.status.word());
+    if let Some(progress) = snapshot.progress.filter(|_| !snapshot.status.is_terminal()) {
+        line.push_str(&format!(" {progress}%"));
+    }
+    if let Some(estimate) = snapshot
+        .estimated_time_s
+        .filter(|_| !snapshot.status.is_terminal())
+    {
+        line.push_str(&format!(", estimated {estimate} s"));
+    }
+    if let Some(actual) = snapshot.actual_time_s {
+        line.push_str(&format!(" in {actual} s"));
+    }
+    if let Some(cost) = snapshot.cost {
+        line.push_str(&format!(", cost {cost}"));
+    }
+    if let Some(error) = &snapshot.error
+        && snapshot.status.is_terminal()
+    {
+        line.push_str(&format!(", error: {}", error.message));
+    }
+    for video in &snapshot.videos {
+        line.push_str(&format!("\n  {}", video.url));
+        if let Some(warning) = vidspec_transport::expiry_warning(video.expires_at, now_unix()) {
+            line.push_str(&format!(" ({warning})"));
+        }
+    }
+    line
+}
+
+pub(crate) fn now_unix() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|elapsed| elapsed.as_secs() as i64)
+        .unwrap_or(0)
+}

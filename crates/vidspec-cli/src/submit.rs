@@ -1,0 +1,225 @@
+//! `submit`: the order that keeps money safe — validate first (an invalid
+//! request never reaches the network), upload local images only for a valid
+//! request, check the journal for an identical unfinished request, write the
+//! intent to the journal, submit once, then optionally wait and download.
+//!
+//! It must not hold model knowledge: URL fields are found through the spec's
+//! field types.
+
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::Context;
+use serde::Serialize;
+use serde_json::{Value, json};
+use vidspec_core::spec::{Field, FieldType};
+use vidspec_core::{Model, Plan, Registry};
+
+use crate::Exit;
+use crate::check::{self, Report, Verdict};
+use crate::cli::{Format, SubmitArgs};
+use crate::gateway::{client, fail, report_finished, runtime, wait_and_download, wait_options};
+use crate::output;
+use crate::progress::Progress;
+use crate::registry;
+
+/// A local file put where a URL goes, and what it became.
+#[derive(Debug, Serialize)]
+struct Uploaded {
+    path: String,
+    url: String,
+}
+
+/// Is a value in a URL field a local path (not http(s), not a data URI)?
+fn is_local(text: &str) -> bool {
+    let lowered = text.to_ascii_lowercase();
+    !(lowered.starts_with("http://")
+        || lowered.starts_with("https://")
+        || lowered.starts_with("data:"))
+}
+
+/// Every local path in the URL fields of `request`, as (JSON pointer, path).
+fn local_paths(
+    fields: &std::collections::BTreeMap<String, Field>,
+    request: &Value,
+) -> Vec<(String, String)> {
+    let mut found = Vec::new();
+    for (name, field) in fields {
+        let url_items = field
+            .items
+            .as_ref()
+            .is_some_and(|items| items.value.kind == FieldType::Url);
+        let names = std::iter::once(name.clone()).chain(field.alias.clone());
+        for key in names {
+            match request.get(&key) {
+                Some(Value::String(text)) if field.kind == FieldType::Url && is_local(text) => {
+                    found.push((format!("/{key}"), text.clone()));
+                }
+                Some(Value::Array(items)) if url_items => {
+                    for (index, item) in items.iter().enumerate() {
+                        if let Some(text) = item.as_str().filter(|text| is_local(text)) {
+                            found.push((format!("/{key}/{index}"), text.to_owned()));
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    found
+}
+
+/// Runs `submit`.
+pub fn submit(args: &SubmitArgs) -> anyhow::Result<Exit> {
+    let registry = registry::load_for(args.specs.specs.as_deref())?;
+    let (source, bytes) = check::read_input(&args.input)?;
+    let options = wait_options(&args.gateway)?;
+
+    // Validate with local paths stood in for by placeholder URLs: an invalid
+    // request is refused before anything (an upload included) is sent.
+    let mut request: Option<Value> = serde_json::from_slice(&bytes).ok();
+    let model_id = args
+        .model
+        .clone()
+        .or_else(|| request.as_ref()?.get("model")?.as_str().map(str::to_owned));
+    let model = model_id.as_deref().and_then(|id| registry.model(id));
+    let locals = match (model, &request) {
+        (Some(model), Some(value)) => local_paths(model.fields(), value),
+        _ => Vec::new(),
+    };
+    let mut stand_in = request.clone();
+    if let Some(value) = stand_in.as_mut() {
+        for (index, (pointer, _)) in locals.iter().enumerate() {
+            if let Some(slot) = value.pointer_mut(pointer) {
+                *slot = Value::String(format!("https://upload.invalid/local-{index}"));
+            }
+        }
+    }
+    let checked_bytes = match &stand_in {
+        Some(value) => serde_json::to_vec(value).context("cannot re-encode the request")?,
+        None => bytes.clone(),
+    };
+    let report = check::evaluate(
+        &registry,
+        source.clone(),
+        &checked_bytes,
+        args.model.as_deref(),
+    );
+    if let Verdict::Invalid(_) = report.verdict {
+        print_report(&report, args.gateway.format)?;
+        return Ok(Exit::Invalid);
+    }
+    let Some(model) = model else {
+        print_report(&report, args.gateway.format)?;
+        return Ok(Exit::Invalid);
+    };
+
+    let client = match client(&args.gateway) {
+        Ok(client) => client,
+        Err(error) => return fail(args.gateway.format, &error, None),
+    };
+    let runtime = runtime()?;
+    let mut uploads = Vec::new();
+    for (pointer, path) in &locals {
+        let uploaded = match runtime.block_on(client.upload_image(Path::new(path))) {
+            Ok(upload) => upload,
+            Err(error) => return fail(args.gateway.format, &error, None),
+        };
+        if args.gateway.format == Format::Text {
+            eprintln!("note: uploaded {path} for {pointer}: {}", uploaded.url);
+        }
+        if let Some(slot) = request
+            .as_mut()
+            .and_then(|value| value.pointer_mut(pointer))
+        {
+            *slot = Value::String(uploaded.url.clone());
+        }
+        uploads.push(Uploaded {
+            path: path.clone(),
+            url: uploaded.url,
+        });
+    }
+    let plan = match prepare(&registry, model, &source, request, args.model.as_deref()) {
+        Ok(plan) => plan,
+        Err(report) => {
+            print_report(&report, args.gateway.format)?;
+            return Ok(Exit::Invalid);
+        }
+    };
+    for warning in &plan.warnings {
+        if args.gateway.format == Format::Text {
+            eprintln!("warning: {source}: {warning}");
+        }
+    }
+
+    let handle = match runtime.block_on(client.submit(&plan)) {
+        Ok(handle) => handle,
+        Err(error) => return fail(args.gateway.format, &error, None),
+    };
+    if args.gateway.format == Format::Text {
+        println!(
+            "submitted {} ({}, mode {}, billed as {} × {})",
+            handle.id, plan.model, plan.mode, plan.billing.key, plan.billing.multiplier
+        );
+    }
+    let mut result = json!({
+        "task_id": handle.id,
+        "model": plan.model,
+        "mode": plan.mode,
+        "billing": plan.billing,
+        "uploads": uploads,
+        "warnings": plan.warnings,
+        "status": "submitted",
+        "snapshot": null,
+        "downloads": [],
+        "error": null,
+    });
+    if !(args.wait || args.download.is_some()) {
+        if args.gateway.format == Format::Json {
+            println!("{result}");
+        }
+        return Ok(Exit::Valid);
+    }
+    let progress = Progress::new(args.gateway.format == Format::Json);
+    let finished = runtime.block_on(wait_and_download(
+        &client,
+        &handle,
+        &options,
+        &progress,
+        args.download.as_deref(),
+        args.force,
+    ));
+    let exit = report_finished(&handle, &finished, args.gateway.format, &mut result);
+    if args.gateway.format == Format::Json {
+        println!("{result}");
+    }
+    Ok(exit)
+}
+
+/// Prepares the final request (local paths replaced) as `check` would.
+fn prepare(
+    registry: &Registry,
+    model: &Model,
+    source: &str,
+    request: Option<Value>,
+    flag: Option<&str>,
+) -> Result<Plan, Report> {
+    let bytes = request.map(|value| value.to_string()).unwrap_or_default();
+    let report = check::evaluate(
+        registry,
+        source.to_owned(),
+        bytes.as_bytes(),
+        flag.or(Some(model.id())),
+    );
+    match report.verdict {
+        Verdict::Valid(plan) => Ok(*plan),
+        Verdict::Invalid(_) => Err(report),
+    }
+}
+
+fn print_report(report: &Report, format: Format) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    output::write_report(&mut out, report, format, output::View::Check)
+        .and_then(|()| out.flush())
+        .context("cannot write to standard output")
+}
