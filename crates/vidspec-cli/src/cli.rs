@@ -133,6 +133,30 @@ Example:\n  vidspec wait task_01JW… --download videos/\n\n",
     ))]
     Wait(WaitArgs),
 
+    /// List the submissions in the journal.
+    #[command(
+        long_about = "List the submissions recorded in the journal (every submit is \
+recorded before it is sent): state, task id, model, when, and why it failed or where its \
+videos went. States: unknown (the answer was lost: it may have been charged), running, \
+succeeded (videos not saved yet), downloaded, failed, not_sent.\n\n\
+The journal is --journal PATH, else $VIDSPEC_JOURNAL, else \
+$XDG_STATE_HOME/vidspec/journal.jsonl (~/.local/state/vidspec/journal.jsonl).\n\n\
+Example:\n  vidspec tasks --state running\n\n\
+Exit codes:\n  0  listed\n  2  usage error or an unreadable journal"
+    )]
+    Tasks(TasksArgs),
+
+    /// Finish what the journal says is unfinished: wait, download, report.
+    #[command(long_about = concat!(
+        "Resume after a crash, a kill or a closed laptop: wait for every running task in the \
+journal, download the videos of every finished task that has not been saved (into --download \
+DIR, else the directory given at submission), warn about URLs near expiry, and list \
+submissions whose answer was lost (they may have been charged: check before sending again).\n\n\
+Example:\n  vidspec resume --download videos/\n\n",
+        remote_exit_codes!()
+    ))]
+    Resume(ResumeArgs),
+
     /// Run a simulated gateway on loopback, for trying vidspec offline.
     #[command(
         long_about = "Run a fake gateway on loopback: both submit endpoints, task \
@@ -195,6 +219,78 @@ pub struct SubmitArgs {
     #[arg(long)]
     pub force: bool,
 
+    /// Submit even when the journal holds an identical request that is not
+    /// finished (it would be paid for twice).
+    #[arg(long)]
+    pub again: bool,
+
+    #[command(flatten)]
+    pub journal: JournalArgs,
+
+    #[command(flatten)]
+    pub gateway: GatewayArgs,
+}
+
+/// Which journal to use.
+#[derive(Debug, Args)]
+pub struct JournalArgs {
+    /// The journal file [default: $VIDSPEC_JOURNAL, else
+    /// $XDG_STATE_HOME/vidspec/journal.jsonl].
+    #[arg(long, value_name = "PATH")]
+    pub journal: Option<PathBuf>,
+}
+
+/// A journal state, for `tasks --state`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StateArg {
+    /// The submit's answer was lost.
+    Unknown,
+    /// Accepted, not seen to end.
+    Running,
+    /// Ended; videos not saved.
+    Succeeded,
+    /// Ended; videos saved.
+    Downloaded,
+    /// Ended without a result.
+    Failed,
+    /// Provably not created.
+    NotSent,
+    /// Unknown, running or succeeded: may still need attention.
+    Unfinished,
+}
+
+/// Arguments of `tasks`.
+#[derive(Debug, Args)]
+pub struct TasksArgs {
+    /// Only submissions in this state.
+    #[arg(long, value_enum)]
+    pub state: Option<StateArg>,
+
+    #[command(flatten)]
+    pub journal: JournalArgs,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+/// Arguments of `resume`.
+#[derive(Debug, Args)]
+pub struct ResumeArgs {
+    /// Download the videos into DIR [default: the directory given at submission].
+    #[arg(long, value_name = "DIR")]
+    pub download: Option<PathBuf>,
+
+    /// Overwrite files that already exist in the download directory.
+    #[arg(long)]
+    pub force: bool,
+
+    #[command(flatten)]
+    pub specs: SpecsArgs,
+
+    #[command(flatten)]
+    pub journal: JournalArgs,
+
     #[command(flatten)]
     pub gateway: GatewayArgs,
 }
@@ -220,6 +316,9 @@ pub struct StatusArgs {
 /// Arguments of `wait`.
 #[derive(Debug, Args)]
 pub struct WaitArgs {
+    #[command(flatten)]
+    pub journal: JournalArgs,
+
     /// Task ids.
     #[arg(value_name = "TASK_ID", required = true)]
     pub tasks: Vec<String>,

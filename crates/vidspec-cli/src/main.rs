@@ -13,6 +13,7 @@ mod follow;
 mod gateway;
 mod output;
 mod progress;
+mod record;
 mod registry;
 mod simulate;
 mod submit;
@@ -63,6 +64,8 @@ fn main() -> ExitCode {
         Command::Submit(args) => submit::submit(args),
         Command::Status(args) => follow::status(args),
         Command::Wait(args) => follow::wait(args),
+        Command::Tasks(args) => follow::tasks(args),
+        Command::Resume(args) => follow::resume(args),
         Command::Sim(args) => simulate::run(args),
     };
     match result {

@@ -21,6 +21,7 @@ use crate::cli::{Format, SubmitArgs};
 use crate::gateway::{client, fail, report_finished, runtime, wait_and_download, wait_options};
 use crate::output;
 use crate::progress::Progress;
+use crate::record::{self, Recorder};
 use crate::registry;
 
 /// A local file put where a URL goes, and what it became.
@@ -105,14 +106,34 @@ pub fn submit(args: &SubmitArgs) -> anyhow::Result<Exit> {
         &checked_bytes,
         args.model.as_deref(),
     );
-    if let Verdict::Invalid(_) = report.verdict {
-        print_report(&report, args.gateway.format)?;
-        return Ok(Exit::Invalid);
-    }
+    let stand_in_plan = match &report.verdict {
+        Verdict::Valid(plan) => plan.clone(),
+        Verdict::Invalid(_) => {
+            print_report(&report, args.gateway.format)?;
+            return Ok(Exit::Invalid);
+        }
+    };
     let Some(model) = model else {
         print_report(&report, args.gateway.format)?;
         return Ok(Exit::Invalid);
     };
+
+    // The double-spend guard: an identical request that may still be running
+    // (or whose videos are not saved yet) is not paid for twice by accident.
+    let journal = record::journal(&args.journal);
+    let key = record::request_key(&stand_in_plan, &locals)?;
+    if !args.again
+        && let Some(entry) = journal.unfinished_with_request(&key)?
+    {
+        let task = entry.task_id.as_deref().unwrap_or("task id unknown");
+        eprintln!(
+            "error: an identical request is already in the journal as {} ({task}, entry {}): \
+             `vidspec resume` waits for it and saves its videos; pass --again to pay for another",
+            entry.state.name(),
+            entry.entry
+        );
+        return Ok(Exit::Usage);
+    }
 
     let client = match client(&args.gateway) {
         Ok(client) => client,
@@ -152,10 +173,22 @@ pub fn submit(args: &SubmitArgs) -> anyhow::Result<Exit> {
         }
     }
 
+    // Durable before anything is sent: a crash from here on leaves a record.
+    let recorder = Recorder::intent(
+        &journal,
+        &plan,
+        model.spec_digest(),
+        &key,
+        args.download.as_deref(),
+    )?;
     let handle = match runtime.block_on(client.submit(&plan)) {
         Ok(handle) => handle,
-        Err(error) => return fail(args.gateway.format, &error, None),
+        Err(error) => {
+            recorder.submit_failed(&error);
+            return fail(args.gateway.format, &error, None);
+        }
     };
+    recorder.submitted(&handle.id);
     if args.gateway.format == Format::Text {
         println!(
             "submitted {} ({}, mode {}, billed as {} × {})",
@@ -189,6 +222,7 @@ pub fn submit(args: &SubmitArgs) -> anyhow::Result<Exit> {
         args.download.as_deref(),
         args.force,
     ));
+    recorder.finished(&finished);
     let exit = report_finished(&handle, &finished, args.gateway.format, &mut result);
     if args.gateway.format == Format::Json {
         println!("{result}");

@@ -2,102 +2,13 @@
 //! `vidspec sim` on loopback: the README's offline tour, validation before any
 //! request, uploads of local images, `status` and `wait`, and exit codes.
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
+mod support;
+
+use std::path::Path;
+use std::process::Command;
 
 use serde_json::Value;
-
-const SPEED: &str = "1000";
-
-/// A running `vidspec sim`, killed on drop.
-struct SimProcess {
-    child: Child,
-    base_url: String,
-    // Kept open so the simulator can go on writing to its stdout.
-    _stdout: BufReader<std::process::ChildStdout>,
-}
-
-impl Drop for SimProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn sim(extra: &[&str]) -> SimProcess {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_vidspec"))
-        .args(["sim", "--speed", SPEED])
-        .args(extra)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("vidspec sim starts");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut reader = BufReader::new(stdout);
-    let mut first = String::new();
-    reader.read_line(&mut first).expect("a first line");
-    let base_url = first
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("first line must be `listening on http://ADDR`, got {first:?}"))
-        .to_owned();
-    assert!(base_url.starts_with("http://127.0.0.1:"), "{base_url}");
-    SimProcess {
-        child,
-        base_url,
-        _stdout: reader,
-    }
-}
-
-fn temp_dir(label: &str) -> PathBuf {
-    static COUNTER: AtomicUsize = AtomicUsize::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "vidspec-cli-remote-{}-{}-{label}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::SeqCst)
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
-}
-
-fn vidspec(sim: &SimProcess, args: &[&str], key: Option<&str>) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_vidspec"));
-    command
-        .args(args)
-        .env("APIMART_BASE_URL", &sim.base_url)
-        .env("VIDSPEC_POLL_SCALE", SPEED)
-        .env_remove("APIMART_API_KEY")
-        .stdin(Stdio::null());
-    if let Some(key) = key {
-        command.env("APIMART_API_KEY", key);
-    }
-    command.output().expect("vidspec runs")
-}
-
-fn stats(sim: &SimProcess) -> Value {
-    // A plain HTTP/1.0 GET over a TcpStream: no client crate needed for one call.
-    use std::io::{Read, Write};
-    let address = sim.base_url.trim_start_matches("http://");
-    let mut stream = std::net::TcpStream::connect(address).expect("connect to the simulator");
-    stream
-        .write_all(format!("GET /__sim/stats HTTP/1.0\r\nHost: {address}\r\n\r\n").as_bytes())
-        .expect("send");
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).expect("read");
-    let body = answer.split("\r\n\r\n").nth(1).unwrap_or_default();
-    serde_json::from_str(body).unwrap_or_else(|error| panic!("stats JSON ({error}): {answer}"))
-}
-
-fn example(name: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../examples")
-        .join(name)
-        .display()
-        .to_string()
-}
+use support::{example, sim, stats, temp_dir, vidspec};
 
 fn write(dir: &Path, name: &str, text: &str) -> String {
     let path = dir.join(name);
@@ -193,6 +104,7 @@ fn local_images_are_uploaded_and_replaced_by_their_urls() {
     let output = Command::new(env!("CARGO_BIN_EXE_vidspec"))
         .args(["submit", &request, "--format", "json"])
         .current_dir(&dir)
+        .env("VIDSPEC_JOURNAL", &sim.journal)
         .env("APIMART_BASE_URL", &sim.base_url)
         .env("APIMART_API_KEY", "sim-key")
         .output()
