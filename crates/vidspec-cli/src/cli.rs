@@ -184,6 +184,11 @@ pub struct GatewayArgs {
     #[arg(long, value_name = "N")]
     pub poll_scale: Option<f64>,
 
+    /// Allow a plain http:// base URL on another machine (the key would travel
+    /// unencrypted); loopback addresses never need it.
+    #[arg(long)]
+    pub insecure: bool,
+
     /// Give up waiting after this many seconds [default: the spec's timeout].
     #[arg(long, value_name = "SECONDS")]
     pub deadline: Option<f64>,

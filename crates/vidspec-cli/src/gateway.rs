@@ -69,6 +69,7 @@ pub(crate) fn client(gateway: &GatewayArgs) -> Result<Client, Error> {
         ApiKey::new(key),
         ClientOptions {
             base_url,
+            allow_insecure_http: gateway.insecure,
             ..ClientOptions::default()
         },
     )

@@ -59,6 +59,9 @@ pub struct ClientOptions {
     pub max_answer_bytes: usize,
     /// Largest video downloaded, in bytes.
     pub max_download_bytes: u64,
+    /// Allow a plain `http://` base URL that is not on this machine (the key
+    /// would cross the network unencrypted).
+    pub allow_insecure_http: bool,
 }
 
 impl Default for ClientOptions {
@@ -71,6 +74,7 @@ impl Default for ClientOptions {
             submit_backoff: Backoff::default(),
             max_answer_bytes: 4 * 1024 * 1024,
             max_download_bytes: 2 * 1024 * 1024 * 1024,
+            allow_insecure_http: false,
         }
     }
 }
@@ -128,6 +132,11 @@ impl Client {
                 "base URL {base} must start with https:// (or http:// for a local simulator)"
             )));
         }
+        if base.starts_with("http://") && !is_loopback(&base) && !options.allow_insecure_http {
+            return Err(Error::Config(format!(
+                "base URL {base} is plain http on another machine: the API key would travel unencrypted; use https://, or pass --insecure if you must"
+            )));
+        }
         if api_key.0.trim().is_empty() {
             return Err(Error::Config(
                 "the API key is empty: set APIMART_API_KEY".to_owned(),
@@ -181,6 +190,10 @@ impl Client {
 
     pub(crate) fn http(&self) -> &reqwest::Client {
         &self.inner.http
+    }
+
+    pub(crate) fn limiter(&self) -> &RateLimiter {
+        &self.inner.limiter
     }
 
     /// Sends a plan's body. Resent only when it provably did not arrive
@@ -355,6 +368,22 @@ impl Client {
     }
 }
 
+/// Whether an `http://` URL points at this machine (127.0.0.0/8, ::1, localhost).
+fn is_loopback(url: &str) -> bool {
+    let rest = url.trim_start_matches("http://");
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let authority = authority.rsplit('@').next().unwrap_or_default();
+    let host = if let Some(bracketed) = authority.strip_prefix('[') {
+        bracketed.split(']').next().unwrap_or_default()
+    } else {
+        authority.split(':').next().unwrap_or_default()
+    };
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|address| address.is_loopback())
+}
+
 /// A network failure: provably unsent (connect) or possibly received.
 fn network_error(error: &reqwest::Error, submitted: bool) -> Error {
     let message = without_url(error);
@@ -463,6 +492,37 @@ mod tests {
         let shown = format!("{client:?}");
         assert!(!shown.contains("sk-very-secret"), "{shown}");
         assert!(shown.contains("redacted"));
+    }
+
+    #[test]
+    fn plain_http_is_refused_off_this_machine_unless_allowed() {
+        let http = |base: &str, allow: bool| {
+            Client::new(
+                ApiKey::new("k"),
+                ClientOptions {
+                    base_url: base.into(),
+                    allow_insecure_http: allow,
+                    ..ClientOptions::default()
+                },
+            )
+        };
+        assert!(matches!(
+            http("http://api.example.com", false),
+            Err(Error::Config(_))
+        ));
+        assert!(matches!(
+            http("http://127.0.0.1.evil.com:80", false),
+            Err(Error::Config(_))
+        ));
+        assert!(matches!(
+            http("http://user@10.0.0.1:8080/v1", false),
+            Err(Error::Config(_))
+        ));
+        assert!(http("http://api.example.com", true).is_ok());
+        assert!(http("http://127.0.0.1:8080", false).is_ok());
+        assert!(http("http://localhost:8080", false).is_ok());
+        assert!(http("http://[::1]:8080", false).is_ok());
+        assert!(http("https://api.example.com", false).is_ok());
     }
 
     #[test]
