@@ -229,6 +229,12 @@ pub struct SubmitArgs {
     #[arg(long)]
     pub again: bool,
 
+    /// Skip the pre-flight checks (image format, size and bytes behind URLs
+    /// and local paths; the state of tasks the request names). Also
+    /// VIDSPEC_PREFLIGHT=off.
+    #[arg(long)]
+    pub no_preflight: bool,
+
     #[command(flatten)]
     pub journal: JournalArgs,
 

@@ -14,6 +14,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use vidspec_core::spec::{Field, FieldType};
 use vidspec_core::{Model, Plan, Registry};
+use vidspec_transport::{Finding, Severity, check_local_image};
 
 use crate::Exit;
 use crate::check::{self, Report, Verdict};
@@ -140,6 +141,31 @@ pub fn submit(args: &SubmitArgs) -> anyhow::Result<Exit> {
         Err(error) => return fail(args.gateway.format, &error, None),
     };
     let runtime = runtime()?;
+    let preflight = !args.no_preflight
+        && !std::env::var("VIDSPEC_PREFLIGHT").is_ok_and(|value| value.eq_ignore_ascii_case("off"));
+
+    // Pre-flight, part one: local images are checked before they are uploaded.
+    if preflight {
+        let mut findings = Vec::new();
+        for (pointer, path) in &locals {
+            let constraints = stand_in_plan
+                .preconditions
+                .iter()
+                .find(|precondition| &precondition.path == pointer)
+                .and_then(|precondition| precondition.image.clone());
+            if let Some(constraints) = constraints {
+                for mut finding in
+                    runtime.block_on(check_local_image(Path::new(path), &constraints))
+                {
+                    finding.path = pointer.clone();
+                    findings.push(finding);
+                }
+            }
+        }
+        if report_findings(&source, &findings, args.gateway.format) {
+            return Ok(Exit::Invalid);
+        }
+    }
     let mut uploads = Vec::new();
     for (pointer, path) in &locals {
         let uploaded = match runtime.block_on(client.upload_image(Path::new(path))) {
@@ -170,6 +196,21 @@ pub fn submit(args: &SubmitArgs) -> anyhow::Result<Exit> {
     for warning in &plan.warnings {
         if args.gateway.format == Format::Text {
             eprintln!("warning: {source}: {warning}");
+        }
+    }
+    // Pre-flight, part two: images behind URLs and the tasks the request names.
+    if preflight {
+        let known = journal.read().map(|read| read.entries).unwrap_or_default();
+        let known_model = |task_id: &str| {
+            known
+                .iter()
+                .rev()
+                .find(|entry| entry.task_id.as_deref() == Some(task_id))
+                .map(|entry| entry.model.clone())
+        };
+        let findings = runtime.block_on(client.preflight(&plan, known_model));
+        if report_findings(&source, &findings, args.gateway.format) {
+            return Ok(Exit::Invalid);
         }
     }
 
@@ -228,6 +269,49 @@ pub fn submit(args: &SubmitArgs) -> anyhow::Result<Exit> {
         println!("{result}");
     }
     Ok(exit)
+}
+
+/// Prints pre-flight findings; true when one of them is an error (the request
+/// is then not sent).
+fn report_findings(source: &str, findings: &[Finding], format: Format) -> bool {
+    let errors = findings
+        .iter()
+        .filter(|finding| finding.severity == Severity::Error)
+        .count();
+    for finding in findings {
+        let word = match finding.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        let rule = finding
+            .rule
+            .as_ref()
+            .map(|rule| format!(" [{rule}]"))
+            .unwrap_or_default();
+        let path = if finding.path.is_empty() {
+            "/"
+        } else {
+            &finding.path
+        };
+        if format == Format::Text {
+            eprintln!(
+                "{word}: {source}: {path}: {}{rule} (pre-flight)",
+                finding.message
+            );
+        }
+    }
+    if errors > 0 {
+        match format {
+            Format::Text => eprintln!(
+                "{source}: not sent: {errors} pre-flight error(s); fix them, or pass --no-preflight to skip the checks"
+            ),
+            Format::Json => println!(
+                "{}",
+                json!({"task_id": null, "error": {"kind": "preflight", "message": format!("{errors} pre-flight error(s)"), "retryable": false}, "findings": findings})
+            ),
+        }
+    }
+    errors > 0
 }
 
 /// Prepares the final request (local paths replaced) as `check` would.

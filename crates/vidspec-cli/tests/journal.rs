@@ -26,6 +26,7 @@ fn a_submit_killed_mid_wait_is_finished_by_resume() {
         .env("APIMART_API_KEY", "sim-key")
         .env("VIDSPEC_POLL_SCALE", &sim.speed)
         .env("VIDSPEC_JOURNAL", &sim.journal)
+        .env("VIDSPEC_PREFLIGHT", "off")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::Command;
 
 use serde_json::Value;
-use support::{example, sim, stats, temp_dir, vidspec};
+use support::{example, png, sim, stats, temp_dir, vidspec};
 
 fn write(dir: &Path, name: &str, text: &str) -> String {
     let path = dir.join(name);
@@ -95,7 +95,7 @@ fn a_wrong_key_exits_3_and_is_never_printed() {
 fn local_images_are_uploaded_and_replaced_by_their_urls() {
     let sim = sim(&[]);
     let dir = temp_dir("upload");
-    std::fs::write(dir.join("cat.png"), b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR").expect("png");
+    std::fs::write(dir.join("cat.png"), png(512, 512)).expect("png");
     let request = write(
         &dir,
         "request.json",
@@ -192,4 +192,76 @@ fn a_bad_fault_spec_is_a_usage_error() {
         .output()
         .expect("runs");
     assert_eq!(output.status.code(), Some(2));
+}
+
+#[test]
+fn a_local_image_too_small_for_the_model_is_refused_before_upload() {
+    let sim = sim(&[]);
+    let dir = temp_dir("preflight");
+    std::fs::write(dir.join("tiny.png"), png(64, 64)).expect("png");
+    let request = write(
+        &dir,
+        "request.json",
+        r#"{"model": "viduq3", "prompt": "the cat walks", "image_urls": ["tiny.png"]}"#,
+    );
+    let run = |extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_vidspec"))
+            .arg("submit")
+            .arg(&request)
+            .args(extra)
+            .current_dir(&dir)
+            .env("VIDSPEC_JOURNAL", &sim.journal)
+            .env("APIMART_BASE_URL", &sim.base_url)
+            .env("APIMART_API_KEY", "sim-key")
+            .env_remove("VIDSPEC_PREFLIGHT")
+            .output()
+            .expect("runs")
+    };
+    let refused = run(&[]);
+    assert_eq!(refused.status.code(), Some(1));
+    let message = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        message.contains("/image_urls/0") && message.contains("128"),
+        "{message}"
+    );
+    assert_eq!(stats(&sim)["uploads"], 0);
+    assert_eq!(stats(&sim)["submit_attempts"], 0);
+    let skipped = run(&["--no-preflight"]);
+    assert_eq!(
+        skipped.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&skipped.stderr)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn extending_a_task_that_is_still_running_is_refused() {
+    let sim = support::sim_at("1", &[]);
+    let first = vidspec(
+        &sim,
+        &["submit", &example("pixverse-t2v.json"), "--format", "json"],
+        Some("sim-key"),
+    );
+    assert_eq!(first.status.code(), Some(0));
+    let json: Value = serde_json::from_slice(&first.stdout).expect("JSON");
+    let task = json["task_id"].as_str().expect("task id").to_owned();
+    let dir = temp_dir("extend");
+    let request = write(
+        &dir,
+        "extend.json",
+        &format!(
+            r#"{{"model": "pixverse-v6", "prompt": "walks on", "extend_from_task_id": "{task}"}}"#
+        ),
+    );
+    let refused = support::vidspec_preflight(&sim, &["submit", &request], Some("sim-key"));
+    assert_eq!(
+        refused.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("extend_from_task_id"));
+    let _ = std::fs::remove_dir_all(&dir);
 }

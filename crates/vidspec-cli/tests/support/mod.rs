@@ -77,8 +77,22 @@ pub fn temp_dir(label: &str) -> PathBuf {
     dir
 }
 
+/// Runs `vidspec` against `sim` with pre-flight checks off: the example
+/// requests point at example.com images, and tests never leave loopback.
 pub fn vidspec(sim: &SimProcess, args: &[&str], key: Option<&str>) -> Output {
+    run_vidspec(sim, args, key, false)
+}
+
+/// Runs `vidspec` against `sim` with pre-flight checks on.
+pub fn vidspec_preflight(sim: &SimProcess, args: &[&str], key: Option<&str>) -> Output {
+    run_vidspec(sim, args, key, true)
+}
+
+fn run_vidspec(sim: &SimProcess, args: &[&str], key: Option<&str>, preflight: bool) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_vidspec"));
+    if !preflight {
+        command.env("VIDSPEC_PREFLIGHT", "off");
+    }
     command
         .args(args)
         .env("APIMART_BASE_URL", &sim.base_url)
@@ -112,4 +126,14 @@ pub fn example(name: &str) -> String {
         .join(name)
         .display()
         .to_string()
+}
+
+/// The first bytes of a PNG of `width` × `height` (signature and IHDR; enough
+/// for format and size checks).
+pub fn png(width: u32, height: u32) -> Vec<u8> {
+    let mut bytes = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+    bytes.extend_from_slice(&width.to_be_bytes());
+    bytes.extend_from_slice(&height.to_be_bytes());
+    bytes.extend_from_slice(&[8, 6, 0, 0, 0, 0, 0, 0, 0]);
+    bytes
 }
