@@ -7,7 +7,7 @@
 //! output (that is `output`'s job) nor hold rules of any particular model:
 //! every verdict on a request's fields comes from `vidspec-core`.
 
-use std::io::{Read, Write};
+use std::io::{BufRead, Read, Write};
 use std::path::Path;
 
 use anyhow::Context;
@@ -62,6 +62,87 @@ pub fn run(args: &RequestArgs, view: View) -> anyhow::Result<Exit> {
         .and_then(|()| out.flush())
         .context("cannot write to standard output")?;
     Ok(report.exit())
+}
+
+/// Runs `check --batch`: one request per line in, one JSON result per line
+/// out, streaming (memory stays flat however long the input).
+pub fn run_batch(args: &RequestArgs) -> anyhow::Result<Exit> {
+    let registry = registry::load_for(args.specs.specs.as_deref())?;
+    let (name, input): (String, Box<dyn BufRead>) = if args.input == Path::new("-") {
+        (
+            "<stdin>".to_owned(),
+            Box::new(std::io::BufReader::with_capacity(1 << 16, std::io::stdin())),
+        )
+    } else {
+        let name = args.input.display().to_string();
+        let file = std::fs::File::open(&args.input)
+            .with_context(|| format!("cannot read the request file {name}"))?;
+        (
+            name,
+            Box::new(std::io::BufReader::with_capacity(1 << 16, file)),
+        )
+    };
+    let mut input = input;
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    let mut all_valid = true;
+    let mut line = Vec::new();
+    let mut number = 0u64;
+    loop {
+        line.clear();
+        let read = (&mut input)
+            .take(MAX_REQUEST_BYTES + 1)
+            .read_until(b'\n', &mut line)
+            .with_context(|| format!("cannot read {name}"))?;
+        if read == 0 {
+            break;
+        }
+        number += 1;
+        let source = format!("{name}:{number}");
+        let too_long = line.len() as u64 > MAX_REQUEST_BYTES;
+        if too_long {
+            // Skip the rest of the line, then report it.
+            let mut rest = Vec::new();
+            input
+                .read_until(b'\n', &mut rest)
+                .with_context(|| format!("cannot read {name}"))?;
+        }
+        while line
+            .last()
+            .is_some_and(|byte| *byte == b'\n' || *byte == b'\r')
+        {
+            line.pop();
+        }
+        let report = if too_long {
+            Report {
+                source,
+                model: args.model.clone(),
+                verdict: Verdict::Invalid(Diagnostics::single(
+                    "",
+                    format!("line {number} is longer than {MAX_REQUEST_BYTES} bytes"),
+                )),
+            }
+        } else if line.iter().all(u8::is_ascii_whitespace) {
+            Report {
+                source,
+                model: args.model.clone(),
+                verdict: Verdict::Invalid(Diagnostics::single(
+                    "",
+                    format!("line {number} is empty: expected one JSON request per line"),
+                )),
+            }
+        } else {
+            evaluate(&registry, source, &line, args.model.as_deref())
+        };
+        all_valid &= matches!(report.verdict, Verdict::Valid(_));
+        output::write_report(&mut out, &report, crate::cli::Format::Json, View::Check)
+            .context("cannot write to standard output")?;
+    }
+    out.flush().context("cannot write to standard output")?;
+    Ok(if all_valid {
+        Exit::Valid
+    } else {
+        Exit::Invalid
+    })
 }
 
 /// Reads FILE, or stdin for `-`; returns the input's display name and bytes.

@@ -80,11 +80,16 @@ summary line. --format json prints one JSON object with the keys valid, model, m
 effective, warnings, errors and billing.\n\n\
 The model comes from --model, else from the request's top-level \"model\" string. With \
 --model and no \"model\" field in the request, the model is added to it.\n\n\
+With --batch, FILE (or `-`) holds one request per line (JSON Lines) and one compact \
+JSON object per line is printed, in order — the same object as --format json. It \
+streams: memory stays flat on files of millions of lines. Exit 0 when every line is \
+valid, 1 otherwise.\n\n\
 Examples:\n  vidspec check request.json\n  \
-vidspec check --model MODEL --format json - < request.json\n\n",
+vidspec check --model MODEL --format json - < request.json\n  \
+vidspec check --batch requests.jsonl > verdicts.jsonl\n\n",
         request_exit_codes!()
     ))]
-    Check(RequestArgs),
+    Check(CheckArgs),
 
     /// Show what a request would do: mode, endpoint, body, defaults, billing.
     #[command(long_about = concat!(
@@ -405,6 +410,17 @@ pub struct SchemaArgs {
 
     #[command(flatten)]
     pub specs: SpecsArgs,
+}
+
+/// Arguments of `check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub request: RequestArgs,
+
+    /// FILE holds one request per line; print one JSON result per line.
+    #[arg(long)]
+    pub batch: bool,
 }
 
 /// Arguments of `check` and `explain`.

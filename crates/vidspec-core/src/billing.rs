@@ -18,9 +18,13 @@ pub struct Charge {
     pub multiplier: u64,
 }
 
-/// Fills `{name}` placeholders in `template` from the effective values.
-pub(crate) fn fill(template: &str, effective: &Map<String, Value>) -> String {
-    let mut out = String::new();
+/// Fills `{name}` placeholders in `template` from the effective values
+/// (`{model}` from `model` when the values hold none).
+pub(crate) fn fill(template: &str, model: &str, effective: &Map<String, Value>) -> String {
+    if !template.contains('{') {
+        return template.to_owned();
+    }
+    let mut out = String::with_capacity(template.len() + 16);
     let mut rest = template;
     while let Some(start) = rest.find('{') {
         out.push_str(&rest[..start]);
@@ -28,7 +32,9 @@ pub(crate) fn fill(template: &str, effective: &Map<String, Value>) -> String {
             Some(length) => {
                 let name = &rest[start + 1..start + length];
                 match effective.get(name) {
+                    Some(Value::String(text)) => out.push_str(text),
                     Some(value) => out.push_str(&show(value)),
+                    None if name == "model" => out.push_str(model),
                     None => out.push('-'),
                 }
                 rest = &rest[start + length + 1..];

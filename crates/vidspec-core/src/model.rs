@@ -269,6 +269,7 @@ impl Model {
             model: &self.id,
             model_field: self.spec.endpoint.model_field,
             fields: &self.compiled.fields,
+            aliases: &self.compiled.aliases,
             mode,
             losing: &dispatched.losing,
             derives: &self.compiled.derives,
@@ -290,20 +291,22 @@ impl Model {
                 });
             }
         }
-        let effective_value = Value::Object(shaped.effective.clone());
         let billing_spec = &self.spec.billing.value;
-        let template = self
-            .compiled
-            .billing_cases
-            .iter()
-            .enumerate()
-            .find(|(index, _)| self.billing_cases[*index].is_valid(&effective_value))
-            .map(|(_, (_, key))| key.as_str())
-            .unwrap_or(&billing_spec.key);
-        let mut for_key = shaped.effective.clone();
-        for_key.insert("model".into(), Value::String(self.id.clone()));
+        let mut template = billing_spec.key.as_str();
+        if !self.compiled.billing_cases.is_empty() {
+            let effective_value = Value::Object(shaped.effective.clone());
+            if let Some((_, (_, key))) = self
+                .compiled
+                .billing_cases
+                .iter()
+                .enumerate()
+                .find(|(index, _)| self.billing_cases[*index].is_valid(&effective_value))
+            {
+                template = key;
+            }
+        }
         let billing = Charge {
-            key: billing::fill(template, &for_key),
+            key: billing::fill(template, &self.id, &shaped.effective),
             multiplier: billing::multiplier(billing_spec.multiplier.as_deref(), &shaped.effective),
         };
         let preconditions = self.preconditions(&shaped.body);
@@ -332,6 +335,9 @@ impl Model {
 
     fn preconditions(&self, body: &Map<String, Value>) -> Vec<Precondition> {
         let mut out = Vec::new();
+        if !self.compiled.has_preconditions {
+            return out;
+        }
         for (name, field) in &self.compiled.fields {
             let Some(value) = body.get(name) else {
                 continue;

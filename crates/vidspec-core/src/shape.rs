@@ -20,6 +20,7 @@ pub(crate) struct ShapeInput<'a> {
     pub model: &'a str,
     pub model_field: bool,
     pub fields: &'a BTreeMap<String, Field>,
+    pub aliases: &'a BTreeMap<String, String>,
     pub mode: &'a CompiledMode,
     pub losing: &'a [String],
     pub derives: &'a [CompiledDerive],
@@ -40,11 +41,7 @@ pub(crate) fn shape(
 ) -> Shaped {
     let mut body = Map::new();
     let mut warnings = Vec::new();
-    let aliases: BTreeMap<&str, &str> = input
-        .fields
-        .iter()
-        .filter_map(|(name, field)| field.alias.as_deref().map(|alias| (alias, name.as_str())))
-        .collect();
+    let aliases = input.aliases;
     for (key, value) in request {
         if key == "model" {
             if input.model_field {
@@ -57,7 +54,7 @@ pub(crate) fn shape(
             }
             continue;
         }
-        let name = match aliases.get(key.as_str()) {
+        let name = match aliases.get(key) {
             Some(canonical) => {
                 warnings.push(Warning {
                     path: format!("/{key}"),

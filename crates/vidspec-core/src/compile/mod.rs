@@ -109,6 +109,10 @@ pub struct Compiled {
     pub derives: Vec<CompiledDerive>,
     /// Billing cases: schema on the effective values, key template.
     pub billing_cases: Vec<(Value, String)>,
+    /// Alias → canonical field name.
+    pub aliases: BTreeMap<String, String>,
+    /// Whether any field carries image constraints or a task reference.
+    pub has_preconditions: bool,
 }
 
 /// What compile needs to know while it works.
@@ -412,8 +416,15 @@ pub fn compile(spec: &Spec, variant: &str) -> Compiled {
             "preconditions": preconditions,
         }),
     );
+    let aliases = fields
+        .iter()
+        .filter_map(|(name, field)| field.alias.clone().map(|alias| (alias, name.clone())))
+        .collect();
+    let has_preconditions = !preconditions.is_empty();
     Compiled {
         schema: Value::Object(schema),
+        aliases,
+        has_preconditions,
         fields,
         modes,
         advice,
