@@ -430,3 +430,36 @@ fn the_readme_example_is_valid_and_the_invalid_example_is_not() {
         1
     );
 }
+
+#[test]
+fn batch_prints_one_verdict_per_line_in_order() {
+    let input = format!("{VALID}\n{INVALID}\n\nnot json\n{VALID}\n");
+    let output = vidspec_with_stdin(&["check", "--batch", "-"], &input);
+    assert_eq!(code(&output), 1, "one invalid line makes the run invalid");
+    let text = String::from_utf8_lossy(&output.stdout);
+    let verdicts: Vec<bool> = text
+        .lines()
+        .map(|line| {
+            serde_json::from_str::<Value>(line).expect("one JSON object per line")["valid"] == true
+        })
+        .collect();
+    assert_eq!(verdicts, [true, false, false, false, true]);
+}
+
+#[test]
+fn batch_of_valid_lines_exits_0_with_the_check_json_shape() {
+    let output = vidspec_with_stdin(&["check", "--batch", "-"], &format!("{VALID}\n{VALID}"));
+    assert_eq!(code(&output), 0);
+    let text = String::from_utf8_lossy(&output.stdout);
+    for line in text.lines() {
+        let json: Value = serde_json::from_str(line).expect("JSON");
+        let keys: Vec<&str> = json
+            .as_object()
+            .expect("object")
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(keys.len(), 8, "{keys:?}");
+    }
+    assert_eq!(text.lines().count(), 2);
+}
