@@ -45,6 +45,13 @@ pub struct SimConfig {
     /// Generation time of a task in simulated (unscaled) seconds, before `speed`
     /// is applied. Default 60.
     pub task_seconds: f64,
+    /// Spread of task durations: each task takes `task_seconds × (1 ± spread)`,
+    /// drawn uniformly (0 = every task takes exactly `task_seconds`). Default 0.
+    pub duration_spread: f64,
+    /// The range of `estimated_time / actual_time`, drawn uniformly per task:
+    /// real tasks report pessimistic estimates (600 s for 265 s, 100 s for
+    /// 51 s). Default (2.0, 2.0).
+    pub estimate_factor: (f64, f64),
     /// Seed of the random generators, so that a run with the same seed and the
     /// same request order injects the same faults and fails the same tasks.
     pub seed: u64,
@@ -60,6 +67,8 @@ impl Default for SimConfig {
             fail_rate: 0.0,
             url_ttl_s: 86_400,
             task_seconds: 60.0,
+            duration_spread: 0.0,
+            estimate_factor: (2.0, 2.0),
             seed: 0x5eed,
         }
     }

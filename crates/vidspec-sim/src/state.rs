@@ -165,15 +165,20 @@ impl SimState {
     /// Creates a task and says which submit shape to answer with.
     pub(crate) fn create_task(&self, kind: TaskKind, prompt: &str) -> (String, SubmitShape) {
         let serial = self.serial.fetch_add(1, Ordering::Relaxed);
-        let (random, fails) = {
+        let (random, fails, task_seconds, estimate_factor) = {
             let mut rng = lock(&self.task_rng);
             let random = rng.next_u64();
+            let spread = self.config.duration_spread.clamp(0.0, 1.0);
+            let task_seconds =
+                self.config.task_seconds * (1.0 + spread * (2.0 * rng.next_f64() - 1.0));
+            let (low, high) = self.config.estimate_factor;
+            let estimate_factor = low + (high - low) * rng.next_f64();
             let forced = prompt
                 .split(|c: char| !c.is_alphanumeric())
                 .any(|word| word == "FAIL");
             // Always draw, so forced failures do not shift later outcomes.
             let drawn = rng.chance(self.config.fail_rate);
-            (random, forced || drawn)
+            (random, forced || drawn, task_seconds, estimate_factor)
         };
         let id = format!(
             "task_{}{}{}",
@@ -186,7 +191,8 @@ impl SimState {
             kind,
             started: Instant::now(),
             created_unix: unix_seconds(),
-            task_seconds: self.config.task_seconds,
+            task_seconds,
+            estimate_factor,
             speed: self.config.speed,
             fails,
             url_ttl_s: self.config.url_ttl_s,

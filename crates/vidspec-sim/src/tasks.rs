@@ -85,8 +85,10 @@ pub(crate) struct NewTask {
     pub(crate) started: Instant,
     /// Creation time in Unix seconds.
     pub(crate) created_unix: u64,
-    /// Unscaled generation time in seconds (`SimConfig::task_seconds`).
+    /// Unscaled generation time in seconds (drawn around `SimConfig::task_seconds`).
     pub(crate) task_seconds: f64,
+    /// `estimated_time / actual_time` for this task.
+    pub(crate) estimate_factor: f64,
     /// Time scale (`SimConfig::speed`, positive).
     pub(crate) speed: f64,
     /// Whether the task ends failed.
@@ -108,7 +110,7 @@ impl Task {
             created_unix: new.created_unix,
             real_duration: real,
             simulated_seconds: simulated.round() as u64,
-            estimated_seconds: (2.0 * new.task_seconds).ceil() as u64,
+            estimated_seconds: (new.estimate_factor * new.task_seconds).ceil() as u64,
             fails: new.fails,
             url_ttl_s: new.url_ttl_s,
         }
@@ -228,6 +230,7 @@ mod tests {
             started,
             created_unix: 1_000,
             task_seconds: 100.0,
+            estimate_factor: 2.0,
             speed: 10.0,
             fails,
             url_ttl_s: 50,

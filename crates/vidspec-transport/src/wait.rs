@@ -27,6 +27,9 @@ pub struct WaitOptions {
     pub time_scale: f64,
     /// Random spread of each delay, as a fraction (0.1 = ±10%).
     pub jitter: f64,
+    /// Adapt the interval to the task's progress and estimate (the default);
+    /// `false` polls at the fixed interval, as the gateway's docs advise.
+    pub adaptive: bool,
 }
 
 impl Default for WaitOptions {
@@ -37,6 +40,7 @@ impl Default for WaitOptions {
             deadline: None,
             time_scale: 1.0,
             jitter: 0.1,
+            adaptive: true,
         }
     }
 }
@@ -59,8 +63,13 @@ impl Outcome {
     }
 }
 
+/// The share of the gateway's `estimated_time` a task is expected to take
+/// (estimates run about twice the real time: 600 s for 265 s, 100 s for 51 s).
+const ESTIMATE_SHARE: f64 = 0.5;
+
 /// The schedule of one wait.
 struct Schedule {
+    adaptive: bool,
     first: Duration,
     every: Duration,
     deadline: Duration,
@@ -78,6 +87,7 @@ impl Schedule {
         };
         let scaled = |seconds: u64| Duration::from_secs_f64(seconds as f64 / scale);
         Schedule {
+            adaptive: options.adaptive,
             first: options
                 .first_poll
                 .unwrap_or_else(|| scaled(hints.first_after_s)),
@@ -88,29 +98,34 @@ impl Schedule {
         }
     }
 
-    /// The delay after a poll that saw `last`, `elapsed` into the wait: the
-    /// base interval, stretched (up to 6×) while the end looks more than three
-    /// intervals away. The end is the sooner of the gateway's estimate and an
-    /// extrapolation of the progress so far (estimates run pessimistic).
+    /// The delay after a poll that saw `last`, `elapsed` into the wait.
+    ///
+    /// Fixed mode (`adaptive: false`): the base interval. Adaptive mode: sparse
+    /// early, dense near the likely finish. The finish is predicted from the
+    /// progress so far (progress rises with time: `elapsed × (100 − p) / p`
+    /// remain), else from the gateway's estimate, which runs pessimistic (about
+    /// twice the real time, so half of it is taken). While the finish is more
+    /// than two end-intervals away, the next poll covers half of what remains
+    /// and re-predicts; near the end, polls come every half base interval.
     fn next_delay(&self, last: Option<&TaskSnapshot>, elapsed: Duration) -> Duration {
+        let end = self.every / 2;
         let mut delay = self.every;
-        let from_estimate = last
-            .and_then(|snapshot| snapshot.estimated_time_s)
-            .map(|estimate| {
-                Duration::from_secs_f64(estimate as f64 / self.scale).saturating_sub(elapsed)
-            });
-        let from_progress = last
-            .and_then(|snapshot| snapshot.progress)
-            .filter(|progress| (1..100).contains(progress))
-            .map(|progress| elapsed.mul_f64((100 - progress) as f64 / progress as f64));
-        let remaining = match (from_estimate, from_progress) {
-            (Some(estimate), Some(progress)) => Some(estimate.min(progress)),
-            (estimate, progress) => estimate.or(progress),
-        };
-        if let Some(remaining) = remaining
-            && remaining > self.every * 3
-        {
-            delay = (remaining / 3).min(self.every * 6);
+        if self.adaptive {
+            let from_progress = last
+                .and_then(|snapshot| snapshot.progress)
+                .filter(|progress| (1..100).contains(progress))
+                .map(|progress| elapsed.mul_f64((100 - progress) as f64 / progress as f64));
+            let from_estimate =
+                last.and_then(|snapshot| snapshot.estimated_time_s)
+                    .map(|estimate| {
+                        Duration::from_secs_f64(estimate as f64 * ESTIMATE_SHARE / self.scale)
+                            .saturating_sub(elapsed)
+                    });
+            delay = match from_progress.or(from_estimate) {
+                Some(remaining) if remaining > end * 2 => remaining / 2,
+                Some(_) => end,
+                None => self.every,
+            };
         }
         let spread = 1.0 + self.jitter * (2.0 * random_unit() - 1.0);
         delay.mul_f64(spread)
@@ -265,7 +280,7 @@ mod tests {
     }
 
     #[test]
-    fn a_far_estimate_stretches_the_interval_up_to_six_times() {
+    fn a_far_estimate_spaces_polls_out() {
         let schedule = Schedule::new(
             &handle(),
             &WaitOptions {
@@ -273,12 +288,13 @@ mod tests {
                 ..WaitOptions::default()
             },
         );
+        // Estimate 600 s: likely 300 s; 10 s in, 290 s remain: poll in 145 s.
         let delay = schedule.next_delay(Some(&running(Some(600))), Duration::from_secs(10));
-        assert_eq!(delay, Duration::from_secs(30));
+        assert_eq!(delay, Duration::from_secs(145));
     }
 
     #[test]
-    fn near_the_estimate_the_base_interval_is_used() {
+    fn near_the_finish_polls_come_every_half_interval() {
         let schedule = Schedule::new(
             &handle(),
             &WaitOptions {
@@ -287,8 +303,8 @@ mod tests {
             },
         );
         assert_eq!(
-            schedule.next_delay(Some(&running(Some(60))), Duration::from_secs(50)),
-            Duration::from_secs(5)
+            schedule.next_delay(Some(&running(Some(60))), Duration::from_secs(28)),
+            Duration::from_millis(2500)
         );
         assert_eq!(
             schedule.next_delay(Some(&running(None)), Duration::from_secs(50)),
@@ -297,7 +313,7 @@ mod tests {
     }
 
     #[test]
-    fn progress_brings_the_next_poll_closer_than_a_pessimistic_estimate() {
+    fn progress_predicts_the_finish_better_than_a_pessimistic_estimate() {
         let schedule = Schedule::new(
             &handle(),
             &WaitOptions {
@@ -307,11 +323,22 @@ mod tests {
         );
         let mut snapshot = running(Some(600));
         snapshot.progress = Some(80);
-        // 80% after 100 s: about 25 s to go, so poll again in 8.3 s, not 30 s.
+        // 80% after 100 s: 25 s to go, so poll again in 12.5 s, not 100 s.
         let delay = schedule.next_delay(Some(&snapshot), Duration::from_secs(100));
-        assert!(
-            delay < Duration::from_secs(9) && delay > Duration::from_secs(8),
-            "{delay:?}"
+        assert_eq!(delay, Duration::from_millis(12_500));
+    }
+
+    #[test]
+    fn fixed_mode_ignores_progress_and_estimates() {
+        let options = WaitOptions {
+            jitter: 0.0,
+            adaptive: false,
+            ..WaitOptions::default()
+        };
+        let schedule = Schedule::new(&handle(), &options);
+        assert_eq!(
+            schedule.next_delay(Some(&running(Some(600))), Duration::from_secs(10)),
+            Duration::from_secs(5)
         );
     }
 
