@@ -3,10 +3,11 @@
 //! Owns argument dispatch only. `codegen` writes every generated file and
 //! `check` verifies them (plus spec lint and meta-schema validation); both live
 //! in `codegen.rs`, and the capability matrix `docs/models.md` is rendered by
-//! `docs.rs`.
+//! `docs.rs`. `fuzz` runs the cargo-fuzz targets of `fuzz/` (`fuzz.rs`).
 
 mod codegen;
 mod docs;
+mod fuzz;
 
 use std::process::ExitCode;
 
@@ -18,6 +19,9 @@ commands:
             schemas/models/<model>.json and docs/models.md
   check     fail if a generated file is stale or missing, a spec does not lint,
             or a model schema is not a valid draft 2020-12 schema
+  fuzz [--seconds N] [--target spec_loader|prepare|all]
+            run the cargo-fuzz targets in fuzz/ for N seconds each (default 60);
+            needs `cargo install cargo-fuzz`
   help      print this message";
 
 fn main() -> ExitCode {
@@ -53,6 +57,7 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+        ["fuzz", rest @ ..] => fuzz::main(&root, rest),
         ["help" | "--help" | "-h"] => {
             println!("{USAGE}");
             ExitCode::SUCCESS

@@ -1,0 +1,25 @@
+//! Fuzz target: any JSON value must prepare to a plan or be refused, never panic.
+//!
+//! Owns feeding bytes that parse as JSON to `Model::prepare` of every embedded
+//! model. Run with `cargo xtask fuzz --target prepare`.
+
+#![no_main]
+
+use std::sync::OnceLock;
+
+use libfuzzer_sys::fuzz_target;
+use vidspec_core::Registry;
+
+fn registry() -> &'static Registry {
+    static REGISTRY: OnceLock<Registry> = OnceLock::new();
+    REGISTRY.get_or_init(Registry::embedded)
+}
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(request) = serde_json::from_slice::<serde_json::Value>(data) else {
+        return;
+    };
+    for model in registry().models() {
+        let _ = model.prepare(&request);
+    }
+});
