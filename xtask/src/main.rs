@@ -3,11 +3,13 @@
 //! Owns argument dispatch only. `codegen` writes every generated file and
 //! `check` verifies them (plus spec lint and meta-schema validation); both live
 //! in `codegen.rs`, and the capability matrix `docs/models.md` is rendered by
-//! `docs.rs`. `fuzz` runs the cargo-fuzz targets of `fuzz/` (`fuzz.rs`).
+//! `docs.rs`. `fuzz` runs the cargo-fuzz targets of `fuzz/` (`fuzz.rs`); `loadtest`
+//! measures the poller against the simulator (`loadtest.rs`).
 
 mod codegen;
 mod docs;
 mod fuzz;
+mod loadtest;
 
 use std::process::ExitCode;
 
@@ -22,6 +24,10 @@ commands:
   fuzz [--seconds N] [--target spec_loader|prepare|all]
             run the cargo-fuzz targets in fuzz/ for N seconds each (default 60);
             needs `cargo install cargo-fuzz`
+  loadtest [--tasks N] [--speed S]
+            vidspec's poller against a fixed 5 s poller on the simulator
+            (default 2000 tasks); prints polls per task, detection lag,
+            peak RSS and CPU, and a last `loadtest: …` line for scripts
   help      print this message";
 
 fn main() -> ExitCode {
@@ -58,6 +64,8 @@ fn main() -> ExitCode {
             }
         },
         ["fuzz", rest @ ..] => fuzz::main(&root, rest),
+        ["loadtest", rest @ ..] => loadtest::main(rest),
+        ["__loadtest-sim", rest @ ..] => loadtest::sim_main(rest),
         ["help" | "--help" | "-h"] => {
             println!("{USAGE}");
             ExitCode::SUCCESS

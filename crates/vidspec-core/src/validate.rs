@@ -378,8 +378,14 @@ pub(crate) fn did_you_mean<S: AsRef<str>>(name: &str, candidates: &[S]) -> Optio
     let mut best: Option<(usize, &str)> = None;
     for candidate in candidates {
         let candidate = candidate.as_ref();
+        let (name_length, candidate_length) = (name.chars().count(), candidate.chars().count());
+        let limit = (candidate_length.max(name_length) / 3).max(1);
+        // Lengths that differ by more than the limit cannot be that close:
+        // skip the quadratic comparison (an unknown key may be megabytes long).
+        if name_length.abs_diff(candidate_length) > limit {
+            continue;
+        }
         let distance = edit_distance(&lowered, &candidate.to_lowercase());
-        let limit = (candidate.chars().count().max(name.chars().count()) / 3).max(1);
         if distance <= limit && best.is_none_or(|(smallest, _)| distance < smallest) {
             best = Some((distance, candidate));
         }

@@ -67,6 +67,11 @@ impl Outcome {
 /// (estimates run about twice the real time: 600 s for 265 s, 100 s for 51 s).
 const ESTIMATE_SHARE: f64 = 0.5;
 
+/// The share of the predicted remaining time the next poll waits: close
+/// enough to need few polls, short enough that a slightly optimistic
+/// prediction still lands before the finish.
+const APPROACH_SHARE: f64 = 0.8;
+
 /// The schedule of one wait.
 struct Schedule {
     adaptive: bool,
@@ -105,7 +110,7 @@ impl Schedule {
     /// progress so far (progress rises with time: `elapsed × (100 − p) / p`
     /// remain), else from the gateway's estimate, which runs pessimistic (about
     /// twice the real time, so half of it is taken). While the finish is more
-    /// than two end-intervals away, the next poll covers half of what remains
+    /// than two end-intervals away, the next poll covers 80% of what remains
     /// and re-predicts; near the end, polls come every half base interval.
     fn next_delay(&self, last: Option<&TaskSnapshot>, elapsed: Duration) -> Duration {
         let end = self.every / 2;
@@ -122,7 +127,7 @@ impl Schedule {
                             .saturating_sub(elapsed)
                     });
             delay = match from_progress.or(from_estimate) {
-                Some(remaining) if remaining > end * 2 => remaining / 2,
+                Some(remaining) if remaining > end * 2 => remaining.mul_f64(APPROACH_SHARE),
                 Some(_) => end,
                 None => self.every,
             };
@@ -288,9 +293,9 @@ mod tests {
                 ..WaitOptions::default()
             },
         );
-        // Estimate 600 s: likely 300 s; 10 s in, 290 s remain: poll in 145 s.
+        // Estimate 600 s: likely 300 s; 10 s in, 290 s remain: poll in 232 s.
         let delay = schedule.next_delay(Some(&running(Some(600))), Duration::from_secs(10));
-        assert_eq!(delay, Duration::from_secs(145));
+        assert_eq!(delay, Duration::from_secs(232));
     }
 
     #[test]
@@ -323,9 +328,9 @@ mod tests {
         );
         let mut snapshot = running(Some(600));
         snapshot.progress = Some(80);
-        // 80% after 100 s: 25 s to go, so poll again in 12.5 s, not 100 s.
+        // 80% after 100 s: 25 s to go, so poll again in 20 s, not 160 s.
         let delay = schedule.next_delay(Some(&snapshot), Duration::from_secs(100));
-        assert_eq!(delay, Duration::from_millis(12_500));
+        assert_eq!(delay, Duration::from_secs(20));
     }
 
     #[test]
