@@ -239,10 +239,12 @@ async fn measure(base_url: &str, args: &Args, adaptive: bool) -> anyhow::Result<
         let client = &client;
         let options = &options;
         async move {
-            let plan = model
-                .prepare(&json!({"model": model.id(), "prompt": format!("load test {index}")}))
-                .map_err(|errors| anyhow::anyhow!("{errors}"))?;
-            let handle = client.submit(&plan).await?;
+            let handle = {
+                let plan = model
+                    .prepare(&json!({"model": model.id(), "prompt": format!("load test {index}")}))
+                    .map_err(|errors| anyhow::anyhow!("{errors}"))?;
+                client.submit(&plan).await?
+            };
             let submitted = Instant::now();
             let outcome = client.wait(&handle, options, |_| {}).await;
             let known = Instant::now();

@@ -59,6 +59,9 @@ pub struct ClientOptions {
     pub max_answer_bytes: usize,
     /// Largest video downloaded, in bytes.
     pub max_download_bytes: u64,
+    /// Requests in flight at once across the client (waiting on thousands of
+    /// tasks then holds a handful of connections, not thousands).
+    pub max_in_flight: usize,
     /// Allow a plain `http://` base URL that is not on this machine (the key
     /// would cross the network unencrypted).
     pub allow_insecure_http: bool,
@@ -75,6 +78,7 @@ impl Default for ClientOptions {
             max_answer_bytes: 4 * 1024 * 1024,
             max_download_bytes: 2 * 1024 * 1024 * 1024,
             allow_insecure_http: false,
+            max_in_flight: 32,
         }
     }
 }
@@ -113,6 +117,7 @@ struct Inner {
     key: ApiKey,
     options: ClientOptions,
     limiter: RateLimiter,
+    in_flight: tokio::sync::Semaphore,
 }
 
 /// An answer read in full (up to the cap).
@@ -146,6 +151,7 @@ impl Client {
             .timeout(options.timeout)
             .connect_timeout(Duration::from_secs(10))
             .user_agent(concat!("vidspec/", env!("CARGO_PKG_VERSION")))
+            .pool_max_idle_per_host(options.max_in_flight.max(1))
             .build()
             .map_err(|error| Error::Config(format!("cannot build the HTTP client: {error}")))?;
         let limiter = RateLimiter::new(options.requests_per_second);
@@ -155,6 +161,7 @@ impl Client {
             inner: Arc::new(Inner {
                 http,
                 key: api_key,
+                in_flight: tokio::sync::Semaphore::new(options.max_in_flight.max(1)),
                 options,
                 limiter,
             }),
@@ -323,6 +330,12 @@ impl Client {
         request: reqwest::RequestBuilder,
         submitted: bool,
     ) -> Result<Answer, Error> {
+        let _slot = self
+            .inner
+            .in_flight
+            .acquire()
+            .await
+            .map_err(|_| Error::Config("the client was shut down".to_owned()))?;
         self.inner.limiter.acquire().await;
         let mut response = request
             .send()
