@@ -95,8 +95,11 @@ fn write_report_json(out: &mut dyn Write, report: &Report) -> io::Result<()> {
             billing: None,
         },
     };
-    serde_json::to_writer(&mut *out, &json)?;
-    writeln!(out)
+    // Serialized into memory first: one write instead of one per token
+    // through the dynamic writer (it matters for `check --batch`).
+    let mut line = serde_json::to_vec(&json)?;
+    line.push(b'\n');
+    out.write_all(&line)
 }
 
 fn write_warnings(out: &mut dyn Write, source: &str, warnings: &[Warning]) -> io::Result<()> {
