@@ -228,3 +228,25 @@ mod raw_schema {
         });
     }
 }
+
+/// What any eager, owned `Plan` costs beyond validation: cloning (and
+/// dropping) the body and effective maps of the typical valid request's plan.
+mod floor {
+    use super::*;
+
+    /// `plan.body.clone()` and `plan.effective.clone()`.
+    #[divan::bench(args = IDS, sample_size = 64)]
+    fn plan_maps_clone(bencher: Bencher, id: &str) {
+        let fixture = fixture(id);
+        let plan = fixture
+            .model
+            .prepare(&fixture.valid)
+            .expect("the valid request prepares");
+        bencher.bench(|| {
+            (
+                black_box(&plan.body).clone(),
+                black_box(&plan.effective).clone(),
+            )
+        });
+    }
+}
