@@ -235,18 +235,23 @@ async fn measure(base_url: &str, args: &Args, adaptive: bool) -> anyhow::Result<
     let cpu_before = cpu_seconds();
     let polls_before = polls(base_url).await?;
     let started = Instant::now();
+    // Requests are prepared only when a submit slot is free, so thousands of
+    // tasks do not all hold a prepared body while they queue to be sent.
+    let submitting = tokio::sync::Semaphore::new(64);
     let waits = (0..args.tasks).map(|index| {
         let client = &client;
         let options = &options;
+        let submitting = &submitting;
         async move {
             let handle = {
+                let _slot = submitting.acquire().await?;
                 let plan = model
                     .prepare(&json!({"model": model.id(), "prompt": format!("load test {index}")}))
                     .map_err(|errors| anyhow::anyhow!("{errors}"))?;
-                client.submit(&plan).await?
+                Box::pin(client.submit(&plan)).await?
             };
             let submitted = Instant::now();
-            let outcome = client.wait(&handle, options, |_| {}).await;
+            let outcome = Box::pin(client.wait(&handle, options, |_| {})).await;
             let known = Instant::now();
             anyhow::Ok((submitted, known, outcome))
         }

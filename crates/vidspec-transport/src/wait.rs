@@ -153,7 +153,9 @@ impl Client {
         let mut last: Option<TaskSnapshot> = None;
         tokio::time::sleep(schedule.first.min(schedule.deadline)).await;
         loop {
-            match self.task(handle).await {
+            // Boxed: an idle wait stays small (the request's state exists only
+            // while it is in flight), so thousands of waits fit in little memory.
+            match Box::pin(self.task(handle)).await {
                 Ok(snapshot) => {
                     on_progress(&snapshot);
                     match snapshot.status {
