@@ -408,7 +408,7 @@ fn network_error(error: &reqwest::Error, submitted: bool) -> Error {
 }
 
 /// reqwest's message without the URL (URLs may carry signed query strings).
-fn without_url(error: &reqwest::Error) -> String {
+pub(crate) fn without_url(error: &reqwest::Error) -> String {
     let mut message = error.to_string();
     if let Some(url) = error.url() {
         message = message.replace(url.as_str(), "<url>");

@@ -280,7 +280,7 @@ impl Client {
             .header(reqwest::header::RANGE, range)
             .send()
             .await
-            .map_err(|error| network_words(&error))?;
+            .map_err(|error| crate::client::without_url(&error))?;
         let status = response.status();
         if !status.is_success() {
             return Err(format!("the server answered HTTP {}", status.as_u16()));
@@ -310,7 +310,7 @@ impl Client {
                     ended = true;
                     break;
                 }
-                Err(error) => return Err(network_words(&error)),
+                Err(error) => return Err(crate::client::without_url(&error)),
             }
         }
         head.truncate(REMOTE_READ_BYTES);
@@ -422,20 +422,6 @@ fn without_query(url: &str) -> String {
         Some(at) => format!("{}?…", &url[..at]),
         None => url.to_owned(),
     }
-}
-
-/// What the network layer said, without the URL (it may hold a signature).
-fn network_words(error: &reqwest::Error) -> String {
-    let mut message = error.to_string();
-    if let Some(url) = error.url() {
-        message = message.replace(url.as_str(), "<url>");
-    }
-    let mut source = std::error::Error::source(error);
-    while let Some(inner) = source {
-        message.push_str(&format!(": {inner}"));
-        source = inner.source();
-    }
-    message
 }
 
 /// The bytes of a `data:[<type>];base64,<data>` URL and their count.
