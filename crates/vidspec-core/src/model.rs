@@ -293,8 +293,10 @@ impl Model {
         }
         let billing_spec = &self.spec.billing.value;
         let mut template = billing_spec.key.as_str();
+        let mut effective = shaped.effective;
         if !self.compiled.billing_cases.is_empty() {
-            let effective_value = Value::Object(shaped.effective.clone());
+            // Wrapped for validation and unwrapped again: no copy of the values.
+            let effective_value = Value::Object(std::mem::take(&mut effective));
             if let Some((_, (_, key))) = self
                 .compiled
                 .billing_cases
@@ -304,10 +306,13 @@ impl Model {
             {
                 template = key;
             }
+            if let Value::Object(map) = effective_value {
+                effective = map;
+            }
         }
         let billing = Charge {
-            key: billing::fill(template, &self.id, &shaped.effective),
-            multiplier: billing::multiplier(billing_spec.multiplier.as_deref(), &shaped.effective),
+            key: billing::fill(template, &self.id, &effective),
+            multiplier: billing::multiplier(billing_spec.multiplier.as_deref(), &effective),
         };
         let preconditions = self.preconditions(&shaped.body);
         Ok(Plan {
@@ -316,7 +321,7 @@ impl Model {
             mode: mode.name.clone(),
             endpoint: self.endpoint(),
             body: shaped.body,
-            effective: shaped.effective,
+            effective,
             warnings,
             billing,
             preconditions,
@@ -342,11 +347,11 @@ impl Model {
             let Some(value) = body.get(name) else {
                 continue;
             };
-            let image = field.image.clone().or_else(|| {
+            let image = field.image.as_ref().or_else(|| {
                 field
                     .items
                     .as_ref()
-                    .and_then(|items| items.value.image.clone())
+                    .and_then(|items| items.value.image.as_ref())
             });
             if let Some(image) = image {
                 match value {
