@@ -347,12 +347,7 @@ impl Model {
             let Some(value) = body.get(name) else {
                 continue;
             };
-            let image = field.image.as_ref().or_else(|| {
-                field
-                    .items
-                    .as_ref()
-                    .and_then(|items| items.value.image.as_ref())
-            });
+            let image = field.image_constraints();
             if let Some(image) = image {
                 match value {
                     Value::Array(items) => {

@@ -230,6 +230,17 @@ pub struct Field {
     pub refers_to_task: Option<TaskReference>,
 }
 
+impl Field {
+    /// The image constraints of this field, or of its items for an array.
+    pub fn image_constraints(&self) -> Option<&ImageConstraints> {
+        self.image.as_ref().or_else(|| {
+            self.items
+                .as_ref()
+                .and_then(|items| items.value.image.as_ref())
+        })
+    }
+}
+
 /// Constraints that a variant override or a scoped rule puts in place of a field's own.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]

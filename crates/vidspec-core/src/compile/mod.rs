@@ -369,12 +369,7 @@ pub fn compile(spec: &Spec, variant: &str) -> Compiled {
 
     let mut preconditions = Vec::new();
     for (name, field) in &fields {
-        let image = field.image.as_ref().or_else(|| {
-            field
-                .items
-                .as_ref()
-                .and_then(|items| items.value.image.as_ref())
-        });
+        let image = field.image_constraints();
         if let Some(image) = image {
             preconditions.push(json!({ "field": name, "image": image }));
         }
