@@ -20,6 +20,6 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     for model in registry().models() {
-        let _ = model.prepare(&request);
+        let _ = model.prepare(request.clone());
     }
 });

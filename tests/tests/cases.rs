@@ -14,7 +14,7 @@ fn valid_cases_prepare_to_the_snapshotted_plan() {
     insta::glob!("../cases", "*/ok/*.json", |path| {
         let case = Case::read(path);
         let model = case.model();
-        match model.prepare(&case.request) {
+        match model.prepare(case.request.clone()) {
             Ok(plan) => insta::assert_snapshot!(render_plan(&plan)),
             Err(diagnostics) => panic!(
                 "{}: expected a valid request, got:\n{}",
@@ -30,11 +30,11 @@ fn invalid_cases_fail_with_the_snapshotted_diagnostics() {
     insta::glob!("../cases", "*/err/*.json", |path| {
         let case = Case::read(path);
         let model = case.model();
-        match model.prepare(&case.request) {
+        match model.prepare(case.request.clone()) {
             Ok(plan) => panic!(
                 "{}: expected errors, got a plan in mode {}",
                 path.display(),
-                plan.mode
+                plan.mode()
             ),
             Err(diagnostics) => {
                 if let Some(rule) = case.rule() {
@@ -75,7 +75,7 @@ fn exported_schemas_agree_with_the_engine_on_every_case() {
         let validator = jsonschema::draft202012::new(&schema).expect("exported schema compiles");
         assert_eq!(
             validator.is_valid(&case.request),
-            model.prepare(&case.request).is_ok(),
+            model.prepare(case.request.clone()).is_ok(),
             "{}: the exported schema and the engine disagree",
             path.display()
         );

@@ -34,7 +34,7 @@ fn examples_give_the_verdict_their_names_promise() {
                     .find(|model| stem.starts_with(model.id()))
             })
             .unwrap_or_else(|| panic!("{}: no model in the body or the file name", path.display()));
-        let valid = model.prepare(&request).is_ok();
+        let valid = model.prepare(request.clone()).is_ok();
         assert_eq!(valid, !stem.ends_with("-invalid"), "{}", path.display());
         seen += 1;
     }

@@ -30,7 +30,7 @@ fn request(extra: Value) -> Value {
 }
 
 fn error_rules(model: &Model, value: &Value) -> Vec<String> {
-    match model.prepare(value) {
+    match model.prepare(value.clone()) {
         Ok(_) => Vec::new(),
         Err(diagnostics) => diagnostics
             .errors
@@ -51,12 +51,12 @@ fn a_value_of_one_field_restricts_another() {
     );
     assert!(
         pro()
-            .prepare(&request(json!({"resolution": "1080p", "duration": 5})))
+            .prepare(request(json!({"resolution": "1080p", "duration": 5})))
             .is_ok()
     );
     assert!(
         pro()
-            .prepare(&request(json!({"resolution": "720p", "duration": 8})))
+            .prepare(request(json!({"resolution": "720p", "duration": 8})))
             .is_ok()
     );
 }
@@ -66,7 +66,7 @@ fn a_feature_is_gated_by_another_fields_value() {
     assert_eq!(error_rules(pro(), &request(json!({"audio": true}))), ["X2"]);
     assert!(
         pro()
-            .prepare(&request(json!({"audio": true, "quality": "pro"})))
+            .prepare(request(json!({"audio": true, "quality": "pro"})))
             .is_ok()
     );
 }
@@ -75,7 +75,7 @@ fn a_feature_is_gated_by_another_fields_value() {
 fn pairwise_exclusion_allows_the_listed_pair_only() {
     assert!(
         pro()
-            .prepare(&request(json!({"camera": "dolly", "motion": "slow"})))
+            .prepare(request(json!({"camera": "dolly", "motion": "slow"})))
             .is_ok()
     );
     assert_eq!(
@@ -91,26 +91,26 @@ fn pairwise_exclusion_allows_the_listed_pair_only() {
 #[test]
 fn enum_aliases_are_accepted_and_sent_canonically() {
     let plan = pro()
-        .prepare(&request(json!({"aspect_ratio": "landscape"})))
+        .prepare(request(json!({"aspect_ratio": "landscape"})))
         .expect("valid");
-    assert_eq!(plan.body["aspect_ratio"], "16:9");
+    assert_eq!(plan.body()["aspect_ratio"], "16:9");
 }
 
 #[test]
 fn a_field_alias_is_sent_under_the_canonical_name() {
     let plan = pro()
-        .prepare(&request(json!({"size": "portrait"})))
+        .prepare(request(json!({"size": "portrait"})))
         .expect("valid");
-    assert_eq!(plan.body.get("size"), None);
-    assert_eq!(plan.body["aspect_ratio"], "9:16");
+    assert_eq!(plan.body().get("size"), None);
+    assert_eq!(plan.body()["aspect_ratio"], "9:16");
 }
 
 #[test]
 fn differing_case_is_accepted_and_normalised() {
     let plan = pro()
-        .prepare(&request(json!({"resolution": "720P"})))
+        .prepare(request(json!({"resolution": "720P"})))
         .expect("valid");
-    assert_eq!(plan.body["resolution"], "720p");
+    assert_eq!(plan.body()["resolution"], "720p");
 }
 
 #[test]
@@ -124,18 +124,18 @@ fn a_field_is_allowed_only_for_some_variants() {
 fn variant_overrides_change_a_range() {
     let lite = registry().model("imaginary-lite").expect("made-up model");
     assert!(
-        lite.prepare(&json!({"model": "imaginary-lite", "prompt": "x", "duration": 12}))
+        lite.prepare(json!({"model": "imaginary-lite", "prompt": "x", "duration": 12}))
             .is_err()
     );
-    assert!(pro().prepare(&request(json!({"duration": 12}))).is_ok());
+    assert!(pro().prepare(request(json!({"duration": 12}))).is_ok());
 }
 
 #[test]
 fn integer_sets_mix_with_ranges() {
-    assert!(pro().prepare(&request(json!({"duration": -1}))).is_ok());
-    assert!(pro().prepare(&request(json!({"duration": 30}))).is_ok());
-    assert!(pro().prepare(&request(json!({"duration": 2}))).is_err());
-    assert!(pro().prepare(&request(json!({"duration": -2}))).is_err());
+    assert!(pro().prepare(request(json!({"duration": -1}))).is_ok());
+    assert!(pro().prepare(request(json!({"duration": 30}))).is_ok());
+    assert!(pro().prepare(request(json!({"duration": 2}))).is_err());
+    assert!(pro().prepare(request(json!({"duration": -2}))).is_err());
 }
 
 #[test]
@@ -143,12 +143,12 @@ fn a_field_is_required_in_one_mode_and_ignored_in_another() {
     let edit = request(json!({"video_url": "https://example.com/v.mp4"}));
     assert_eq!(error_rules(pro(), &edit), ["X5"]);
     let plan = pro()
-        .prepare(&request(json!({"video_url": "https://example.com/v.mp4", "style": "noir", "aspect_ratio": "9:16"})))
+        .prepare(request(json!({"video_url": "https://example.com/v.mp4", "style": "noir", "aspect_ratio": "9:16"})))
         .expect("valid");
-    assert_eq!(plan.mode, "video_edit");
-    assert_eq!(plan.body.get("aspect_ratio"), None);
+    assert_eq!(plan.mode(), "video_edit");
+    assert_eq!(plan.body().get("aspect_ratio"), None);
     assert!(
-        plan.warnings
+        plan.warnings()
             .iter()
             .any(|warning| warning.path == "/aspect_ratio")
     );
@@ -166,13 +166,17 @@ fn roles_in_an_array_of_objects_appear_at_most_once() {
         {"role": "first", "url": "https://example.com/a.png"},
         {"role": "first", "url": "https://example.com/b.png"}
     ]}));
-    assert!(pro().prepare(&twice).is_err());
+    assert!(pro().prepare(twice.clone()).is_err());
     let once = request(json!({"frames": [
         {"role": "first", "url": "https://example.com/a.png"},
         {"role": "last", "url": "https://example.com/b.png"}
     ]}));
     assert_eq!(
-        pro().prepare(&once).map(|plan| plan.mode).ok().as_deref(),
+        pro()
+            .prepare(once)
+            .map(|plan| plan.mode().to_owned())
+            .ok()
+            .as_deref(),
         Some("first_last_frame")
     );
 }
@@ -190,7 +194,7 @@ fn the_made_up_schema_alone_agrees_with_the_engine() {
     ] {
         assert_eq!(
             validator.is_valid(&value),
-            pro().prepare(&value).is_ok(),
+            pro().prepare(value.clone()).is_ok(),
             "{value}"
         );
     }

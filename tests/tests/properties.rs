@@ -106,7 +106,7 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 
 /// Runs `prepare`, turning a panic into a failure message naming the input.
 fn prepare_or_report(model: &Model, request: &Value, case: &str) -> Result<Plan, Diagnostics> {
-    match catch_unwind(AssertUnwindSafe(|| model.prepare(request))) {
+    match catch_unwind(AssertUnwindSafe(|| model.prepare(request.clone()))) {
         Ok(result) => result,
         Err(payload) => panic!(
             "prepare panicked for {} ({case}): {}\ninput: {}",

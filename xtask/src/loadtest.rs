@@ -246,7 +246,7 @@ async fn measure(base_url: &str, args: &Args, adaptive: bool) -> anyhow::Result<
             let handle = {
                 let _slot = submitting.acquire().await?;
                 let plan = model
-                    .prepare(&json!({"model": model.id(), "prompt": format!("load test {index}")}))
+                    .prepare(json!({"model": model.id(), "prompt": format!("load test {index}")}))
                     .map_err(|errors| anyhow::anyhow!("{errors}"))?;
                 Box::pin(client.submit(&plan)).await?
             };

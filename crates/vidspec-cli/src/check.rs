@@ -226,7 +226,7 @@ pub fn evaluate(registry: &Registry, source: String, bytes: &[u8], flag: Option<
             .entry("model")
             .or_insert_with(|| Value::String(id.clone()));
     }
-    let verdict = match model.prepare(&request) {
+    let verdict = match model.prepare(request) {
         Ok(plan) => Verdict::Valid(Box::new(plan)),
         Err(diagnostics) => Verdict::Invalid(diagnostics),
     };

@@ -11,7 +11,9 @@ use std::io::{self, Write};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use vidspec_core::spec::{ImageConstraints, TaskReference};
-use vidspec_core::{Charge, Diagnostic, Model, Plan, PlanEndpoint, Precondition, Warning};
+use vidspec_core::{
+    Charge, Diagnostic, Effective, Model, Plan, PlanEndpoint, Precondition, Warning,
+};
 
 use crate::check::{Report, Verdict};
 use crate::cli::Format;
@@ -32,7 +34,7 @@ struct JsonReport<'a> {
     model: Option<&'a str>,
     mode: Option<&'a str>,
     body: Option<&'a Map<String, Value>>,
-    effective: Option<&'a Map<String, Value>>,
+    effective: Option<Effective<'a>>,
     warnings: &'a [Warning],
     errors: &'a [Diagnostic],
     billing: Option<&'a Charge>,
@@ -64,7 +66,7 @@ pub fn write_report(
                 }
             }
             (Verdict::Valid(plan), View::Check) => {
-                write_warnings(out, &report.source, &plan.warnings)?;
+                write_warnings(out, &report.source, plan.warnings())?;
                 write_valid_summary(out, &report.source, plan)
             }
             (Verdict::Valid(plan), View::Explain) => write_explanation(out, &report.source, plan),
@@ -76,13 +78,13 @@ fn write_report_json(out: &mut dyn Write, report: &Report) -> io::Result<()> {
     let json = match &report.verdict {
         Verdict::Valid(plan) => JsonReport {
             valid: true,
-            model: Some(&plan.model),
-            mode: Some(&plan.mode),
-            body: Some(&plan.body),
-            effective: Some(&plan.effective),
-            warnings: &plan.warnings,
+            model: Some(plan.model()),
+            mode: Some(plan.mode()),
+            body: Some(plan.body()),
+            effective: Some(plan.effective()),
+            warnings: plan.warnings(),
             errors: &[],
-            billing: Some(&plan.billing),
+            billing: Some(plan.billing()),
         },
         Verdict::Invalid(diagnostics) => JsonReport {
             valid: false,
@@ -113,48 +115,50 @@ fn write_valid_summary(out: &mut dyn Write, source: &str, plan: &Plan) -> io::Re
     write!(
         out,
         "{source}: valid {} request (mode {})",
-        plan.model, plan.mode
+        plan.model(),
+        plan.mode()
     )?;
-    match plan.warnings.len() {
+    match plan.warnings().len() {
         0 => writeln!(out),
         count => writeln!(out, ", {count} warning(s)"),
     }
 }
 
 fn write_explanation(out: &mut dyn Write, source: &str, plan: &Plan) -> io::Result<()> {
-    writeln!(out, "model:     {}", plan.model)?;
-    writeln!(out, "family:    {}", plan.family)?;
-    writeln!(out, "mode:      {}", plan.mode)?;
-    writeln!(out, "endpoint:  {}", show_endpoint(&plan.endpoint))?;
+    writeln!(out, "model:     {}", plan.model())?;
+    writeln!(out, "family:    {}", plan.family())?;
+    writeln!(out, "mode:      {}", plan.mode())?;
+    writeln!(out, "endpoint:  {}", show_endpoint(plan.endpoint()))?;
     writeln!(
         out,
         "billing:   {} × {}",
-        plan.billing.key, plan.billing.multiplier
+        plan.billing().key,
+        plan.billing().multiplier
     )?;
     writeln!(out, "body:")?;
-    write_indented_json(out, &plan.body)?;
+    write_indented_json(out, plan.body())?;
     writeln!(out, "effective:")?;
-    write_indented_json(out, &plan.effective)?;
-    if plan.warnings.is_empty() {
+    write_indented_json(out, &plan.effective())?;
+    if plan.warnings().is_empty() {
         writeln!(out, "warnings:  none")?;
     } else {
         writeln!(out, "warnings:")?;
-        for warning in &plan.warnings {
+        for warning in plan.warnings() {
             writeln!(out, "  {warning}")?;
         }
     }
-    if plan.preconditions.is_empty() {
+    if plan.preconditions().is_empty() {
         writeln!(out, "preconditions: none")?;
     } else {
         writeln!(out, "preconditions (checked at submission):")?;
-        for precondition in &plan.preconditions {
+        for precondition in &plan.preconditions() {
             writeln!(out, "  {}", show_precondition(precondition))?;
         }
     }
     write_valid_summary(out, source, plan)
 }
 
-fn write_indented_json(out: &mut dyn Write, value: &Map<String, Value>) -> io::Result<()> {
+fn write_indented_json(out: &mut dyn Write, value: &impl Serialize) -> io::Result<()> {
     let pretty = serde_json::to_string_pretty(value)?;
     for line in pretty.lines() {
         writeln!(out, "  {line}")?;
@@ -266,7 +270,7 @@ pub fn write_models<'m>(
                 .map(|model| JsonModel {
                     id: model.id(),
                     family: model.family(),
-                    endpoint: model.endpoint(),
+                    endpoint: model.endpoint().clone(),
                     modes: model.modes(),
                     description: model.description(),
                 })

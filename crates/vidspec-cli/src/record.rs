@@ -36,9 +36,9 @@ pub fn request_key(plan: &Plan, local_files: &[(String, String)]) -> anyhow::Res
         files.push(json!([pointer, digest(&bytes)]));
     }
     Ok(digest_json(&json!({
-        "endpoint": plan.endpoint.path,
-        "model": plan.model,
-        "body": plan.body,
+        "endpoint": plan.endpoint().path,
+        "model": plan.model(),
+        "body": plan.body(),
         "local_files": files,
     })))
 }
@@ -62,10 +62,10 @@ impl Recorder {
         journal.append(
             &entry,
             EventKind::Intent {
-                model: plan.model.clone(),
+                model: plan.model().to_owned(),
                 spec: spec.to_owned(),
                 request: key.to_owned(),
-                endpoint: plan.endpoint.path.clone(),
+                endpoint: plan.endpoint().path.clone(),
                 download_dir: download_dir.map(|dir| dir.display().to_string()),
             },
         )?;

@@ -149,10 +149,10 @@ pub fn submit(args: &SubmitArgs) -> anyhow::Result<Exit> {
         let mut findings = Vec::new();
         for (pointer, path) in &locals {
             let constraints = stand_in_plan
-                .preconditions
-                .iter()
+                .preconditions()
+                .into_iter()
                 .find(|precondition| &precondition.path == pointer)
-                .and_then(|precondition| precondition.image.clone());
+                .and_then(|precondition| precondition.image);
             if let Some(constraints) = constraints {
                 for mut finding in
                     runtime.block_on(check_local_image(Path::new(path), &constraints))
@@ -193,7 +193,7 @@ pub fn submit(args: &SubmitArgs) -> anyhow::Result<Exit> {
             return Ok(Exit::Invalid);
         }
     };
-    for warning in &plan.warnings {
+    for warning in plan.warnings() {
         if args.gateway.format == Format::Text {
             eprintln!("warning: {source}: {warning}");
         }
@@ -233,16 +233,20 @@ pub fn submit(args: &SubmitArgs) -> anyhow::Result<Exit> {
     if args.gateway.format == Format::Text {
         println!(
             "submitted {} ({}, mode {}, billed as {} × {})",
-            handle.id, plan.model, plan.mode, plan.billing.key, plan.billing.multiplier
+            handle.id,
+            plan.model(),
+            plan.mode(),
+            plan.billing().key,
+            plan.billing().multiplier
         );
     }
     let mut result = json!({
         "task_id": handle.id,
-        "model": plan.model,
-        "mode": plan.mode,
-        "billing": plan.billing,
+        "model": plan.model(),
+        "mode": plan.mode(),
+        "billing": plan.billing(),
         "uploads": uploads,
-        "warnings": plan.warnings,
+        "warnings": plan.warnings(),
         "status": "submitted",
         "snapshot": null,
         "downloads": [],

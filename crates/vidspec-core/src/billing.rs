@@ -5,7 +5,7 @@
 //! prices and no model.
 
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::compile::condition::show;
 
@@ -18,35 +18,236 @@ pub struct Charge {
     pub multiplier: u64,
 }
 
-/// Fills `{name}` placeholders in `template` from the effective values
-/// (`{model}` from `model` when the values hold none).
-pub(crate) fn fill(template: &str, model: &str, effective: &Map<String, Value>) -> String {
-    if !template.contains('{') {
-        return template.to_owned();
+/// How a model bills: per mode, its key templates and multiplier; per billing
+/// case, the compiled condition on the effective values and the fields it reads.
+pub(crate) struct Biller {
+    pub modes: Vec<ModeBilling>,
+    /// Per case: the condition, and the effective fields it reads (`None`: it
+    /// may read any, so it runs on all effective values).
+    pub cases: Vec<(jsonschema::Validator, Option<Vec<String>>)>,
+}
+
+impl std::fmt::Debug for Biller {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Biller")
+            .field("modes", &self.modes)
+            .field("cases", &self.cases.len())
+            .finish()
     }
-    let mut out = String::with_capacity(template.len() + 16);
-    let mut rest = template;
-    while let Some(start) = rest.find('{') {
-        out.push_str(&rest[..start]);
-        match rest[start..].find('}') {
-            Some(length) => {
-                let name = &rest[start + 1..start + length];
-                match effective.get(name) {
-                    Some(Value::String(text)) => out.push_str(text),
-                    Some(value) => out.push_str(&show(value)),
-                    None if name == "model" => out.push_str(model),
-                    None => out.push('-'),
-                }
-                rest = &rest[start + length + 1..];
-            }
-            None => {
-                out.push_str(&rest[start..]);
-                rest = "";
-            }
+}
+
+impl Biller {
+    /// The charge of a plan of model `model` in mode `mode`, from its body
+    /// (a JSON object), the fields that lost dispatch and its effective values.
+    pub fn charge(
+        &self,
+        model: &str,
+        mode: usize,
+        body: &Value,
+        losing: &[String],
+        effective: crate::plan::Effective<'_>,
+    ) -> Charge {
+        let billing = &self.modes[mode];
+        let template = self
+            .cases
+            .iter()
+            .position(|(condition, reads)| holds(condition, reads.as_deref(), body, effective))
+            .map(|index| &billing.cases[index])
+            .unwrap_or(&billing.key);
+        let own = |name: &str| body.get(name);
+        let lost = |name: &str| losing.iter().any(|lost| lost == name);
+        Charge {
+            key: template.fill(model, own, lost),
+            multiplier: billing.multiplier(own, lost),
         }
     }
-    out.push_str(rest);
-    out
+}
+
+/// Whether a billing case's condition holds for the effective values, when it
+/// reads only the fields `reads` (any field, for `None`). Builds as little as
+/// it can: the body itself when it holds every field read, else a map of those.
+fn holds(
+    condition: &jsonschema::Validator,
+    reads: Option<&[String]>,
+    body: &Value,
+    effective: crate::plan::Effective<'_>,
+) -> bool {
+    match reads {
+        Some(names) if names.iter().all(|name| body.get(name).is_some()) => {
+            condition.is_valid(body)
+        }
+        Some(names) => {
+            let values: serde_json::Map<String, Value> = names
+                .iter()
+                .filter_map(|name| {
+                    effective
+                        .get(name)
+                        .map(|value| (name.clone(), value.clone()))
+                })
+                .collect();
+            condition.is_valid(&Value::Object(values))
+        }
+        None => condition.is_valid(&Value::Object(effective.to_map())),
+    }
+}
+
+/// How a model bills requests of one mode: its key templates (the spec's key,
+/// then one per billing case) and multiplier field, with the mode's defaults
+/// resolved when the model compiles.
+#[derive(Debug, Clone)]
+pub(crate) struct ModeBilling {
+    pub key: Template,
+    pub cases: Vec<Template>,
+    pub multiplier: Option<(String, Option<Value>)>,
+}
+
+impl ModeBilling {
+    /// The billing of one mode whose effective defaults are `defaults`.
+    pub fn new(billing: &crate::spec::Billing, defaults: &[(String, Value)]) -> ModeBilling {
+        ModeBilling {
+            key: Template::parse(&billing.key).with_defaults(defaults),
+            cases: billing
+                .cases
+                .iter()
+                .map(|case| Template::parse(&case.key).with_defaults(defaults))
+                .collect(),
+            multiplier: billing
+                .multiplier
+                .as_ref()
+                .map(|name| (name.clone(), default_in(defaults, name))),
+        }
+    }
+
+    /// The multiplier: the effective integer value of the multiplier field, or 1.
+    pub fn multiplier<'v>(
+        &'v self,
+        own: impl Fn(&str) -> Option<&'v Value>,
+        lost: impl Fn(&str) -> bool,
+    ) -> u64 {
+        let Some((name, default)) = &self.multiplier else {
+            return 1;
+        };
+        own(name)
+            .or_else(|| default.as_ref().filter(|_| !lost(name)))
+            .and_then(Value::as_u64)
+            .unwrap_or(1)
+    }
+}
+
+/// A key template split once into literal text and `{field}` placeholders, so
+/// filling it is one pass with no parsing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Template {
+    parts: Vec<Part>,
+    /// Bytes of literal text, for sizing the key up front.
+    literal_len: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Part {
+    Text(String),
+    /// A placeholder, with the value the gateway uses when the request leaves
+    /// the field out (resolved per mode by `with_defaults`).
+    Field(String, Option<Value>),
+}
+
+impl Template {
+    /// Splits `template` at its `{name}` placeholders (an unclosed `{` is text).
+    pub fn parse(template: &str) -> Template {
+        let mut parts = Vec::new();
+        let mut rest = template;
+        while let Some(start) = rest.find('{') {
+            let Some(length) = rest[start..].find('}') else {
+                break;
+            };
+            if start > 0 {
+                parts.push(Part::Text(rest[..start].to_owned()));
+            }
+            parts.push(Part::Field(
+                rest[start + 1..start + length].to_owned(),
+                None,
+            ));
+            rest = &rest[start + length + 1..];
+        }
+        if !rest.is_empty() {
+            parts.push(Part::Text(rest.to_owned()));
+        }
+        let literal_len = parts
+            .iter()
+            .map(|part| match part {
+                Part::Text(text) => text.len(),
+                Part::Field(..) => 0,
+            })
+            .sum();
+        Template { parts, literal_len }
+    }
+
+    /// This template with each placeholder's default taken from `defaults`
+    /// (sorted by name): the values a request of one mode leaves to the gateway.
+    pub fn with_defaults(&self, defaults: &[(String, Value)]) -> Template {
+        let parts = self
+            .parts
+            .iter()
+            .map(|part| match part {
+                Part::Field(name, _) => Part::Field(name.clone(), default_in(defaults, name)),
+                text => text.clone(),
+            })
+            .collect();
+        Template {
+            parts,
+            literal_len: self.literal_len,
+        }
+    }
+
+    /// The key with each placeholder replaced by its value: `own(name)`, else
+    /// its default unless `lost(name)`, else `model` for `{model}`, else `-`.
+    pub fn fill<'v>(
+        &'v self,
+        model: &str,
+        own: impl Fn(&str) -> Option<&'v Value>,
+        lost: impl Fn(&str) -> bool,
+    ) -> String {
+        let mut out = String::with_capacity(self.literal_len + model.len() + 16 * self.parts.len());
+        for part in &self.parts {
+            match part {
+                Part::Text(text) => out.push_str(text),
+                Part::Field(name, default) => {
+                    let value = own(name).or_else(|| default.as_ref().filter(|_| !lost(name)));
+                    match value {
+                        Some(value) => push_shown(&mut out, value),
+                        None if name == "model" => out.push_str(model),
+                        None => out.push('-'),
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+/// The default for `name` in a name-sorted list of defaults.
+pub(crate) fn default_in(defaults: &[(String, Value)], name: &str) -> Option<Value> {
+    defaults
+        .binary_search_by(|(field, _)| field.as_str().cmp(name))
+        .ok()
+        .map(|index| defaults[index].1.clone())
+}
+
+/// Appends a value as `show` words it, without a temporary string for the
+/// common kinds (strings, integers, booleans).
+fn push_shown(out: &mut String, value: &Value) {
+    match value {
+        Value::String(text) => out.push_str(text),
+        Value::Bool(flag) => out.push_str(if *flag { "true" } else { "false" }),
+        Value::Number(number) if number.is_u64() || number.is_i64() => {
+            let mut buffer = itoa::Buffer::new();
+            match number.as_u64() {
+                Some(unsigned) => out.push_str(buffer.format(unsigned)),
+                None => out.push_str(buffer.format(number.as_i64().unwrap_or_default())),
+            }
+        }
+        other => out.push_str(&show(other)),
+    }
 }
 
 /// The placeholders a template names.
@@ -65,10 +266,61 @@ pub fn placeholders(template: &str) -> Vec<String> {
     out
 }
 
-/// The multiplier: the effective integer value of `field`, or 1.
-pub(crate) fn multiplier(field: Option<&str>, effective: &Map<String, Value>) -> u64 {
-    field
-        .and_then(|name| effective.get(name))
-        .and_then(Value::as_u64)
-        .unwrap_or(1)
+#[cfg(test)]
+mod tests {
+    use serde_json::{Map, Value, json};
+
+    use super::*;
+
+    fn fill(template: &str, values: Value) -> String {
+        let values: Map<String, Value> = serde_json::from_value(values).expect("an object");
+        Template::parse(template).fill("m-1", |name| values.get(name), |_| false)
+    }
+
+    #[test]
+    fn placeholders_take_strings_bare_and_other_values_as_json() {
+        assert_eq!(
+            fill(
+                "{model}@{resolution}/{duration}s/audio={audio}/{seed}",
+                json!({"resolution": "720p", "duration": 5, "audio": false, "seed": -3})
+            ),
+            "m-1@720p/5s/audio=false/-3"
+        );
+    }
+
+    #[test]
+    fn a_value_nobody_set_is_a_dash_and_strings_are_bare_even_empty() {
+        assert_eq!(fill("{a}|{b}|{c}", json!({"b": "", "c": 1.5})), "-||1.5");
+    }
+
+    #[test]
+    fn defaults_fill_what_the_request_left_out_unless_the_field_lost() {
+        let defaults = [
+            ("duration".to_owned(), json!(5)),
+            ("model".to_owned(), json!("m-2")),
+        ];
+        let template = Template::parse("{model}@{duration}s").with_defaults(&defaults);
+        let values = Map::new();
+        assert_eq!(
+            template.fill("m-1", |name| values.get(name), |_| false),
+            "m-2@5s"
+        );
+        assert_eq!(
+            template.fill("m-1", |name| values.get(name), |name| name == "duration"),
+            "m-2@-s"
+        );
+    }
+
+    #[test]
+    fn an_unclosed_brace_is_text() {
+        assert_eq!(fill("x{model}y{z", json!({})), "xm-1y{z");
+    }
+
+    #[test]
+    fn a_template_without_placeholders_is_the_key() {
+        assert_eq!(
+            fill("midjourney@video", json!({"a": 1})),
+            "midjourney@video"
+        );
+    }
 }

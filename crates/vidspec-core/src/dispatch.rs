@@ -19,22 +19,33 @@ pub(crate) struct Dispatch {
     pub warnings: Vec<Warning>,
 }
 
-/// Picks the mode for `request`; `holds(i)` says whether mode `i`'s condition holds.
+/// Picks the mode for `request`; `holds(i)` says whether mode `i`'s condition
+/// holds. Later modes are asked only when one of their trigger fields is in the
+/// request and could lose, so a plain request costs one condition per mode
+/// before the winner.
 pub(crate) fn dispatch(
     modes: &[CompiledMode],
     request: &Value,
     holds: impl Fn(usize) -> bool,
 ) -> Option<Dispatch> {
-    let matched: Vec<usize> = (0..modes.len()).filter(|&index| holds(index)).collect();
-    let (&winner, others) = matched.split_first()?;
+    let winner = (0..modes.len()).find(|&index| holds(index))?;
     let winning = &modes[winner];
-    let mut losing = Vec::new();
+    let mut losing: Vec<String> = Vec::new();
     let mut warnings = Vec::new();
-    for &other in others {
-        let loser = &modes[other];
+    let could_lose = |field: &String, losing: &[String]| {
+        request.get(field).is_some() && !winning.triggers.contains(field) && !losing.contains(field)
+    };
+    for (index, loser) in modes.iter().enumerate().skip(winner + 1) {
+        if !loser
+            .triggers
+            .iter()
+            .any(|field| could_lose(field, &losing))
+            || !holds(index)
+        {
+            continue;
+        }
         for field in &loser.triggers {
-            let present = request.get(field).is_some();
-            if present && !winning.triggers.contains(field) && !losing.contains(field) {
+            if could_lose(field, &losing) {
                 losing.push(field.clone());
                 let rule = winning
                     .rule

@@ -18,14 +18,14 @@
 //! let model = registry.model("Omni-Flash-Ext").expect("an embedded model");
 //!
 //! let plan = model
-//!     .prepare(&json!({"model": "Omni-Flash-Ext", "prompt": "a red fox", "resolution": "1080P"}))
+//!     .prepare(json!({"model": "Omni-Flash-Ext", "prompt": "a red fox", "resolution": "1080P"}))
 //!     .expect("a valid request");
-//! assert_eq!(plan.mode, "text_to_video");
-//! assert_eq!(plan.body["resolution"], "1080p"); // normalised to the canonical spelling
-//! assert_eq!(plan.effective["duration"], 6); // the default the gateway will use
+//! assert_eq!(plan.mode(), "text_to_video");
+//! assert_eq!(plan.body()["resolution"], "1080p"); // normalised to the canonical spelling
+//! assert_eq!(plan.effective()["duration"], 6); // the default the gateway will use
 //!
 //! let errors = model
-//!     .prepare(&json!({"model": "Omni-Flash-Ext", "prompt": "a red fox", "duration": 7}))
+//!     .prepare(json!({"model": "Omni-Flash-Ext", "prompt": "a red fox", "duration": 7}))
 //!     .unwrap_err();
 //! assert_eq!(errors.errors[0].code.as_deref(), Some("invalid_duration"));
 //! ```
@@ -44,6 +44,7 @@ mod dispatch;
 pub mod lint;
 pub mod load;
 pub mod model;
+pub mod plan;
 pub mod registry;
 mod shape;
 pub mod spec;
@@ -52,6 +53,7 @@ mod validate;
 pub use billing::Charge;
 pub use diagnostics::{Diagnostic, Diagnostics, Problem, SpecErrors, Warning};
 pub use load::Source;
-pub use model::{Model, Plan, PlanEndpoint, Precondition};
+pub use model::Model;
+pub use plan::{Effective, Plan, PlanEndpoint, Precondition};
 pub use registry::Registry;
 pub use spec::Spec;

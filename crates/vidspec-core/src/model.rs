@@ -8,72 +8,24 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-use crate::billing::{self, Charge};
+use crate::billing::{Biller, ModeBilling};
 use crate::compile::{self, Annotation, Compiled};
 use crate::diagnostics::{Diagnostic, Diagnostics, Warning};
 use crate::dispatch;
+use crate::plan::{Checked, Facts, Plan, PlanEndpoint};
 use crate::shape::{self, ShapeInput};
-use crate::spec::{ImageConstraints, Spec, Task, TaskReference};
+use crate::spec::{Spec, Task};
 use crate::validate::Mapper;
-
-/// Where and how a plan is sent.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct PlanEndpoint {
-    /// HTTP method.
-    pub method: String,
-    /// Path below the base URL.
-    pub path: String,
-}
-
-/// A check that needs the network, left for the transport's pre-flight.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Precondition {
-    /// JSON pointer to the field in the body.
-    pub path: String,
-    /// Image constraints, for image URL fields.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub image: Option<ImageConstraints>,
-    /// The task the field must name, for task-id fields.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub task: Option<TaskReference>,
-}
-
-/// What the engine decided about a valid request: what to send, where, in which
-/// mode, with which effective values and under which billing key.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Plan {
-    /// Model id.
-    pub model: String,
-    /// Family (spec file stem).
-    pub family: String,
-    /// Selected mode (shared vocabulary name).
-    pub mode: String,
-    /// Where to send the body.
-    pub endpoint: PlanEndpoint,
-    /// Exactly the JSON body to send.
-    pub body: Map<String, Value>,
-    /// Every value the gateway will use, defaults and derived values filled in.
-    pub effective: Map<String, Value>,
-    /// Changes made and advice.
-    pub warnings: Vec<Warning>,
-    /// How it is charged.
-    pub billing: Charge,
-    /// Checks that need the network (images, referenced tasks).
-    pub preconditions: Vec<Precondition>,
-    /// How to submit, poll and read the task this plan creates (the spec's
-    /// `task` section, statuses merged with the vocabulary's).
-    #[serde(skip)]
-    pub task: Arc<Task>,
-}
 
 /// One model id, compiled and ready to prepare requests.
 pub struct Model {
     id: String,
     spec: Arc<Spec>,
-    task: Arc<Task>,
+    facts: Arc<Facts>,
+    /// Per mode: the request keys shaping may act on (see `shape::attention`).
+    attention: Vec<Vec<shape::Attention>>,
     source: String,
     spec_digest: String,
     compiled: Compiled,
@@ -82,7 +34,6 @@ pub struct Model {
     modes: Vec<jsonschema::Validator>,
     advice: Vec<jsonschema::Validator>,
     derives: Vec<jsonschema::Validator>,
-    billing_cases: Vec<jsonschema::Validator>,
 }
 
 impl std::fmt::Debug for Model {
@@ -138,10 +89,90 @@ impl Model {
                 .collect(),
         )?;
         let annotations = compile::annotations(&compiled.schema);
+        let model_field = spec.endpoint.model_field;
+        let attention = compiled
+            .modes
+            .iter()
+            .map(|mode| shape::attention(model_field, &compiled.fields, &compiled.aliases, mode))
+            .collect();
+        let defaults: Vec<Vec<(String, Value)>> = compiled
+            .modes
+            .iter()
+            .map(|mode| {
+                let mut defaults: Vec<(String, Value)> = compiled
+                    .fields
+                    .iter()
+                    .filter(|(name, _)| !mode.ignores.contains(name))
+                    .filter_map(|(name, field)| {
+                        field
+                            .default
+                            .as_ref()
+                            .map(|default| (name.clone(), default.value.clone()))
+                    })
+                    .collect();
+                if !model_field {
+                    defaults.push(("model".to_owned(), Value::String(id.to_owned())));
+                }
+                defaults.sort_by(|left, right| left.0.cmp(&right.0));
+                defaults
+            })
+            .collect();
+        let checked = compiled
+            .fields
+            .iter()
+            .filter(|(_, field)| {
+                field.image_constraints().is_some() || field.refers_to_task.is_some()
+            })
+            .map(|(name, field)| Checked {
+                field: name.clone(),
+                image: field.image_constraints().cloned(),
+                task: field.refers_to_task.clone(),
+            })
+            .collect();
+        let billing_reads: Vec<Option<Vec<String>>> = spec
+            .billing
+            .value
+            .cases
+            .iter()
+            .map(|case| {
+                (!compile::condition::names_mode(&case.when)).then(|| {
+                    let mut fields = Vec::new();
+                    compile::condition::fields_named(&case.when, &mut fields);
+                    fields.sort();
+                    fields.dedup();
+                    fields
+                })
+            })
+            .collect();
+        let billing = defaults
+            .iter()
+            .map(|defaults| ModeBilling::new(&spec.billing.value, defaults))
+            .collect();
+        let facts = Facts {
+            id: id.to_owned(),
+            family: spec.family.value.clone(),
+            endpoint: PlanEndpoint {
+                method: spec.endpoint.method.clone(),
+                path: spec.endpoint.path.clone(),
+            },
+            task: Arc::new(task),
+            modes: compiled
+                .modes
+                .iter()
+                .map(|mode| mode.name.clone())
+                .collect(),
+            defaults,
+            checked,
+            biller: Biller {
+                modes: billing,
+                cases: billing_cases.into_iter().zip(billing_reads).collect(),
+            },
+        };
         Ok(Model {
             id: id.to_owned(),
             spec,
-            task: Arc::new(task),
+            facts: Arc::new(facts),
+            attention,
             source: source.name.clone(),
             spec_digest: crate::digest::digest(source.text.as_bytes()),
             compiled,
@@ -150,7 +181,6 @@ impl Model {
             modes,
             advice,
             derives,
-            billing_cases,
         })
     }
 
@@ -187,15 +217,12 @@ impl Model {
     /// How to submit, poll and read tasks of this model; `statuses` holds the
     /// vocabulary's spellings merged under the spec's own.
     pub fn task(&self) -> &Arc<Task> {
-        &self.task
+        &self.facts.task
     }
 
     /// Where requests go.
-    pub fn endpoint(&self) -> PlanEndpoint {
-        PlanEndpoint {
-            method: self.spec.endpoint.method.clone(),
-            path: self.spec.endpoint.path.clone(),
-        }
+    pub fn endpoint(&self) -> &PlanEndpoint {
+        &self.facts.endpoint
     }
 
     /// The modes in priority order.
@@ -234,26 +261,28 @@ impl Model {
 
     /// Validates, dispatches, shapes and bills a request.
     ///
-    /// Returns every problem at once when the request is invalid.
-    pub fn prepare(&self, request: &Value) -> Result<Plan, Diagnostics> {
-        let Some(object) = request.as_object() else {
+    /// Takes the request by value: a valid request becomes the plan's body in
+    /// place, so nothing is copied (clone a request you want to keep). Returns
+    /// every problem at once when the request is invalid.
+    pub fn prepare(&self, request: Value) -> Result<Plan, Diagnostics> {
+        if !request.is_object() {
             return Err(Diagnostics::single(
                 "",
                 format!(
                     "a request for {} must be a JSON object, not {}",
                     self.id,
-                    crate::diagnostics::type_words(request)
+                    crate::diagnostics::type_words(&request)
                 ),
             ));
-        };
-        if !self.validator.is_valid(request) {
+        }
+        if !self.validator.is_valid(&request) {
             return Err(Diagnostics {
-                errors: self.diagnose(request),
+                errors: self.diagnose(&request),
                 warnings: Vec::new(),
             });
         }
-        let Some(dispatched) = dispatch::dispatch(&self.compiled.modes, request, |index| {
-            self.modes[index].is_valid(request)
+        let Some(dispatched) = dispatch::dispatch(&self.compiled.modes, &request, |index| {
+            self.modes[index].is_valid(&request)
         }) else {
             return Err(Diagnostics::single(
                 "",
@@ -264,69 +293,50 @@ impl Model {
                 ),
             ));
         };
-        let mode = &self.compiled.modes[dispatched.mode];
-        let input = ShapeInput {
-            model: &self.id,
-            model_field: self.spec.endpoint.model_field,
-            fields: &self.compiled.fields,
-            aliases: &self.compiled.aliases,
-            mode,
-            losing: &dispatched.losing,
-            derives: &self.compiled.derives,
-        };
-        let shaped = shape::shape(&input, object, |index| {
-            self.derives[index].is_valid(request)
-        });
-        let mut warnings = dispatched.warnings;
-        warnings.extend(shaped.warnings);
-        for (index, advice) in self.compiled.advice.iter().enumerate() {
-            if self.advice[index].is_valid(request) {
-                warnings.push(Warning {
-                    path: advice
+        // Everything that reads the request as given, before it is reshaped.
+        let derive_holds: Vec<bool> = self
+            .derives
+            .iter()
+            .map(|derive| derive.is_valid(&request))
+            .collect();
+        let mut advice = Vec::new();
+        for (index, compiled) in self.compiled.advice.iter().enumerate() {
+            if self.advice[index].is_valid(&request) {
+                advice.push(Warning {
+                    path: compiled
                         .field
                         .as_ref()
                         .map(|field| format!("/{field}"))
                         .unwrap_or_default(),
-                    message: format!("{} ({})", advice.message, advice.rule),
+                    message: format!("{} ({})", compiled.message, compiled.rule),
                 });
             }
         }
-        let billing_spec = &self.spec.billing.value;
-        let mut template = billing_spec.key.as_str();
-        let mut effective = shaped.effective;
-        if !self.compiled.billing_cases.is_empty() {
-            // Wrapped for validation and unwrapped again: no copy of the values.
-            let effective_value = Value::Object(std::mem::take(&mut effective));
-            if let Some((_, (_, key))) = self
-                .compiled
-                .billing_cases
-                .iter()
-                .enumerate()
-                .find(|(index, _)| self.billing_cases[*index].is_valid(&effective_value))
-            {
-                template = key;
-            }
-            if let Value::Object(map) = effective_value {
-                effective = map;
-            }
-        }
-        let billing = Charge {
-            key: billing::fill(template, &self.id, &effective),
-            multiplier: billing::multiplier(billing_spec.multiplier.as_deref(), &effective),
+        let Value::Object(mut body) = request else {
+            unreachable!("checked to be an object above");
         };
-        let preconditions = self.preconditions(&shaped.body);
-        Ok(Plan {
-            model: self.id.clone(),
-            family: self.spec.family.value.clone(),
-            mode: mode.name.clone(),
-            endpoint: self.endpoint(),
-            body: shaped.body,
-            effective,
+
+        let mode = dispatched.mode;
+        let input = ShapeInput {
+            model: &self.id,
+            mode: &self.compiled.modes[mode],
+            attention: &self.attention[mode],
+            defaults: &self.facts.defaults[mode],
+            losing: &dispatched.losing,
+            derives: &self.compiled.derives,
+        };
+        let shaped = shape::shape(&input, &mut body, |index| derive_holds[index]);
+        let mut warnings = dispatched.warnings;
+        warnings.extend(shaped);
+        warnings.extend(advice);
+
+        Ok(Plan::new(
+            Arc::clone(&self.facts),
+            mode,
+            body,
+            dispatched.losing,
             warnings,
-            billing,
-            preconditions,
-            task: Arc::clone(&self.task),
-        })
+        ))
     }
 
     fn diagnose(&self, request: &Value) -> Vec<Diagnostic> {
@@ -336,44 +346,5 @@ impl Model {
             annotations: &self.annotations,
         }
         .diagnose(&self.validator, request)
-    }
-
-    fn preconditions(&self, body: &Map<String, Value>) -> Vec<Precondition> {
-        let mut out = Vec::new();
-        if !self.compiled.has_preconditions {
-            return out;
-        }
-        for (name, field) in &self.compiled.fields {
-            let Some(value) = body.get(name) else {
-                continue;
-            };
-            let image = field.image_constraints();
-            if let Some(image) = image {
-                match value {
-                    Value::Array(items) => {
-                        for index in 0..items.len() {
-                            out.push(Precondition {
-                                path: format!("/{name}/{index}"),
-                                image: Some(image.clone()),
-                                task: None,
-                            });
-                        }
-                    }
-                    _ => out.push(Precondition {
-                        path: format!("/{name}"),
-                        image: Some(image.clone()),
-                        task: None,
-                    }),
-                }
-            }
-            if let Some(task) = &field.refers_to_task {
-                out.push(Precondition {
-                    path: format!("/{name}"),
-                    image: None,
-                    task: Some(task.clone()),
-                });
-            }
-        }
-        out
     }
 }

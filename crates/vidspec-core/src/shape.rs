@@ -1,10 +1,13 @@
-//! Shaping: the exact body to send and the effective values the gateway will use.
+//! Shaping: the exact body to send, made from the request in place.
 //!
 //! Owns alias renaming, value normalisation (case, value aliases), keeping only
 //! the first item where only the first is used, dropping fields the mode ignores
-//! or that lost dispatch, derived values and default filling — each change with a
-//! warning. It must not judge validity: it runs only on requests the schema
-//! accepted.
+//! or that lost dispatch, and derived values — each change with a warning. The
+//! keys that may need any of this are listed per mode when the model compiles
+//! (`attention`), so a request that needs no change is walked in a few
+//! comparisons and nothing is copied. It must not judge validity: it runs only
+//! on requests the schema accepted. Defaults are not written into the body; the
+//! plan reads them beside it.
 
 use std::collections::BTreeMap;
 
@@ -15,134 +18,167 @@ use crate::compile::{CompiledDerive, CompiledMode};
 use crate::diagnostics::Warning;
 use crate::spec::{Field, FieldType};
 
-/// What shaping needs of the model.
+/// What shaping needs of the model and of dispatch.
 pub(crate) struct ShapeInput<'a> {
     pub model: &'a str,
-    pub model_field: bool,
-    pub fields: &'a BTreeMap<String, Field>,
-    pub aliases: &'a BTreeMap<String, String>,
     pub mode: &'a CompiledMode,
+    /// The request keys this mode may have to act on, sorted.
+    pub attention: &'a [Attention],
+    /// The effective defaults of this mode, sorted by name.
+    pub defaults: &'a [(String, Value)],
     pub losing: &'a [String],
     pub derives: &'a [CompiledDerive],
 }
 
-/// Body, effective values and warnings.
-pub(crate) struct Shaped {
-    pub body: Map<String, Value>,
-    pub effective: Map<String, Value>,
-    pub warnings: Vec<Warning>,
+/// A request key shaping may have to act on in one mode, and what to do.
+#[derive(Debug, Clone)]
+pub(crate) struct Attention {
+    key: String,
+    /// The canonical name, when `key` is an alias.
+    alias_of: Option<String>,
+    action: Action,
 }
 
-/// Shapes an accepted request; `derive_holds(i)` says whether derive `i` applies.
+#[derive(Debug, Clone)]
+enum Action {
+    /// `model` where the endpoint takes no model field: not sent.
+    ModelNotSent,
+    /// Ignored in this mode: not sent.
+    Ignored,
+    /// Values may be rewritten or warned about.
+    Normalise(Box<Field>),
+    /// Sent as it is (under its canonical name, for an alias).
+    Keep,
+}
+
+/// The request keys shaping may have to act on in `mode`, sorted: `model`
+/// where it is not sent, every alias, fields whose values may be rewritten or
+/// warned about, and the fields the mode ignores.
+pub(crate) fn attention(
+    model_field: bool,
+    fields: &BTreeMap<String, Field>,
+    aliases: &BTreeMap<String, String>,
+    mode: &CompiledMode,
+) -> Vec<Attention> {
+    let action = |name: &str| match fields.get(name) {
+        _ if mode.ignores.iter().any(|ignored| ignored == name) => Action::Ignored,
+        Some(field) if rewrites_values(field) => Action::Normalise(Box::new(field.clone())),
+        _ => Action::Keep,
+    };
+    let mut out: Vec<Attention> = aliases
+        .iter()
+        .map(|(alias, canonical)| Attention {
+            key: alias.clone(),
+            alias_of: Some(canonical.clone()),
+            action: action(canonical),
+        })
+        .collect();
+    if !model_field {
+        out.push(Attention {
+            key: "model".to_owned(),
+            alias_of: None,
+            action: Action::ModelNotSent,
+        });
+    }
+    for (name, field) in fields {
+        if rewrites_values(field) || mode.ignores.contains(name) {
+            out.push(Attention {
+                key: name.clone(),
+                alias_of: None,
+                action: action(name),
+            });
+        }
+    }
+    out.sort_by(|left, right| left.key.cmp(&right.key));
+    out.dedup_by(|left, right| left.key == right.key);
+    out
+}
+
+/// Whether shaping may change or warn about a value of `field`.
+fn rewrites_values(field: &Field) -> bool {
+    !field.value_aliases.is_empty()
+        || (field.case_insensitive && matches!(field.kind, FieldType::String))
+        || field.only_first
+        || (field.open && field.one_of.is_some())
+}
+
+/// Shapes an accepted request into the body, in place; `derive_holds(i)` says
+/// whether derive `i` applied to the request as given. Returns the warnings, in
+/// the order of the keys they are about.
 pub(crate) fn shape(
     input: &ShapeInput<'_>,
-    request: &Map<String, Value>,
+    body: &mut Map<String, Value>,
     derive_holds: impl Fn(usize) -> bool,
-) -> Shaped {
-    let mut body = Map::new();
+) -> Vec<Warning> {
     let mut warnings = Vec::new();
-    let aliases = input.aliases;
-    for (key, value) in request {
-        if key == "model" {
-            if input.model_field {
-                body.insert(key.clone(), value.clone());
-            } else {
-                warnings.push(Warning {
-                    path: "/model".into(),
-                    message: format!("model only selects {}; it is not sent (this endpoint takes no model field)", input.model),
-                });
-            }
+    // Fields that lost dispatch are named by dispatch's own warnings.
+    for lost in input.losing {
+        body.remove(lost);
+    }
+    let mut renames: Vec<(&str, &str)> = Vec::new();
+    for entry in input.attention {
+        let key = entry.key.as_str();
+        let Some(value) = body.get_mut(key) else {
             continue;
-        }
-        let name = match aliases.get(key) {
+        };
+        let name = match &entry.alias_of {
             Some(canonical) => {
                 warnings.push(Warning {
                     path: format!("/{key}"),
                     message: format!("{key} is an alias of {canonical}; sent as {canonical}"),
                 });
-                (*canonical).to_owned()
+                canonical.as_str()
             }
-            None => key.clone(),
+            None => key,
         };
-        if input.losing.contains(key) {
-            continue;
+        match &entry.action {
+            Action::ModelNotSent => {
+                warnings.push(Warning {
+                    path: "/model".into(),
+                    message: format!("model only selects {}; it is not sent (this endpoint takes no model field)", input.model),
+                });
+                body.remove(key);
+                continue;
+            }
+            Action::Ignored => {
+                warnings.push(Warning {
+                    path: format!("/{key}"),
+                    message: format!(
+                        "{key} has no effect in {} mode; it is not sent",
+                        input.mode.name
+                    ),
+                });
+                body.remove(key);
+                continue;
+            }
+            Action::Normalise(field) => normalise(field, key, name, value, &mut warnings),
+            Action::Keep => {}
         }
-        if input.mode.ignores.contains(&name) {
-            warnings.push(Warning {
-                path: format!("/{key}"),
-                message: format!(
-                    "{key} has no effect in {} mode; it is not sent",
-                    input.mode.name
-                ),
-            });
-            continue;
+        if name != key {
+            // Renamed once every key is walked, so the new key is not walked again.
+            renames.push((key, name));
         }
-        let Some(field) = input.fields.get(&name) else {
-            body.insert(name, value.clone());
-            continue;
-        };
-        let mut value = value.clone();
-        if let Some(canonical) = canonical_value(field, &value)
-            && canonical != value
-        {
-            warnings.push(Warning {
-                path: format!("/{key}"),
-                message: format!("{} is sent as {}", show(&value), show(&canonical)),
-            });
-            value = canonical;
+    }
+    for (alias, canonical) in renames {
+        if let Some(value) = body.remove(alias) {
+            body.insert(canonical.to_owned(), value);
         }
-        if field.only_first
-            && let Value::Array(items) = &mut value
-            && items.len() > 1
-        {
-            warnings.push(Warning {
-                path: format!("/{key}"),
-                message: format!(
-                    "only the first of {} items in {key} is used; the other {} are not sent",
-                    items.len(),
-                    items.len() - 1
-                ),
-            });
-            items.truncate(1);
-        }
-        if field.open
-            && let Some(common) = &field.one_of
-            && !common.contains(&value)
-        {
-            warnings.push(Warning {
-                path: format!("/{key}"),
-                message: format!(
-                    "{} is not one of the usual values of {name} ({}); the gateway may reject it",
-                    show(&value),
-                    common.iter().map(show).collect::<Vec<_>>().join(", ")
-                ),
-            });
-        }
-        body.insert(name, value);
     }
 
-    let mut effective = body.clone();
-    if !input.model_field {
-        effective.insert("model".into(), Value::String(input.model.to_owned()));
-    }
-    for (name, field) in input.fields {
-        if effective.contains_key(name)
-            || input.mode.ignores.contains(name)
-            || input.losing.contains(name)
-        {
-            continue;
-        }
-        if let Some(default) = &field.default {
-            effective.insert(name.clone(), default.value.clone());
-        }
-    }
     for (index, derive) in input.derives.iter().enumerate() {
         if !derive_holds(index) {
             continue;
         }
-        let current = effective.get(&derive.field).cloned().unwrap_or(Value::Null);
-        if let Some(new) = derive.map.get(&show(&current))
-            && *new != current
+        let current = body
+            .get(&derive.field)
+            .or_else(|| default_of(input, &derive.field))
+            .unwrap_or(&Value::Null);
+        let new = match current {
+            Value::String(text) => derive.map.get(text.as_str()),
+            other => derive.map.get(&show(other)),
+        };
+        if let Some(new) = new
+            && new != current
         {
             warnings.push(Warning {
                 path: format!("/{}", derive.field),
@@ -154,36 +190,79 @@ pub(crate) fn shape(
                     derive.rule
                 ),
             });
-            effective.insert(derive.field.clone(), new.clone());
             body.insert(derive.field.clone(), new.clone());
         }
     }
-    Shaped {
-        body,
-        effective,
-        warnings,
+    warnings
+}
+
+/// The default the gateway uses for `name` in this mode, unless it lost dispatch.
+fn default_of<'a>(input: &ShapeInput<'a>, name: &str) -> Option<&'a Value> {
+    let index = input
+        .defaults
+        .binary_search_by(|(field, _)| field.as_str().cmp(name))
+        .ok()?;
+    (!input.losing.iter().any(|lost| lost == name)).then(|| &input.defaults[index].1)
+}
+
+/// Canonical spelling, only-first truncation and the unusual-value warning of
+/// an open enum, for the value given under `key` (field `name`).
+fn normalise(field: &Field, key: &str, name: &str, value: &mut Value, warnings: &mut Vec<Warning>) {
+    if let Some(canonical) = canonical_value(field, value)
+        && canonical != value
+    {
+        warnings.push(Warning {
+            path: format!("/{key}"),
+            message: format!("{} is sent as {}", show(value), show(canonical)),
+        });
+        *value = canonical.clone();
+    }
+    if field.only_first
+        && let Value::Array(items) = value
+        && items.len() > 1
+    {
+        warnings.push(Warning {
+            path: format!("/{key}"),
+            message: format!(
+                "only the first of {} items in {key} is used; the other {} are not sent",
+                items.len(),
+                items.len() - 1
+            ),
+        });
+        items.truncate(1);
+    }
+    if field.open
+        && let Some(common) = &field.one_of
+        && !common.contains(value)
+    {
+        warnings.push(Warning {
+            path: format!("/{key}"),
+            message: format!(
+                "{} is not one of the usual values of {name} ({}); the gateway may reject it",
+                show(value),
+                common.iter().map(show).collect::<Vec<_>>().join(", ")
+            ),
+        });
     }
 }
 
-/// The canonical spelling of an enum value (case, value aliases), if it differs.
-fn canonical_value(field: &Field, value: &Value) -> Option<Value> {
-    if let Some(Value::String(text)) = Some(value)
-        && let Some(target) = field.value_aliases.get(text)
-    {
-        return Some(target.clone());
+/// The canonical spelling of an enum value (case, value aliases), if it has one.
+fn canonical_value<'f>(field: &'f Field, value: &Value) -> Option<&'f Value> {
+    let Value::String(text) = value else {
+        return None;
+    };
+    if let Some(target) = field.value_aliases.get(text) {
+        return Some(target);
     }
     if field.case_insensitive
         && matches!(field.kind, FieldType::String)
-        && let (Some(values), Value::String(text)) = (&field.one_of, value)
+        && let Some(values) = &field.one_of
     {
-        return values
-            .iter()
-            .find(|candidate| {
-                candidate
-                    .as_str()
-                    .is_some_and(|known| known.eq_ignore_ascii_case(text))
-            })
-            .cloned();
+        return values.iter().find(|candidate| {
+            candidate
+                .as_str()
+                .is_some_and(|known| known.eq_ignore_ascii_case(text))
+        });
     }
     None
 }

@@ -207,12 +207,12 @@ impl Client {
     /// (connection failed) or was answered 429; never after a timeout, a reset
     /// or a 5xx, since the task may exist and be charged.
     pub async fn submit(&self, plan: &Plan) -> Result<TaskHandle, Error> {
-        let url = format!("{}{}", self.base_url(), plan.endpoint.path);
+        let url = format!("{}{}", self.base_url(), plan.endpoint().path);
         let method =
-            reqwest::Method::from_bytes(plan.endpoint.method.as_bytes()).map_err(|_| {
+            reqwest::Method::from_bytes(plan.endpoint().method.as_bytes()).map_err(|_| {
                 Error::Config(format!(
                     "the spec's method {} is not an HTTP method",
-                    plan.endpoint.method
+                    plan.endpoint().method
                 ))
             })?;
         with_retries(
@@ -224,10 +224,10 @@ impl Client {
                     .http
                     .request(method.clone(), &url)
                     .bearer_auth(&self.inner.key.0)
-                    .json(&plan.body);
+                    .json(&plan.body());
                 let (body, request_id) = classify(self.exchange(request, true).await?, None)?;
                 let id =
-                    submitted_task_id(&plan.task, &body).ok_or_else(|| Error::Undecodable {
+                    submitted_task_id(plan.task(), &body).ok_or_else(|| Error::Undecodable {
                         status: 200,
                         reason: "the submit answer holds no task id where the spec says".to_owned(),
                         excerpt: excerpt(body.to_string().as_bytes()),
@@ -235,8 +235,8 @@ impl Client {
                     })?;
                 Ok(TaskHandle {
                     id,
-                    model: plan.model.clone(),
-                    task: Arc::clone(&plan.task),
+                    model: plan.model().to_owned(),
+                    task: Arc::clone(plan.task()),
                     request_id,
                 })
             },
@@ -251,7 +251,9 @@ impl Client {
         model: &vidspec_core::Model,
         request: &Value,
     ) -> Result<TaskHandle, Error> {
-        let plan = model.prepare(request).map_err(Error::InvalidRequest)?;
+        let plan = model
+            .prepare(request.clone())
+            .map_err(Error::InvalidRequest)?;
         self.submit(&plan).await
     }
 

@@ -139,7 +139,7 @@ pub async fn check_local_image(path: &Path, constraints: &ImageConstraints) -> V
 
 impl Client {
     /// Runs every precondition of `plan` and returns what it found (empty:
-    /// all checked and fine), in the order of `plan.preconditions`.
+    /// all checked and fine), in the order of `plan.preconditions()`.
     ///
     /// - **Images**: the URL at the precondition's pointer is fetched with a
     ///   ranged GET (`Range: bytes=0-65535`, at most `REMOTE_READ_BYTES` read,
@@ -163,11 +163,11 @@ impl Client {
         plan: &Plan,
         known_model: impl Fn(&str) -> Option<String>,
     ) -> Vec<Finding> {
-        let body = Value::Object(plan.body.clone());
+        let body = Value::Object(plan.body().clone());
         // The model lookups are made up front so `known_model` is never held
         // across an await.
-        let checks: Vec<_> = plan
-            .preconditions
+        let preconditions = plan.preconditions();
+        let checks: Vec<_> = preconditions
             .iter()
             .map(|precondition| {
                 let model = match (&precondition.task, body.pointer(&precondition.path)) {
@@ -340,7 +340,7 @@ impl Client {
         let handle = TaskHandle {
             id: id.to_owned(),
             model: model.clone().flatten().unwrap_or_default(),
-            task: Arc::clone(&plan.task),
+            task: Arc::clone(plan.task()),
             request_id: None,
         };
         match self.task(&handle).await {

@@ -54,7 +54,7 @@ async fn two_hundred_tasks_survive_injected_faults() {
     let mut handles = Vec::new();
     for index in 0..TASKS {
         let plan = model
-            .prepare(&json!({"model": "Omni-Flash-Ext", "prompt": format!("chaos fox {index}")}))
+            .prepare(json!({"model": "Omni-Flash-Ext", "prompt": format!("chaos fox {index}")}))
             .expect("valid");
         handles.push(
             client

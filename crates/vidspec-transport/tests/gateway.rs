@@ -64,7 +64,7 @@ fn plan(model: &str, request: Value) -> Plan {
     registry()
         .model(model)
         .unwrap_or_else(|| panic!("model {model}"))
-        .prepare(&request)
+        .prepare(request.clone())
         .unwrap_or_else(|errors| panic!("{model}: {errors}"))
 }
 
@@ -464,10 +464,11 @@ async fn the_simulator_rejects_what_the_engine_refuses_with_the_same_codes() {
         for (key, value) in change.as_object().expect("object") {
             request[key] = value.clone();
         }
-        let engine = model.prepare(&request).expect_err("the engine refuses it");
+        let engine = model
+            .prepare(request.clone())
+            .expect_err("the engine refuses it");
         assert_eq!(engine.errors[0].code.as_deref(), Some(code));
-        let mut raw = omni("a fox");
-        raw.body = request.as_object().cloned().expect("object");
+        let raw = omni("a fox").with_unchecked_body(request.as_object().cloned().expect("object"));
         match client.submit(&raw).await {
             Err(Error::Rejected {
                 code: Some(answered),

@@ -60,7 +60,7 @@ fn plan(model: &str, request: Value) -> Plan {
     registry()
         .model(model)
         .unwrap_or_else(|| panic!("model {model}"))
-        .prepare(&request)
+        .prepare(request.clone())
         .unwrap_or_else(|errors| panic!("{model}: {errors}"))
 }
 
@@ -204,27 +204,37 @@ async fn an_image_that_cannot_be_fetched_is_a_warning_never_a_silent_pass() {
 async fn a_data_url_is_decoded_and_checked_locally() {
     let sim = start(60.0).await;
     let client = client(&sim);
-    let mut small = viduq3("https://example.com/placeholder.png");
-    small.body["image_urls"][0] =
-        Value::String(format!("data:image/png;base64,{}", base64(&png(100, 1000))));
+    let placeholder = viduq3("https://example.com/placeholder.png");
+    let small = with_first_image(
+        &placeholder,
+        format!("data:image/png;base64,{}", base64(&png(100, 1000))),
+    );
     let findings = client.preflight(&small, no_model).await;
     let messages: Vec<&str> = findings.iter().map(|f| f.message.as_str()).collect();
     assert_eq!(errors(&findings).len(), 2, "{messages:#?}");
     assert!(messages[0].contains("100×1000"), "{messages:#?}");
     assert!(messages[1].contains("1:10"), "{messages:#?}");
 
-    let mut fine = small.clone();
-    fine.body["image_urls"][0] =
-        Value::String(format!("data:image/png;base64,{}", base64(&png(300, 200))));
+    let fine = with_first_image(
+        &placeholder,
+        format!("data:image/png;base64,{}", base64(&png(300, 200))),
+    );
     assert!(client.preflight(&fine, no_model).await.is_empty());
 
-    let mut broken = small;
-    broken.body["image_urls"][0] = Value::String("data:image/png;base64,!!!".into());
+    let broken = with_first_image(&placeholder, "data:image/png;base64,!!!".into());
     let findings = client.preflight(&broken, no_model).await;
     assert_eq!(findings.len(), 1);
     assert_eq!(findings[0].severity, Severity::Warning);
     assert_eq!(sim.stats().polls, 0, "a data: URL needs no request");
     sim.shutdown().await;
+}
+
+/// `plan` with its first image URL replaced (data: URLs are not valid requests,
+/// but pre-flight must still judge them if one reaches it).
+fn with_first_image(plan: &Plan, url: String) -> Plan {
+    let mut body = plan.body().clone();
+    body["image_urls"][0] = Value::String(url);
+    plan.clone().with_unchecked_body(body)
 }
 
 fn base64(bytes: &[u8]) -> String {
@@ -403,7 +413,7 @@ fn extend(task_id: &str) -> Plan {
         "pixverse-v6",
         json!({"model": "pixverse-v6", "prompt": "it keeps running", "extend_from_task_id": task_id}),
     );
-    assert_eq!(plan.mode, "extend");
+    assert_eq!(plan.mode(), "extend");
     plan
 }
 
@@ -546,7 +556,7 @@ async fn a_midjourney_task_id_naming_a_finished_task_passes() {
 
 fn viduq3_constraints() -> ImageConstraints {
     let plan = viduq3("https://example.com/a.png");
-    plan.preconditions[0]
+    plan.preconditions()[0]
         .image
         .clone()
         .expect("viduq3's image_urls carry image constraints")

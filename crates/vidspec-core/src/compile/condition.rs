@@ -267,6 +267,19 @@ pub fn fields_named(condition: &Condition, out: &mut Vec<String>) {
     }
 }
 
+/// Whether a condition asks which mode the request selects (and so reads every
+/// field the mode conditions read, not only the fields it names).
+pub fn names_mode(condition: &Condition) -> bool {
+    match condition {
+        Condition::Mode(_) => true,
+        Condition::All(conditions) | Condition::Any(conditions) => {
+            conditions.iter().any(names_mode)
+        }
+        Condition::Not(inner) => names_mode(inner),
+        _ => false,
+    }
+}
+
 /// The fields whose presence makes the condition hold (for "which fields lose"
 /// when several modes match): those under `present`, `count`, `equals`, `one_of`,
 /// not under `not`.
