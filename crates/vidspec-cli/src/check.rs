@@ -83,7 +83,9 @@ pub fn run_batch(args: &RequestArgs) -> anyhow::Result<Exit> {
         )
     };
     let mut input = input;
-    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    let mut out = std::io::stdout().lock();
+    // Results are gathered here and written in large blocks.
+    let mut pending: Vec<u8> = Vec::with_capacity(1 << 17);
     let mut all_valid = true;
     let mut line = Vec::new();
     let mut number = 0u64;
@@ -97,7 +99,8 @@ pub fn run_batch(args: &RequestArgs) -> anyhow::Result<Exit> {
             break;
         }
         number += 1;
-        let source = format!("{name}:{number}");
+        // JSON results name no source; it only labels text messages.
+        let source = String::new();
         let too_long = line.len() as u64 > MAX_REQUEST_BYTES;
         if too_long {
             // Skip the rest of the line, then report it.
@@ -134,10 +137,17 @@ pub fn run_batch(args: &RequestArgs) -> anyhow::Result<Exit> {
             evaluate(&registry, source, &line, args.model.as_deref())
         };
         all_valid &= matches!(report.verdict, Verdict::Valid(_));
-        output::write_report(&mut out, &report, crate::cli::Format::Json, View::Check)
+        output::append_report_line(&mut pending, &report)
             .context("cannot write to standard output")?;
+        if pending.len() >= 1 << 16 {
+            out.write_all(&pending)
+                .context("cannot write to standard output")?;
+            pending.clear();
+        }
     }
-    out.flush().context("cannot write to standard output")?;
+    out.write_all(&pending)
+        .and_then(|()| out.flush())
+        .context("cannot write to standard output")?;
     Ok(if all_valid {
         Exit::Valid
     } else {

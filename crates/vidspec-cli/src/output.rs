@@ -75,6 +75,16 @@ pub fn write_report(
 }
 
 fn write_report_json(out: &mut dyn Write, report: &Report) -> io::Result<()> {
+    // Serialized into memory first: one write instead of one per token
+    // through the dynamic writer.
+    let mut line = Vec::with_capacity(1024);
+    append_report_line(&mut line, report)?;
+    out.write_all(&line)
+}
+
+/// Appends the `check --format json` object of a report and a newline to
+/// `line` (what `check --batch` prints per request, into one reused buffer).
+pub fn append_report_line(line: &mut Vec<u8>, report: &Report) -> io::Result<()> {
     let json = match &report.verdict {
         Verdict::Valid(plan) => JsonReport {
             valid: true,
@@ -97,11 +107,9 @@ fn write_report_json(out: &mut dyn Write, report: &Report) -> io::Result<()> {
             billing: None,
         },
     };
-    // Serialized into memory first: one write instead of one per token
-    // through the dynamic writer (it matters for `check --batch`).
-    let mut line = serde_json::to_vec(&json)?;
+    serde_json::to_writer(&mut *line, &json)?;
     line.push(b'\n');
-    out.write_all(&line)
+    Ok(())
 }
 
 fn write_warnings(out: &mut dyn Write, source: &str, warnings: &[Warning]) -> io::Result<()> {

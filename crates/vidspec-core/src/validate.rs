@@ -28,14 +28,11 @@ impl Mapper<'_> {
     pub fn diagnose(&self, validator: &jsonschema::Validator, request: &Value) -> Vec<Diagnostic> {
         let mut out = Vec::new();
         for error in validator.iter_errors(request) {
-            let instance_path = error.instance_path().as_str().to_owned();
-            let schema_path = error.schema_path().as_str().to_owned();
-            let instance = error.instance().as_ref().clone();
             self.map(
-                &instance_path,
-                &schema_path,
+                error.instance_path().as_str(),
+                error.schema_path().as_str(),
                 error.kind(),
-                &instance,
+                error.instance().as_ref(),
                 &mut out,
             );
         }
@@ -75,10 +72,10 @@ impl Mapper<'_> {
     ) {
         let model = self.model;
         if let ValidationErrorKind::AdditionalProperties { unexpected } = kind {
-            let known: Vec<String> = self
+            let known: Vec<&str> = self
                 .node(&format!("{}/properties", parent(schema_path)))
                 .and_then(Value::as_object)
-                .map(|properties| properties.keys().cloned().collect())
+                .map(|properties| properties.keys().map(String::as_str).collect())
                 .unwrap_or_default();
             for name in unexpected {
                 let message = match did_you_mean(name, &known) {
@@ -375,17 +372,19 @@ pub(crate) fn short(value: &Value) -> String {
 /// The closest candidate to `name`, when it is close enough to be a typo.
 pub(crate) fn did_you_mean<S: AsRef<str>>(name: &str, candidates: &[S]) -> Option<String> {
     let lowered = name.to_lowercase();
+    let name_length = lowered.chars().count();
+    let mut row = Vec::new();
     let mut best: Option<(usize, &str)> = None;
     for candidate in candidates {
         let candidate = candidate.as_ref();
-        let (name_length, candidate_length) = (name.chars().count(), candidate.chars().count());
+        let candidate_length = candidate.chars().count();
         let limit = (candidate_length.max(name_length) / 3).max(1);
         // Lengths that differ by more than the limit cannot be that close:
         // skip the quadratic comparison (an unknown key may be megabytes long).
         if name_length.abs_diff(candidate_length) > limit {
             continue;
         }
-        let distance = edit_distance(&lowered, &candidate.to_lowercase());
+        let distance = edit_distance_with(&lowered, &candidate.to_lowercase(), &mut row);
         if distance <= limit && best.is_none_or(|(smallest, _)| distance < smallest) {
             best = Some((distance, candidate));
         }
@@ -399,30 +398,46 @@ fn close_value(text: &str, values: &[String]) -> Option<String> {
         .iter()
         .find(|value| value.eq_ignore_ascii_case(text))
         .or_else(|| {
+            let lowered = text.to_lowercase();
+            let mut row = Vec::new();
             values.iter().find(|value| {
                 value.chars().count() >= 5
-                    && edit_distance(&text.to_lowercase(), &value.to_lowercase()) <= 1
+                    && lowered.chars().count().abs_diff(value.chars().count()) <= 1
+                    && edit_distance_with(&lowered, &value.to_lowercase(), &mut row) <= 1
             })
         })
         .cloned()
 }
 
+#[cfg(test)]
 fn edit_distance(left: &str, right: &str) -> usize {
-    let right: Vec<char> = right.chars().collect();
-    let mut previous: Vec<usize> = (0..=right.len()).collect();
-    for (row, left_char) in left.chars().enumerate() {
-        let mut current = vec![row + 1];
-        for (column, right_char) in right.iter().enumerate() {
-            let cost = usize::from(left_char != *right_char);
-            current.push(
-                (previous[column] + cost)
-                    .min(previous[column + 1] + 1)
-                    .min(current[column] + 1),
-            );
-        }
-        previous = current;
+    edit_distance_with(left, right, &mut Vec::new())
+}
+
+/// Levenshtein distance in one reused row (bytes for ASCII, chars otherwise).
+fn edit_distance_with(left: &str, right: &str, row: &mut Vec<usize>) -> usize {
+    if left.is_ascii() && right.is_ascii() {
+        levenshtein(left.as_bytes(), right.as_bytes(), row)
+    } else {
+        let left: Vec<char> = left.chars().collect();
+        let right: Vec<char> = right.chars().collect();
+        levenshtein(&left, &right, row)
     }
-    previous[right.len()]
+}
+
+fn levenshtein<T: PartialEq>(left: &[T], right: &[T], row: &mut Vec<usize>) -> usize {
+    row.clear();
+    row.extend(0..=right.len());
+    for (index, left_item) in left.iter().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = index + 1;
+        for (column, right_item) in right.iter().enumerate() {
+            let substitution = diagonal + usize::from(left_item != right_item);
+            diagonal = row[column + 1];
+            row[column + 1] = substitution.min(diagonal + 1).min(row[column] + 1);
+        }
+    }
+    row[right.len()]
 }
 
 #[cfg(test)]
@@ -440,6 +455,15 @@ mod tests {
     #[test]
     fn did_you_mean_stays_quiet_for_unrelated_names() {
         assert_eq!(did_you_mean("colour", &["duration", "seed"]), None);
+    }
+
+    #[test]
+    fn edit_distance_counts_insertions_deletions_and_substitutions() {
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(edit_distance("", "abc"), 3);
+        assert_eq!(edit_distance("abc", ""), 3);
+        assert_eq!(edit_distance("durtion", "duration"), 1);
+        assert_eq!(edit_distance("größe", "grösse"), 2);
     }
 
     #[test]
