@@ -11,6 +11,7 @@ mod check;
 mod cli;
 mod follow;
 mod gateway;
+mod jsonline;
 mod output;
 mod progress;
 mod record;

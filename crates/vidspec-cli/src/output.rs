@@ -9,11 +9,12 @@
 use std::io::{self, Write};
 
 use serde::Serialize;
+#[cfg(test)]
 use serde_json::{Map, Value};
 use vidspec_core::spec::{ImageConstraints, TaskReference};
-use vidspec_core::{
-    Charge, Diagnostic, Effective, Model, Plan, PlanEndpoint, Precondition, Warning,
-};
+#[cfg(test)]
+use vidspec_core::{Charge, Effective};
+use vidspec_core::{Diagnostic, Model, Plan, PlanEndpoint, Precondition, Warning};
 
 use crate::check::{Report, Verdict};
 use crate::cli::Format;
@@ -27,7 +28,10 @@ pub enum View {
     Explain,
 }
 
-/// The one JSON object `check --format json` prints. Keys and order are a contract.
+/// The one JSON object `check --format json` prints. Keys and order are a
+/// contract; `append_report_line` writes exactly these bytes (held equal by a
+/// test over every spec case).
+#[cfg(test)]
 #[derive(Serialize)]
 struct JsonReport<'a> {
     valid: bool,
@@ -84,7 +88,116 @@ fn write_report_json(out: &mut dyn Write, report: &Report) -> io::Result<()> {
 
 /// Appends the `check --format json` object of a report and a newline to
 /// `line` (what `check --batch` prints per request, into one reused buffer).
+/// The bytes are those of `JsonReport` through serde_json, written directly.
 pub fn append_report_line(line: &mut Vec<u8>, report: &Report) -> io::Result<()> {
+    use crate::jsonline::{key, map, object, optional_string, string, unsigned};
+    let (valid, model, mode, warnings, errors): (
+        bool,
+        Option<&str>,
+        Option<&str>,
+        &[Warning],
+        &[Diagnostic],
+    ) = match &report.verdict {
+        Verdict::Valid(plan) => (
+            true,
+            Some(plan.model()),
+            Some(plan.mode()),
+            plan.warnings(),
+            &[],
+        ),
+        Verdict::Invalid(diagnostics) => (
+            false,
+            report.model.as_deref(),
+            None,
+            &diagnostics.warnings,
+            &diagnostics.errors,
+        ),
+    };
+    let plan = match &report.verdict {
+        Verdict::Valid(plan) => Some(plan),
+        Verdict::Invalid(_) => None,
+    };
+    line.extend_from_slice(if valid {
+        b"{\"valid\":true,"
+    } else {
+        b"{\"valid\":false,"
+    });
+    key(line, "model");
+    optional_string(line, model);
+    line.push(b',');
+    key(line, "mode");
+    optional_string(line, mode);
+    line.push(b',');
+    key(line, "body");
+    match plan {
+        Some(plan) => map(line, plan.body()),
+        None => line.extend_from_slice(b"null"),
+    }
+    line.push(b',');
+    key(line, "effective");
+    match plan {
+        Some(plan) => object(line, plan.effective().iter()),
+        None => line.extend_from_slice(b"null"),
+    }
+    line.push(b',');
+    key(line, "warnings");
+    line.push(b'[');
+    for (index, warning) in warnings.iter().enumerate() {
+        if index > 0 {
+            line.push(b',');
+        }
+        line.push(b'{');
+        key(line, "path");
+        string(line, &warning.path);
+        line.push(b',');
+        key(line, "message");
+        string(line, &warning.message);
+        line.push(b'}');
+    }
+    line.extend_from_slice(b"],");
+    key(line, "errors");
+    line.push(b'[');
+    for (index, error) in errors.iter().enumerate() {
+        if index > 0 {
+            line.push(b',');
+        }
+        line.push(b'{');
+        key(line, "path");
+        string(line, &error.path);
+        line.push(b',');
+        key(line, "rule");
+        optional_string(line, error.rule.as_deref());
+        line.push(b',');
+        key(line, "code");
+        optional_string(line, error.code.as_deref());
+        line.push(b',');
+        key(line, "message");
+        string(line, &error.message);
+        line.push(b'}');
+    }
+    line.extend_from_slice(b"],");
+    key(line, "billing");
+    match plan {
+        Some(plan) => {
+            let billing = plan.billing();
+            line.push(b'{');
+            key(line, "key");
+            string(line, &billing.key);
+            line.push(b',');
+            key(line, "multiplier");
+            unsigned(line, billing.multiplier);
+            line.push(b'}');
+        }
+        None => line.extend_from_slice(b"null"),
+    }
+    line.extend_from_slice(b"}\n");
+    Ok(())
+}
+
+/// The same line through serde_json, from `JsonReport`: the definition the
+/// direct writer is held to.
+#[cfg(test)]
+fn report_line_by_serde(report: &Report) -> io::Result<Vec<u8>> {
     let json = match &report.verdict {
         Verdict::Valid(plan) => JsonReport {
             valid: true,
@@ -107,9 +220,9 @@ pub fn append_report_line(line: &mut Vec<u8>, report: &Report) -> io::Result<()>
             billing: None,
         },
     };
-    serde_json::to_writer(&mut *line, &json)?;
+    let mut line = serde_json::to_vec(&json)?;
     line.push(b'\n');
-    Ok(())
+    Ok(line)
 }
 
 fn write_warnings(out: &mut dyn Write, source: &str, warnings: &[Warning]) -> io::Result<()> {
@@ -331,6 +444,58 @@ pub fn write_schema(out: &mut dyn Write, model: &Model) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every request file under tests/cases and examples, and a few lines that
+    /// are not requests at all.
+    fn every_request() -> Vec<(String, Vec<u8>)> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let mut out = Vec::new();
+        let mut folders = vec![root.join("examples")];
+        for family in std::fs::read_dir(root.join("tests/cases")).expect("tests/cases") {
+            let family = family.expect("an entry").path();
+            folders.push(family.join("ok"));
+            folders.push(family.join("err"));
+        }
+        for folder in folders {
+            for file in std::fs::read_dir(&folder).expect("a case folder") {
+                let path = file.expect("an entry").path();
+                if path
+                    .extension()
+                    .is_some_and(|extension| extension == "json")
+                {
+                    let bytes = std::fs::read(&path).expect("readable");
+                    out.push((path.display().to_string(), bytes));
+                }
+            }
+        }
+        for odd in [
+            "",
+            "{",
+            "[1]",
+            "{\"model\": 3}",
+            "{\"model\": \"nope\\u0001\"}",
+        ] {
+            out.push((format!("{odd:?}"), odd.as_bytes().to_vec()));
+        }
+        assert!(out.len() > 100, "found only {} requests", out.len());
+        out
+    }
+
+    #[test]
+    fn result_lines_are_byte_for_byte_what_serde_json_writes() {
+        let registry = vidspec_core::Registry::embedded();
+        for (name, bytes) in every_request() {
+            let report = crate::check::evaluate(&registry, name.clone(), &bytes, None);
+            let mut direct = Vec::new();
+            append_report_line(&mut direct, &report).expect("writes");
+            let by_serde = report_line_by_serde(&report).expect("serialises");
+            assert_eq!(
+                String::from_utf8_lossy(&direct),
+                String::from_utf8_lossy(&by_serde),
+                "{name}"
+            );
+        }
+    }
 
     #[test]
     fn bytes_are_shown_in_the_largest_exact_unit() {

@@ -45,6 +45,7 @@ pub mod lint;
 pub mod load;
 pub mod model;
 pub mod plan;
+mod presence;
 pub mod registry;
 mod shape;
 pub mod spec;

@@ -15,6 +15,7 @@ use crate::compile::{self, Annotation, Compiled};
 use crate::diagnostics::{Diagnostic, Diagnostics, Warning};
 use crate::dispatch;
 use crate::plan::{Checked, Facts, Plan, PlanEndpoint};
+use crate::presence::{self, Bits, Watch};
 use crate::shape::{self, ShapeInput};
 use crate::spec::{Spec, Task};
 use crate::validate::Mapper;
@@ -26,10 +27,17 @@ pub struct Model {
     facts: Arc<Facts>,
     /// Per mode: the request keys shaping may act on (see `shape::attention`).
     attention: Vec<Vec<shape::Attention>>,
+    /// The request keys gates and shaping ask about.
+    watch: Watch,
+    /// Per mode, advice and derive: the fields its condition needs, as masks.
+    mode_needs: Vec<Vec<Bits>>,
+    advice_needs: Vec<Vec<Bits>>,
+    derive_needs: Vec<Vec<Bits>>,
     source: String,
     spec_digest: String,
     compiled: Compiled,
     annotations: BTreeMap<String, Annotation>,
+    nodes: BTreeMap<String, crate::validate::NodeFacts>,
     validator: jsonschema::Validator,
     modes: Vec<jsonschema::Validator>,
     advice: Vec<jsonschema::Validator>,
@@ -89,11 +97,46 @@ impl Model {
                 .collect(),
         )?;
         let annotations = compile::annotations(&compiled.schema);
+        let nodes = crate::validate::node_facts(&compiled.schema);
         let model_field = spec.endpoint.model_field;
-        let attention = compiled
+        let mut attention: Vec<Vec<shape::Attention>> = compiled
             .modes
             .iter()
             .map(|mode| shape::attention(model_field, &compiled.fields, &compiled.aliases, mode))
+            .collect();
+        let needs = || {
+            compiled
+                .modes
+                .iter()
+                .map(|mode| &mode.needs)
+                .chain(compiled.advice.iter().map(|advice| &advice.needs))
+                .chain(compiled.derives.iter().map(|derive| &derive.needs))
+        };
+        let watch = Watch::new(
+            needs()
+                .flatten()
+                .flatten()
+                .cloned()
+                .chain(attention.iter().flatten().map(|entry| entry.key.clone()))
+                .collect(),
+        );
+        for entry in attention.iter_mut().flatten() {
+            entry.bit = watch.bit(&entry.key);
+        }
+        let mode_needs = compiled
+            .modes
+            .iter()
+            .map(|mode| presence::masks(&watch, &mode.needs))
+            .collect();
+        let advice_needs = compiled
+            .advice
+            .iter()
+            .map(|advice| presence::masks(&watch, &advice.needs))
+            .collect();
+        let derive_needs = compiled
+            .derives
+            .iter()
+            .map(|derive| presence::masks(&watch, &derive.needs))
             .collect();
         let defaults: Vec<Vec<(String, Value)>> = compiled
             .modes
@@ -173,9 +216,14 @@ impl Model {
             spec,
             facts: Arc::new(facts),
             attention,
+            watch,
+            mode_needs,
+            advice_needs,
+            derive_needs,
             source: source.name.clone(),
             spec_digest: crate::digest::digest(source.text.as_bytes()),
             compiled,
+            nodes,
             annotations,
             validator,
             modes,
@@ -281,8 +329,11 @@ impl Model {
                 warnings: Vec::new(),
             });
         }
+        let present = self.watch.present(&request);
         let Some(dispatched) = dispatch::dispatch(&self.compiled.modes, &request, |index| {
-            self.modes[index].is_valid(&request)
+            self.compiled.modes[index].when == Value::Bool(true)
+                || (presence::has_all(&self.mode_needs[index], present)
+                    && self.modes[index].is_valid(&request))
         }) else {
             return Err(Diagnostics::single(
                 "",
@@ -297,11 +348,14 @@ impl Model {
         let derive_holds: Vec<bool> = self
             .derives
             .iter()
-            .map(|derive| derive.is_valid(&request))
+            .zip(&self.derive_needs)
+            .map(|(derive, needs)| presence::has_all(needs, present) && derive.is_valid(&request))
             .collect();
         let mut advice = Vec::new();
         for (index, compiled) in self.compiled.advice.iter().enumerate() {
-            if self.advice[index].is_valid(&request) {
+            if presence::has_all(&self.advice_needs[index], present)
+                && self.advice[index].is_valid(&request)
+            {
                 advice.push(Warning {
                     path: compiled
                         .field
@@ -321,6 +375,7 @@ impl Model {
             model: &self.id,
             mode: &self.compiled.modes[mode],
             attention: &self.attention[mode],
+            present,
             defaults: &self.facts.defaults[mode],
             losing: &dispatched.losing,
             derives: &self.compiled.derives,
@@ -342,8 +397,8 @@ impl Model {
     fn diagnose(&self, request: &Value) -> Vec<Diagnostic> {
         Mapper {
             model: &self.id,
-            schema: &self.compiled.schema,
             annotations: &self.annotations,
+            nodes: &self.nodes,
         }
         .diagnose(&self.validator, request)
     }

@@ -24,6 +24,8 @@ pub(crate) struct ShapeInput<'a> {
     pub mode: &'a CompiledMode,
     /// The request keys this mode may have to act on, sorted.
     pub attention: &'a [Attention],
+    /// The watched keys the request holds (`presence`).
+    pub present: crate::presence::Bits,
     /// The effective defaults of this mode, sorted by name.
     pub defaults: &'a [(String, Value)],
     pub losing: &'a [String],
@@ -33,7 +35,9 @@ pub(crate) struct ShapeInput<'a> {
 /// A request key shaping may have to act on in one mode, and what to do.
 #[derive(Debug, Clone)]
 pub(crate) struct Attention {
-    key: String,
+    pub key: String,
+    /// The key's bit in the model's `Watch` (set when the model compiles).
+    pub bit: crate::presence::Bits,
     /// The canonical name, when `key` is an alias.
     alias_of: Option<String>,
     action: Action,
@@ -69,6 +73,7 @@ pub(crate) fn attention(
         .iter()
         .map(|(alias, canonical)| Attention {
             key: alias.clone(),
+            bit: crate::presence::Bits::MAX,
             alias_of: Some(canonical.clone()),
             action: action(canonical),
         })
@@ -76,6 +81,7 @@ pub(crate) fn attention(
     if !model_field {
         out.push(Attention {
             key: "model".to_owned(),
+            bit: crate::presence::Bits::MAX,
             alias_of: None,
             action: Action::ModelNotSent,
         });
@@ -84,6 +90,7 @@ pub(crate) fn attention(
         if rewrites_values(field) || mode.ignores.contains(name) {
             out.push(Attention {
                 key: name.clone(),
+                bit: crate::presence::Bits::MAX,
                 alias_of: None,
                 action: action(name),
             });
@@ -117,6 +124,9 @@ pub(crate) fn shape(
     }
     let mut renames: Vec<(&str, &str)> = Vec::new();
     for entry in input.attention {
+        if entry.bit & input.present == 0 {
+            continue;
+        }
         let key = entry.key.as_str();
         let Some(value) = body.get_mut(key) else {
             continue;

@@ -16,11 +16,70 @@ use crate::compile::Annotation;
 use crate::compile::condition::{join_or, show};
 use crate::diagnostics::Diagnostic;
 
-/// What the mapper needs: the model id, its schema and the annotations in it.
+/// What the mapper needs: the model id, the annotations of its schema and
+/// what messages quote of its nodes.
 pub(crate) struct Mapper<'a> {
     pub model: &'a str,
-    pub schema: &'a Value,
     pub annotations: &'a BTreeMap<String, Annotation>,
+    pub nodes: &'a BTreeMap<String, NodeFacts>,
+}
+
+/// What messages quote of one schema node: its bounds, the alternatives of
+/// its `anyOf` in words, and its property names. Gathered once per model, so
+/// a message never walks the schema.
+#[derive(Debug, Default)]
+pub(crate) struct NodeFacts {
+    minimum: Option<Value>,
+    maximum: Option<Value>,
+    any_of: Option<Vec<String>>,
+    properties: Option<Vec<String>>,
+}
+
+/// The facts of every schema node that has any, by JSON pointer.
+pub(crate) fn node_facts(schema: &Value) -> BTreeMap<String, NodeFacts> {
+    fn walk(node: &Value, pointer: &str, out: &mut BTreeMap<String, NodeFacts>) {
+        match node {
+            Value::Object(object) => {
+                let facts = NodeFacts {
+                    minimum: object.get("minimum").cloned(),
+                    maximum: object.get("maximum").cloned(),
+                    any_of: object
+                        .get("anyOf")
+                        .and_then(Value::as_array)
+                        .map(|options| options.iter().map(describe_option).collect()),
+                    properties: object
+                        .get("properties")
+                        .and_then(Value::as_object)
+                        .map(|properties| properties.keys().cloned().collect()),
+                };
+                if facts.minimum.is_some()
+                    || facts.maximum.is_some()
+                    || facts.any_of.is_some()
+                    || facts.properties.is_some()
+                {
+                    out.insert(pointer.to_owned(), facts);
+                }
+                for (key, value) in object {
+                    if key != "x-vidspec" {
+                        walk(
+                            value,
+                            &format!("{pointer}/{}", crate::compile::escape(key)),
+                            out,
+                        );
+                    }
+                }
+            }
+            Value::Array(items) => {
+                for (index, value) in items.iter().enumerate() {
+                    walk(value, &format!("{pointer}/{index}"), out);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(schema, "", &mut out);
+    out
 }
 
 impl Mapper<'_> {
@@ -45,21 +104,22 @@ impl Mapper<'_> {
         out
     }
 
-    fn annotation_at(&self, schema_path: &str) -> (Option<&Annotation>, String) {
-        let mut pointer = schema_path.to_owned();
+    /// The nearest annotation at or above `schema_path`, and where it is.
+    fn annotation_at<'p>(&self, schema_path: &'p str) -> (Option<&Annotation>, &'p str) {
+        let mut pointer = schema_path;
         loop {
-            if let Some(annotation) = self.annotations.get(&pointer) {
+            if let Some(annotation) = self.annotations.get(pointer) {
                 return (Some(annotation), pointer);
             }
             match pointer.rfind('/') {
-                Some(index) if index > 0 => pointer.truncate(index),
-                _ => return (None, String::new()),
+                Some(index) if index > 0 => pointer = &pointer[..index],
+                _ => return (None, ""),
             }
         }
     }
 
-    fn node(&self, pointer: &str) -> Option<&Value> {
-        self.schema.pointer(pointer)
+    fn node(&self, pointer: &str) -> Option<&NodeFacts> {
+        self.nodes.get(pointer)
     }
 
     fn map(
@@ -72,13 +132,12 @@ impl Mapper<'_> {
     ) {
         let model = self.model;
         if let ValidationErrorKind::AdditionalProperties { unexpected } = kind {
-            let known: Vec<&str> = self
-                .node(&format!("{}/properties", parent(schema_path)))
-                .and_then(Value::as_object)
-                .map(|properties| properties.keys().map(String::as_str).collect())
+            let known: &[String] = self
+                .node(parent(schema_path))
+                .and_then(|node| node.properties.as_deref())
                 .unwrap_or_default();
             for name in unexpected {
-                let message = match did_you_mean(name, &known) {
+                let message = match did_you_mean(name, known) {
                     Some(close) => {
                         format!("unknown field {name} for {model}; did you mean {close}?")
                     }
@@ -142,13 +201,13 @@ impl Mapper<'_> {
             .map(|scope| format!(" {scope}"))
             .unwrap_or_default();
         let value = short(instance);
-        let field = annotation
-            .field
-            .clone()
-            .unwrap_or_else(|| "the value".to_owned());
-        let node = self
-            .node(&parent(schema_path))
-            .or_else(|| self.node(&annotated_at));
+        let field = annotation.field.as_deref().unwrap_or("the value");
+        // Looked up only for the messages that quote the schema (a pointer walk
+        // through the schema is not free).
+        let node = || {
+            self.node(parent(schema_path))
+                .or_else(|| self.node(annotated_at))
+        };
         let message = match kind {
             ValidationErrorKind::Constant { expected_value } if field == "model" => format!(
                 "this request names model {value} but is checked as {}; fix model or choose the model with --model",
@@ -159,8 +218,7 @@ impl Mapper<'_> {
             | ValidationErrorKind::Pattern { .. }
                 if annotation.allowed.is_some() =>
             {
-                let allowed = annotation.allowed.clone().unwrap_or_default();
-                let words: Vec<String> = allowed.iter().map(show).collect();
+                let words: Vec<String> = annotation.allowed.iter().flatten().map(show).collect();
                 let close = instance
                     .as_str()
                     .and_then(|text| close_value(text, &words))
@@ -208,22 +266,22 @@ impl Mapper<'_> {
             | ValidationErrorKind::Maximum { .. }
             | ValidationErrorKind::ExclusiveMinimum { .. }
             | ValidationErrorKind::ExclusiveMaximum { .. } => {
-                range_message(&value, model, &scope, node)
+                range_message(&value, model, &scope, node())
             }
             ValidationErrorKind::AnyOf { .. } if annotation.count_message.is_some() => format!(
                 "{}{scope}, not {}",
                 annotation.count_message.clone().unwrap_or_default(),
                 instance.as_array().map(Vec::len).unwrap_or(0)
             ),
-            ValidationErrorKind::AnyOf { .. } if annotation.message.is_none() && node.is_some() => {
-                let words = node
-                    .and_then(|node| node.get("anyOf"))
-                    .and_then(Value::as_array)
-                    .map(|options| options.iter().map(describe_option).collect::<Vec<_>>())
+            ValidationErrorKind::AnyOf { .. }
+                if annotation.message.is_none() && node().is_some() =>
+            {
+                let words = node()
+                    .and_then(|node| node.any_of.as_deref())
                     .unwrap_or_default();
                 format!(
                     "{value} is not allowed for {model}{scope}; use {}",
-                    join_or(&words)
+                    join_or(words)
                 )
             }
             ValidationErrorKind::MinLength { limit } => {
@@ -295,9 +353,9 @@ fn with_hint(message: String, annotation: Option<&Annotation>) -> String {
     }
 }
 
-fn range_message(value: &str, model: &str, scope: &str, node: Option<&Value>) -> String {
-    let min = node.and_then(|node| node.get("minimum")).map(show);
-    let max = node.and_then(|node| node.get("maximum")).map(show);
+fn range_message(value: &str, model: &str, scope: &str, node: Option<&NodeFacts>) -> String {
+    let min = node.and_then(|node| node.minimum.as_ref()).map(show);
+    let max = node.and_then(|node| node.maximum.as_ref()).map(show);
     match (min, max) {
         (Some(min), Some(max)) => {
             format!("{value} is out of range for {model}{scope}; use {min} to {max}")
@@ -322,10 +380,10 @@ fn describe_option(option: &Value) -> String {
     }
 }
 
-fn parent(pointer: &str) -> String {
+fn parent(pointer: &str) -> &str {
     match pointer.rfind('/') {
-        Some(index) => pointer[..index].to_owned(),
-        None => String::new(),
+        Some(index) => &pointer[..index],
+        None => "",
     }
 }
 
@@ -369,10 +427,10 @@ pub(crate) fn short(value: &Value) -> String {
     }
 }
 
-/// The closest candidate to `name`, when it is close enough to be a typo.
+/// The closest candidate to `name`, when it is close enough to be a typo
+/// (letter case ignored).
 pub(crate) fn did_you_mean<S: AsRef<str>>(name: &str, candidates: &[S]) -> Option<String> {
-    let lowered = name.to_lowercase();
-    let name_length = lowered.chars().count();
+    let name_length = name.chars().count();
     let mut row = Vec::new();
     let mut best: Option<(usize, &str)> = None;
     for candidate in candidates {
@@ -384,7 +442,7 @@ pub(crate) fn did_you_mean<S: AsRef<str>>(name: &str, candidates: &[S]) -> Optio
         if name_length.abs_diff(candidate_length) > limit {
             continue;
         }
-        let distance = edit_distance_with(&lowered, &candidate.to_lowercase(), &mut row);
+        let distance = edit_distance_with(name, candidate, &mut row);
         if distance <= limit && best.is_none_or(|(smallest, _)| distance < smallest) {
             best = Some((distance, candidate));
         }
@@ -398,12 +456,13 @@ fn close_value(text: &str, values: &[String]) -> Option<String> {
         .iter()
         .find(|value| value.eq_ignore_ascii_case(text))
         .or_else(|| {
-            let lowered = text.to_lowercase();
+            let length = text.chars().count();
             let mut row = Vec::new();
             values.iter().find(|value| {
-                value.chars().count() >= 5
-                    && lowered.chars().count().abs_diff(value.chars().count()) <= 1
-                    && edit_distance_with(&lowered, &value.to_lowercase(), &mut row) <= 1
+                let value_length = value.chars().count();
+                value_length >= 5
+                    && length.abs_diff(value_length) <= 1
+                    && edit_distance_with(text, value, &mut row) <= 1
             })
         })
         .cloned()
@@ -414,25 +473,36 @@ fn edit_distance(left: &str, right: &str) -> usize {
     edit_distance_with(left, right, &mut Vec::new())
 }
 
-/// Levenshtein distance in one reused row (bytes for ASCII, chars otherwise).
+/// Levenshtein distance ignoring letter case, in one reused row (on bytes
+/// for ASCII, on lower-cased characters otherwise).
 fn edit_distance_with(left: &str, right: &str, row: &mut Vec<usize>) -> usize {
     if left.is_ascii() && right.is_ascii() {
-        levenshtein(left.as_bytes(), right.as_bytes(), row)
+        levenshtein(
+            left.as_bytes(),
+            right.as_bytes(),
+            row,
+            u8::eq_ignore_ascii_case,
+        )
     } else {
-        let left: Vec<char> = left.chars().collect();
-        let right: Vec<char> = right.chars().collect();
-        levenshtein(&left, &right, row)
+        let left: Vec<char> = left.to_lowercase().chars().collect();
+        let right: Vec<char> = right.to_lowercase().chars().collect();
+        levenshtein(&left, &right, row, |left, right| left == right)
     }
 }
 
-fn levenshtein<T: PartialEq>(left: &[T], right: &[T], row: &mut Vec<usize>) -> usize {
+fn levenshtein<T>(
+    left: &[T],
+    right: &[T],
+    row: &mut Vec<usize>,
+    same: impl Fn(&T, &T) -> bool,
+) -> usize {
     row.clear();
     row.extend(0..=right.len());
     for (index, left_item) in left.iter().enumerate() {
         let mut diagonal = row[0];
         row[0] = index + 1;
         for (column, right_item) in right.iter().enumerate() {
-            let substitution = diagonal + usize::from(left_item != right_item);
+            let substitution = diagonal + usize::from(!same(left_item, right_item));
             diagonal = row[column + 1];
             row[column + 1] = substitution.min(diagonal + 1).min(row[column] + 1);
         }
@@ -464,6 +534,8 @@ mod tests {
         assert_eq!(edit_distance("abc", ""), 3);
         assert_eq!(edit_distance("durtion", "duration"), 1);
         assert_eq!(edit_distance("größe", "grösse"), 2);
+        assert_eq!(edit_distance("Duration", "dURATION"), 0);
+        assert_eq!(edit_distance("GRÖSSE", "größe"), 2);
     }
 
     #[test]

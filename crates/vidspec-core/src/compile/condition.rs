@@ -70,6 +70,45 @@ pub(crate) fn compile(context: &Context<'_>, condition: &Condition) -> Value {
     }
 }
 
+/// The field spellings a condition needs: it can hold only when, for each
+/// group, at least one of the group's spellings is in the request. A cheap
+/// necessary test the engine makes before running a condition's schema (a
+/// request without an image cannot select an image mode); it never decides
+/// that a condition holds. Empty when nothing is needed.
+pub(crate) fn needs(context: &Context<'_>, condition: &Condition) -> Vec<Vec<String>> {
+    let mut out = Vec::new();
+    gather_needs(context, condition, &mut out);
+    out.sort();
+    out.dedup();
+    out
+}
+
+fn gather_needs(context: &Context<'_>, condition: &Condition, out: &mut Vec<Vec<String>>) {
+    match condition {
+        Condition::Present(names) => {
+            out.extend(names.as_slice().iter().map(|name| context.spellings(name)))
+        }
+        Condition::Equals(map) => out.extend(map.keys().map(|name| context.spellings(name))),
+        Condition::OneOf(map) => out.extend(map.keys().map(|name| context.spellings(name))),
+        Condition::Count(map) => out.extend(
+            map.iter()
+                .filter(|(_, counts)| !counts.as_slice().contains(&0))
+                .map(|(name, _)| context.spellings(name)),
+        ),
+        Condition::All(conditions) => {
+            for inner in conditions {
+                gather_needs(context, inner, out);
+            }
+        }
+        // Any, not, absent, mode and variant conditions need no field for sure.
+        Condition::Any(_)
+        | Condition::Not(_)
+        | Condition::Absent(_)
+        | Condition::Mode(_)
+        | Condition::Variant(_) => {}
+    }
+}
+
 fn field_matches(context: &Context<'_>, name: &str, values: &[Value]) -> Value {
     let matcher = context.value_matcher(name, values);
     any(context

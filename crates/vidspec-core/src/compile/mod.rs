@@ -58,6 +58,8 @@ pub struct CompiledMode {
     pub name: String,
     /// Holds when the mode's own `when` holds (priority is applied by dispatch).
     pub when: Value,
+    /// Fields `when` needs (see `condition::needs`).
+    pub needs: Vec<Vec<String>>,
     /// Fields whose presence triggers this mode.
     pub triggers: Vec<String>,
     /// Fields dropped in this mode.
@@ -77,6 +79,9 @@ pub struct CompiledAdvice {
     pub field: Option<String>,
     /// Schema that holds when the warning applies.
     pub when: Value,
+    /// Fields `when` needs (see `condition::needs`).
+    #[serde(skip)]
+    pub needs: Vec<Vec<String>>,
 }
 
 /// A derived value, compiled.
@@ -86,6 +91,8 @@ pub struct CompiledDerive {
     pub rule: String,
     /// Schema on the request.
     pub when: Value,
+    /// Fields `when` needs (see `condition::needs`).
+    pub needs: Vec<Vec<String>>,
     /// The condition in words.
     pub scope: String,
     /// Field to change.
@@ -324,6 +331,11 @@ pub fn compile(spec: &Spec, variant: &str) -> Compiled {
                     .map(|when| condition::compile(&mode_context, when))
                     .unwrap_or(Value::Bool(true)),
                 triggers,
+                needs: mode
+                    .when
+                    .as_ref()
+                    .map(|when| condition::needs(&mode_context, when))
+                    .unwrap_or_default(),
                 ignores: mode.ignores.clone(),
                 rule: mode.rule.clone(),
             }
@@ -353,6 +365,7 @@ pub fn compile(spec: &Spec, variant: &str) -> Compiled {
             CompiledDerive {
                 rule: derive.id.clone(),
                 when: condition::compile(&context, &derive.when),
+                needs: condition::needs(&context, &derive.when),
                 scope: condition::describe(&derive.when),
                 field: derive.field.clone(),
                 map: derive.map.clone(),

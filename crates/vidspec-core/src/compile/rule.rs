@@ -38,6 +38,11 @@ pub(crate) fn compile_advice(context: &Context<'_>, rule: &Rule) -> Option<Compi
             .unwrap_or_else(|| generated_message(rule, scope.as_deref())),
         field: named_fields(&rule.then).into_iter().next(),
         when: applies,
+        needs: rule
+            .when
+            .as_ref()
+            .map(|when| condition::needs(context, when))
+            .unwrap_or_default(),
     })
 }
 
