@@ -331,7 +331,7 @@ impl Model {
         }
         let present = self.watch.present(&request);
         let Some(dispatched) = dispatch::dispatch(&self.compiled.modes, &request, |index| {
-            self.compiled.modes[index].when == Value::Bool(true)
+            matches!(self.compiled.modes[index].when, Value::Bool(true))
                 || (presence::has_all(&self.mode_needs[index], present)
                     && self.modes[index].is_valid(&request))
         }) else {
