@@ -16,6 +16,10 @@ use crate::compile::Annotation;
 use crate::compile::condition::{join_or, show};
 use crate::diagnostics::Diagnostic;
 
+/// Stands in for a failing node no `x-vidspec` annotation covers.
+static NO_ANNOTATION: std::sync::LazyLock<Annotation> =
+    std::sync::LazyLock::new(Annotation::default);
+
 /// What the mapper needs: the model id, the annotations of its schema and
 /// what messages quote of its nodes.
 pub(crate) struct Mapper<'a> {
@@ -193,8 +197,7 @@ impl Mapper<'_> {
         }
 
         let (annotation, annotated_at) = self.annotation_at(schema_path);
-        let empty = Annotation::default();
-        let annotation = annotation.unwrap_or(&empty);
+        let annotation = annotation.unwrap_or(&NO_ANNOTATION);
         let scope = annotation
             .scope
             .as_ref()
@@ -218,10 +221,10 @@ impl Mapper<'_> {
             | ValidationErrorKind::Pattern { .. }
                 if annotation.allowed.is_some() =>
             {
-                let words: Vec<String> = annotation.allowed.iter().flatten().map(show).collect();
+                let words = &annotation.allowed_words;
                 let close = instance
                     .as_str()
-                    .and_then(|text| close_value(text, &words))
+                    .and_then(|text| close_value(text, words))
                     .map(|close| format!(" (did you mean {close}?)"))
                     .unwrap_or_default();
                 match annotation.message.clone() {
@@ -417,7 +420,7 @@ pub(crate) fn short(value: &Value) -> String {
         Value::String(text) => text.clone(),
         Value::Array(items) => format!("[{} item(s)]", items.len()),
         Value::Object(_) => "an object".to_owned(),
-        other => other.to_string(),
+        other => show(other),
     };
     if text.chars().count() > 60 {
         let cut: String = text.chars().take(57).collect();
@@ -473,31 +476,38 @@ fn edit_distance(left: &str, right: &str) -> usize {
     edit_distance_with(left, right, &mut Vec::new())
 }
 
-/// Levenshtein distance ignoring letter case, in one reused row (on bytes
-/// for ASCII, on lower-cased characters otherwise).
+/// Levenshtein distance ignoring letter case, in one row (on the stack for
+/// short words, else in `row`; on bytes for ASCII, on lower-cased characters
+/// otherwise).
 fn edit_distance_with(left: &str, right: &str, row: &mut Vec<usize>) -> usize {
     if left.is_ascii() && right.is_ascii() {
-        levenshtein(
-            left.as_bytes(),
-            right.as_bytes(),
-            row,
-            u8::eq_ignore_ascii_case,
-        )
+        let (left, right) = (left.as_bytes(), right.as_bytes());
+        let mut stack = [0usize; 48];
+        let row: &mut [usize] = if right.len() < stack.len() {
+            &mut stack[..=right.len()]
+        } else {
+            row.resize(right.len() + 1, 0);
+            &mut row[..]
+        };
+        levenshtein(left, right, row, u8::eq_ignore_ascii_case)
     } else {
         let left: Vec<char> = left.to_lowercase().chars().collect();
         let right: Vec<char> = right.to_lowercase().chars().collect();
-        levenshtein(&left, &right, row, |left, right| left == right)
+        row.resize(right.len() + 1, 0);
+        levenshtein(&left, &right, &mut row[..], |left, right| left == right)
     }
 }
 
+/// Levenshtein distance in `row` (exactly `right.len() + 1` long).
 fn levenshtein<T>(
     left: &[T],
     right: &[T],
-    row: &mut Vec<usize>,
+    row: &mut [usize],
     same: impl Fn(&T, &T) -> bool,
 ) -> usize {
-    row.clear();
-    row.extend(0..=right.len());
+    for (column, cell) in row.iter_mut().enumerate() {
+        *cell = column;
+    }
     for (index, left_item) in left.iter().enumerate() {
         let mut diagonal = row[0];
         row[0] = index + 1;

@@ -258,6 +258,13 @@ pub fn show(value: &Value) -> String {
     match value {
         Value::String(text) if text.is_empty() => "\"\"".to_owned(),
         Value::String(text) => text.clone(),
+        Value::Bool(flag) => flag.to_string(),
+        Value::Number(number) => match (number.as_u64(), number.as_i64()) {
+            // Integers without the JSON serializer (they read the same).
+            (Some(unsigned), _) => itoa::Buffer::new().format(unsigned).to_owned(),
+            (None, Some(signed)) => itoa::Buffer::new().format(signed).to_owned(),
+            _ => number.to_string(),
+        },
         other => other.to_string(),
     }
 }

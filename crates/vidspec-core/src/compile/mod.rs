@@ -49,6 +49,10 @@ pub struct Annotation {
     /// Extra advice for this field.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hint: Option<String>,
+    /// `allowed` in words (filled when annotations are read back from a
+    /// schema, so messages need not word them again).
+    #[serde(skip)]
+    pub allowed_words: Vec<String>,
 }
 
 /// A mode, compiled.
@@ -460,7 +464,14 @@ fn walk(node: &Value, pointer: &str, out: &mut BTreeMap<String, Annotation>) {
         Value::Object(object) => {
             for (key, value) in object {
                 if key == "x-vidspec" {
-                    if let Ok(annotation) = serde_json::from_value::<Annotation>(value.clone()) {
+                    if let Ok(mut annotation) = serde_json::from_value::<Annotation>(value.clone())
+                    {
+                        annotation.allowed_words = annotation
+                            .allowed
+                            .iter()
+                            .flatten()
+                            .map(condition::show)
+                            .collect();
                         out.insert(pointer.to_owned(), annotation);
                     }
                 } else {
