@@ -51,12 +51,6 @@ pub fn map(out: &mut Vec<u8>, map: &Map<String, Value>) {
     object(out, map.iter());
 }
 
-/// Appends `"key":` (the key escaped).
-pub fn key(out: &mut Vec<u8>, key: &str) {
-    string(out, key);
-    out.push(b':');
-}
-
 /// Appends an optional string, `null` for none.
 pub fn optional_string(out: &mut Vec<u8>, text: Option<&str>) {
     match text {
@@ -104,50 +98,55 @@ pub fn string(out: &mut Vec<u8>, text: &str) {
     out.reserve(bytes.len() + 2);
     out.push(b'"');
     let mut start = 0;
-    let mut index = 0;
-    while index < bytes.len() {
-        if index + 8 <= bytes.len() {
-            let mut word = [0u8; 8];
-            word.copy_from_slice(&bytes[index..index + 8]);
-            if !needs_escape(u64::from_le_bytes(word)) {
-                index += 8;
-                continue;
-            }
-        }
-        let byte = bytes[index];
-        let escape: &[u8] = match byte {
-            b'"' => b"\\\"",
-            b'\\' => b"\\\\",
-            b'\n' => b"\\n",
-            b'\r' => b"\\r",
-            b'\t' => b"\\t",
-            0x08 => b"\\b",
-            0x0c => b"\\f",
-            0x00..=0x1f => &[],
-            _ => {
-                index += 1;
-                continue;
-            }
-        };
-        out.extend_from_slice(&bytes[start..index]);
-        if escape.is_empty() {
-            const HEX: &[u8; 16] = b"0123456789abcdef";
-            out.extend_from_slice(&[
-                b'\\',
-                b'u',
-                b'0',
-                b'0',
-                HEX[usize::from(byte >> 4)],
-                HEX[usize::from(byte & 0xf)],
-            ]);
-        } else {
-            out.extend_from_slice(escape);
-        }
-        index += 1;
-        start = index;
+    while let Some(offset) = first_escape(&bytes[start..]) {
+        let at = start + offset;
+        out.extend_from_slice(&bytes[start..at]);
+        escape(out, bytes[at]);
+        start = at + 1;
     }
     out.extend_from_slice(&bytes[start..]);
     out.push(b'"');
+}
+
+/// Where the first byte that needs escaping is, eight bytes at a time.
+fn first_escape(bytes: &[u8]) -> Option<usize> {
+    let (words, rest) = bytes.as_chunks::<8>();
+    for (index, word) in words.iter().enumerate() {
+        if needs_escape(u64::from_le_bytes(*word)) {
+            return word
+                .iter()
+                .position(|byte| escaped(*byte))
+                .map(|offset| index * 8 + offset);
+        }
+    }
+    rest.iter()
+        .position(|byte| escaped(*byte))
+        .map(|offset| words.len() * 8 + offset)
+}
+
+fn escaped(byte: u8) -> bool {
+    byte < 0x20 || byte == b'"' || byte == b'\\'
+}
+
+fn escape(out: &mut Vec<u8>, byte: u8) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    match byte {
+        b'"' => out.extend_from_slice(b"\\\""),
+        b'\\' => out.extend_from_slice(b"\\\\"),
+        b'\n' => out.extend_from_slice(b"\\n"),
+        b'\r' => out.extend_from_slice(b"\\r"),
+        b'\t' => out.extend_from_slice(b"\\t"),
+        0x08 => out.extend_from_slice(b"\\b"),
+        0x0c => out.extend_from_slice(b"\\f"),
+        _ => out.extend_from_slice(&[
+            b'\\',
+            b'u',
+            b'0',
+            b'0',
+            HEX[usize::from(byte >> 4)],
+            HEX[usize::from(byte & 0xf)],
+        ]),
+    }
 }
 
 #[cfg(test)]

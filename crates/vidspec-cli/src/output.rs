@@ -90,7 +90,7 @@ fn write_report_json(out: &mut dyn Write, report: &Report) -> io::Result<()> {
 /// `line` (what `check --batch` prints per request, into one reused buffer).
 /// The bytes are those of `JsonReport` through serde_json, written directly.
 pub fn append_report_line(line: &mut Vec<u8>, report: &Report) -> io::Result<()> {
-    use crate::jsonline::{key, map, object, optional_string, string, unsigned};
+    use crate::jsonline::{map, object, optional_string, string, unsigned};
     let (valid, model, mode, warnings, errors): (
         bool,
         Option<&str>,
@@ -122,69 +122,69 @@ pub fn append_report_line(line: &mut Vec<u8>, report: &Report) -> io::Result<()>
     } else {
         b"{\"valid\":false,"
     });
-    key(line, "model");
+    line.extend_from_slice(b"\"model\":");
     optional_string(line, model);
     line.push(b',');
-    key(line, "mode");
+    line.extend_from_slice(b"\"mode\":");
     optional_string(line, mode);
     line.push(b',');
-    key(line, "body");
+    line.extend_from_slice(b"\"body\":");
     match plan {
         Some(plan) => map(line, plan.body()),
         None => line.extend_from_slice(b"null"),
     }
     line.push(b',');
-    key(line, "effective");
+    line.extend_from_slice(b"\"effective\":");
     match plan {
         Some(plan) => object(line, plan.effective().iter()),
         None => line.extend_from_slice(b"null"),
     }
     line.push(b',');
-    key(line, "warnings");
+    line.extend_from_slice(b"\"warnings\":");
     line.push(b'[');
     for (index, warning) in warnings.iter().enumerate() {
         if index > 0 {
             line.push(b',');
         }
         line.push(b'{');
-        key(line, "path");
+        line.extend_from_slice(b"\"path\":");
         string(line, &warning.path);
         line.push(b',');
-        key(line, "message");
+        line.extend_from_slice(b"\"message\":");
         string(line, &warning.message);
         line.push(b'}');
     }
     line.extend_from_slice(b"],");
-    key(line, "errors");
+    line.extend_from_slice(b"\"errors\":");
     line.push(b'[');
     for (index, error) in errors.iter().enumerate() {
         if index > 0 {
             line.push(b',');
         }
         line.push(b'{');
-        key(line, "path");
+        line.extend_from_slice(b"\"path\":");
         string(line, &error.path);
         line.push(b',');
-        key(line, "rule");
+        line.extend_from_slice(b"\"rule\":");
         optional_string(line, error.rule.as_deref());
         line.push(b',');
-        key(line, "code");
+        line.extend_from_slice(b"\"code\":");
         optional_string(line, error.code.as_deref());
         line.push(b',');
-        key(line, "message");
+        line.extend_from_slice(b"\"message\":");
         string(line, &error.message);
         line.push(b'}');
     }
     line.extend_from_slice(b"],");
-    key(line, "billing");
+    line.extend_from_slice(b"\"billing\":");
     match plan {
         Some(plan) => {
             let billing = plan.billing();
             line.push(b'{');
-            key(line, "key");
+            line.extend_from_slice(b"\"key\":");
             string(line, &billing.key);
             line.push(b',');
-            key(line, "multiplier");
+            line.extend_from_slice(b"\"multiplier\":");
             unsigned(line, billing.multiplier);
             line.push(b'}');
         }
