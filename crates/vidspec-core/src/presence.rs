@@ -16,7 +16,13 @@ pub(crate) type Bits = u128;
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Watch {
     keys: Vec<String>,
+    /// For each key length below 64, the indices of the watched keys of that
+    /// length (a request key of another length costs one look-up).
+    by_length: Vec<Vec<u8>>,
 }
+
+/// Keys this long or longer are looked for in the whole list.
+const SHORT: usize = 64;
 
 impl Watch {
     /// Watches `keys` (duplicates ignored). Past 128 keys, every bit reads as
@@ -24,7 +30,15 @@ impl Watch {
     pub fn new(mut keys: Vec<String>) -> Watch {
         keys.sort();
         keys.dedup();
-        Watch { keys }
+        let mut by_length = vec![Vec::new(); SHORT];
+        if keys.len() <= 128 {
+            for (index, key) in keys.iter().enumerate() {
+                if key.len() < SHORT {
+                    by_length[key.len()].push(index as u8);
+                }
+            }
+        }
+        Watch { keys, by_length }
     }
 
     /// The bit of `key`: all bits when it is not watched exactly (so a test
@@ -46,12 +60,15 @@ impl Watch {
         };
         let mut bits = 0;
         for key in object.keys() {
-            let length = key.len();
-            for (index, watched) in self.keys.iter().enumerate() {
-                if watched.len() == length && watched == key {
-                    bits |= 1 << index;
-                    break;
-                }
+            let found = match self.by_length.get(key.len()) {
+                Some(candidates) => candidates
+                    .iter()
+                    .map(|&index| usize::from(index))
+                    .find(|&index| self.keys[index] == *key),
+                None => self.keys.iter().position(|watched| watched == key),
+            };
+            if let Some(index) = found {
+                bits |= 1 << index;
             }
         }
         bits
@@ -97,6 +114,13 @@ mod tests {
         assert!(has_all(&needs, watch.present(&json!({"dimensions": 1}))));
         assert!(!has_all(&needs, watch.present(&json!({"seed": 1}))));
         assert!(has_all(&[], 0), "nothing needed always passes");
+    }
+
+    #[test]
+    fn long_keys_are_found_too() {
+        let long = "k".repeat(100);
+        let watch = Watch::new(vec![long.clone(), "a".into()]);
+        assert_eq!(watch.present(&json!({ long.clone(): 1 })), watch.bit(&long));
     }
 
     #[test]
