@@ -403,3 +403,150 @@ impl Model {
         .diagnose(&self.validator, request)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use super::*;
+    use crate::Registry;
+
+    /// Every case request of every family, and each of them with one field
+    /// taken out (so gates see requests that lack what a condition needs).
+    fn requests() -> Vec<Value> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/cases");
+        let mut out = Vec::new();
+        for family in std::fs::read_dir(root).expect("tests/cases") {
+            let family = family.expect("an entry").path();
+            for verdict in ["ok", "err"] {
+                for file in std::fs::read_dir(family.join(verdict)).expect("a case folder") {
+                    let text =
+                        std::fs::read_to_string(file.expect("an entry").path()).expect("readable");
+                    let request: Value = serde_json::from_str(&text).expect("JSON");
+                    if let Some(object) = request.as_object() {
+                        for key in object.keys() {
+                            let mut fewer = object.clone();
+                            fewer.remove(key);
+                            out.push(Value::Object(fewer));
+                        }
+                    }
+                    out.push(request);
+                }
+            }
+        }
+        assert!(out.len() > 300, "only {} requests", out.len());
+        out
+    }
+
+    #[test]
+    fn a_gate_never_skips_a_condition_that_holds() {
+        let registry = Registry::embedded();
+        let requests = requests();
+        let mut held = 0;
+        for model in registry.models() {
+            let gated = model
+                .modes
+                .iter()
+                .zip(&model.mode_needs)
+                .chain(model.advice.iter().zip(&model.advice_needs))
+                .chain(model.derives.iter().zip(&model.derive_needs));
+            for (condition, needs) in gated {
+                // Gates run only on objects (prepare refuses anything else);
+                // a schema of `required` alone holds for any non-object.
+                for request in requests.iter().filter(|request| request.is_object()) {
+                    if condition.is_valid(request) {
+                        held += 1;
+                        assert!(
+                            presence::has_all(needs, model.watch.present(request)),
+                            "{}: a gate refuses a condition that holds for {request}",
+                            model.id()
+                        );
+                    }
+                }
+            }
+        }
+        assert!(held > 1000, "conditions held only {held} times");
+    }
+
+    /// A small deterministic generator (xorshift), so failures replay.
+    struct Dice(u64);
+
+    impl Dice {
+        fn below(&mut self, bound: usize) -> usize {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            (self.0 % bound as u64) as usize
+        }
+    }
+
+    #[test]
+    fn a_gate_never_skips_a_condition_that_holds_for_conditions_of_every_kind() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/specs/gates");
+        let registry = Registry::load_dir(&root).expect("the gates spec loads");
+        let model = registry.model("gates-one").expect("gates-one");
+        let gated: Vec<_> = model
+            .modes
+            .iter()
+            .zip(&model.mode_needs)
+            .chain(model.advice.iter().zip(&model.advice_needs))
+            .chain(model.derives.iter().zip(&model.derive_needs))
+            .collect();
+        assert_eq!(gated.len(), 8, "5 modes, 2 warning rules, 1 derive");
+        assert!(
+            gated.iter().any(|(_, needs)| !needs.is_empty()),
+            "some condition needs a field"
+        );
+        let mut dice = Dice(0x9e37_79b9_7f4a_7c15);
+        let keys = ["a", "b", "bb", "c", "d", "items", "prompt", "model"];
+        let values = [
+            json!("x"),
+            json!("X"),
+            json!("y"),
+            json!("z"),
+            json!([]),
+            json!(["u"]),
+            json!(["u", "v"]),
+            json!(["u", "v", "w"]),
+            json!(1),
+        ];
+        let mut held = vec![0; gated.len()];
+        for _ in 0..20_000 {
+            let mut request = serde_json::Map::new();
+            for key in keys {
+                if dice.below(2) == 0 {
+                    request.insert(key.to_owned(), values[dice.below(values.len())].clone());
+                }
+            }
+            let request = Value::Object(request);
+            let present = model.watch.present(&request);
+            for (index, (condition, needs)) in gated.iter().enumerate() {
+                if condition.is_valid(&request) {
+                    held[index] += 1;
+                    assert!(
+                        presence::has_all(needs, present),
+                        "condition {index} holds for {request} but its gate refuses it"
+                    );
+                }
+            }
+        }
+        assert!(held.iter().all(|&count| count > 100), "held: {held:?}");
+    }
+
+    #[test]
+    fn shaping_watches_every_key_it_may_act_on() {
+        let registry = Registry::embedded();
+        for model in registry.models() {
+            for entry in model.attention.iter().flatten() {
+                assert_eq!(
+                    entry.bit,
+                    model.watch.bit(&entry.key),
+                    "{}: {}",
+                    model.id(),
+                    entry.key
+                );
+                assert_ne!(entry.bit, 0);
+            }
+        }
+    }
+}
