@@ -18,16 +18,7 @@ pub fn value(out: &mut Vec<u8>, value: &Value) {
         Value::Bool(false) => out.extend_from_slice(b"false"),
         Value::Number(number) => number_to(out, number),
         Value::String(text) => string(out, text),
-        Value::Array(items) => {
-            out.push(b'[');
-            for (index, item) in items.iter().enumerate() {
-                if index > 0 {
-                    out.push(b',');
-                }
-                self::value(out, item);
-            }
-            out.push(b']');
-        }
+        Value::Array(items) => array(out, items, |out, item| self::value(out, item)),
         Value::Object(map) => object(out, map.iter()),
     }
 }
@@ -44,6 +35,18 @@ pub fn object<'a, K: AsRef<str>>(out: &mut Vec<u8>, entries: impl Iterator<Item 
         value(out, item);
     }
     out.push(b'}');
+}
+
+/// Appends an array, each item written by `each`.
+pub fn array<T>(out: &mut Vec<u8>, items: &[T], each: impl Fn(&mut Vec<u8>, &T)) {
+    out.push(b'[');
+    for (index, item) in items.iter().enumerate() {
+        if index > 0 {
+            out.push(b',');
+        }
+        each(out, item);
+    }
+    out.push(b']');
 }
 
 /// Appends a map as an object.

@@ -90,7 +90,7 @@ fn write_report_json(out: &mut dyn Write, report: &Report) -> io::Result<()> {
 /// `line` (what `check --batch` prints per request, into one reused buffer).
 /// The bytes are those of `JsonReport` through serde_json, written directly.
 pub fn append_report_line(line: &mut Vec<u8>, report: &Report) -> io::Result<()> {
-    use crate::jsonline::{map, object, optional_string, string, unsigned};
+    use crate::jsonline::{array, map, object, optional_string, string, unsigned};
     let (valid, model, mode, warnings, errors): (
         bool,
         Option<&str>,
@@ -141,41 +141,26 @@ pub fn append_report_line(line: &mut Vec<u8>, report: &Report) -> io::Result<()>
     }
     line.push(b',');
     line.extend_from_slice(b"\"warnings\":");
-    line.push(b'[');
-    for (index, warning) in warnings.iter().enumerate() {
-        if index > 0 {
-            line.push(b',');
-        }
-        line.push(b'{');
-        line.extend_from_slice(b"\"path\":");
+    array(line, warnings, |line, warning| {
+        line.extend_from_slice(b"{\"path\":");
         string(line, &warning.path);
-        line.push(b',');
-        line.extend_from_slice(b"\"message\":");
+        line.extend_from_slice(b",\"message\":");
         string(line, &warning.message);
         line.push(b'}');
-    }
-    line.extend_from_slice(b"],");
-    line.extend_from_slice(b"\"errors\":");
-    line.push(b'[');
-    for (index, error) in errors.iter().enumerate() {
-        if index > 0 {
-            line.push(b',');
-        }
-        line.push(b'{');
-        line.extend_from_slice(b"\"path\":");
+    });
+    line.extend_from_slice(b",\"errors\":");
+    array(line, errors, |line, error| {
+        line.extend_from_slice(b"{\"path\":");
         string(line, &error.path);
-        line.push(b',');
-        line.extend_from_slice(b"\"rule\":");
+        line.extend_from_slice(b",\"rule\":");
         optional_string(line, error.rule.as_deref());
-        line.push(b',');
-        line.extend_from_slice(b"\"code\":");
+        line.extend_from_slice(b",\"code\":");
         optional_string(line, error.code.as_deref());
-        line.push(b',');
-        line.extend_from_slice(b"\"message\":");
+        line.extend_from_slice(b",\"message\":");
         string(line, &error.message);
         line.push(b'}');
-    }
-    line.extend_from_slice(b"],");
+    });
+    line.push(b',');
     line.extend_from_slice(b"\"billing\":");
     match plan {
         Some(plan) => {

@@ -268,6 +268,12 @@ fn canonical_value<'f>(field: &'f Field, value: &Value) -> Option<&'f Value> {
         && matches!(field.kind, FieldType::String)
         && let Some(values) = &field.one_of
     {
+        if values
+            .iter()
+            .any(|candidate| candidate.as_str() == Some(text))
+        {
+            return None; // already the canonical spelling
+        }
         return values.iter().find(|candidate| {
             candidate
                 .as_str()

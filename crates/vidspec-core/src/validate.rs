@@ -229,16 +229,27 @@ impl Mapper<'_> {
                     .unwrap_or_default();
                 match annotation.message.clone() {
                     Some(message) => message,
-                    None if words.len() == 1 => {
-                        format!(
-                            "{value} is not allowed for {model}{scope}; use {}{close}",
-                            words[0]
-                        )
-                    }
-                    None => format!(
-                        "{value} is not allowed for {model}{scope}; use one of {}{close}",
-                        words.join(", ")
-                    ),
+                    // The commonest messages are joined, not formatted.
+                    None if words.len() == 1 => [
+                        value.as_str(),
+                        " is not allowed for ",
+                        model,
+                        &scope,
+                        "; use ",
+                        &words[0],
+                        &close,
+                    ]
+                    .concat(),
+                    None => [
+                        value.as_str(),
+                        " is not allowed for ",
+                        model,
+                        &scope,
+                        "; use one of ",
+                        &annotation.allowed_joined,
+                        &close,
+                    ]
+                    .concat(),
                 }
             }
             ValidationErrorKind::Pattern { pattern } => match &annotation.expected {
@@ -360,9 +371,17 @@ fn range_message(value: &str, model: &str, scope: &str, node: Option<&NodeFacts>
     let min = node.and_then(|node| node.minimum.as_ref()).map(show);
     let max = node.and_then(|node| node.maximum.as_ref()).map(show);
     match (min, max) {
-        (Some(min), Some(max)) => {
-            format!("{value} is out of range for {model}{scope}; use {min} to {max}")
-        }
+        (Some(min), Some(max)) => [
+            value,
+            " is out of range for ",
+            model,
+            scope,
+            "; use ",
+            &min,
+            " to ",
+            &max,
+        ]
+        .concat(),
         (Some(min), None) => format!("{value} is too small for {model}{scope}; use {min} or more"),
         (None, Some(max)) => format!("{value} is too large for {model}{scope}; use {max} or less"),
         (None, None) => format!("{value} is out of range for {model}{scope}"),

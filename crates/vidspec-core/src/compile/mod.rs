@@ -53,6 +53,9 @@ pub struct Annotation {
     /// schema, so messages need not word them again).
     #[serde(skip)]
     pub allowed_words: Vec<String>,
+    /// `allowed_words` joined with commas.
+    #[serde(skip)]
+    pub allowed_joined: String,
 }
 
 /// A mode, compiled.
@@ -472,6 +475,7 @@ fn walk(node: &Value, pointer: &str, out: &mut BTreeMap<String, Annotation>) {
                             .flatten()
                             .map(condition::show)
                             .collect();
+                        annotation.allowed_joined = annotation.allowed_words.join(", ");
                         out.insert(pointer.to_owned(), annotation);
                     }
                 } else {
