@@ -18,7 +18,7 @@ pub fn value(out: &mut Vec<u8>, value: &Value) {
         Value::Bool(false) => out.extend_from_slice(b"false"),
         Value::Number(number) => number_to(out, number),
         Value::String(text) => string(out, text),
-        Value::Array(items) => array(out, items, |out, item| self::value(out, item)),
+        Value::Array(items) => array(out, items, self::value),
         Value::Object(map) => object(out, map.iter()),
     }
 }
