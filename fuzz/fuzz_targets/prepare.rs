@@ -20,6 +20,10 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     for model in registry().models() {
-        let _ = model.prepare(request.clone());
+        // Every view of a plan is read too: they are worked out lazily.
+        if let Ok(plan) = model.prepare(request.clone()) {
+            let _ = (plan.billing(), plan.effective().to_map(), plan.preconditions());
+            let _ = serde_json::to_vec(&plan);
+        }
     }
 });

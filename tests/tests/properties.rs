@@ -104,9 +104,23 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
         .unwrap_or_else(|| "(a non-string panic payload)".to_owned())
 }
 
-/// Runs `prepare`, turning a panic into a failure message naming the input.
+/// Runs `prepare` and reads every view of the plan it makes (effective values,
+/// charge, pre-flight checks, the serialised plan), turning a panic into a
+/// failure message naming the input.
 fn prepare_or_report(model: &Model, request: &Value, case: &str) -> Result<Plan, Diagnostics> {
-    match catch_unwind(AssertUnwindSafe(|| model.prepare(request.clone()))) {
+    let run = || {
+        let result = model.prepare(request.clone());
+        if let Ok(plan) = &result {
+            let _ = (
+                plan.billing(),
+                plan.effective().to_map(),
+                plan.preconditions(),
+            );
+            let _ = serde_json::to_vec(plan);
+        }
+        result
+    };
+    match catch_unwind(AssertUnwindSafe(run)) {
         Ok(result) => result,
         Err(payload) => panic!(
             "prepare panicked for {} ({case}): {}\ninput: {}",
