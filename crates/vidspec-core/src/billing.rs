@@ -8,6 +8,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::compile::condition::show;
+use crate::plan::default_in;
 
 /// What a request is charged under.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -114,7 +115,7 @@ impl ModeBilling {
             multiplier: billing
                 .multiplier
                 .as_ref()
-                .map(|name| (name.clone(), default_in(defaults, name))),
+                .map(|name| (name.clone(), default_in(defaults, name).cloned())),
         }
     }
 
@@ -189,7 +190,9 @@ impl Template {
             .parts
             .iter()
             .map(|part| match part {
-                Part::Field(name, _) => Part::Field(name.clone(), default_in(defaults, name)),
+                Part::Field(name, _) => {
+                    Part::Field(name.clone(), default_in(defaults, name).cloned())
+                }
                 text => text.clone(),
             })
             .collect();
@@ -225,14 +228,6 @@ impl Template {
     }
 }
 
-/// The default for `name` in a name-sorted list of defaults.
-pub(crate) fn default_in(defaults: &[(String, Value)], name: &str) -> Option<Value> {
-    defaults
-        .binary_search_by(|(field, _)| field.as_str().cmp(name))
-        .ok()
-        .map(|index| defaults[index].1.clone())
-}
-
 /// Appends a value as `show` words it, without a temporary string for the
 /// common kinds (strings, integers, booleans).
 fn push_shown(out: &mut String, value: &Value) {
@@ -252,18 +247,14 @@ fn push_shown(out: &mut String, value: &Value) {
 
 /// The placeholders a template names.
 pub fn placeholders(template: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut rest = template;
-    while let Some(start) = rest.find('{') {
-        match rest[start..].find('}') {
-            Some(length) => {
-                out.push(rest[start + 1..start + length].to_owned());
-                rest = &rest[start + length + 1..];
-            }
-            None => break,
-        }
-    }
-    out
+    Template::parse(template)
+        .parts
+        .into_iter()
+        .filter_map(|part| match part {
+            Part::Field(name, _) => Some(name),
+            Part::Text(_) => None,
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -154,11 +154,7 @@ impl Plan {
     /// Every value the gateway will use: the body with defaults (and, where the
     /// endpoint takes no model field, `model`) filled in.
     pub fn effective(&self) -> Effective<'_> {
-        Effective {
-            body: self.body(),
-            defaults: &self.facts.defaults[self.mode],
-            losing: &self.losing,
-        }
+        Effective::new(self.body(), &self.facts.defaults[self.mode], &self.losing)
     }
 
     /// Changes made and advice.
@@ -271,17 +267,34 @@ pub struct Effective<'a> {
 
 static NULL: Value = Value::Null;
 
+/// The default for `name` in a name-sorted list of defaults.
+pub(crate) fn default_in<'a>(defaults: &'a [(String, Value)], name: &str) -> Option<&'a Value> {
+    defaults
+        .binary_search_by(|(field, _)| field.as_str().cmp(name))
+        .ok()
+        .map(|index| &defaults[index].1)
+}
+
 impl<'a> Effective<'a> {
+    /// The body's values, then `defaults` (name-sorted) for fields the body
+    /// leaves out, except those that lost dispatch.
+    pub(crate) fn new(
+        body: &'a Map<String, Value>,
+        defaults: &'a [(String, Value)],
+        losing: &'a [String],
+    ) -> Effective<'a> {
+        Effective {
+            body,
+            defaults,
+            losing,
+        }
+    }
+
     /// The value the gateway uses for `name`, if any.
     pub fn get(&self, name: &str) -> Option<&'a Value> {
-        if let Some(value) = self.body.get(name) {
-            return Some(value);
-        }
-        let index = self
-            .defaults
-            .binary_search_by(|(field, _)| field.as_str().cmp(name))
-            .ok()?;
-        (!self.losing.iter().any(|lost| lost == name)).then(|| &self.defaults[index].1)
+        self.body.get(name).or_else(|| {
+            default_in(self.defaults, name).filter(|_| !self.losing.iter().any(|lost| lost == name))
+        })
     }
 
     /// Whether the gateway uses a value for `name`.

@@ -16,6 +16,7 @@ use serde_json::{Map, Value};
 use crate::compile::condition::show;
 use crate::compile::{CompiledDerive, CompiledMode};
 use crate::diagnostics::Warning;
+use crate::plan::Effective;
 use crate::spec::{Field, FieldType};
 
 /// What shaping needs of the model and of dispatch.
@@ -179,9 +180,8 @@ pub(crate) fn shape(
         if !derive_holds(index) {
             continue;
         }
-        let current = body
+        let current = Effective::new(body, input.defaults, input.losing)
             .get(&derive.field)
-            .or_else(|| default_of(input, &derive.field))
             .unwrap_or(&Value::Null);
         let new = match current {
             Value::String(text) => derive.map.get(text.as_str()),
@@ -204,15 +204,6 @@ pub(crate) fn shape(
         }
     }
     warnings
-}
-
-/// The default the gateway uses for `name` in this mode, unless it lost dispatch.
-fn default_of<'a>(input: &ShapeInput<'a>, name: &str) -> Option<&'a Value> {
-    let index = input
-        .defaults
-        .binary_search_by(|(field, _)| field.as_str().cmp(name))
-        .ok()?;
-    (!input.losing.iter().any(|lost| lost == name)).then(|| &input.defaults[index].1)
 }
 
 /// Canonical spelling, only-first truncation and the unusual-value warning of

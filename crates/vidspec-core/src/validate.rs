@@ -41,48 +41,28 @@ pub(crate) struct NodeFacts {
 
 /// The facts of every schema node that has any, by JSON pointer.
 pub(crate) fn node_facts(schema: &Value) -> BTreeMap<String, NodeFacts> {
-    fn walk(node: &Value, pointer: &str, out: &mut BTreeMap<String, NodeFacts>) {
-        match node {
-            Value::Object(object) => {
-                let facts = NodeFacts {
-                    minimum: object.get("minimum").cloned(),
-                    maximum: object.get("maximum").cloned(),
-                    any_of: object
-                        .get("anyOf")
-                        .and_then(Value::as_array)
-                        .map(|options| options.iter().map(describe_option).collect()),
-                    properties: object
-                        .get("properties")
-                        .and_then(Value::as_object)
-                        .map(|properties| properties.keys().cloned().collect()),
-                };
-                if facts.minimum.is_some()
-                    || facts.maximum.is_some()
-                    || facts.any_of.is_some()
-                    || facts.properties.is_some()
-                {
-                    out.insert(pointer.to_owned(), facts);
-                }
-                for (key, value) in object {
-                    if key != "x-vidspec" {
-                        walk(
-                            value,
-                            &format!("{pointer}/{}", crate::compile::escape(key)),
-                            out,
-                        );
-                    }
-                }
-            }
-            Value::Array(items) => {
-                for (index, value) in items.iter().enumerate() {
-                    walk(value, &format!("{pointer}/{index}"), out);
-                }
-            }
-            _ => {}
-        }
-    }
     let mut out = BTreeMap::new();
-    walk(schema, "", &mut out);
+    crate::compile::each_schema_object(schema, &mut |pointer, object| {
+        let facts = NodeFacts {
+            minimum: object.get("minimum").cloned(),
+            maximum: object.get("maximum").cloned(),
+            any_of: object
+                .get("anyOf")
+                .and_then(Value::as_array)
+                .map(|options| options.iter().map(describe_option).collect()),
+            properties: object
+                .get("properties")
+                .and_then(Value::as_object)
+                .map(|properties| properties.keys().cloned().collect()),
+        };
+        if facts.minimum.is_some()
+            || facts.maximum.is_some()
+            || facts.any_of.is_some()
+            || facts.properties.is_some()
+        {
+            out.insert(pointer.to_owned(), facts);
+        }
+    });
     out
 }
 

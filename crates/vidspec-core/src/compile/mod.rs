@@ -452,44 +452,50 @@ pub fn compile(spec: &Spec, variant: &str) -> Compiled {
 /// the node that carries it.
 pub fn annotations(schema: &Value) -> BTreeMap<String, Annotation> {
     let mut out = BTreeMap::new();
-    if let Value::Object(root) = schema {
-        for (key, value) in root {
-            if key != "x-vidspec" {
-                walk(value, &format!("/{}", escape(key)), &mut out);
-            }
+    each_schema_object(schema, &mut |pointer, object| {
+        // The root's `x-vidspec` describes the model, not a failing node.
+        let Some(value) = object.get("x-vidspec").filter(|_| !pointer.is_empty()) else {
+            return;
+        };
+        if let Ok(mut annotation) = serde_json::from_value::<Annotation>(value.clone()) {
+            annotation.allowed_words = annotation
+                .allowed
+                .iter()
+                .flatten()
+                .map(condition::show)
+                .collect();
+            annotation.allowed_joined = annotation.allowed_words.join(", ");
+            out.insert(pointer.to_owned(), annotation);
         }
-    }
+    });
     out
 }
 
-fn walk(node: &Value, pointer: &str, out: &mut BTreeMap<String, Annotation>) {
-    match node {
-        Value::Object(object) => {
-            for (key, value) in object {
-                if key == "x-vidspec" {
-                    if let Ok(mut annotation) = serde_json::from_value::<Annotation>(value.clone())
-                    {
-                        annotation.allowed_words = annotation
-                            .allowed
-                            .iter()
-                            .flatten()
-                            .map(condition::show)
-                            .collect();
-                        annotation.allowed_joined = annotation.allowed_words.join(", ");
-                        out.insert(pointer.to_owned(), annotation);
+/// Calls `visit` with every object node of a schema and its JSON pointer (the
+/// root is `""`), not looking inside `x-vidspec` annotations.
+pub(crate) fn each_schema_object(
+    schema: &Value,
+    visit: &mut impl FnMut(&str, &Map<String, Value>),
+) {
+    fn walk(node: &Value, pointer: &str, visit: &mut impl FnMut(&str, &Map<String, Value>)) {
+        match node {
+            Value::Object(object) => {
+                visit(pointer, object);
+                for (key, value) in object {
+                    if key != "x-vidspec" {
+                        walk(value, &format!("{pointer}/{}", escape(key)), visit);
                     }
-                } else {
-                    walk(value, &format!("{pointer}/{}", escape(key)), out);
                 }
             }
-        }
-        Value::Array(items) => {
-            for (index, value) in items.iter().enumerate() {
-                walk(value, &format!("{pointer}/{index}"), out);
+            Value::Array(items) => {
+                for (index, value) in items.iter().enumerate() {
+                    walk(value, &format!("{pointer}/{index}"), visit);
+                }
             }
+            _ => {}
         }
-        _ => {}
     }
+    walk(schema, "", visit);
 }
 
 /// JSON pointer escaping of one segment.
