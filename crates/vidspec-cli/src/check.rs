@@ -189,7 +189,7 @@ pub fn evaluate(registry: &Registry, source: String, bytes: &[u8], flag: Option<
         model,
         verdict: Verdict::Invalid(Diagnostics::single(path, message)),
     };
-    let mut request: Value = match serde_json::from_slice(bytes) {
+    let mut request: Value = match crate::jsonread::parse(bytes) {
         Ok(request) => request,
         Err(error) => {
             return invalid(

@@ -8,7 +8,7 @@
 //! writing results costs as much as checking them otherwise. It must not decide
 //! what goes into a line: `output` does.
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 /// Appends `value` as compact JSON.
 pub fn value(out: &mut Vec<u8>, value: &Value) {
@@ -47,11 +47,6 @@ pub fn array<T>(out: &mut Vec<u8>, items: &[T], each: impl Fn(&mut Vec<u8>, &T))
         each(out, item);
     }
     out.push(b']');
-}
-
-/// Appends a map as an object.
-pub fn map(out: &mut Vec<u8>, map: &Map<String, Value>) {
-    object(out, map.iter());
 }
 
 /// Appends an optional string, `null` for none.

@@ -12,6 +12,7 @@ mod cli;
 mod follow;
 mod gateway;
 mod jsonline;
+mod jsonread;
 mod output;
 mod progress;
 mod record;

@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 use vidspec_core::spec::{ImageConstraints, TaskReference};
 #[cfg(test)]
 use vidspec_core::{Charge, Effective};
-use vidspec_core::{Diagnostic, Model, Plan, PlanEndpoint, Precondition, Warning};
+use vidspec_core::{Diagnostic, Model, Origin, Plan, PlanEndpoint, Precondition, Warning};
 
 use crate::check::{Report, Verdict};
 use crate::cli::Format;
@@ -90,7 +90,7 @@ fn write_report_json(out: &mut dyn Write, report: &Report) -> io::Result<()> {
 /// `line` (what `check --batch` prints per request, into one reused buffer).
 /// The bytes are those of `JsonReport` through serde_json, written directly.
 pub fn append_report_line(line: &mut Vec<u8>, report: &Report) -> io::Result<()> {
-    use crate::jsonline::{array, map, object, optional_string, string, unsigned};
+    use crate::jsonline::{array, optional_string, string, unsigned};
     let (valid, model, mode, warnings, errors): (
         bool,
         Option<&str>,
@@ -130,14 +130,8 @@ pub fn append_report_line(line: &mut Vec<u8>, report: &Report) -> io::Result<()>
     line.push(b',');
     line.extend_from_slice(b"\"body\":");
     match plan {
-        Some(plan) => map(line, plan.body()),
-        None => line.extend_from_slice(b"null"),
-    }
-    line.push(b',');
-    line.extend_from_slice(b"\"effective\":");
-    match plan {
-        Some(plan) => object(line, plan.effective().iter()),
-        None => line.extend_from_slice(b"null"),
+        Some(plan) => body_and_effective(line, plan),
+        None => line.extend_from_slice(b"null,\"effective\":null"),
     }
     line.push(b',');
     line.extend_from_slice(b"\"warnings\":");
@@ -177,6 +171,56 @@ pub fn append_report_line(line: &mut Vec<u8>, report: &Report) -> io::Result<()>
     }
     line.extend_from_slice(b"}\n");
     Ok(())
+}
+
+/// Appends the body object, `,"effective":` and the effective object. The
+/// effective object repeats the body's entries in the same order, so their
+/// bytes are copied from the body just written rather than written again.
+fn body_and_effective(line: &mut Vec<u8>, plan: &Plan) {
+    use crate::jsonline::{object, string, value};
+    /// Entries remembered; a longer body writes its effective values anew.
+    const REMEMBERED: usize = 32;
+    let mut spans = [(0usize, 0usize); REMEMBERED];
+    let body = plan.body();
+    line.push(b'{');
+    for (index, (name, item)) in body.iter().enumerate() {
+        if index > 0 {
+            line.push(b',');
+        }
+        let start = line.len();
+        string(line, name);
+        line.push(b':');
+        value(line, item);
+        if let Some(span) = spans.get_mut(index) {
+            *span = (start, line.len());
+        }
+    }
+    line.extend_from_slice(b"},\"effective\":");
+    let effective = plan.effective();
+    if body.len() > REMEMBERED {
+        object(line, effective.iter());
+        return;
+    }
+    line.push(b'{');
+    let mut own = spans.iter();
+    for (index, (name, item, origin)) in effective.iter_with_origin().enumerate() {
+        if index > 0 {
+            line.push(b',');
+        }
+        let written = match origin {
+            Origin::Body => own.next().copied(),
+            Origin::Default => None,
+        };
+        match written {
+            Some((start, end)) => line.extend_from_within(start..end),
+            None => {
+                string(line, name);
+                line.push(b':');
+                value(line, item);
+            }
+        }
+    }
+    line.push(b'}');
 }
 
 /// The same line through serde_json, from `JsonReport`: the definition the
