@@ -12,6 +12,12 @@
 # bench/.venv, or with `pip install --user` where a venv cannot be made).
 # Times are wall-clock times of whole processes (start-up included for both),
 # the best of RUNS runs for vidspec; Python runs once (it takes long enough).
+#
+# A third contender shows the floor: the `raw_batch` example of vidspec-core,
+# the Rust jsonschema crate alone doing what the Python script does (parse,
+# pick the schema by `model`, is_valid, print a verdict). Its verdicts must
+# match too; its throughput is printed on the `floor:` line, so the cost of
+# what vidspec adds (modes, diagnostics, the body, the result object) shows.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -43,6 +49,8 @@ cargo build --release --quiet -p vidspec-cli
 target_dir="$(cargo metadata --format-version 1 --no-deps 2>/dev/null \
     | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
 vidspec="$target_dir/release/vidspec"
+cargo build --release --quiet -p vidspec-core --example raw_batch
+raw_batch="$target_dir/release/examples/raw_batch"
 if ! "$vidspec" check --help 2>/dev/null | grep -q -- '--batch'; then
     say "this vidspec has no \`check --batch\`"
     exit 2
@@ -108,6 +116,18 @@ for ((run = 1; run <= runs; run++)); do
     fi
 done
 
+best_raw_ns=""
+for ((run = 1; run <= runs; run++)); do
+    start="$(now_ns)"
+    "${pin[@]}" "$raw_batch" "$requests" "$root/schemas/models" > "$work/raw.txt"
+    end="$(now_ns)"
+    elapsed=$((end - start))
+    say "raw jsonschema run $run: $(awk -v ns="$elapsed" 'BEGIN { printf "%.3f s", ns / 1e9 }')"
+    if [[ -z "$best_raw_ns" ]] || ((elapsed < best_raw_ns)); then
+        best_raw_ns="$elapsed"
+    fi
+done
+
 say "running Python jsonschema (one run)"
 start="$(now_ns)"
 "${pin[@]}" "$python" "$here/py_validate.py" validate "$requests" "$root/schemas/models" > "$work/python.txt"
@@ -124,6 +144,12 @@ valid="$(sed -n 's/.*vidspec_valid=\([0-9]*\).*/\1/p' <<< "$agreement")"
 
 read -r vidspec_rps python_rps ratio < <(awk -v n="$count" -v v="$best_ns" -v p="$python_ns" \
     'BEGIN { vr = n / (v / 1e9); pr = n / (p / 1e9); printf "%.0f %.0f %.1f\n", vr, pr, vr / pr }')
+read -r raw_rps raw_ratio vidspec_vs_raw < <(awk -v n="$count" -v r="$best_raw_ns" -v p="$python_ns" -v v="$best_ns" \
+    'BEGIN { rr = n / (r / 1e9); pr = n / (p / 1e9); printf "%.0f %.1f %.2f\n", rr, rr / pr, v / r }')
+if ! cmp -s "$work/raw.txt" "$work/python.txt"; then
+    say "raw_batch and Python disagree on some verdict (diff $work/raw.txt $work/python.txt)"
+    agreement_status=1
+fi
 
 cpu="$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo 2>/dev/null | head -n 1)"
 echo
@@ -131,6 +157,7 @@ echo "machine: ${cpu:-unknown cpu}, $(nproc) core(s); pinned: ${pin[*]:-no}"
 echo "vidspec: $(git -C "$root" describe --always --dirty 2>/dev/null || echo unknown), best of $runs run(s), $(awk -v ns="$best_ns" 'BEGIN { printf "%.3f", ns / 1e9 }') s"
 echo "python:  $("$python" -c 'import sys; from importlib.metadata import version; print("CPython", sys.version.split()[0], "jsonschema", version("jsonschema"))'), $(awk -v ns="$python_ns" 'BEGIN { printf "%.3f", ns / 1e9 }') s"
 echo "requests: $count lines, $valid valid, $((count - valid)) invalid (seed $seed)"
+echo "floor: raw_rps=$raw_rps raw_ratio=$raw_ratio vidspec_time_over_raw=$vidspec_vs_raw (jsonschema crate alone: parse + is_valid, verdicts only)"
 echo "compare: lines=$count agree=$agree vidspec_rps=$vidspec_rps python_rps=$python_rps ratio=$ratio"
 
 if ((agreement_status != 0)); then
