@@ -132,16 +132,14 @@ pub(crate) fn shape(
         let Some(value) = body.get_mut(key) else {
             continue;
         };
-        let name = match &entry.alias_of {
-            Some(canonical) => {
-                warnings.push(Warning {
-                    path: format!("/{key}"),
-                    message: format!("{key} is an alias of {canonical}; sent as {canonical}"),
-                });
-                canonical.as_str()
-            }
-            None => key,
-        };
+        let renamed = entry.alias_of.as_deref();
+        if let Some(canonical) = renamed {
+            warnings.push(Warning {
+                path: format!("/{key}"),
+                message: format!("{key} is an alias of {canonical}; sent as {canonical}"),
+            });
+        }
+        let name = renamed.unwrap_or(key);
         match &entry.action {
             Action::ModelNotSent => {
                 warnings.push(Warning {
@@ -165,9 +163,9 @@ pub(crate) fn shape(
             Action::Normalise(field) => normalise(field, key, name, value, &mut warnings),
             Action::Keep => {}
         }
-        if name != key {
+        if let Some(canonical) = renamed {
             // Renamed once every key is walked, so the new key is not walked again.
-            renames.push((key, name));
+            renames.push((key, canonical));
         }
     }
     for (alias, canonical) in renames {
@@ -234,7 +232,7 @@ fn normalise(field: &Field, key: &str, name: &str, value: &mut Value, warnings: 
     }
     if field.open
         && let Some(common) = &field.one_of
-        && !common.contains(value)
+        && !is_one_of(common, value)
     {
         warnings.push(Warning {
             path: format!("/{key}"),
@@ -244,6 +242,19 @@ fn normalise(field: &Field, key: &str, name: &str, value: &mut Value, warnings: 
                 common.iter().map(show).collect::<Vec<_>>().join(", ")
             ),
         });
+    }
+}
+
+/// Whether `value` is in `list`: `contains`, with strings and integers (what
+/// enums hold) compared inline rather than through `Value`'s `eq`.
+fn is_one_of(list: &[Value], value: &Value) -> bool {
+    match value {
+        Value::String(text) => list.iter().any(|item| item.as_str() == Some(text.as_str())),
+        Value::Number(number) if number.is_u64() => {
+            let number = number.as_u64();
+            list.iter().any(|item| item.as_u64() == number)
+        }
+        other => list.contains(other),
     }
 }
 
@@ -272,4 +283,45 @@ fn canonical_value<'f>(field: &'f Field, value: &Value) -> Option<&'f Value> {
         });
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn is_one_of_answers_as_contains_does_for_every_kind_of_value() {
+        let list = [
+            json!("720p"),
+            json!(4),
+            json!(-3),
+            json!(1.5),
+            json!(2.0),
+            json!(true),
+            json!(null),
+        ];
+        let probes = [
+            json!("720p"),
+            json!("720P"),
+            json!(""),
+            json!(4),
+            json!(5),
+            json!(-3),
+            json!(3),
+            json!(4.0),
+            json!(2),
+            json!(1.5),
+            json!(true),
+            json!(false),
+            json!(null),
+            json!([4]),
+            json!({}),
+        ];
+        for probe in &probes {
+            assert_eq!(is_one_of(&list, probe), list.contains(probe), "{probe}");
+        }
+        assert!(!is_one_of(&[], &json!(4)));
+    }
 }
