@@ -80,67 +80,63 @@ impl Reader<'_> {
     }
 
     fn object(&mut self, depth: u32) -> Option<Value> {
-        if depth > MAX_DEPTH {
-            return None;
-        }
-        self.at += 1;
         let mut map = Map::new();
-        self.skip_whitespace();
-        if self.peek()? == b'}' {
-            self.at += 1;
-            return Some(Value::Object(map));
-        }
-        loop {
-            if self.peek()? != b'"' {
+        self.members(depth, b'}', |reader| {
+            if reader.peek()? != b'"' {
                 return None;
             }
-            let key = self.string()?;
-            self.skip_whitespace();
-            if self.peek()? != b':' {
+            let key = reader.string()?;
+            reader.skip_whitespace();
+            if reader.peek()? != b':' {
                 return None;
             }
-            self.at += 1;
-            self.skip_whitespace();
-            let value = self.value(depth)?;
+            reader.at += 1;
+            reader.skip_whitespace();
+            let value = reader.value(depth)?;
             // A repeated key keeps its last value, as serde_json's does.
             map.insert(key, value);
-            self.skip_whitespace();
-            match self.peek()? {
-                b',' => {
-                    self.at += 1;
-                    self.skip_whitespace();
-                }
-                b'}' => {
-                    self.at += 1;
-                    return Some(Value::Object(map));
-                }
-                _ => return None,
-            }
-        }
+            Some(())
+        })?;
+        Some(Value::Object(map))
     }
 
     fn array(&mut self, depth: u32) -> Option<Value> {
+        let mut items = Vec::new();
+        self.members(depth, b']', |reader| {
+            items.push(reader.value(depth)?);
+            Some(())
+        })?;
+        Some(Value::Array(items))
+    }
+
+    /// The members of an object or array, cursor on its opening bracket: each
+    /// read by `member`, separated by commas, up to `close` (no trailing comma).
+    fn members(
+        &mut self,
+        depth: u32,
+        close: u8,
+        mut member: impl FnMut(&mut Self) -> Option<()>,
+    ) -> Option<()> {
         if depth > MAX_DEPTH {
             return None;
         }
         self.at += 1;
-        let mut items = Vec::new();
         self.skip_whitespace();
-        if self.peek()? == b']' {
+        if self.peek()? == close {
             self.at += 1;
-            return Some(Value::Array(items));
+            return Some(());
         }
         loop {
-            items.push(self.value(depth)?);
+            member(self)?;
             self.skip_whitespace();
             match self.peek()? {
                 b',' => {
                     self.at += 1;
                     self.skip_whitespace();
                 }
-                b']' => {
+                byte if byte == close => {
                     self.at += 1;
-                    return Some(Value::Array(items));
+                    return Some(());
                 }
                 _ => return None,
             }
