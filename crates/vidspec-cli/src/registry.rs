@@ -60,7 +60,9 @@ pub fn known(registry: &Registry) -> String {
 }
 
 /// The candidate `wanted` most likely meant: a case-insensitive match, else the
-/// nearest by edit distance (ignoring case) when it is close enough.
+/// only candidate that starts with it (`veo3.1-fast` for
+/// `veo3.1-fast-official`), else the nearest by edit distance (ignoring case)
+/// when it is close enough.
 fn closest<'a>(wanted: &str, candidates: &[&'a str]) -> Option<&'a str> {
     let wanted = wanted.to_lowercase();
     if let Some(exact) = candidates
@@ -68,6 +70,14 @@ fn closest<'a>(wanted: &str, candidates: &[&'a str]) -> Option<&'a str> {
         .find(|candidate| candidate.to_lowercase() == wanted)
     {
         return Some(exact);
+    }
+    let mut extending = candidates
+        .iter()
+        .filter(|candidate| candidate.to_lowercase().starts_with(&wanted));
+    if wanted.chars().count() >= 3
+        && let (Some(only), None) = (extending.next(), extending.next())
+    {
+        return Some(only);
     }
     let limit = (wanted.chars().count() / 3).max(2);
     candidates
@@ -119,6 +129,23 @@ mod tests {
             closest("alpah-one", &["beta", "alpha-one"]),
             Some("alpha-one")
         );
+    }
+
+    #[test]
+    fn closest_completes_the_only_name_that_starts_with_it() {
+        assert_eq!(
+            closest("VEO-fast", &["veo-fast-official", "veo-quality-official"]),
+            Some("veo-fast-official")
+        );
+    }
+
+    #[test]
+    fn closest_does_not_complete_a_prefix_of_several_names_or_a_short_one() {
+        assert_eq!(
+            closest("veo-", &["veo-fast-official", "veo-quality-official"]),
+            None
+        );
+        assert_eq!(closest("ve", &["veo-fast-official"]), None);
     }
 
     #[test]
