@@ -65,8 +65,10 @@ pub fn run(args: &RequestArgs, view: View) -> anyhow::Result<Exit> {
 }
 
 /// Runs `check --batch`: one request per line in, one JSON result per line
-/// out, streaming (memory stays flat however long the input).
-pub fn run_batch(args: &RequestArgs) -> anyhow::Result<Exit> {
+/// out, in input order, streaming (memory stays flat however long the input).
+/// On more than one thread, lines go to workers in blocks and a writer puts
+/// the results back in order; at most a few blocks are in flight at once.
+pub fn run_batch(args: &RequestArgs, jobs: Option<u16>) -> anyhow::Result<Exit> {
     let registry = registry::load_for(args.specs.specs.as_deref())?;
     let (name, input): (String, Box<dyn BufRead>) = if args.input == Path::new("-") {
         (
@@ -82,32 +84,51 @@ pub fn run_batch(args: &RequestArgs) -> anyhow::Result<Exit> {
             Box::new(std::io::BufReader::with_capacity(1 << 16, file)),
         )
     };
-    let mut input = input;
-    let mut out = std::io::stdout().lock();
-    // Results are gathered here and written in large blocks.
-    let mut pending: Vec<u8> = Vec::with_capacity(1 << 17);
-    let mut all_valid = true;
-    let mut line = Vec::new();
-    let mut number = 0u64;
-    loop {
+    let lines = Lines { input, name };
+    let jobs = jobs.map_or_else(
+        || std::thread::available_parallelism().map_or(1, usize::from),
+        usize::from,
+    );
+    let all_valid = if jobs > 1 {
+        batch_on_threads(&registry, args.model.as_deref(), lines, jobs)?
+    } else {
+        batch_here(&registry, args.model.as_deref(), lines)?
+    };
+    Ok(if all_valid {
+        Exit::Valid
+    } else {
+        Exit::Invalid
+    })
+}
+
+/// Requests per block handed to a worker.
+const BLOCK_LINES: usize = 1024;
+
+/// The batch input, read a line at a time.
+struct Lines {
+    input: Box<dyn BufRead>,
+    name: String,
+}
+
+impl Lines {
+    /// Reads the next line into `line` (without its line break); `None` at
+    /// the end, `Some(true)` for a line longer than a request may be (whose
+    /// rest is skipped).
+    fn next(&mut self, line: &mut Vec<u8>) -> anyhow::Result<Option<bool>> {
         line.clear();
-        let read = (&mut input)
+        let read = (&mut self.input)
             .take(MAX_REQUEST_BYTES + 1)
-            .read_until(b'\n', &mut line)
-            .with_context(|| format!("cannot read {name}"))?;
+            .read_until(b'\n', line)
+            .with_context(|| format!("cannot read {}", self.name))?;
         if read == 0 {
-            break;
+            return Ok(None);
         }
-        number += 1;
-        // JSON results name no source; it only labels text messages.
-        let source = String::new();
         let too_long = line.len() as u64 > MAX_REQUEST_BYTES;
         if too_long {
-            // Skip the rest of the line, then report it.
             let mut rest = Vec::new();
-            input
+            self.input
                 .read_until(b'\n', &mut rest)
-                .with_context(|| format!("cannot read {name}"))?;
+                .with_context(|| format!("cannot read {}", self.name))?;
         }
         while line
             .last()
@@ -115,30 +136,58 @@ pub fn run_batch(args: &RequestArgs) -> anyhow::Result<Exit> {
         {
             line.pop();
         }
-        let report = if too_long {
-            Report {
-                source,
-                model: args.model.clone(),
-                verdict: Verdict::Invalid(Diagnostics::single(
-                    "",
-                    format!("line {number} is longer than {MAX_REQUEST_BYTES} bytes"),
-                )),
-            }
-        } else if line.iter().all(u8::is_ascii_whitespace) {
-            Report {
-                source,
-                model: args.model.clone(),
-                verdict: Verdict::Invalid(Diagnostics::single(
-                    "",
-                    format!("line {number} is empty: expected one JSON request per line"),
-                )),
-            }
-        } else {
-            evaluate(&registry, source, &line, args.model.as_deref())
-        };
-        all_valid &= matches!(report.verdict, Verdict::Valid(_));
-        output::append_report_line(&mut pending, &report)
-            .context("cannot write to standard output")?;
+        Ok(Some(too_long))
+    }
+}
+
+/// Appends the result line of request line `number` to `out`; whether the
+/// request is valid.
+fn batch_line(
+    registry: &Registry,
+    flag: Option<&str>,
+    number: u64,
+    line: &[u8],
+    too_long: bool,
+    out: &mut Vec<u8>,
+) -> bool {
+    // JSON results name no source; it only labels text messages.
+    let source = String::new();
+    let report = if too_long {
+        Report {
+            source,
+            model: flag.map(str::to_owned),
+            verdict: Verdict::Invalid(Diagnostics::single(
+                "",
+                format!("line {number} is longer than {MAX_REQUEST_BYTES} bytes"),
+            )),
+        }
+    } else if line.iter().all(u8::is_ascii_whitespace) {
+        Report {
+            source,
+            model: flag.map(str::to_owned),
+            verdict: Verdict::Invalid(Diagnostics::single(
+                "",
+                format!("line {number} is empty: expected one JSON request per line"),
+            )),
+        }
+    } else {
+        evaluate(registry, source, line, flag)
+    };
+    output::append_report_line(out, &report);
+    matches!(report.verdict, Verdict::Valid(_))
+}
+
+/// `check --batch` on this thread; whether every line is valid.
+fn batch_here(registry: &Registry, flag: Option<&str>, mut lines: Lines) -> anyhow::Result<bool> {
+    let mut out = std::io::stdout().lock();
+    // Results are gathered here and written in large blocks.
+    let mut pending: Vec<u8> = Vec::with_capacity(1 << 17);
+    let mut all_valid = true;
+    let mut line = Vec::new();
+    let mut number = 0u64;
+    while let Some(too_long) = lines.next(&mut line)? {
+        number += 1;
+        all_valid &= batch_line(registry, flag, number, &line, too_long, &mut pending);
         if pending.len() >= 1 << 16 {
             out.write_all(&pending)
                 .context("cannot write to standard output")?;
@@ -148,10 +197,149 @@ pub fn run_batch(args: &RequestArgs) -> anyhow::Result<Exit> {
     out.write_all(&pending)
         .and_then(|()| out.flush())
         .context("cannot write to standard output")?;
-    Ok(if all_valid {
-        Exit::Valid
-    } else {
-        Exit::Invalid
+    Ok(all_valid)
+}
+
+/// Request lines on their way to a worker: the bytes of up to
+/// `BLOCK_LINES` lines back to back, where each ends and whether it was too
+/// long, and the number of the first.
+struct Block {
+    index: u64,
+    first: u64,
+    bytes: Vec<u8>,
+    lines: Vec<(usize, bool)>,
+}
+
+/// A worker's results for one block.
+struct Done {
+    index: u64,
+    out: Vec<u8>,
+    all_valid: bool,
+}
+
+/// `check --batch` on `jobs` worker threads, results written in input order
+/// by a writer thread; whether every line is valid. Memory is bounded: the
+/// reader waits for a free slot before handing over a block, and a slot is
+/// freed only when that many blocks have been written.
+fn batch_on_threads(
+    registry: &Registry,
+    flag: Option<&str>,
+    mut lines: Lines,
+    jobs: usize,
+) -> anyhow::Result<bool> {
+    use std::collections::BTreeMap;
+    use std::sync::{Mutex, mpsc};
+
+    let slots = 2 * jobs;
+    let (work_tx, work_rx) = mpsc::sync_channel::<Block>(jobs);
+    let work_rx = Mutex::new(work_rx);
+    let (done_tx, done_rx) = mpsc::channel::<Done>();
+    let (slot_tx, slot_rx) = mpsc::sync_channel::<()>(slots);
+    for _ in 0..slots {
+        slot_tx
+            .send(())
+            .map_err(|_| anyhow::anyhow!("the batch writer stopped"))?;
+    }
+    std::thread::scope(|scope| {
+        for _ in 0..jobs {
+            let done_tx = done_tx.clone();
+            let work_rx = &work_rx;
+            scope.spawn(move || {
+                loop {
+                    // A poisoned lock only means another worker panicked.
+                    let block = match work_rx.lock() {
+                        Ok(receiver) => receiver.recv(),
+                        Err(poisoned) => poisoned.into_inner().recv(),
+                    };
+                    let Ok(block) = block else { break };
+                    let mut out = Vec::with_capacity(block.bytes.len() * 3);
+                    let mut all_valid = true;
+                    let mut start = 0;
+                    for (offset, &(end, too_long)) in block.lines.iter().enumerate() {
+                        let number = block.first + offset as u64;
+                        let line = &block.bytes[start..end];
+                        all_valid &= batch_line(registry, flag, number, line, too_long, &mut out);
+                        start = end;
+                    }
+                    let done = Done {
+                        index: block.index,
+                        out,
+                        all_valid,
+                    };
+                    if done_tx.send(done).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(done_tx);
+        let writer = scope.spawn(move || -> anyhow::Result<bool> {
+            let mut out = std::io::stdout().lock();
+            let mut waiting = BTreeMap::new();
+            let mut next = 0u64;
+            let mut all_valid = true;
+            for done in done_rx {
+                waiting.insert(done.index, done);
+                while let Some(done) = waiting.remove(&next) {
+                    out.write_all(&done.out)
+                        .context("cannot write to standard output")?;
+                    all_valid &= done.all_valid;
+                    next += 1;
+                    // The reader may have stopped early; nothing waits then.
+                    let _ = slot_tx.send(());
+                }
+            }
+            out.flush().context("cannot write to standard output")?;
+            Ok(all_valid)
+        });
+
+        let mut read = || -> anyhow::Result<()> {
+            let mut line = Vec::new();
+            let mut number = 0u64;
+            let mut index = 0u64;
+            let mut block = Block {
+                index,
+                first: 1,
+                bytes: Vec::new(),
+                lines: Vec::with_capacity(BLOCK_LINES),
+            };
+            loop {
+                let next = lines.next(&mut line)?;
+                if let Some(too_long) = next {
+                    number += 1;
+                    block.bytes.extend_from_slice(&line);
+                    block.lines.push((block.bytes.len(), too_long));
+                }
+                let full = block.lines.len() == BLOCK_LINES;
+                if (full || next.is_none()) && !block.lines.is_empty() {
+                    index += 1;
+                    let handed = std::mem::replace(
+                        &mut block,
+                        Block {
+                            index,
+                            first: number + 1,
+                            bytes: Vec::new(),
+                            lines: Vec::with_capacity(BLOCK_LINES),
+                        },
+                    );
+                    // Either fails only when the writer has stopped: its
+                    // error is the one to report.
+                    if slot_rx.recv().is_err() || work_tx.send(handed).is_err() {
+                        return Ok(());
+                    }
+                }
+                if next.is_none() {
+                    return Ok(());
+                }
+            }
+        };
+        let read = read();
+        drop(work_tx);
+        let written = writer
+            .join()
+            .map_err(|_| anyhow::anyhow!("the batch writer panicked"))?;
+        read?;
+        written
     })
 }
 

@@ -83,7 +83,8 @@ The model comes from --model, else from the request's top-level \"model\" string
 With --batch, FILE (or `-`) holds one request per line (JSON Lines) and one compact \
 JSON object per line is printed, in order — the same object as --format json. It \
 streams: memory stays flat on files of millions of lines. Exit 0 when every line is \
-valid, 1 otherwise.\n\n\
+valid, 1 otherwise. Lines are checked on every core this process may use (--jobs N to \
+choose), in blocks, and the results are printed in input order.\n\n\
 Examples:\n  vidspec check request.json\n  \
 vidspec check --model MODEL --format json - < request.json\n  \
 vidspec check --batch requests.jsonl > verdicts.jsonl\n\n",
@@ -421,6 +422,11 @@ pub struct CheckArgs {
     /// FILE holds one request per line; print one JSON result per line.
     #[arg(long)]
     pub batch: bool,
+
+    /// With --batch: check on N threads (results stay in input order).
+    /// Defaults to the cores this process may use; 1 checks on this thread.
+    #[arg(long, value_name = "N", requires = "batch", value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub jobs: Option<u16>,
 }
 
 /// Arguments of `check` and `explain`.

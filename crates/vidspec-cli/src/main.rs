@@ -61,7 +61,7 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Models(args) => catalog::models(args),
         Command::Schema(args) => catalog::schema(args),
-        Command::Check(args) if args.batch => check::run_batch(&args.request),
+        Command::Check(args) if args.batch => check::run_batch(&args.request, args.jobs),
         Command::Check(args) => check::run(&args.request, View::Check),
         Command::Explain(args) => check::run(args, View::Explain),
         Command::Submit(args) => submit::submit(args),

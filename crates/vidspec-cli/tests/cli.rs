@@ -82,13 +82,17 @@ fn vidspec_with_stdin(args: &[&str], stdin: &str) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .expect("run vidspec");
-    child
-        .stdin
-        .take()
-        .expect("a stdin pipe")
-        .write_all(stdin.as_bytes())
+    // Written from another thread: a large input and a large output would
+    // otherwise each wait for the other's pipe to drain.
+    let mut pipe = child.stdin.take().expect("a stdin pipe");
+    let input = stdin.to_owned();
+    let writer = std::thread::spawn(move || pipe.write_all(input.as_bytes()));
+    let output = child.wait_with_output().expect("wait for vidspec");
+    writer
+        .join()
+        .expect("the stdin writer")
         .expect("write stdin");
-    child.wait_with_output().expect("wait for vidspec")
+    output
 }
 
 fn code(output: &Output) -> i32 {
@@ -462,4 +466,64 @@ fn batch_of_valid_lines_exits_0_with_the_check_json_shape() {
         assert_eq!(keys.len(), 8, "{keys:?}");
     }
     assert_eq!(text.lines().count(), 2);
+}
+
+/// Many lines of every kind: valid, invalid, empty, malformed, unknown model,
+/// CRLF endings; several blocks' worth for the threaded batch.
+fn mixed_lines(count: usize) -> String {
+    let kinds = [
+        VALID.to_owned(),
+        INVALID.to_owned(),
+        String::new(),
+        "not json".to_owned(),
+        r#"{"model": "no-such-model"}"#.to_owned(),
+        format!("{VALID}\r"),
+        r#"{"model": "Omni-Flash-Ext", "prompt": "line \"quoted\" and \u00e9"}"#.to_owned(),
+    ];
+    (0..count)
+        .map(|index| kinds[(index * 7 + index / 3) % kinds.len()].as_str())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn batch_on_threads_prints_what_one_thread_prints_in_the_same_order() {
+    let input = mixed_lines(5000);
+    let one = vidspec_with_stdin(&["check", "--batch", "--jobs", "1", "-"], &input);
+    assert_eq!(code(&one), 1);
+    assert_eq!(String::from_utf8_lossy(&one.stdout).lines().count(), 5000);
+    for jobs in ["2", "3", "8"] {
+        let many = vidspec_with_stdin(&["check", "--batch", "--jobs", jobs, "-"], &input);
+        assert_eq!(code(&many), 1, "--jobs {jobs}");
+        assert!(
+            one.stdout == many.stdout,
+            "--jobs {jobs} printed other lines or another order"
+        );
+    }
+}
+
+#[test]
+fn batch_on_threads_of_valid_lines_exits_0() {
+    let input = vec![VALID; 3000].join("\n");
+    let output = vidspec_with_stdin(&["check", "--batch", "--jobs", "3", "-"], &input);
+    assert_eq!(code(&output), 0);
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout).lines().count(),
+        3000
+    );
+}
+
+#[test]
+fn jobs_is_a_usage_error_without_batch_or_at_zero() {
+    let request = temp_dir("jobs");
+    let file = request.join("r.json");
+    std::fs::write(&file, VALID).expect("writes");
+    let file = file.to_str().expect("UTF-8 path");
+    for args in [
+        vec!["check", "--jobs", "2", file],
+        vec!["check", "--batch", "--jobs", "0", file],
+    ] {
+        let output = vidspec(&args);
+        assert_eq!(code(&output), 2, "{args:?}");
+    }
 }
