@@ -210,11 +210,12 @@ struct Block {
     lines: Vec<(usize, bool)>,
 }
 
-/// A worker's results for one block.
+/// A worker's results for one block: the result lines and whether every
+/// request was valid, or none if checking the block panicked.
 struct Done {
     index: u64,
-    out: Vec<u8>,
-    all_valid: bool,
+    first: u64,
+    checked: Option<(Vec<u8>, bool)>,
 }
 
 /// `check --batch` on `jobs` worker threads, results written in input order
@@ -252,19 +253,25 @@ fn batch_on_threads(
                         Err(poisoned) => poisoned.into_inner().recv(),
                     };
                     let Ok(block) = block else { break };
-                    let mut out = Vec::with_capacity(block.bytes.len() * 3);
-                    let mut all_valid = true;
-                    let mut start = 0;
-                    for (offset, &(end, too_long)) in block.lines.iter().enumerate() {
-                        let number = block.first + offset as u64;
-                        let line = &block.bytes[start..end];
-                        all_valid &= batch_line(registry, flag, number, line, too_long, &mut out);
-                        start = end;
-                    }
+                    // A panic would leave a hole the writer waits on forever:
+                    // it is caught and ends the whole batch with an error.
+                    let checked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        let mut out = Vec::with_capacity(block.bytes.len() * 3);
+                        let mut all_valid = true;
+                        let mut start = 0;
+                        for (offset, &(end, too_long)) in block.lines.iter().enumerate() {
+                            let number = block.first + offset as u64;
+                            let line = &block.bytes[start..end];
+                            all_valid &=
+                                batch_line(registry, flag, number, line, too_long, &mut out);
+                            start = end;
+                        }
+                        (out, all_valid)
+                    }));
                     let done = Done {
                         index: block.index,
-                        out,
-                        all_valid,
+                        first: block.first,
+                        checked: checked.ok(),
                     };
                     if done_tx.send(done).is_err() {
                         break;
@@ -281,9 +288,16 @@ fn batch_on_threads(
             for done in done_rx {
                 waiting.insert(done.index, done);
                 while let Some(done) = waiting.remove(&next) {
-                    out.write_all(&done.out)
+                    let Some((lines, valid)) = done.checked else {
+                        anyhow::bail!(
+                            "internal error while checking the block of lines from line {}; \
+                             please report it with those lines",
+                            done.first
+                        );
+                    };
+                    out.write_all(&lines)
                         .context("cannot write to standard output")?;
-                    all_valid &= done.all_valid;
+                    all_valid &= valid;
                     next += 1;
                     // The reader may have stopped early; nothing waits then.
                     let _ = slot_tx.send(());
