@@ -152,26 +152,24 @@ fn batch_line(
 ) -> bool {
     // JSON results name no source; it only labels text messages.
     let source = String::new();
-    let report = if too_long {
-        Report {
-            source,
-            model: flag.map(str::to_owned),
-            verdict: Verdict::Invalid(Diagnostics::single(
-                "",
-                format!("line {number} is longer than {MAX_REQUEST_BYTES} bytes"),
-            )),
-        }
+    let refused = if too_long {
+        Some(format!(
+            "line {number} is longer than {MAX_REQUEST_BYTES} bytes"
+        ))
     } else if line.iter().all(u8::is_ascii_whitespace) {
-        Report {
+        Some(format!(
+            "line {number} is empty: expected one JSON request per line"
+        ))
+    } else {
+        None
+    };
+    let report = match refused {
+        Some(message) => Report {
             source,
             model: flag.map(str::to_owned),
-            verdict: Verdict::Invalid(Diagnostics::single(
-                "",
-                format!("line {number} is empty: expected one JSON request per line"),
-            )),
-        }
-    } else {
-        evaluate(registry, source, line, flag)
+            verdict: Verdict::Invalid(Diagnostics::single("", message)),
+        },
+        None => evaluate(registry, source, line, flag),
     };
     output::append_report_line(out, &report);
     matches!(report.verdict, Verdict::Valid(_))
@@ -208,6 +206,18 @@ struct Block {
     first: u64,
     bytes: Vec<u8>,
     lines: Vec<(usize, bool)>,
+}
+
+impl Block {
+    /// Block `index`, whose first line is line `first`, still empty.
+    fn new(index: u64, first: u64) -> Block {
+        Block {
+            index,
+            first,
+            bytes: Vec::new(),
+            lines: Vec::with_capacity(BLOCK_LINES),
+        }
+    }
 }
 
 /// A worker's results for one block: the result lines and whether every
@@ -311,12 +321,7 @@ fn batch_on_threads(
             let mut line = Vec::new();
             let mut number = 0u64;
             let mut index = 0u64;
-            let mut block = Block {
-                index,
-                first: 1,
-                bytes: Vec::new(),
-                lines: Vec::with_capacity(BLOCK_LINES),
-            };
+            let mut block = Block::new(index, 1);
             loop {
                 let next = lines.next(&mut line)?;
                 if let Some(too_long) = next {
@@ -327,15 +332,7 @@ fn batch_on_threads(
                 let full = block.lines.len() == BLOCK_LINES;
                 if (full || next.is_none()) && !block.lines.is_empty() {
                     index += 1;
-                    let handed = std::mem::replace(
-                        &mut block,
-                        Block {
-                            index,
-                            first: number + 1,
-                            bytes: Vec::new(),
-                            lines: Vec::with_capacity(BLOCK_LINES),
-                        },
-                    );
+                    let handed = std::mem::replace(&mut block, Block::new(index, number + 1));
                     // Either fails only when the writer has stopped: its
                     // error is the one to report.
                     if slot_rx.recv().is_err() || work_tx.send(handed).is_err() {

@@ -30,11 +30,16 @@ pub fn object<'a, K: AsRef<str>>(out: &mut Vec<u8>, entries: impl Iterator<Item 
         if index > 0 {
             out.push(b',');
         }
-        string(out, key.as_ref());
-        out.push(b':');
-        value(out, item);
+        entry(out, key.as_ref(), item);
     }
     out.push(b'}');
+}
+
+/// Appends one object entry, `"key":value`.
+pub fn entry(out: &mut Vec<u8>, key: &str, item: &Value) {
+    string(out, key);
+    out.push(b':');
+    value(out, item);
 }
 
 /// Appends an array, each item written by `each`.
@@ -106,20 +111,21 @@ pub fn string(out: &mut Vec<u8>, text: &str) {
     out.push(b'"');
 }
 
-/// Where the first byte that needs escaping is, eight bytes at a time.
-fn first_escape(bytes: &[u8]) -> Option<usize> {
-    let (words, rest) = bytes.as_chunks::<8>();
-    for (index, word) in words.iter().enumerate() {
-        if needs_escape(u64::from_le_bytes(*word)) {
-            return word
-                .iter()
-                .position(|byte| escaped(*byte))
-                .map(|offset| index * 8 + offset);
-        }
-    }
-    rest.iter()
+/// Where the first byte that needs escaping is (a control character, `"` or
+/// `\`), eight bytes at a time.
+pub fn first_escape(bytes: &[u8]) -> Option<usize> {
+    // The first word holding such a byte, then that byte; past the last whole
+    // word, the tail byte by byte.
+    let (words, _) = bytes.as_chunks::<8>();
+    let at = words
+        .iter()
+        .position(|word| needs_escape(u64::from_le_bytes(*word)))
+        .unwrap_or(words.len())
+        * 8;
+    bytes[at..]
+        .iter()
         .position(|byte| escaped(*byte))
-        .map(|offset| words.len() * 8 + offset)
+        .map(|offset| at + offset)
 }
 
 fn escaped(byte: u8) -> bool {

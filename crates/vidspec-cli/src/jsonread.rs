@@ -185,36 +185,11 @@ impl Reader<'_> {
     }
 }
 
-const LOW: u64 = 0x0101_0101_0101_0101;
-const HIGH: u64 = 0x8080_8080_8080_8080;
-
 /// Bytes up to the closing `"` of a plain string; `None` if a backslash, a
-/// control character or the end comes first.
+/// control character or the end comes first. The bytes a JSON writer must
+/// escape are the ones that end a plain string, so `jsonline`'s scan serves.
 fn plain_length(bytes: &[u8]) -> Option<usize> {
-    let (words, _) = bytes.as_chunks::<8>();
-    let at = words
-        .iter()
-        .position(|word| stops(u64::from_le_bytes(*word)))
-        .unwrap_or(words.len())
-        * 8;
-    match bytes[at..].iter().position(|byte| stop(*byte)) {
-        Some(offset) if bytes[at + offset] == b'"' => Some(at + offset),
-        _ => None,
-    }
-}
-
-fn stop(byte: u8) -> bool {
-    byte < 0x20 || byte == b'"' || byte == b'\\'
-}
-
-/// Whether any byte of `word` is `"`, `\` or a control character.
-fn stops(word: u64) -> bool {
-    let control = word.wrapping_sub(LOW * 0x20) & !word;
-    let quote = word ^ (LOW * u64::from(b'"'));
-    let quote = quote.wrapping_sub(LOW) & !quote;
-    let backslash = word ^ (LOW * u64::from(b'\\'));
-    let backslash = backslash.wrapping_sub(LOW) & !backslash;
-    (control | quote | backslash) & HIGH != 0
+    crate::jsonline::first_escape(bytes).filter(|&at| bytes[at] == b'"')
 }
 
 #[cfg(test)]

@@ -176,7 +176,7 @@ pub fn append_report_line(line: &mut Vec<u8>, report: &Report) {
 /// effective object repeats the body's entries in the same order, so their
 /// bytes are copied from the body just written rather than written again.
 fn body_and_effective(line: &mut Vec<u8>, plan: &Plan) {
-    use crate::jsonline::{object, string, value};
+    use crate::jsonline::{entry, object};
     /// Entries remembered; a longer body writes its effective values anew.
     const REMEMBERED: usize = 32;
     let mut spans = [(0usize, 0usize); REMEMBERED];
@@ -187,9 +187,7 @@ fn body_and_effective(line: &mut Vec<u8>, plan: &Plan) {
             line.push(b',');
         }
         let start = line.len();
-        string(line, name);
-        line.push(b':');
-        value(line, item);
+        entry(line, name, item);
         if let Some(span) = spans.get_mut(index) {
             *span = (start, line.len());
         }
@@ -212,11 +210,7 @@ fn body_and_effective(line: &mut Vec<u8>, plan: &Plan) {
         };
         match written {
             Some((start, end)) => line.extend_from_within(start..end),
-            None => {
-                string(line, name);
-                line.push(b':');
-                value(line, item);
-            }
+            None => entry(line, name, item),
         }
     }
     line.push(b'}');

@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 
 use jsonschema::Validator;
@@ -71,7 +71,7 @@ fn run(file: &Path, schemas: &Path) -> Result<(), String> {
 
 /// The validator for `model`, or none when it has no schema file (as in
 /// `py_validate.py`, such a line is invalid).
-fn compile(path: &PathBuf, model: &str) -> Option<Validator> {
+fn compile(path: &Path, model: &str) -> Option<Validator> {
     if model.contains('/') {
         return None;
     }
