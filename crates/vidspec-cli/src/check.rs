@@ -19,8 +19,19 @@ use crate::cli::RequestArgs;
 use crate::output::{self, View};
 use crate::registry;
 
-/// The largest request read, in bytes; a request is a small JSON object.
-const MAX_REQUEST_BYTES: u64 = 16 * 1024 * 1024;
+/// The largest request read by `check`, `explain` and `submit`, in bytes.
+pub const MAX_REQUEST_BYTES: u64 = 16 * 1024 * 1024;
+
+/// The longest line `check --batch` checks, in bytes (its line break not
+/// counted). A request is a small JSON object; a longer line is refused as
+/// one invalid result without being held in memory. Lower than
+/// `MAX_REQUEST_BYTES` because a JSON value takes up to about 32 times its
+/// text in memory (`[0,0,…]`) and every worker holds one: a request with a
+/// large inline image is checked on its own.
+pub const MAX_LINE_BYTES: u64 = 1024 * 1024;
+
+/// The UTF-8 byte-order mark some editors put at the start of a file.
+const BYTE_ORDER_MARK: &[u8] = b"\xEF\xBB\xBF";
 
 /// What the engine said about one request.
 #[derive(Debug)]
@@ -77,14 +88,13 @@ pub fn run_batch(args: &RequestArgs, jobs: Option<u16>) -> anyhow::Result<Exit> 
         )
     } else {
         let name = args.input.display().to_string();
-        let file = std::fs::File::open(&args.input)
-            .with_context(|| format!("cannot read the request file {name}"))?;
+        let file = open_request_file(&args.input)?;
         (
             name,
             Box::new(std::io::BufReader::with_capacity(1 << 16, file)),
         )
     };
-    let lines = Lines { input, name };
+    let lines = Lines::new(input, name);
     let jobs = jobs.map_or_else(
         || std::thread::available_parallelism().map_or(1, usize::from),
         usize::from,
@@ -104,37 +114,83 @@ pub fn run_batch(args: &RequestArgs, jobs: Option<u16>) -> anyhow::Result<Exit> 
 /// Requests per block handed to a worker.
 const BLOCK_LINES: usize = 1024;
 
-/// The batch input, read a line at a time.
+/// Bytes of request lines per block: a block is handed over once it holds
+/// this many (or `BLOCK_LINES` lines), so one holds at most
+/// `BLOCK_BYTES + MAX_LINE_BYTES` bytes of requests. Ordinary blocks of
+/// 1,024 requests (about 170 KB) never reach it.
+const BLOCK_BYTES: usize = 1024 * 1024;
+
+/// The batch input, read a line at a time. A line ends at LF, CRLF or a lone
+/// CR (old Mac files); a UTF-8 byte-order mark before the first line is
+/// skipped.
 struct Lines {
     input: Box<dyn BufRead>,
     name: String,
+    /// The last line ended with a CR: an LF right after it is part of that
+    /// line break, not an empty line.
+    after_cr: bool,
+    /// No line has been read yet (a byte-order mark may come).
+    at_start: bool,
 }
 
 impl Lines {
+    fn new(input: Box<dyn BufRead>, name: String) -> Lines {
+        Lines {
+            input,
+            name,
+            after_cr: false,
+            at_start: true,
+        }
+    }
+
     /// Reads the next line into `line` (without its line break); `None` at
-    /// the end, `Some(true)` for a line longer than a request may be (whose
-    /// rest is skipped).
+    /// the end, `Some(true)` for a line longer than `MAX_LINE_BYTES`, which
+    /// is read through and dropped as it comes, never held: `line` then
+    /// holds no more than `MAX_LINE_BYTES` of it, and memory stays bounded
+    /// even for an input with no line break at all.
     fn next(&mut self, line: &mut Vec<u8>) -> anyhow::Result<Option<bool>> {
         line.clear();
-        let read = (&mut self.input)
-            .take(MAX_REQUEST_BYTES + 1)
-            .read_until(b'\n', line)
-            .with_context(|| format!("cannot read {}", self.name))?;
-        if read == 0 {
+        let mut too_long = false;
+        let mut any = false;
+        loop {
+            let buffer = match self.input.fill_buf() {
+                Ok(buffer) => buffer,
+                Err(error) if error.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(error) => {
+                    return Err(error).with_context(|| format!("cannot read {}", self.name));
+                }
+            };
+            if buffer.is_empty() {
+                break;
+            }
+            let skip = usize::from(std::mem::take(&mut self.after_cr) && buffer[0] == b'\n');
+            let rest = &buffer[skip..];
+            let (piece, used, ended) = match memchr::memchr2(b'\n', b'\r', rest) {
+                Some(end) => {
+                    self.after_cr = rest[end] == b'\r';
+                    (&rest[..end], skip + end + 1, true)
+                }
+                None => (rest, buffer.len(), false),
+            };
+            any |= ended || !piece.is_empty();
+            if !too_long {
+                if (line.len() + piece.len()) as u64 > MAX_LINE_BYTES {
+                    too_long = true;
+                    line.clear();
+                } else {
+                    line.extend_from_slice(piece);
+                }
+            }
+            self.input.consume(used);
+            if ended {
+                break;
+            }
+        }
+        if !any {
             return Ok(None);
         }
-        let too_long = line.len() as u64 > MAX_REQUEST_BYTES;
-        if too_long {
-            let mut rest = Vec::new();
-            self.input
-                .read_until(b'\n', &mut rest)
-                .with_context(|| format!("cannot read {}", self.name))?;
-        }
-        while line
-            .last()
-            .is_some_and(|byte| *byte == b'\n' || *byte == b'\r')
-        {
-            line.pop();
+        if std::mem::take(&mut self.at_start) && line.starts_with(BYTE_ORDER_MARK) {
+            line.drain(..BYTE_ORDER_MARK.len());
         }
         Ok(Some(too_long))
     }
@@ -154,7 +210,9 @@ fn batch_line(
     let source = String::new();
     let refused = if too_long {
         Some(format!(
-            "line {number} is longer than {MAX_REQUEST_BYTES} bytes"
+            "line {number} is longer than {MAX_LINE_BYTES} bytes, the limit for a line of \
+             --batch: check such a request on its own (`vidspec check FILE`, up to \
+             {MAX_REQUEST_BYTES} bytes)"
         ))
     } else if line.iter().all(u8::is_ascii_whitespace) {
         Some(format!(
@@ -199,7 +257,7 @@ fn batch_here(registry: &Registry, flag: Option<&str>, mut lines: Lines) -> anyh
 }
 
 /// Request lines on their way to a worker: the bytes of up to
-/// `BLOCK_LINES` lines back to back, where each ends and whether it was too
+/// `BLOCK_LINES` lines (and about `BLOCK_BYTES` bytes) back to back, where each ends and whether it was too
 /// long, and the number of the first.
 struct Block {
     index: u64,
@@ -329,7 +387,7 @@ fn batch_on_threads(
                     block.bytes.extend_from_slice(&line);
                     block.lines.push((block.bytes.len(), too_long));
                 }
-                let full = block.lines.len() == BLOCK_LINES;
+                let full = block.lines.len() == BLOCK_LINES || block.bytes.len() >= BLOCK_BYTES;
                 if (full || next.is_none()) && !block.lines.is_empty() {
                     index += 1;
                     let handed = std::mem::replace(&mut block, Block::new(index, number + 1));
@@ -354,31 +412,83 @@ fn batch_on_threads(
     })
 }
 
-/// Reads FILE, or stdin for `-`; returns the input's display name and bytes.
+/// Reads FILE, or stdin for `-`; returns the input's display name and bytes,
+/// without a leading UTF-8 byte-order mark. At most `MAX_REQUEST_BYTES + 1`
+/// bytes are ever read.
 pub fn read_input(path: &Path) -> anyhow::Result<(String, Vec<u8>)> {
     let mut bytes = Vec::new();
-    if path == Path::new("-") {
+    let name = if path == Path::new("-") {
         std::io::stdin()
             .lock()
             .take(MAX_REQUEST_BYTES + 1)
             .read_to_end(&mut bytes)
             .context("cannot read the request from standard input")?;
-        check_size(&bytes, "standard input")?;
-        return Ok(("<stdin>".to_owned(), bytes));
+        "<stdin>".to_owned()
+    } else {
+        let name = path.display().to_string();
+        open_request_file(path)?
+            .take(MAX_REQUEST_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .with_context(|| format!("cannot read the request file {name}"))?;
+        name
+    };
+    if bytes.len() as u64 > MAX_REQUEST_BYTES {
+        let shown = if name == "<stdin>" {
+            "standard input"
+        } else {
+            &name
+        };
+        anyhow::bail!("the request in {shown} is larger than {MAX_REQUEST_BYTES} bytes");
     }
-    let name = path.display().to_string();
-    std::fs::File::open(path)
-        .and_then(|file| file.take(MAX_REQUEST_BYTES + 1).read_to_end(&mut bytes))
-        .with_context(|| format!("cannot read the request file {name}"))?;
-    check_size(&bytes, &name)?;
+    if bytes.starts_with(BYTE_ORDER_MARK) {
+        bytes.drain(..BYTE_ORDER_MARK.len());
+    }
     Ok((name, bytes))
 }
 
-fn check_size(bytes: &[u8], name: &str) -> anyhow::Result<()> {
-    if bytes.len() as u64 > MAX_REQUEST_BYTES {
-        anyhow::bail!("the request in {name} is larger than {MAX_REQUEST_BYTES} bytes");
+/// Opens a request file: a regular file, or a FIFO or pipe (`<(jq …)`, which
+/// waits for its writer as standard input does). Anything else — a
+/// directory, `/dev/zero`, a socket — is refused before a byte is read.
+/// Callers read through a cap; nothing here trusts a reported size.
+fn open_request_file(path: &Path) -> anyhow::Result<std::fs::File> {
+    use vidspec_core::load::{FileReadError, open_regular_file};
+    let name = path.display();
+    let is_pipe = |metadata: &std::fs::Metadata| {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::FileTypeExt;
+            metadata.file_type().is_fifo()
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = metadata;
+            false
+        }
+    };
+    let looked = std::fs::metadata(path);
+    if let Ok(metadata) = &looked
+        && is_pipe(metadata)
+    {
+        // A pipe is opened as it is: blocking until its writer comes.
+        let file = std::fs::File::open(path)
+            .with_context(|| format!("cannot read the request file {name}"))?;
+        let opened = file
+            .metadata()
+            .with_context(|| format!("cannot read the request file {name}"))?;
+        if is_pipe(&opened) {
+            return Ok(file);
+        }
+        anyhow::bail!("cannot read the request file {name}: it changed while it was opened");
     }
-    Ok(())
+    match open_regular_file(path) {
+        Ok((file, _)) => Ok(file),
+        Err(FileReadError::NotRegular { kind }) => anyhow::bail!(
+            "cannot read the request file {name}: it is {kind}; give a file \
+             holding the request, or `-` to read it from standard input"
+        ),
+        Err(error) => Err(anyhow::Error::new(error))
+            .with_context(|| format!("cannot read the request file {name}")),
+    }
 }
 
 /// Parses the request, picks the model and prepares it.
@@ -398,6 +508,19 @@ pub fn evaluate(registry: &Registry, source: String, bytes: &[u8], flag: Option<
             );
         }
     };
+    if flag.is_none() && !request.is_object() {
+        // Without a --model there is no schema to ask; with one, the
+        // model's own schema says the same in its words.
+        return invalid(
+            None,
+            "",
+            format!(
+                "the request must be a JSON object, not {}: write one {{…}} object with a \
+                 \"model\" field and the request's fields",
+                vidspec_core::diagnostics::type_words(&request)
+            ),
+        );
+    }
     let id = match (flag, request.get("model")) {
         (Some(id), _) => id.to_owned(),
         (None, Some(Value::String(id))) => id.clone(),

@@ -527,3 +527,138 @@ fn jobs_is_a_usage_error_without_batch_or_at_zero() {
         assert_eq!(code(&output), 2, "{args:?}");
     }
 }
+
+/// A UTF-8 byte-order mark, as Windows editors write at the start of a file.
+const BOM: &str = "\u{feff}";
+
+#[test]
+fn a_request_file_starting_with_a_byte_order_mark_is_read_without_it() {
+    let file = request_file("bom", &format!("{BOM}{VALID}"));
+    let output = check_json(&file, &[]);
+    assert_eq!(
+        code(&output),
+        0,
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    assert_eq!(stdout_json(&output)["valid"], true);
+    let explained = vidspec(&["explain", file.to_str().expect("UTF-8 path")]);
+    assert_eq!(code(&explained), 0);
+}
+
+#[test]
+fn a_request_on_stdin_starting_with_a_byte_order_mark_is_read_without_it() {
+    let output = vidspec_with_stdin(&["check", "-"], &format!("{BOM}{VALID}"));
+    assert_eq!(
+        code(&output),
+        0,
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+}
+
+#[test]
+fn a_batch_starting_with_a_byte_order_mark_checks_its_first_line_without_it() {
+    for jobs in ["1", "2"] {
+        let input = format!("{BOM}{VALID}\n{VALID}\n");
+        let output = vidspec_with_stdin(&["check", "--batch", "--jobs", jobs, "-"], &input);
+        assert_eq!(
+            code(&output),
+            0,
+            "--jobs {jobs}: {}",
+            String::from_utf8_lossy(&output.stdout)
+        );
+        assert_eq!(String::from_utf8_lossy(&output.stdout).lines().count(), 2);
+    }
+}
+
+#[test]
+fn a_byte_order_mark_after_the_first_line_of_a_batch_is_not_skipped() {
+    let input = format!("{VALID}\n{BOM}{VALID}\n");
+    let output = vidspec_with_stdin(&["check", "--batch", "-"], &input);
+    assert_eq!(code(&output), 1, "only the file's own mark is skipped");
+}
+
+#[test]
+fn a_batch_with_old_mac_line_endings_gives_one_result_per_cr_ended_line() {
+    for jobs in ["1", "2"] {
+        let input = format!("{VALID}\r{INVALID}\r{VALID}\r");
+        let output = vidspec_with_stdin(&["check", "--batch", "--jobs", jobs, "-"], &input);
+        let text = String::from_utf8_lossy(&output.stdout);
+        let verdicts: Vec<bool> = text
+            .lines()
+            .map(|line| serde_json::from_str::<Value>(line).expect("JSON")["valid"] == true)
+            .collect();
+        assert_eq!(verdicts, [true, false, true], "--jobs {jobs}");
+    }
+}
+
+#[test]
+fn a_batch_mixing_lf_crlf_and_cr_endings_counts_each_line_once() {
+    let input = format!("{VALID}\r\n{VALID}\r{VALID}\n\r\n{VALID}");
+    let output = vidspec_with_stdin(&["check", "--batch", "-"], &input);
+    let text = String::from_utf8_lossy(&output.stdout);
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("JSON"))
+        .collect();
+    assert_eq!(lines.len(), 5, "{text}");
+    assert_eq!(
+        lines[3]["errors"][0]["message"],
+        "line 4 is empty: expected one JSON request per line"
+    );
+    assert_eq!(code(&output), 1);
+}
+
+#[test]
+fn a_request_that_is_not_an_object_says_it_must_be_one_naming_what_it_is() {
+    for (request, what) in [
+        ("[1, 2]", "an array"),
+        ("null", "null"),
+        ("3", "an integer"),
+        ("\"text\"", "a string"),
+    ] {
+        let file = request_file("not-object", request);
+        let output = check_json(&file, &[]);
+        assert_eq!(code(&output), 1, "{request}");
+        let json = stdout_json(&output);
+        let message = json["errors"][0]["message"].as_str().expect("a message");
+        assert!(
+            message.starts_with(&format!("the request must be a JSON object, not {what}")),
+            "{request}: {message}"
+        );
+        assert_eq!(json["errors"][0]["path"], "", "{request}");
+    }
+}
+
+#[test]
+fn a_batch_line_that_is_not_an_object_says_it_must_be_one() {
+    let output = vidspec_with_stdin(&["check", "--batch", "-"], "[]\nnull\n4.5\n");
+    let text = String::from_utf8_lossy(&output.stdout);
+    let messages: Vec<String> = text
+        .lines()
+        .map(|line| {
+            let json: Value = serde_json::from_str(line).expect("JSON");
+            json["errors"][0]["message"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(messages.len(), 3);
+    for (message, what) in messages.iter().zip(["an array", "null", "a number"]) {
+        assert!(
+            message.starts_with(&format!("the request must be a JSON object, not {what}")),
+            "{message}"
+        );
+    }
+}
+
+#[test]
+fn a_directory_as_the_request_file_is_refused_saying_what_it_is() {
+    let dir = temp_dir("dir-request");
+    let output = vidspec(&["check", dir.to_str().expect("UTF-8 path")]);
+    assert_eq!(code(&output), 2);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("it is a directory"), "{stderr}");
+}

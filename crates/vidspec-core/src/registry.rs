@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use crate::diagnostics::{Problem, SpecErrors};
 use crate::lint::lint;
-use crate::load::{MAX_SPEC_BYTES, Source, parse_spec, parse_vocabulary};
+use crate::load::{MAX_SPEC_FILES, Source, parse_spec, parse_vocabulary, read_spec_file};
 use crate::model::Model;
 use crate::spec::Vocabulary;
 
@@ -214,42 +214,29 @@ fn read_dir(dir: &Path) -> Result<Vec<Source>, SpecErrors> {
     };
     let entries = std::fs::read_dir(dir)
         .map_err(|error| fail(format!("cannot read the spec directory: {error}")))?;
-    let mut paths: Vec<_> = entries
-        .filter_map(Result::ok)
-        .map(|entry| entry.path())
-        .filter(|path| {
-            path.extension()
-                .is_some_and(|ext| ext == "yaml" || ext == "yml")
-        })
-        .collect();
+    let mut paths = Vec::new();
+    for path in entries.filter_map(Result::ok).map(|entry| entry.path()) {
+        if !path
+            .extension()
+            .is_some_and(|ext| ext == "yaml" || ext == "yml")
+        {
+            continue;
+        }
+        if paths.len() == MAX_SPEC_FILES {
+            return Err(fail(format!(
+                "the spec directory holds more than {MAX_SPEC_FILES} YAML files; \
+                 give a directory holding only the families to add or replace"
+            )));
+        }
+        paths.push(path);
+    }
     paths.sort();
     let mut sources = Vec::new();
     let mut problems = Vec::new();
     for path in paths {
-        let name = path.display().to_string();
-        let problem = |message: String| Problem {
-            file: name.clone(),
-            line: 0,
-            column: 0,
-            message,
-        };
-        match std::fs::metadata(&path) {
-            Ok(meta) if meta.len() > MAX_SPEC_BYTES as u64 => {
-                problems.push(problem(format!(
-                    "file is {} bytes; spec files are limited to {MAX_SPEC_BYTES} bytes",
-                    meta.len()
-                )));
-                continue;
-            }
-            Err(error) => {
-                problems.push(problem(format!("cannot read: {error}")));
-                continue;
-            }
-            Ok(_) => {}
-        }
-        match std::fs::read_to_string(&path) {
-            Ok(text) => sources.push(Source::new(name, text)),
-            Err(error) => problems.push(problem(format!("cannot read: {error}"))),
+        match read_spec_file(&path) {
+            Ok(source) => sources.push(source),
+            Err(problem) => problems.push(problem),
         }
     }
     if problems.is_empty() {

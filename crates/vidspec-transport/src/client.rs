@@ -277,10 +277,12 @@ impl Client {
 
     /// Uploads a local image (`POST /v1/uploads/images`) and returns its URL.
     pub async fn upload_image(&self, path: &Path) -> Result<Upload, Error> {
-        let bytes = tokio::fs::read(path).await.map_err(|error| Error::Io {
-            path: path.display().to_string(),
-            message: format!("cannot read the image: {error}"),
-        })?;
+        let bytes = crate::image::load_local_image(path)
+            .await
+            .map_err(|error| Error::Io {
+                path: path.display().to_string(),
+                message: error.to_string(),
+            })?;
         let name = path
             .file_name()
             .and_then(|name| name.to_str())

@@ -1,15 +1,95 @@
 //! Reading an image's format and pixel size from the first bytes of its file,
-//! and judging them against a spec's `ImageConstraints`.
+//! and judging them against a spec's `ImageConstraints`; reading local image
+//! files.
 //!
 //! Owns the header parsers (PNG `IHDR`, JPEG frame headers, WebP `VP8 ` /
-//! `VP8L` / `VP8X`, GIF logical screen) and the human messages for broken
-//! constraints. It must do no I/O (the caller fetches or reads the bytes, see
-//! `preflight`), decode no pixels, and never panic: any input, truncated or
-//! garbage, is answered with a `ProbeError`.
+//! `VP8L` / `VP8X`, GIF logical screen), the human messages for broken
+//! constraints, and the one way a local image file is read (by the pre-flight,
+//! the upload, and the CLI's double-spend key): a regular file only, never
+//! more than the gateway's upload limit, through `vidspec_core::load`'s
+//! bounded reader. The parsers do no I/O (the caller fetches the bytes of a
+//! remote image, see `preflight`), decode no pixels, and never panic: any
+//! input, truncated or garbage, is answered with a `ProbeError`.
 
 use std::fmt;
+use std::io::Read;
+use std::path::{Path, PathBuf};
 
+use vidspec_core::load::{FileReadError, open_regular_file, read_regular_file};
 use vidspec_core::spec::ImageConstraints;
+
+/// The gateway's upload limit: `POST /v1/uploads/images` refuses a file of
+/// more than 20,971,520 bytes (413). A larger local image is refused before
+/// it is read.
+pub const MAX_UPLOAD_BYTES: u64 = 20 * 1024 * 1024;
+
+/// Why a local image file could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum LocalImageError {
+    /// Missing, unreadable, or not a regular file (a directory, a FIFO,
+    /// `/dev/zero`).
+    #[error("cannot read the image: {0}")]
+    Unreadable(FileReadError),
+    /// Larger than the gateway accepts.
+    #[error(
+        "the image is larger than the gateway's upload limit of {MAX_UPLOAD_BYTES} bytes \
+         (20 MiB); compress or shrink it"
+    )]
+    TooLarge,
+    /// The blocking read was cancelled or panicked.
+    #[error("reading the image stopped unexpectedly; try again")]
+    Stopped,
+}
+
+impl From<FileReadError> for LocalImageError {
+    fn from(error: FileReadError) -> Self {
+        match error {
+            FileReadError::TooLarge { .. } => LocalImageError::TooLarge,
+            other => LocalImageError::Unreadable(other),
+        }
+    }
+}
+
+/// Reads a whole local image (for the upload, or to digest it): a regular
+/// file of at most `MAX_UPLOAD_BYTES`, refused before any byte is read when
+/// it reports more, and cut at the limit whatever it reports.
+pub fn read_local_image(path: &Path) -> Result<Vec<u8>, LocalImageError> {
+    Ok(read_regular_file(path, MAX_UPLOAD_BYTES)?)
+}
+
+/// The first `head` bytes of a local image, and its size as the file system
+/// reports it; a file that is not regular, or reports more than
+/// `MAX_UPLOAD_BYTES`, is refused before any byte is read.
+pub fn read_local_image_head(path: &Path, head: u64) -> Result<(Vec<u8>, u64), LocalImageError> {
+    let (file, size) = open_regular_file(path)?;
+    if size > MAX_UPLOAD_BYTES {
+        return Err(LocalImageError::TooLarge);
+    }
+    let mut bytes = Vec::new();
+    file.take(head)
+        .read_to_end(&mut bytes)
+        .map_err(|error| LocalImageError::Unreadable(FileReadError::Read(error)))?;
+    Ok((bytes, size))
+}
+
+/// [`read_local_image`] on tokio's blocking pool.
+pub async fn load_local_image(path: &Path) -> Result<Vec<u8>, LocalImageError> {
+    let path: PathBuf = path.to_owned();
+    tokio::task::spawn_blocking(move || read_local_image(&path))
+        .await
+        .unwrap_or(Err(LocalImageError::Stopped))
+}
+
+/// [`read_local_image_head`] on tokio's blocking pool.
+pub async fn load_local_image_head(
+    path: &Path,
+    head: u64,
+) -> Result<(Vec<u8>, u64), LocalImageError> {
+    let path: PathBuf = path.to_owned();
+    tokio::task::spawn_blocking(move || read_local_image_head(&path, head))
+        .await
+        .unwrap_or(Err(LocalImageError::Stopped))
+}
 
 /// An image format the gateway accepts, known by its magic bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -36,7 +36,10 @@ mod wait;
 pub use client::{ApiKey, Client, ClientOptions, DEFAULT_BASE_URL, TaskHandle, Upload, image_mime};
 pub use download::{DownloadOptions, Downloaded, EXPIRY_WARNING_S, expiry_warning, safe_name};
 pub use error::{Error, error_body, lenient_code};
-pub use image::{ImageFormat, ImageInfo, ProbeError, check as check_image, probe};
+pub use image::{
+    ImageFormat, ImageInfo, LocalImageError, MAX_UPLOAD_BYTES, ProbeError, check as check_image,
+    probe, read_local_image,
+};
 pub use limit::RateLimiter;
 pub use preflight::{Finding, LOCAL_READ_BYTES, REMOTE_READ_BYTES, Severity, check_local_image};
 pub use read::{Status, TaskError, TaskSnapshot, Video, normalise, snapshot, submitted_task_id};

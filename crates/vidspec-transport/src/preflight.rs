@@ -81,7 +81,8 @@ impl Finding {
 
 /// Checks a local image file (one about to be uploaded) against
 /// `constraints`: reads at most `LOCAL_READ_BYTES` of it for the header and
-/// takes its size from the file system.
+/// takes its size from the file system; anything but a regular file, or a
+/// file over the gateway's upload limit, is an `Error` before it is read.
 ///
 /// Each finding's `path` is empty (the caller knows which field the file is
 /// for); messages name the file. A file that cannot be read or is not a PNG,
@@ -90,25 +91,11 @@ impl Finding {
 pub async fn check_local_image(path: &Path, constraints: &ImageConstraints) -> Vec<Finding> {
     let rule = &constraints.rule;
     let shown = path.display();
-    let file = match tokio::fs::File::open(path).await {
-        Ok(file) => file,
-        Err(error) => {
-            return vec![Finding::error(
-                "",
-                format!("{shown}: cannot read the image: {error}"),
-                rule,
-            )];
-        }
+    // A regular file only, refused past the upload limit before it is read.
+    let (head, size) = match crate::image::load_local_image_head(path, LOCAL_READ_BYTES).await {
+        Ok((head, size)) => (head, Some(size)),
+        Err(error) => return vec![Finding::error("", format!("{shown}: {error}"), rule)],
     };
-    let size = file.metadata().await.ok().map(|metadata| metadata.len());
-    let mut head = Vec::new();
-    if let Err(error) = file.take(LOCAL_READ_BYTES).read_to_end(&mut head).await {
-        return vec![Finding::error(
-            "",
-            format!("{shown}: cannot read the image: {error}"),
-            rule,
-        )];
-    }
     match probe(&head) {
         Ok(info) => {
             let mut findings: Vec<Finding> = check(&info, size, constraints)
