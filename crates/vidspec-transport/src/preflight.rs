@@ -15,7 +15,6 @@ use std::sync::Arc;
 use futures_util::future::join_all;
 use serde::Serialize;
 use serde_json::Value;
-use tokio::io::AsyncReadExt;
 use vidspec_core::spec::{ImageConstraints, TaskReference};
 use vidspec_core::{Plan, Precondition};
 
