@@ -583,6 +583,52 @@ mod tests {
         }
     }
 
+    /// Every line of `input` read through a buffer of `capacity` bytes, as
+    /// (text, too long).
+    fn lines_of(input: &[u8], capacity: usize) -> Vec<(String, bool)> {
+        let reader =
+            std::io::BufReader::with_capacity(capacity, std::io::Cursor::new(input.to_vec()));
+        let mut lines = Lines::new(Box::new(reader), "test".to_owned());
+        let mut line = Vec::new();
+        let mut out = Vec::new();
+        while let Some(too_long) = lines.next(&mut line).expect("reads") {
+            out.push((String::from_utf8_lossy(&line).into_owned(), too_long));
+        }
+        out
+    }
+
+    #[test]
+    fn lf_crlf_and_lone_cr_each_end_one_line_wherever_the_reads_split_them() {
+        let input = b"\xEF\xBB\xBFa\r\nb\rc\n\r\n\rd";
+        let expected: Vec<(String, bool)> = ["a", "b", "c", "", "", "d"]
+            .iter()
+            .map(|text| ((*text).to_owned(), false))
+            .collect();
+        for capacity in [1, 2, 3, 5, 1 << 16] {
+            assert_eq!(
+                lines_of(input, capacity),
+                expected,
+                "buffer of {capacity} bytes"
+            );
+        }
+    }
+
+    #[test]
+    fn a_line_over_the_cap_is_flagged_and_the_next_line_is_read_whole() {
+        let mut input = vec![b'x'; MAX_LINE_BYTES as usize + 1];
+        input.extend_from_slice(b"\r\nnext");
+        let lines = lines_of(&input, 1 << 16);
+        assert_eq!(lines, [(String::new(), true), ("next".to_owned(), false)]);
+    }
+
+    #[test]
+    fn a_line_of_exactly_the_cap_is_read() {
+        let input = vec![b'x'; MAX_LINE_BYTES as usize];
+        let lines = lines_of(&input, 1 << 16);
+        assert_eq!(lines.len(), 1);
+        assert!(!lines[0].1, "a line of exactly the cap fits");
+    }
+
     #[test]
     fn malformed_json_is_one_error_at_the_root_with_line_and_column() {
         let registry = Registry::embedded();
