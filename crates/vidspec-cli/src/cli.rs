@@ -82,8 +82,10 @@ The model comes from --model, else from the request's top-level \"model\" string
 --model and no \"model\" field in the request, the model is added to it.\n\n\
 With --batch, FILE (or `-`) holds one request per line (JSON Lines) and one compact \
 JSON object per line is printed, in order — the same object as --format json. It \
-streams: memory stays flat on files of millions of lines. Exit 0 when every line is \
-valid, 1 otherwise. Lines are checked on every core this process may use (--jobs N to \
+streams: memory stays flat on files of millions of lines. A line ends at LF, CRLF or a \
+lone CR; a line longer than 1 MiB is one invalid result and is skipped without being \
+held (check such a request on its own: a single request may be 16 MiB). Exit 0 when \
+every line is valid, 1 otherwise. Lines are checked on every core this process may use (--jobs N to \
 choose), in blocks, and the results are printed in input order.\n\n\
 Examples:\n  vidspec check request.json\n  \
 vidspec check --model MODEL --format json - < request.json\n  \
