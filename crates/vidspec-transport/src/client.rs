@@ -109,7 +109,11 @@ fn key_problem(key: &str) -> Option<KeyError> {
     if key.trim().is_empty() {
         return Some(KeyError::Empty);
     }
-    if key.len() > "bearer ".len() && key[.."bearer ".len()].eq_ignore_ascii_case("bearer ") {
+    if key
+        .get(.."bearer ".len())
+        .is_some_and(|head| head.eq_ignore_ascii_case("bearer "))
+        && key.trim_end().len() > "bearer".len()
+    {
         return Some(KeyError::BearerPrefix);
     }
     if first.is_whitespace() {
@@ -850,6 +854,109 @@ mod tests {
         assert!(http("http://localhost:8080", false).is_ok());
         assert!(http("http://[::1]:8080", false).is_ok());
         assert!(http("https://api.example.com", false).is_ok());
+    }
+
+    #[test]
+    fn a_key_from_a_windows_env_file_is_refused_with_a_message_naming_the_carriage_return() {
+        let refused = ApiKey::parse("sk-secret-1\r");
+        assert!(
+            matches!(&refused, Err(KeyError::TrailingWhitespace { .. })),
+            "{refused:?}"
+        );
+        let message = refused
+            .err()
+            .map(|error| error.to_string())
+            .unwrap_or_default();
+        assert!(message.contains("carriage return (U+000D)"), "{message}");
+        assert!(message.contains("Windows"), "{message}");
+        assert!(!message.contains("sk-secret"), "{message}");
+    }
+
+    #[test]
+    fn keys_that_cannot_be_sent_as_they_are_are_refused_by_kind() {
+        assert_eq!(ApiKey::parse("").err(), Some(KeyError::Empty));
+        assert_eq!(ApiKey::parse(" \t").err(), Some(KeyError::Empty));
+        assert_eq!(
+            ApiKey::parse("Bearer sk-1").err(),
+            Some(KeyError::BearerPrefix)
+        );
+        assert!(matches!(
+            ApiKey::parse(" sk-1"),
+            Err(KeyError::LeadingWhitespace { .. })
+        ));
+        assert_eq!(
+            ApiKey::parse("sk-\u{200b}1").err(),
+            Some(KeyError::InvalidCharacter {
+                what: "a zero-width space (U+200B)".into(),
+                position: 4
+            })
+        );
+        assert_eq!(
+            ApiKey::parse("sk\u{43a}\u{43b}ю").err(),
+            Some(KeyError::InvalidCharacter {
+                what: "U+043A".into(),
+                position: 3
+            })
+        );
+        assert!(matches!(
+            ApiKey::parse("sk 1"),
+            Err(KeyError::InvalidCharacter { position: 3, .. })
+        ));
+        assert!(ApiKey::parse("sk-0123456789abcdefABCDEF_~.!").is_ok());
+    }
+
+    fn base(text: &str) -> Url {
+        parse_base_url(text, false).unwrap_or_else(|error| panic!("{text}: {error}"))
+    }
+
+    #[test]
+    fn gateway_paths_are_joined_below_the_base_path_one_segment_per_segment() {
+        let joined = |base_url: &str, path: &str, id: Option<&str>| {
+            gateway_url(&base(base_url), path, id).map(String::from)
+        };
+        assert_eq!(
+            joined(
+                "http://127.0.0.1:9/api/",
+                "/v1/tasks/{task_id}",
+                Some("t/1?x")
+            ),
+            Ok("http://127.0.0.1:9/api/v1/tasks/t%2F1%3Fx".to_owned())
+        );
+        assert_eq!(
+            joined(
+                "https://api.example.com",
+                "/v1/mj/{task_id}:fetch",
+                Some("42")
+            ),
+            Ok("https://api.example.com/v1/mj/42:fetch".to_owned())
+        );
+        assert_eq!(
+            joined("https://api.example.com", UPLOAD_PATH, None),
+            Ok("https://api.example.com/v1/uploads/images".to_owned())
+        );
+        for (path, id) in [
+            ("@evil.example/v1/tasks/{task_id}", Some("1")),
+            ("//evil.example/{task_id}", Some("1")),
+            ("/v1/{task_id}", None),
+            ("/v1/../{task_id}", Some("1")),
+            ("/v1/tasks/{task_id}", Some("..")),
+            ("/v1/tasks/{task_id}", Some(".\n.")),
+        ] {
+            assert!(
+                joined("https://api.example.com", path, id).is_err(),
+                "{path} {id:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn only_a_base_url_off_this_machine_may_use_a_proxy_from_the_environment() {
+        assert!(!proxies_allowed(&base("http://127.0.0.1:8080")));
+        assert!(!proxies_allowed(&base("http://localhost:8080")));
+        assert!(!proxies_allowed(&base("https://[::1]:8443")));
+        assert!(proxies_allowed(&base("https://api.apimart.ai")));
+        let insecure = parse_base_url("http://gateway.lan", true).expect("allowed");
+        assert!(proxies_allowed(&insecure));
     }
 
     #[test]
