@@ -274,7 +274,10 @@ fn a_poll_path_placeholder_and_colons_inside_segments_stay_legal() {
         "poll_path: /v1/tasks/{task_id}",
         "poll_path: /v1/tasks/{task_id}:fetch",
     );
-    assert_eq!(problems(&[("specs/tiny.yaml", &text)]), Vec::<String>::new());
+    assert_eq!(
+        problems(&[("specs/tiny.yaml", &text)]),
+        Vec::<String>::new()
+    );
 }
 
 #[test]
