@@ -340,6 +340,9 @@ fn plain_http_is_allowed_only_to_hosts_the_url_parser_calls_loopback() {
         r"http://evil.com\@localhost:8080",
         "http://evil.com#@127.0.0.1",
         "http://evil.com?@127.0.0.1",
+        "http://127.0.0.1%2eevil.com:8080",
+        "http://localhost%2eevil.com:8080",
+        "http://[::ffff:10.0.0.1]:8080",
     ] {
         let refused = client_result(off_machine, "sk-x", false);
         assert!(
@@ -357,6 +360,10 @@ fn plain_http_is_allowed_only_to_hosts_the_url_parser_calls_loopback() {
         "http://0x7f.0.0.1:8080",
         "http://127.0.0.1.:8080",
         "HTTP://127.0.0.1:8080",
+        "http://%6c%6fcalhost:8080",
+        "http://\u{24db}ocalhost:8080",
+        "http://2130706433:8080",
+        "http://0177.0.0.1:8080",
     ] {
         let allowed = client_result(on_machine, "sk-x", false);
         assert!(allowed.is_ok(), "{on_machine}: {allowed:?}");
