@@ -658,8 +658,11 @@ pub(crate) fn gateway_url(base: &Url, path: &str, task_id: Option<&str>) -> Resu
         .pop_if_empty()
         .extend(&segments);
     let kept = |url: &Url| url.path_segments().map_or(0, Iterator::count);
+    // The base path's segments, but for the empty one a trailing `/` leaves
+    // (`pop_if_empty` drops it before joining).
     let base_segments = base.path_segments().map_or(0, |found| {
-        found.filter(|segment| !segment.is_empty()).count()
+        let found: Vec<&str> = found.collect();
+        found.len() - usize::from(found.last() == Some(&""))
     });
     let same_place = url.scheme() == base.scheme()
         && url.host() == base.host()
@@ -929,6 +932,10 @@ mod tests {
                 Some("42")
             ),
             Ok("https://api.example.com/v1/mj/42:fetch".to_owned())
+        );
+        assert_eq!(
+            joined("http://127.0.0.1:9/a//b", "/v1/tasks/{task_id}", Some("1")),
+            Ok("http://127.0.0.1:9/a//b/v1/tasks/1".to_owned())
         );
         assert_eq!(
             joined("https://api.example.com", UPLOAD_PATH, None),
