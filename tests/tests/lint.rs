@@ -224,3 +224,69 @@ fn deep_nesting_is_refused() {
     let text = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
     assert!(!problems(&[("specs/tiny.yaml", &text)]).is_empty());
 }
+
+#[test]
+fn an_endpoint_path_that_could_send_the_key_to_another_host_is_reported_at_its_line() {
+    for path in [
+        "'@127.0.0.1:9/v1/videos/generations'",
+        "//evil.example/v1/videos/generations",
+        "'http://evil.example/v1'",
+        "v1/videos/generations",
+        "'/v1\\evil'",
+    ] {
+        let text = GOOD.replace("path: /v1/videos/generations", &format!("path: {path}"));
+        let found = problems(&[("specs/tiny.yaml", &text)]);
+        assert_eq!(found.len(), 1, "{path}: {found:?}");
+        assert!(found[0].starts_with("specs/tiny.yaml:3:"), "{found:?}");
+        assert!(found[0].contains("endpoint.path"), "{found:?}");
+    }
+}
+
+#[test]
+fn a_poll_path_that_leaves_its_path_is_reported_at_its_line() {
+    for path in [
+        "'/v1/tasks/{task_id}?x=1'",
+        "'/v1/tasks/{task_id}#x'",
+        "/v1/../{task_id}",
+        "/v1/./tasks/{task_id}",
+        "/v1/tasks/%2e%2e/{task_id}",
+        "/v1//tasks/{task_id}",
+        "/v1/tasks/{task_id}/",
+        "'/v1/ta sks/{task_id}'",
+        "\"/v1/tasks/\\t{task_id}\"",
+        "/v1/{taskid}/{task_id}",
+        "'@evil.example/{task_id}'",
+    ] {
+        let text = GOOD.replace(
+            "poll_path: /v1/tasks/{task_id}",
+            &format!("poll_path: {path}"),
+        );
+        let found = problems(&[("specs/tiny.yaml", &text)]);
+        assert_eq!(found.len(), 1, "{path}: {found:?}");
+        assert!(found[0].starts_with("specs/tiny.yaml:14:"), "{found:?}");
+        assert!(found[0].contains("task.poll_path"), "{found:?}");
+    }
+}
+
+#[test]
+fn a_poll_path_placeholder_and_colons_inside_segments_stay_legal() {
+    let text = GOOD.replace(
+        "poll_path: /v1/tasks/{task_id}",
+        "poll_path: /v1/tasks/{task_id}:fetch",
+    );
+    assert_eq!(
+        problems(&[("specs/tiny.yaml", &text)]),
+        Vec::<String>::new()
+    );
+}
+
+#[test]
+fn an_endpoint_path_may_not_hold_the_task_id_placeholder() {
+    let text = GOOD.replace(
+        "path: /v1/videos/generations",
+        "path: '/v1/videos/{task_id}'",
+    );
+    let found = problems(&[("specs/tiny.yaml", &text)]);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].contains("endpoint.path"), "{found:?}");
+}

@@ -65,8 +65,10 @@ pub(crate) fn client(gateway: &GatewayArgs) -> Result<Client, Error> {
         .clone()
         .or_else(|| std::env::var("APIMART_BASE_URL").ok())
         .unwrap_or_else(|| DEFAULT_BASE_URL.to_owned());
+    let key =
+        ApiKey::parse(&key).map_err(|error| Error::Config(format!("APIMART_API_KEY: {error}")))?;
     Client::new(
-        ApiKey::new(key),
+        key,
         ClientOptions {
             base_url,
             allow_insecure_http: gateway.insecure,

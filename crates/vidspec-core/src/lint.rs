@@ -36,6 +36,7 @@ pub fn lint(spec: &Spec, source: &Source, vocabulary: &Vocabulary) -> Vec<Proble
         problems: Vec::new(),
     };
     linter.run(source.stem());
+    linter.gateway_paths(source);
     linter.problems
 }
 
@@ -563,6 +564,116 @@ impl Linter<'_> {
                     ),
                 );
             }
+        }
+    }
+}
+
+/// The placeholder a poll path holds for the task id.
+pub const TASK_ID_PLACEHOLDER: &str = "{task_id}";
+
+/// What is wrong with a path the client joins below the base URL
+/// (`endpoint.path`, `task.poll_path`), if anything; `placeholder` is the one
+/// `{…}` word the path may hold.
+///
+/// A legal path starts with `/`, has no empty, `.` or `..` segment and no
+/// `..` at all, and holds only letters, digits and `-._~!$&'()*+,;=:` (what
+/// RFC 3986 allows in a path segment, without `@` and `%`). So it cannot name
+/// another host (`@`, `//`, `\`, a scheme before the first `/`), climb (`..`),
+/// end the path (`?`, `#`) or hide any of these behind percent-encoding
+/// (`%2e%2e` is `..` to URL parsers). A `:` after the leading `/` is only a
+/// character of a segment.
+pub fn gateway_path_problem(path: &str, placeholder: Option<&str>) -> Option<String> {
+    if !path.starts_with('/') {
+        return Some(
+            "must start with / (it is joined below the base URL; anything before the first / could name another host)"
+                .to_owned(),
+        );
+    }
+    let mut position = 0;
+    let mut rest = path;
+    while let Some(character) = rest.chars().next() {
+        if let Some(word) = placeholder.filter(|word| rest.starts_with(word)) {
+            position += word.chars().count();
+            rest = &rest[word.len()..];
+            continue;
+        }
+        position += 1;
+        rest = &rest[character.len_utf8()..];
+        if character.is_ascii_alphanumeric() || "/-._~!$&'()*+,;=:".contains(character) {
+            continue;
+        }
+        let why = match character {
+            '@' => {
+                "@ (what precedes it would be read as a user name, and the host would follow it)"
+            }
+            '\\' => "\\ (URL parsers read it as /)",
+            '?' | '#' => "? or # (it would end the path)",
+            '%' => "% (write the character itself: percent-encoding can hide .. or /)",
+            '{' | '}' => "{ or } (the only placeholder is {task_id}, and only in task.poll_path)",
+            _ => "",
+        };
+        let why = if why.is_empty() {
+            format!("U+{:04X}", u32::from(character))
+        } else {
+            why.to_owned()
+        };
+        return Some(format!(
+            "holds {why} at character {position}: a path holds only letters, digits and -._~!$&'()*+,;=:"
+        ));
+    }
+    let segments: Vec<&str> = path[1..].split('/').collect();
+    if segments.iter().any(|segment| segment.is_empty()) {
+        return Some("holds an empty segment (// or a trailing /): write each / once".to_owned());
+    }
+    if path.contains("..") || segments.contains(&".") {
+        return Some(
+            "holds .. or a . segment: write the path as the gateway documents it".to_owned(),
+        );
+    }
+    None
+}
+
+impl Linter<'_> {
+    /// `endpoint.path` and `task.poll_path` are joined below the base URL and
+    /// carry the API key: each must be a plain path (`gateway_path_problem`),
+    /// reported where it is written.
+    fn gateway_paths(&mut self, source: &Source) {
+        #[derive(serde::Deserialize)]
+        struct PathsAt {
+            #[serde(default)]
+            endpoint: Option<EndpointAt>,
+            #[serde(default)]
+            task: Option<TaskAt>,
+        }
+        #[derive(serde::Deserialize)]
+        struct EndpointAt {
+            #[serde(default)]
+            path: Option<serde_saphyr::Spanned<String>>,
+        }
+        #[derive(serde::Deserialize)]
+        struct TaskAt {
+            #[serde(default)]
+            poll_path: Option<serde_saphyr::Spanned<String>>,
+        }
+        // The spec types hold these paths without their place in the file: read
+        // the places again from the text (it parsed once already).
+        let at: Option<PathsAt> = serde_saphyr::from_str(&source.text).ok();
+        let family = self.spec.family.referenced;
+        let endpoint_at = at
+            .as_ref()
+            .and_then(|at| at.endpoint.as_ref()?.path.as_ref())
+            .map_or(family, |path| path.referenced);
+        let poll_at = at
+            .as_ref()
+            .and_then(|at| at.task.as_ref()?.poll_path.as_ref())
+            .map_or(family, |path| path.referenced);
+        let endpoint = self.spec.endpoint.path.clone();
+        if let Some(problem) = gateway_path_problem(&endpoint, None) {
+            self.report(endpoint_at, format!("endpoint.path {endpoint:?} {problem}"));
+        }
+        let poll = self.spec.task.poll_path.clone();
+        if let Some(problem) = gateway_path_problem(&poll, Some(TASK_ID_PLACEHOLDER)) {
+            self.report(poll_at, format!("task.poll_path {poll:?} {problem}"));
         }
     }
 }

@@ -2,20 +2,28 @@
 //! the three calls built on that — submit (never resent once it may have
 //! arrived), poll one task (retried), upload an image.
 //!
-//! Owns the API key (never printed: its `Debug` is redacted, and it is sent only
-//! to the base URL), the request-rate cap and answer size cap. Waiting and
-//! downloading live in `wait` and `download`.
+//! Owns the API key (never printed: its `Debug` is redacted, it is checked
+//! before anything is sent, and it is redacted from every gateway text), the
+//! base URL (judged by the URL parser reqwest itself uses), the one function
+//! that builds every request carrying the key (`keyed_request`: the URL joined
+//! through the `Url` API and refused unless it stays on the base URL's scheme,
+//! host and port), the proxy decision, the request-rate cap and answer size
+//! cap. Waiting and downloading live in `wait` and `download`; they must never
+//! send the key.
 
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use reqwest::header::{AUTHORIZATION, HeaderValue};
 use serde::Serialize;
 use serde_json::Value;
+use url::{Host, Url};
 use vidspec_core::Plan;
+use vidspec_core::lint::{TASK_ID_PLACEHOLDER, gateway_path_problem};
 use vidspec_core::spec::Task;
 
-use crate::error::{Error, error_body, excerpt};
+use crate::error::{Error, Redactor, error_body};
 use crate::limit::RateLimiter;
 use crate::read::{TaskSnapshot, snapshot, submitted_task_id};
 use crate::retry::{Backoff, with_retries};
@@ -23,15 +31,173 @@ use crate::retry::{Backoff, with_retries};
 /// The default base URL.
 pub const DEFAULT_BASE_URL: &str = "https://api.apimart.ai";
 
+/// The path of the image upload endpoint.
+const UPLOAD_PATH: &str = "/v1/uploads/images";
+
 /// An API key. Its `Debug` and `Display` never show it.
 #[derive(Clone, PartialEq, Eq)]
 pub struct ApiKey(String);
 
 impl ApiKey {
-    /// Wraps a key.
+    /// Wraps a key as it is; `Client::new` refuses it if `ApiKey::parse` would.
     pub fn new(key: impl Into<String>) -> Self {
         ApiKey(key.into())
     }
+
+    /// A key that can be sent as it is: not empty, no whitespace around or in
+    /// it (a `.env` file saved on Windows leaves a carriage return at the end),
+    /// no `Bearer ` prefix, only visible ASCII characters.
+    pub fn parse(key: &str) -> Result<ApiKey, KeyError> {
+        key_problem(key).map_or_else(|| Ok(ApiKey(key.to_owned())), Err)
+    }
+
+    /// The `Authorization` header value, marked sensitive.
+    fn authorization(&self) -> Result<HeaderValue, KeyError> {
+        if let Some(problem) = key_problem(&self.0) {
+            return Err(problem);
+        }
+        let mut value = HeaderValue::from_str(&format!("Bearer {}", self.0))
+            .map_err(|_| KeyError::NotAHeaderValue)?;
+        value.set_sensitive(true);
+        Ok(value)
+    }
+}
+
+/// Why an API key cannot be sent. The messages never show the key.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum KeyError {
+    /// Nothing, or only whitespace.
+    #[error("the API key is empty: set it to the key from the console")]
+    Empty,
+    /// Whitespace before the key.
+    #[error("the API key starts with {what}: remove it (a key has no whitespace)")]
+    LeadingWhitespace {
+        /// The character, named (`a space (U+0020)`).
+        what: String,
+    },
+    /// Whitespace after the key, such as a Windows line ending.
+    #[error("the API key ends with {what}{}: remove it (a key has no whitespace)", if .what.contains("U+000D") { ", as a line of a file saved with Windows line endings does" } else { "" })]
+    TrailingWhitespace {
+        /// The character, named (`a carriage return (U+000D)`).
+        what: String,
+    },
+    /// The whole `Authorization` value was given.
+    #[error(
+        "the API key starts with \"Bearer \": give only the key; the word is added when it is sent"
+    )]
+    BearerPrefix,
+    /// A character no key holds.
+    #[error(
+        "the API key holds {what} at character {position}: a key is visible ASCII characters only; copy it again"
+    )]
+    InvalidCharacter {
+        /// The character, named by code point (never the key's own characters).
+        what: String,
+        /// 1-based position in the key.
+        position: usize,
+    },
+    /// Not sendable as an HTTP header value.
+    #[error("the API key cannot be sent as an HTTP header value: copy it again")]
+    NotAHeaderValue,
+}
+
+/// What is wrong with `key`, if anything.
+fn key_problem(key: &str) -> Option<KeyError> {
+    let Some(first) = key.chars().next() else {
+        return Some(KeyError::Empty);
+    };
+    if key.trim().is_empty() {
+        return Some(KeyError::Empty);
+    }
+    if key
+        .get(.."bearer ".len())
+        .is_some_and(|head| head.eq_ignore_ascii_case("bearer "))
+        && key.trim_end().len() > "bearer".len()
+    {
+        return Some(KeyError::BearerPrefix);
+    }
+    if first.is_whitespace() {
+        return Some(KeyError::LeadingWhitespace {
+            what: character_name(first),
+        });
+    }
+    if let Some(last) = key.chars().next_back().filter(|last| last.is_whitespace()) {
+        return Some(KeyError::TrailingWhitespace {
+            what: character_name(last),
+        });
+    }
+    key.chars()
+        .enumerate()
+        .find(|(_, character)| !character.is_ascii_graphic())
+        .map(|(index, character)| KeyError::InvalidCharacter {
+            what: character_name(character),
+            position: index + 1,
+        })
+}
+
+/// A character named for a message about a key: its code point, and a word
+/// for the usual suspects. Only ever called on characters no key holds.
+fn character_name(character: char) -> String {
+    let word = match character {
+        ' ' => "a space ",
+        '\r' => "a carriage return ",
+        '\n' => "a line feed ",
+        '\t' => "a tab ",
+        '\u{a0}' => "a no-break space ",
+        '\u{200b}' => "a zero-width space ",
+        '\u{feff}' => "a byte-order mark ",
+        _ => "",
+    };
+    if word.is_empty() {
+        format!("U+{:04X}", u32::from(character))
+    } else {
+        format!("{word}(U+{:04X})", u32::from(character))
+    }
+}
+
+/// Why a base URL cannot be used. The messages never show a password.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BaseUrlError {
+    /// The URL parser refused it.
+    #[error("base URL {shown} is not a URL ({reason}): give one such as {DEFAULT_BASE_URL}")]
+    Unparsable {
+        /// The text, escaped.
+        shown: String,
+        /// The parser's reason.
+        reason: String,
+    },
+    /// Not `https://` (nor `http://`).
+    #[error("base URL {shown} must start with https:// (or http:// for a gateway on this machine)")]
+    Scheme {
+        /// The URL without user name or password.
+        shown: String,
+    },
+    /// A user name or password (`user:pass@host`).
+    #[error(
+        "base URL {shown} holds a user name or password before @: remove it (the API key is sent as a header, and a user part can disguise the host)"
+    )]
+    UserInfo {
+        /// The URL without user name or password.
+        shown: String,
+    },
+    /// A query or fragment.
+    #[error(
+        "base URL {shown} holds a query or fragment (? or #): remove it (paths are joined below the base URL)"
+    )]
+    QueryOrFragment {
+        /// The URL without user name or password.
+        shown: String,
+    },
+    /// Plain http to another machine.
+    #[error(
+        "base URL {shown} is plain http to {host}, which is not this machine: the API key would travel unencrypted; use https://, or allow insecure http (--insecure) if you must"
+    )]
+    PlainHttpOffMachine {
+        /// The URL without user name or password.
+        shown: String,
+        /// The host as the URL parser reads it.
+        host: String,
+    },
 }
 
 impl std::fmt::Debug for ApiKey {
@@ -114,7 +280,12 @@ pub struct Client {
 #[derive(Debug)]
 struct Inner {
     http: reqwest::Client,
-    key: ApiKey,
+    /// The parsed base URL every keyed request is joined below.
+    base: Url,
+    /// `Bearer <key>`, marked sensitive (its `Debug` hides it).
+    authorization: HeaderValue,
+    /// Takes the key (and any bearer token) out of gateway text.
+    redactor: Redactor,
     options: ClientOptions,
     limiter: RateLimiter,
     in_flight: tokio::sync::Semaphore,
@@ -131,36 +302,33 @@ pub(crate) struct Answer {
 impl Client {
     /// A client for `api_key` with `options`.
     pub fn new(api_key: ApiKey, options: ClientOptions) -> Result<Client, Error> {
-        let base = options.base_url.trim_end_matches('/').to_owned();
-        if !(base.starts_with("https://") || base.starts_with("http://")) {
-            return Err(Error::Config(format!(
-                "base URL {base} must start with https:// (or http:// for a local simulator)"
-            )));
-        }
-        if base.starts_with("http://") && !is_loopback(&base) && !options.allow_insecure_http {
-            return Err(Error::Config(format!(
-                "base URL {base} is plain http on another machine: the API key would travel unencrypted; use https://, or pass --insecure if you must"
-            )));
-        }
-        if api_key.0.trim().is_empty() {
-            return Err(Error::Config(
-                "the API key is empty: set APIMART_API_KEY".to_owned(),
-            ));
-        }
-        let http = reqwest::Client::builder()
+        let base = parse_base_url(&options.base_url, options.allow_insecure_http)
+            .map_err(|error| Error::Config(error.to_string()))?;
+        let authorization = api_key
+            .authorization()
+            .map_err(|error| Error::Config(error.to_string()))?;
+        let builder = reqwest::Client::builder()
             .timeout(options.timeout)
             .connect_timeout(Duration::from_secs(10))
             .user_agent(concat!("vidspec/", env!("CARGO_PKG_VERSION")))
-            .pool_max_idle_per_host(options.max_in_flight.max(1))
+            .pool_max_idle_per_host(options.max_in_flight.max(1));
+        let builder = if proxies_allowed(&base) {
+            builder
+        } else {
+            builder.no_proxy()
+        };
+        let http = builder
             .build()
             .map_err(|error| Error::Config(format!("cannot build the HTTP client: {error}")))?;
         let limiter = RateLimiter::new(options.requests_per_second);
         let mut options = options;
-        options.base_url = base;
+        options.base_url = base.as_str().trim_end_matches('/').to_owned();
         Ok(Client {
             inner: Arc::new(Inner {
                 http,
-                key: api_key,
+                base,
+                authorization,
+                redactor: Redactor::new(&api_key.0),
                 in_flight: tokio::sync::Semaphore::new(options.max_in_flight.max(1)),
                 options,
                 limiter,
@@ -174,10 +342,12 @@ impl Client {
         let key = std::env::var("APIMART_API_KEY").map_err(|_| {
             Error::Config("APIMART_API_KEY is not set: export your API key".to_owned())
         })?;
+        let key = ApiKey::parse(&key)
+            .map_err(|error| Error::Config(format!("APIMART_API_KEY: {error}")))?;
         let base_url =
             std::env::var("APIMART_BASE_URL").unwrap_or_else(|_| DEFAULT_BASE_URL.to_owned());
         Client::new(
-            ApiKey::new(key),
+            key,
             ClientOptions {
                 base_url,
                 ..ClientOptions::default()
@@ -207,7 +377,6 @@ impl Client {
     /// (connection failed) or was answered 429; never after a timeout, a reset
     /// or a 5xx, since the task may exist and be charged.
     pub async fn submit(&self, plan: &Plan) -> Result<TaskHandle, Error> {
-        let url = format!("{}{}", self.base_url(), plan.endpoint().path);
         let method =
             reqwest::Method::from_bytes(plan.endpoint().method.as_bytes()).map_err(|_| {
                 Error::Config(format!(
@@ -220,17 +389,15 @@ impl Client {
             Error::is_safe_to_resubmit,
             || async {
                 let request = self
-                    .inner
-                    .http
-                    .request(method.clone(), &url)
-                    .bearer_auth(&self.inner.key.0)
+                    .keyed_request(method.clone(), &plan.endpoint().path, None)?
                     .json(&plan.body());
-                let (body, request_id) = classify(self.exchange(request, true).await?, None)?;
+                let (body, request_id) =
+                    self.classify(self.exchange(request, true).await?, None)?;
                 let id =
                     submitted_task_id(plan.task(), &body).ok_or_else(|| Error::Undecodable {
                         status: 200,
                         reason: "the submit answer holds no task id where the spec says".to_owned(),
-                        excerpt: excerpt(body.to_string().as_bytes()),
+                        excerpt: self.inner.redactor.excerpt(body.to_string().as_bytes()),
                         request_id: request_id.clone(),
                     })?;
                 Ok(TaskHandle {
@@ -260,15 +427,17 @@ impl Client {
     /// Polls a task once (retrying 429, 5xx, lost and undecodable answers with
     /// backoff; polls are free and idempotent).
     pub async fn task(&self, handle: &TaskHandle) -> Result<TaskSnapshot, Error> {
-        let path = handle.task.poll_path.replace("{task_id}", &handle.id);
-        let url = format!("{}{path}", self.base_url());
         with_retries(
             &self.inner.options.poll_backoff,
             Error::is_retryable,
             || async {
-                let request = self.inner.http.get(&url).bearer_auth(&self.inner.key.0);
+                let request = self.keyed_request(
+                    reqwest::Method::GET,
+                    &handle.task.poll_path,
+                    Some(&handle.id),
+                )?;
                 let (body, request_id) =
-                    classify(self.exchange(request, false).await?, Some(&handle.id))?;
+                    self.classify(self.exchange(request, false).await?, Some(&handle.id))?;
                 Ok(snapshot(&handle.task, &handle.id, &body, request_id))
             },
         )
@@ -293,7 +462,6 @@ impl Client {
             message: "not a JPEG, PNG, WebP or GIF image (the upload endpoint takes only those)"
                 .to_owned(),
         })?;
-        let url = format!("{}/v1/uploads/images", self.base_url());
         with_retries(
             &self.inner.options.poll_backoff,
             Error::is_retryable,
@@ -304,19 +472,17 @@ impl Client {
                     .map_err(|error| Error::Config(format!("bad mime type: {error}")))?;
                 let form = reqwest::multipart::Form::new().part("file", part);
                 let request = self
-                    .inner
-                    .http
-                    .post(&url)
-                    .bearer_auth(&self.inner.key.0)
+                    .keyed_request(reqwest::Method::POST, UPLOAD_PATH, None)?
                     .multipart(form);
-                let (body, request_id) = classify(self.exchange(request, false).await?, None)?;
+                let (body, request_id) =
+                    self.classify(self.exchange(request, false).await?, None)?;
                 let url =
                     body.get("url")
                         .and_then(Value::as_str)
                         .ok_or_else(|| Error::Undecodable {
                             status: 200,
                             reason: "the upload answer has no url".to_owned(),
-                            excerpt: excerpt(body.to_string().as_bytes()),
+                            excerpt: self.inner.redactor.excerpt(body.to_string().as_bytes()),
                             request_id,
                         })?;
                 Ok(Upload {
@@ -326,6 +492,24 @@ impl Client {
             },
         )
         .await
+    }
+
+    /// Builds every request that carries the API key: `path` (a spec path,
+    /// `{task_id}` replaced by `task_id` inside one segment) joined below the
+    /// parsed base URL through the `Url` API, refused unless the result keeps
+    /// the base URL's scheme, host and port. Nothing else sets `Authorization`.
+    fn keyed_request(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        task_id: Option<&str>,
+    ) -> Result<reqwest::RequestBuilder, Error> {
+        let url = gateway_url(&self.inner.base, path, task_id).map_err(Error::Config)?;
+        Ok(self
+            .inner
+            .http
+            .request(method, url)
+            .header(AUTHORIZATION, self.inner.authorization.clone()))
     }
 
     /// Sends one request and reads the whole answer (up to the cap).
@@ -341,10 +525,11 @@ impl Client {
             .await
             .map_err(|_| Error::Config("the client was shut down".to_owned()))?;
         self.inner.limiter.acquire().await;
+        let redactor = &self.inner.redactor;
         let mut response = request
             .send()
             .await
-            .map_err(|error| network_error(&error, submitted))?;
+            .map_err(|error| network_error(&error, submitted, redactor))?;
         let status = response.status().as_u16();
         let header = |name: &str| {
             response
@@ -353,7 +538,7 @@ impl Client {
                 .and_then(|value| value.to_str().ok())
                 .map(str::to_owned)
         };
-        let request_id = header("x-oneapi-request-id");
+        let request_id = header("x-oneapi-request-id").map(|id| redactor.text(&id));
         let retry_after = header("retry-after")
             .and_then(|value| value.trim().parse::<u64>().ok())
             .map(Duration::from_secs);
@@ -366,14 +551,14 @@ impl Client {
                         return Err(Error::Undecodable {
                             status,
                             reason: format!("the answer is larger than {cap} bytes"),
-                            excerpt: excerpt(&body),
+                            excerpt: redactor.excerpt(&body),
                             request_id,
                         });
                     }
                     body.extend_from_slice(&chunk);
                 }
                 Ok(None) => break,
-                Err(error) => return Err(network_error(&error, submitted)),
+                Err(error) => return Err(network_error(&error, submitted, redactor)),
             }
         }
         Ok(Answer {
@@ -385,26 +570,143 @@ impl Client {
     }
 }
 
-/// Whether an `http://` URL points at this machine (127.0.0.0/8, ::1, localhost).
-fn is_loopback(url: &str) -> bool {
-    let rest = url.trim_start_matches("http://");
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    let authority = authority.rsplit('@').next().unwrap_or_default();
-    let host = if let Some(bracketed) = authority.strip_prefix('[') {
-        bracketed.split(']').next().unwrap_or_default()
-    } else {
-        authority.split(':').next().unwrap_or_default()
-    };
-    host.eq_ignore_ascii_case("localhost")
-        || host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|address| address.is_loopback())
+/// The base URL judged by the URL parser reqwest itself uses: http(s) only,
+/// no user name or password, no query or fragment, and plain http only to
+/// this machine unless `allow_insecure_http`.
+pub(crate) fn parse_base_url(text: &str, allow_insecure_http: bool) -> Result<Url, BaseUrlError> {
+    let url = Url::parse(text).map_err(|error| BaseUrlError::Unparsable {
+        shown: format!("{text:?}"),
+        reason: error.to_string(),
+    })?;
+    let mut shown = url.clone();
+    // Both only fail on URLs without a host, which have no password to hide.
+    let _ = shown.set_password(None);
+    let _ = shown.set_username("");
+    let shown = shown.to_string();
+    if !matches!(url.scheme(), "https" | "http") || url.host().is_none() {
+        return Err(BaseUrlError::Scheme { shown });
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(BaseUrlError::UserInfo { shown });
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(BaseUrlError::QueryOrFragment { shown });
+    }
+    if url.scheme() == "http" && !is_loopback_host(&url) && !allow_insecure_http {
+        return Err(BaseUrlError::PlainHttpOffMachine {
+            host: url.host_str().unwrap_or_default().to_owned(),
+            shown,
+        });
+    }
+    Ok(url)
 }
 
-/// A network failure: provably unsent (connect) or possibly received.
-fn network_error(error: &reqwest::Error, submitted: bool) -> Error {
-    let message = without_url(error);
-    if error.is_connect() {
+/// Whether the parsed host is this machine: `localhost`, or an IP address
+/// that is loopback (127.0.0.0/8, ::1, ::ffff:127.0.0.0/104). `localhost.`
+/// and other spellings are not: they go to a resolver.
+fn is_loopback_host(url: &Url) -> bool {
+    match url.host() {
+        Some(Host::Domain(domain)) => domain == "localhost",
+        Some(Host::Ipv4(address)) => address.is_loopback(),
+        Some(Host::Ipv6(address)) => {
+            address.is_loopback()
+                || address
+                    .to_ipv4_mapped()
+                    .is_some_and(|address| address.is_loopback())
+        }
+        None => false,
+    }
+}
+
+/// Whether requests may go through a proxy from the environment (`HTTP_PROXY`,
+/// `ALL_PROXY`, …): never for a base URL on this machine. A proxy elsewhere
+/// cannot reach this machine's loopback anyway, and with plain http it would
+/// read the key. (An https base URL through a proxy is a CONNECT tunnel: the
+/// key stays inside TLS.)
+pub(crate) fn proxies_allowed(base: &Url) -> bool {
+    !is_loopback_host(base)
+}
+
+/// `base` with the segments of the spec path `path` appended through the
+/// `Url` API, `{task_id}` replaced by `task_id` inside its segment (so the id
+/// is percent-encoded as part of one segment: `../x` or `a/b?c` cannot change
+/// the path). Refused unless the result keeps the base URL's scheme, host and
+/// port and has exactly one segment per segment of `path`.
+pub(crate) fn gateway_url(base: &Url, path: &str, task_id: Option<&str>) -> Result<Url, String> {
+    let placeholder = task_id.map(|_| TASK_ID_PLACEHOLDER);
+    if let Some(problem) = gateway_path_problem(path, placeholder) {
+        return Err(format!(
+            "the spec's path {path:?} {problem}; not sent (fix the spec)"
+        ));
+    }
+    if let Some(id) = task_id
+        && let Some(problem) = task_id_problem(id)
+    {
+        return Err(format!(
+            "task id {id:?} {problem}: it cannot be put in a URL path; not sent"
+        ));
+    }
+    let segments: Vec<String> = path
+        .trim_start_matches('/')
+        .split('/')
+        .map(|segment| match task_id {
+            Some(id) => segment.replace(TASK_ID_PLACEHOLDER, id),
+            None => segment.to_owned(),
+        })
+        .collect();
+    let mut url = base.clone();
+    url.path_segments_mut()
+        .map_err(|()| format!("the base URL {base} cannot have a path"))?
+        .pop_if_empty()
+        .extend(&segments);
+    let kept = |url: &Url| url.path_segments().map_or(0, Iterator::count);
+    // The base path's segments, but for the empty one a trailing `/` leaves
+    // (`pop_if_empty` drops it before joining).
+    let base_segments = base.path_segments().map_or(0, |found| {
+        let found: Vec<&str> = found.collect();
+        found.len() - usize::from(found.last() == Some(&""))
+    });
+    let same_place = url.scheme() == base.scheme()
+        && url.host() == base.host()
+        && url.port_or_known_default() == base.port_or_known_default()
+        && url.username().is_empty()
+        && url.password().is_none()
+        && url.query().is_none()
+        && url.fragment().is_none()
+        && kept(&url) == base_segments + segments.len();
+    if same_place {
+        Ok(url)
+    } else {
+        Err(format!(
+            "the path {path:?} does not stay below the base URL {base}; not sent"
+        ))
+    }
+}
+
+/// What keeps a task id from being one path segment, if anything.
+fn task_id_problem(id: &str) -> Option<&'static str> {
+    if id.is_empty() {
+        Some("is empty")
+    } else if id == "." || id == ".." {
+        Some("is a dot segment")
+    } else if id
+        .chars()
+        .any(|character| character.is_control() || character.is_whitespace())
+    {
+        Some("holds whitespace or a control character")
+    } else {
+        None
+    }
+}
+
+/// A network failure: provably unsent (the request could not be built, the
+/// connection could not be made) or possibly received. Redacted like all
+/// text that may hold gateway words.
+fn network_error(error: &reqwest::Error, submitted: bool, redactor: &Redactor) -> Error {
+    let message = redactor.text(&without_url(error));
+    if error.is_builder() {
+        Error::Config(format!("cannot build the request, not sent: {message}"))
+    } else if error.is_connect() {
         Error::Connect { message }
     } else {
         Error::NoAnswer { message, submitted }
@@ -425,10 +727,24 @@ pub(crate) fn without_url(error: &reqwest::Error) -> String {
     message
 }
 
-/// Reads an answer: the JSON body of a 2xx, or the typed error.
+impl Client {
+    /// Reads an answer with the key redacted from every string in it.
+    fn classify(
+        &self,
+        answer: Answer,
+        task_id: Option<&str>,
+    ) -> Result<(Value, Option<String>), Error> {
+        classify(answer, task_id, &self.inner.redactor)
+    }
+}
+
+/// Reads an answer: the JSON body of a 2xx, or the typed error. Every string
+/// of the body (and any excerpt of it) is redacted first, so nothing the
+/// gateway said leaves the transport with the key in it.
 pub(crate) fn classify(
     answer: Answer,
     task_id: Option<&str>,
+    redactor: &Redactor,
 ) -> Result<(Value, Option<String>), Error> {
     let Answer {
         status,
@@ -436,16 +752,19 @@ pub(crate) fn classify(
         request_id,
         retry_after,
     } = answer;
-    let parsed: Option<Value> = serde_json::from_slice(&body).ok();
+    let mut parsed: Option<Value> = serde_json::from_slice(&body).ok();
+    if let Some(value) = parsed.as_mut() {
+        redactor.value(value);
+    }
     let (code, message) = parsed.as_ref().map(error_body).unwrap_or((None, None));
-    let message = message.unwrap_or_else(|| excerpt(&body));
+    let message = message.unwrap_or_else(|| redactor.excerpt(&body));
     match status {
         200..=299 => parsed
             .map(|value| (value, request_id.clone()))
             .ok_or_else(|| Error::Undecodable {
                 status,
                 reason: "the answer is not JSON".to_owned(),
-                excerpt: excerpt(&body),
+                excerpt: redactor.excerpt(&body),
                 request_id,
             }),
         401 => Err(Error::Unauthorized { request_id }),
@@ -543,6 +862,113 @@ mod tests {
     }
 
     #[test]
+    fn a_key_from_a_windows_env_file_is_refused_with_a_message_naming_the_carriage_return() {
+        let refused = ApiKey::parse("sk-secret-1\r");
+        assert!(
+            matches!(&refused, Err(KeyError::TrailingWhitespace { .. })),
+            "{refused:?}"
+        );
+        let message = refused
+            .err()
+            .map(|error| error.to_string())
+            .unwrap_or_default();
+        assert!(message.contains("carriage return (U+000D)"), "{message}");
+        assert!(message.contains("Windows"), "{message}");
+        assert!(!message.contains("sk-secret"), "{message}");
+    }
+
+    #[test]
+    fn keys_that_cannot_be_sent_as_they_are_are_refused_by_kind() {
+        assert_eq!(ApiKey::parse("").err(), Some(KeyError::Empty));
+        assert_eq!(ApiKey::parse(" \t").err(), Some(KeyError::Empty));
+        assert_eq!(
+            ApiKey::parse("Bearer sk-1").err(),
+            Some(KeyError::BearerPrefix)
+        );
+        assert!(matches!(
+            ApiKey::parse(" sk-1"),
+            Err(KeyError::LeadingWhitespace { .. })
+        ));
+        assert_eq!(
+            ApiKey::parse("sk-\u{200b}1").err(),
+            Some(KeyError::InvalidCharacter {
+                what: "a zero-width space (U+200B)".into(),
+                position: 4
+            })
+        );
+        assert_eq!(
+            ApiKey::parse("sk\u{43a}\u{43b}ю").err(),
+            Some(KeyError::InvalidCharacter {
+                what: "U+043A".into(),
+                position: 3
+            })
+        );
+        assert!(matches!(
+            ApiKey::parse("sk 1"),
+            Err(KeyError::InvalidCharacter { position: 3, .. })
+        ));
+        assert!(ApiKey::parse("sk-0123456789abcdefABCDEF_~.!").is_ok());
+    }
+
+    fn base(text: &str) -> Url {
+        parse_base_url(text, false).unwrap_or_else(|error| panic!("{text}: {error}"))
+    }
+
+    #[test]
+    fn gateway_paths_are_joined_below_the_base_path_one_segment_per_segment() {
+        let joined = |base_url: &str, path: &str, id: Option<&str>| {
+            gateway_url(&base(base_url), path, id).map(String::from)
+        };
+        assert_eq!(
+            joined(
+                "http://127.0.0.1:9/api/",
+                "/v1/tasks/{task_id}",
+                Some("t/1?x")
+            ),
+            Ok("http://127.0.0.1:9/api/v1/tasks/t%2F1%3Fx".to_owned())
+        );
+        assert_eq!(
+            joined(
+                "https://api.example.com",
+                "/v1/mj/{task_id}:fetch",
+                Some("42")
+            ),
+            Ok("https://api.example.com/v1/mj/42:fetch".to_owned())
+        );
+        assert_eq!(
+            joined("http://127.0.0.1:9/a//b", "/v1/tasks/{task_id}", Some("1")),
+            Ok("http://127.0.0.1:9/a//b/v1/tasks/1".to_owned())
+        );
+        assert_eq!(
+            joined("https://api.example.com", UPLOAD_PATH, None),
+            Ok("https://api.example.com/v1/uploads/images".to_owned())
+        );
+        for (path, id) in [
+            ("@evil.example/v1/tasks/{task_id}", Some("1")),
+            ("//evil.example/{task_id}", Some("1")),
+            ("/v1/{task_id}", None),
+            ("/v1/../{task_id}", Some("1")),
+            ("/v1/tasks/{task_id}", Some("..")),
+            ("/v1/tasks/{task_id}", Some(".\n.")),
+        ] {
+            assert!(
+                joined("https://api.example.com", path, id).is_err(),
+                "{path} {id:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn only_a_base_url_off_this_machine_may_use_a_proxy_from_the_environment() {
+        assert!(!proxies_allowed(&base("http://127.0.0.1:8080")));
+        assert!(!proxies_allowed(&base("http://localhost:8080")));
+        assert!(!proxies_allowed(&base("https://[::1]:8443")));
+        assert!(proxies_allowed(&base("https://api.apimart.ai")));
+        let insecure = parse_base_url("http://gateway.lan", true).expect("allowed");
+        assert!(proxies_allowed(&insecure));
+    }
+
+    #[test]
     fn a_base_url_without_scheme_is_refused() {
         let options = ClientOptions {
             base_url: "api.apimart.ai".into(),
@@ -567,7 +993,7 @@ mod tests {
     fn a_500_build_request_failed_is_a_rejection_not_a_server_error() {
         let body = r#"{"error":{"code":"build_request_failed","message":"build_request_failed: invalid size: 3:5","type":"server_error"}}"#;
         assert!(matches!(
-            classify(answer(500, body), None),
+            classify(answer(500, body), None, &Redactor::new("k")),
             Err(Error::Rejected { status: 500, .. })
         ));
     }
@@ -577,14 +1003,14 @@ mod tests {
         let body =
             r#"{"error":{"code":500,"message":"Internal server error","type":"server_error"}}"#;
         assert!(matches!(
-            classify(answer(500, body), None),
+            classify(answer(500, body), None, &Redactor::new("k")),
             Err(Error::Server { .. })
         ));
     }
 
     #[test]
     fn malformed_json_is_undecodable_with_an_excerpt() {
-        match classify(answer(200, "{\"code\":200,\"da"), None) {
+        match classify(answer(200, "{\"code\":200,\"da"), None, &Redactor::new("k")) {
             Err(Error::Undecodable { excerpt, .. }) => assert!(excerpt.starts_with("{\"code\"")),
             other => panic!("{other:?}"),
         }

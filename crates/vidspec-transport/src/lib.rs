@@ -33,7 +33,10 @@ mod read;
 mod retry;
 mod wait;
 
-pub use client::{ApiKey, Client, ClientOptions, DEFAULT_BASE_URL, TaskHandle, Upload, image_mime};
+pub use client::{
+    ApiKey, BaseUrlError, Client, ClientOptions, DEFAULT_BASE_URL, KeyError, TaskHandle, Upload,
+    image_mime,
+};
 pub use download::{DownloadOptions, Downloaded, EXPIRY_WARNING_S, expiry_warning, safe_name};
 pub use error::{Error, error_body, lenient_code};
 pub use image::{

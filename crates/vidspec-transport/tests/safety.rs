@@ -19,9 +19,15 @@ async fn raw_server<F>(answer: F) -> (String, Arc<Mutex<Vec<String>>>)
 where
     F: Fn(&str) -> Vec<u8> + Send + Sync + 'static,
 {
-    let listener = TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind loopback");
+    raw_server_at("127.0.0.1:0", answer).await
+}
+
+/// `raw_server` on `bind` (a loopback address).
+async fn raw_server_at<F>(bind: &str, answer: F) -> (String, Arc<Mutex<Vec<String>>>)
+where
+    F: Fn(&str) -> Vec<u8> + Send + Sync + 'static,
+{
+    let listener = TcpListener::bind(bind).await.expect("bind loopback");
     let address = listener.local_addr().expect("address");
     let seen = Arc::new(Mutex::new(Vec::new()));
     let log = Arc::clone(&seen);
@@ -166,19 +172,22 @@ async fn an_endless_download_stops_at_the_cap_and_leaves_no_file() {
 
 #[tokio::test]
 async fn a_redirect_to_another_host_does_not_carry_the_key() {
-    redirect_drops_the_key(|other| other.replace("127.0.0.1", "localhost")).await;
+    redirect_drops_the_key("127.0.0.1:0", |other| {
+        other.replace("127.0.0.1", "localhost")
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn a_redirect_to_another_port_does_not_carry_the_key() {
-    redirect_drops_the_key(|other| other.to_owned()).await;
+    redirect_drops_the_key("127.0.0.1:0", |other| other.to_owned()).await;
 }
 
-async fn redirect_drops_the_key(target_of: impl Fn(&str) -> String) {
+async fn redirect_drops_the_key(other_bind: &str, target_of: impl Fn(&str) -> String) {
     let body =
         json!({"code": 200, "data": {"id": "task_1", "status": "processing", "progress": 5}})
             .to_string();
-    let (other, other_seen) = raw_server(move |_| {
+    let (other, other_seen) = raw_server_at(other_bind, move |_| {
         format!(
             "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
             body.len()
@@ -262,4 +271,312 @@ async fn downloads_never_send_the_key() {
             .contains("authorization")
     );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A JSON answer with `status` and `body`.
+fn json_answer(status: &str, body: &str) -> Vec<u8> {
+    format!(
+        "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
+fn running_task_answer() -> Vec<u8> {
+    json_answer(
+        "200 OK",
+        &json!({"code": 200, "data": {"id": "task_1", "status": "processing", "progress": 5}})
+            .to_string(),
+    )
+}
+
+/// The request line (`GET /path HTTP/1.1`) of each request a server saw.
+fn request_lines(seen: &Arc<Mutex<Vec<String>>>) -> Vec<String> {
+    seen.lock()
+        .expect("log")
+        .iter()
+        .map(|request| request.lines().next().unwrap_or_default().to_owned())
+        .collect()
+}
+
+fn handle_with(id: &str, poll_path: &str) -> TaskHandle {
+    let mut handle = handle();
+    let mut task = (*handle.task).clone();
+    task.poll_path = poll_path.to_owned();
+    handle.task = Arc::new(task);
+    handle.id = id.to_owned();
+    handle
+}
+
+fn client_result(base_url: &str, key: &str, insecure: bool) -> Result<Client, Error> {
+    Client::new(
+        ApiKey::new(key),
+        ClientOptions {
+            base_url: base_url.to_owned(),
+            allow_insecure_http: insecure,
+            ..ClientOptions::default()
+        },
+    )
+}
+
+#[test]
+fn a_backslash_before_an_at_sign_cannot_pass_another_host_off_as_loopback() {
+    // The URL parser reqwest uses reads `\` as `/`: the host is
+    // nonexistent.invalid, and the "@127.0.0.1" is only a path.
+    let refused = client_result(r"http://nonexistent.invalid\@127.0.0.1", "sk-x", false);
+    assert!(matches!(&refused, Err(Error::Config(_))), "{refused:?}");
+}
+
+#[test]
+fn plain_http_is_allowed_only_to_hosts_the_url_parser_calls_loopback() {
+    for off_machine in [
+        "http://127.0.0.1.evil.com",
+        "http://localhost.evil.com:8080",
+        "http://0.0.0.0:8080",
+        "http://[::]:8080",
+        "http://[::127.0.0.1]:8080",
+        "http://10.0.0.1:8080",
+        "http://localhost.:8080",
+        r"http://evil.com\@localhost:8080",
+        "http://evil.com#@127.0.0.1",
+        "http://evil.com?@127.0.0.1",
+        "http://127.0.0.1%2eevil.com:8080",
+        "http://localhost%2eevil.com:8080",
+        "http://[::ffff:10.0.0.1]:8080",
+    ] {
+        let refused = client_result(off_machine, "sk-x", false);
+        assert!(
+            matches!(&refused, Err(Error::Config(_))),
+            "{off_machine}: {refused:?}"
+        );
+    }
+    for on_machine in [
+        "http://127.0.0.1:8080",
+        "http://127.1.2.3:8080",
+        "http://LOCALHOST:8080",
+        "http://localhost:8080/api",
+        "http://[::1]:8080",
+        "http://[::ffff:127.0.0.1]:8080",
+        "http://0x7f.0.0.1:8080",
+        "http://127.0.0.1.:8080",
+        "HTTP://127.0.0.1:8080",
+        "http://%6c%6fcalhost:8080",
+        "http://\u{24db}ocalhost:8080",
+        "http://2130706433:8080",
+        "http://0177.0.0.1:8080",
+    ] {
+        let allowed = client_result(on_machine, "sk-x", false);
+        assert!(allowed.is_ok(), "{on_machine}: {allowed:?}");
+    }
+}
+
+#[test]
+fn a_base_url_with_user_info_a_query_or_a_fragment_is_refused_even_with_https() {
+    for base in [
+        "https://user:pass@api.example.com",
+        "https://user@api.example.com",
+        "http://user@127.0.0.1:8080",
+        "https://api.example.com/?x=1",
+        "https://api.example.com/#top",
+        "ftp://api.example.com",
+        "file:///etc/passwd",
+        "https://",
+        "",
+    ] {
+        let refused = client_result(base, "sk-x", true);
+        assert!(
+            matches!(&refused, Err(Error::Config(_))),
+            "{base}: {refused:?}"
+        );
+    }
+}
+
+#[test]
+fn a_refused_base_url_never_shows_its_password() {
+    match client_result("https://user:hunter2@api.example.com", "sk-x", false) {
+        Err(error) => assert!(!error.to_string().contains("hunter2"), "{error}"),
+        Ok(_) => panic!("a base URL with a password was accepted"),
+    }
+}
+
+#[tokio::test]
+async fn a_poll_path_with_an_at_sign_cannot_send_the_key_to_another_port() {
+    let (other, other_seen) = raw_server(|_| running_task_answer()).await;
+    let (base, base_seen) = raw_server(|_| running_task_answer()).await;
+    let other_authority = other.trim_start_matches("http://").to_owned();
+    let handle = handle_with(
+        "task_1",
+        &format!("@{other_authority}/v1/tasks/{{task_id}}"),
+    );
+    let result = client(&base, |_| {}).task(&handle).await;
+    assert!(matches!(&result, Err(Error::Config(_))), "{result:?}");
+    assert!(
+        other_seen.lock().expect("log").is_empty(),
+        "the other port was asked"
+    );
+    assert!(
+        base_seen.lock().expect("log").is_empty(),
+        "nothing is sent at all"
+    );
+}
+
+#[tokio::test]
+async fn a_task_id_from_the_gateway_stays_one_path_segment() {
+    let (base, seen) = raw_server(|_| running_task_answer()).await;
+    let client = client(&base, |_| {});
+    for id in ["../../x", "a/b?c#d", r"..\..\x", "%2e%2e"] {
+        let _ = client.task(&handle_with(id, "/v1/tasks/{task_id}")).await;
+    }
+    assert_eq!(
+        request_lines(&seen),
+        [
+            "GET /v1/tasks/..%2F..%2Fx HTTP/1.1",
+            "GET /v1/tasks/a%2Fb%3Fc%23d HTTP/1.1",
+            "GET /v1/tasks/..%5C..%5Cx HTTP/1.1",
+            "GET /v1/tasks/%252e%252e HTTP/1.1",
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_task_id_that_is_a_dot_segment_or_holds_control_characters_is_refused_unsent() {
+    let (base, seen) = raw_server(|_| running_task_answer()).await;
+    let client = client(&base, |_| {});
+    for id in ["..", ".", "", ".\t.", ".\n.", "a\rb"] {
+        let result = client.task(&handle_with(id, "/v1/tasks/{task_id}")).await;
+        assert!(
+            matches!(&result, Err(Error::Config(_))),
+            "{id:?}: {result:?}"
+        );
+    }
+    assert!(
+        request_lines(&seen).is_empty(),
+        "{:?}",
+        request_lines(&seen)
+    );
+}
+
+#[tokio::test]
+async fn a_base_url_path_prefix_is_kept_when_paths_are_joined() {
+    let (base, seen) = raw_server(|_| running_task_answer()).await;
+    for prefix in ["/api", "/api/"] {
+        let client = client(&format!("{base}{prefix}"), |_| {});
+        client
+            .task(&handle_with("task_1", "/v1/tasks/{task_id}"))
+            .await
+            .expect("polled");
+    }
+    assert_eq!(
+        request_lines(&seen),
+        [
+            "GET /api/v1/tasks/task_1 HTTP/1.1",
+            "GET /api/v1/tasks/task_1 HTTP/1.1"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_redirect_to_a_location_with_user_info_on_another_port_does_not_carry_the_key() {
+    redirect_drops_the_key("127.0.0.1:0", |other| {
+        other.replace("http://", "http://sk-secret-redirect:x@")
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_redirect_to_ipv6_loopback_does_not_carry_the_key() {
+    // Same machine, another spelling of the host: still another host to reqwest.
+    if std::net::TcpListener::bind("[::1]:0").is_err() {
+        return; // no IPv6 loopback here
+    }
+    redirect_drops_the_key("[::1]:0", |other| other.to_owned()).await;
+}
+
+const ECHOED_KEY: &str = "sk-secret-redirect";
+
+fn error_text(result: Result<impl std::fmt::Debug, Error>) -> String {
+    match result {
+        Err(error) => format!("{error} {error:?}"),
+        Ok(value) => format!("{value:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_key_echoed_in_a_gateway_error_message_is_redacted() {
+    let body = json!({"error": {"code": 400, "type": "invalid_request_error",
+        "message": format!("bad key {ECHOED_KEY}; sent Authorization: Bearer {ECHOED_KEY}")}})
+    .to_string();
+    let (base, _) = raw_server(move |_| json_answer("400 Bad Request", &body)).await;
+    let shown = error_text(client(&base, |_| {}).task(&handle()).await);
+    assert!(shown.contains("bad key"), "{shown}");
+    assert!(!shown.contains(ECHOED_KEY), "{shown}");
+}
+
+#[tokio::test]
+async fn a_key_echoed_in_a_non_json_error_body_is_redacted_even_where_the_excerpt_is_cut() {
+    // The key straddles the excerpt's 200-byte cut: no prefix of it may show.
+    let body = format!("{}{ECHOED_KEY} trailing", "x".repeat(190));
+    let (base, _) = raw_server(move |_| {
+        format!(
+            "HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+        .into_bytes()
+    })
+    .await;
+    let shown = error_text(client(&base, |_| {}).task(&handle()).await);
+    assert!(!shown.contains("sk-secret"), "{shown}");
+}
+
+#[tokio::test]
+async fn a_key_written_with_json_escapes_is_redacted_too() {
+    // `\u002d` is `-`: the decoded message holds the key.
+    let body = r#"{"error":{"code":500,"message":"key sk\u002dsecret\u002dredirect"}}"#;
+    let (base, _) = raw_server(move |_| json_answer("500 Internal Server Error", body)).await;
+    let shown = error_text(client(&base, |_| {}).task(&handle()).await);
+    assert!(!shown.contains(ECHOED_KEY), "{shown}");
+}
+
+#[tokio::test]
+async fn a_bearer_token_in_a_gateway_message_is_redacted_whatever_its_value() {
+    let body = json!({"error": {"code": 500,
+        "message": "upstream refused authorization: bearer sk-someone-elses-token"}})
+    .to_string();
+    let (base, _) = raw_server(move |_| json_answer("500 Internal Server Error", &body)).await;
+    let shown = error_text(client(&base, |_| {}).task(&handle()).await);
+    assert!(!shown.contains("sk-someone-elses-token"), "{shown}");
+}
+
+#[tokio::test]
+async fn a_key_in_a_failed_task_message_is_redacted_from_the_snapshot() {
+    let body = json!({"code": 200, "data": {"id": "task_1", "status": "failed",
+        "error": {"code": "x", "message": format!("upstream got Bearer {ECHOED_KEY}")}}})
+    .to_string();
+    let (base, _) = raw_server(move |_| json_answer("200 OK", &body)).await;
+    let snapshot = client(&base, |_| {})
+        .task(&handle())
+        .await
+        .expect("snapshot");
+    let shown = format!("{snapshot:?} {}", json!(snapshot));
+    assert!(!shown.contains(ECHOED_KEY), "{shown}");
+}
+
+#[test]
+fn a_key_with_a_trailing_carriage_return_or_spaces_is_refused_when_the_client_is_made() {
+    for key in [
+        "sk-abc\r",
+        "sk-abc ",
+        " sk-abc",
+        "sk-abc\n",
+        "sk\u{7f}abc",
+        "sk abc",
+        "",
+        "  ",
+    ] {
+        let refused = client_result("https://api.example.com", key, false);
+        assert!(
+            matches!(&refused, Err(Error::Config(_))),
+            "{key:?}: {refused:?}"
+        );
+    }
 }
