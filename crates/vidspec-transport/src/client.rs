@@ -48,7 +48,8 @@ pub struct ClientOptions {
     /// Cap on requests per second across all calls of the client (0 = none).
     /// The gateway's account limit is about 500 per minute.
     pub requests_per_second: f64,
-    /// Timeout of one HTTP request.
+    /// Total timeout of one API request (submit, poll, upload, pre-flight
+    /// read), answer included. Downloads use `DownloadOptions::idle_timeout`.
     pub timeout: Duration,
     /// Retry schedule of polls and uploads.
     pub poll_backoff: Backoff,
@@ -147,8 +148,9 @@ impl Client {
                 "the API key is empty: set APIMART_API_KEY".to_owned(),
             ));
         }
+        // No total timeout on the shared client: API requests set their own
+        // (`exchange`), and downloads use an idle timeout (`download`).
         let http = reqwest::Client::builder()
-            .timeout(options.timeout)
             .connect_timeout(Duration::from_secs(10))
             .user_agent(concat!("vidspec/", env!("CARGO_PKG_VERSION")))
             .pool_max_idle_per_host(options.max_in_flight.max(1))
@@ -340,6 +342,7 @@ impl Client {
             .map_err(|_| Error::Config("the client was shut down".to_owned()))?;
         self.inner.limiter.acquire().await;
         let mut response = request
+            .timeout(self.inner.options.timeout)
             .send()
             .await
             .map_err(|error| network_error(&error, submitted))?;
@@ -352,9 +355,9 @@ impl Client {
                 .map(str::to_owned)
         };
         let request_id = header("x-oneapi-request-id");
-        let retry_after = header("retry-after")
-            .and_then(|value| value.trim().parse::<u64>().ok())
-            .map(Duration::from_secs);
+        let retry_after = header("retry-after").and_then(|value| {
+            crate::retry::parse_retry_after(&value, std::time::SystemTime::now())
+        });
         let cap = self.inner.options.max_answer_bytes;
         let mut body = Vec::new();
         loop {

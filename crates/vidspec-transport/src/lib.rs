@@ -31,14 +31,19 @@ mod limit;
 mod preflight;
 mod read;
 mod retry;
+mod seconds;
 mod wait;
 
 pub use client::{ApiKey, Client, ClientOptions, DEFAULT_BASE_URL, TaskHandle, Upload, image_mime};
-pub use download::{DownloadOptions, Downloaded, EXPIRY_WARNING_S, expiry_warning, safe_name};
+pub use download::{
+    DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_TOTAL_BYTES, DEFAULT_MAX_VIDEOS, DownloadOptions, Downloaded,
+    EXPIRY_WARNING_S, expiry_warning, safe_name,
+};
 pub use error::{Error, error_body, lenient_code};
 pub use image::{ImageFormat, ImageInfo, ProbeError, check as check_image, probe};
 pub use limit::RateLimiter;
 pub use preflight::{Finding, LOCAL_READ_BYTES, REMOTE_READ_BYTES, Severity, check_local_image};
 pub use read::{Status, TaskError, TaskSnapshot, Video, normalise, snapshot, submitted_task_id};
 pub use retry::Backoff;
-pub use wait::{Outcome, WaitOptions};
+pub use seconds::{LONGEST, later, scaled, seconds};
+pub use wait::{LONGEST_DEADLINE, Outcome, POLL_SCALE_RANGE, PollSchedule, WaitOptions};
