@@ -230,6 +230,9 @@ pub struct SubmitArgs {
     #[arg(long)]
     pub force: bool,
 
+    #[command(flatten)]
+    pub limits: DownloadLimitArgs,
+
     /// Submit even when the journal holds an identical request that is not
     /// finished (it would be paid for twice).
     #[arg(long)]
@@ -303,6 +306,9 @@ pub struct ResumeArgs {
     pub force: bool,
 
     #[command(flatten)]
+    pub limits: DownloadLimitArgs,
+
+    #[command(flatten)]
     pub specs: SpecsArgs,
 
     #[command(flatten)]
@@ -356,7 +362,24 @@ pub struct WaitArgs {
     pub force: bool,
 
     #[command(flatten)]
+    pub limits: DownloadLimitArgs,
+
+    #[command(flatten)]
     pub gateway: GatewayArgs,
+}
+
+/// Caps on what one task's download may take.
+#[derive(Debug, Args)]
+pub struct DownloadLimitArgs {
+    /// Download at most N videos of one task; a task listing more is refused
+    /// before anything is downloaded.
+    #[arg(long, value_name = "N", default_value_t = vidspec_transport::DEFAULT_MAX_VIDEOS)]
+    pub max_videos: usize,
+
+    /// Download at most this many GiB from one task, all its videos together
+    /// (between 0.001 and 1024).
+    #[arg(long, value_name = "GIB", default_value_t = 4.0)]
+    pub max_download_gib: f64,
 }
 
 /// Arguments of `sim`.

@@ -230,7 +230,13 @@ impl Client {
         };
         let mut last: Option<TaskSnapshot> = None;
         let mut looked_last = false;
-        tokio::time::sleep_until(later(started, schedule.first).min(deadline)).await;
+        // A first poll due after the deadline is made earlier; it is not the
+        // last look, which still comes before the deadline.
+        let first = match next_step(schedule.first, schedule.deadline, schedule.every, false) {
+            Next::Sleep(delay) | Next::LastLook(delay) => delay,
+            Next::GiveUp => Duration::ZERO,
+        };
+        tokio::time::sleep(first).await;
         loop {
             // Boxed: an idle wait stays small (the request's state exists only
             // while it is in flight), so thousands of waits fit in little memory.
