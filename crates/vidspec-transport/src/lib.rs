@@ -44,6 +44,6 @@ pub use image::{ImageFormat, ImageInfo, ProbeError, check as check_image, probe}
 pub use limit::RateLimiter;
 pub use preflight::{Finding, LOCAL_READ_BYTES, REMOTE_READ_BYTES, Severity, check_local_image};
 pub use read::{Status, TaskError, TaskSnapshot, Video, normalise, snapshot, submitted_task_id};
-pub use retry::Backoff;
+pub use retry::{Backoff, parse_retry_after};
 pub use seconds::{LONGEST, later, scaled, seconds};
 pub use wait::{LONGEST_DEADLINE, Outcome, POLL_SCALE_RANGE, PollSchedule, WaitOptions};
