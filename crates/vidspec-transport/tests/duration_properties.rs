@@ -167,7 +167,9 @@ fn poll_schedules_from_any_options_and_any_answer_stay_bounded() {
                         for &elapsed in DURATIONS {
                             bounded(
                                 schedule.next_delay(Some(&last), elapsed),
-                                &format!("{what} estimate {estimate} progress {progress:?} elapsed {elapsed:?}"),
+                                &format!(
+                                    "{what} estimate {estimate} progress {progress:?} elapsed {elapsed:?}"
+                                ),
                             );
                         }
                     }
@@ -264,7 +266,10 @@ fn snapshots_read_from_extreme_gateway_numbers_feed_a_bounded_schedule() {
             "result": {"videos": [{"url": "https://cdn.example/v.mp4", "expires_at": value}]},
         }});
         let read = snapshot(&handle.task, "task_1", &body, None);
-        assert!(read.progress.is_none_or(|progress| progress <= 100), "{value}");
+        assert!(
+            read.progress.is_none_or(|progress| progress <= 100),
+            "{value}"
+        );
         bounded(
             schedule.next_delay(Some(&read), Duration::from_secs(10)),
             &format!("{value}"),
