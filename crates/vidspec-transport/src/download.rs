@@ -316,13 +316,20 @@ impl Client {
             let length = u64::try_from(chunk.len()).unwrap_or(u64::MAX);
             budget.admit(total, length).map_err(&failed)?;
             total = total.saturating_add(length);
+            // A local failure (a full disk): not the server's fault, so `Io`.
             file.write_all(&chunk).await.map_err(|error| {
-                failed(format!("cannot write {}: {error}", temporary.display()))
+                io_error(
+                    temporary,
+                    format!("cannot write the download of {shown}: {error}"),
+                )
             })?;
         }
-        file.sync_all()
-            .await
-            .map_err(|error| failed(format!("cannot flush {}: {error}", temporary.display())))?;
+        file.sync_all().await.map_err(|error| {
+            io_error(
+                temporary,
+                format!("cannot flush the download of {shown}: {error}"),
+            )
+        })?;
         if total == 0 {
             return Err(failed("the answer was empty".to_owned()));
         }

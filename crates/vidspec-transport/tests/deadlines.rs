@@ -198,6 +198,27 @@ async fn a_wait_with_a_deadline_shorter_than_the_next_poll_still_looks_once_more
     assert_eq!(server.request_count(), 2);
 }
 
+#[tokio::test]
+async fn a_first_poll_due_after_the_deadline_is_made_before_it() {
+    let server =
+        serve(|_, _| json(r#"{"code":200,"data":{"status":"completed","progress":100}}"#)).await;
+    let client = client(&server.base, |_| {});
+    let options = WaitOptions {
+        first_poll: Some(Duration::from_secs(3600)),
+        ..quick_wait(Duration::from_secs(1))
+    };
+    let started = Instant::now();
+    let outcome = bounded(client.wait(&handle(), &options, |_| {}))
+        .await
+        .expect("polled within the deadline");
+    assert_eq!(outcome.snapshot.status, Status::Succeeded);
+    assert!(
+        started.elapsed() <= Duration::from_secs(1) + MARGIN,
+        "took {:?}",
+        started.elapsed()
+    );
+}
+
 fn outcome_of(urls: &[String]) -> Outcome {
     Outcome {
         task_id: "task_1".into(),

@@ -468,3 +468,19 @@ async fn a_download_folder_that_is_a_file_is_a_clear_error() {
     place.assert_outside_untouched();
     assert_eq!(server.request_count(), 0);
 }
+
+#[test]
+fn a_video_list_holding_non_strings_yields_only_the_string_urls() {
+    let registry = vidspec_core::Registry::embedded();
+    let model = registry.model("Omni-Flash-Ext").expect("model");
+    let body = serde_json::json!({"code": 200, "data": {"status": "completed", "result": {"videos": [
+        {"url": ["https://cdn.example/a.mp4", 5, null, {"x": 1}, ["nested"], true]},
+        {"url": 42},
+        {"url": {"href": "https://cdn.example/b.mp4"}},
+        "not an object",
+        null,
+    ]}}});
+    let read = vidspec_transport::snapshot(model.task(), "task_1", &body, None);
+    let urls: Vec<&str> = read.videos.iter().map(|video| video.url.as_str()).collect();
+    assert_eq!(urls, ["https://cdn.example/a.mp4"]);
+}
