@@ -373,7 +373,12 @@ pub struct WaitArgs {
 pub struct DownloadLimitArgs {
     /// Download at most N videos of one task; a task listing more is refused
     /// before anything is downloaded.
-    #[arg(long, value_name = "N", default_value_t = vidspec_transport::DEFAULT_MAX_VIDEOS)]
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = vidspec_transport::DEFAULT_MAX_VIDEOS,
+        value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..)
+    )]
     pub max_videos: usize,
 
     /// Download at most this many GiB from one task, all its videos together
