@@ -15,8 +15,15 @@
 //!   the gateway answered 429 (refused unprocessed), honouring `Retry-After`.
 //! - **Polls and uploads** are retried on 429, 5xx, connection failures, lost
 //!   and undecodable answers, with exponential backoff and full jitter, again
-//!   honouring `Retry-After`. While waiting, a poll that still fails after its
-//!   retries is tried again at the next interval until the deadline.
+//!   honouring `Retry-After` (seconds or an HTTP date). While waiting, a poll
+//!   that still fails after its retries is tried again at the next interval
+//!   until the deadline.
+//! - **A wait's deadline bounds everything it does**: a poll in flight (its
+//!   HTTP attempts, retries, backoff sleeps, a slowly dribbled answer) is cut
+//!   off at the deadline, and no sleep reaches past it. API requests have a
+//!   total timeout each; downloads an idle timeout (no bytes for N seconds).
+//! - **No number panics**: durations from flags and gateway answers saturate
+//!   (`seconds`).
 //! - Errors say which case they are: `Error::is_retryable`,
 //!   `Error::is_safe_to_resubmit`.
 //!

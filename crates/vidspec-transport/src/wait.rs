@@ -444,6 +444,37 @@ mod tests {
     }
 
     #[test]
+    fn a_delay_past_the_deadline_becomes_one_last_look_before_it_then_giving_up() {
+        let every = Duration::from_secs(5);
+        let left = Duration::from_secs(3);
+        assert_eq!(
+            next_step(Duration::from_secs(2), left, every, false),
+            Next::Sleep(Duration::from_secs(2))
+        );
+        assert_eq!(
+            next_step(Duration::from_secs(60), left, every, false),
+            Next::LastLook(Duration::from_millis(1500))
+        );
+        assert_eq!(
+            next_step(
+                Duration::from_secs(200),
+                Duration::from_secs(100),
+                every,
+                false
+            ),
+            Next::LastLook(Duration::from_secs(95))
+        );
+        assert_eq!(
+            next_step(Duration::from_secs(60), left, every, true),
+            Next::GiveUp
+        );
+        assert_eq!(
+            next_step(Duration::ZERO, Duration::ZERO, every, false),
+            Next::GiveUp
+        );
+    }
+
+    #[test]
     fn jitter_stays_within_its_fraction() {
         let schedule = PollSchedule::new(&handle(), &WaitOptions::default());
         for _ in 0..200 {
