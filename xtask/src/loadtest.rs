@@ -58,7 +58,13 @@ fn parse(rest: &[&str]) -> anyhow::Result<Args> {
     anyhow::ensure!(tasks > 0, "--tasks must be at least 1");
     // Keep the fixed poller near 2,000 requests/s: speed × tasks / 5 s.
     let speed = speed.unwrap_or_else(|| (10_000.0 / tasks as f64).clamp(1.0, 10.0));
-    anyhow::ensure!(speed.is_finite() && speed > 0.0, "--speed must be positive");
+    let range = vidspec_transport::POLL_SCALE_RANGE;
+    anyhow::ensure!(
+        range.contains(&speed),
+        "--speed must be between {} and {} (it is also the poll scale), got {speed}",
+        range.start(),
+        range.end()
+    );
     Ok(Args { tasks, speed })
 }
 
@@ -221,7 +227,7 @@ async fn measure(base_url: &str, args: &Args, adaptive: bool) -> anyhow::Result<
             ..WaitOptions::default()
         }
     } else {
-        let interval = Duration::from_secs_f64(FIXED_INTERVAL_S / args.speed);
+        let interval = vidspec_transport::seconds(FIXED_INTERVAL_S / args.speed);
         WaitOptions {
             first_poll: Some(interval),
             interval: Some(interval),
@@ -266,7 +272,10 @@ async fn measure(base_url: &str, args: &Args, adaptive: bool) -> anyhow::Result<
         match outcome {
             Ok(outcome) => {
                 let actual = outcome.snapshot.actual_time_s.unwrap_or(0) as f64;
-                let finished = submitted + Duration::from_secs_f64(actual / args.speed);
+                let finished = vidspec_transport::later(
+                    submitted,
+                    vidspec_transport::seconds(actual / args.speed),
+                );
                 let lag = known.saturating_duration_since(finished).as_secs_f64() * args.speed;
                 lags.push(lag);
             }

@@ -232,6 +232,9 @@ pub struct SubmitArgs {
     #[arg(long)]
     pub force: bool,
 
+    #[command(flatten)]
+    pub limits: DownloadLimitArgs,
+
     /// Submit even when the journal holds an identical request that is not
     /// finished (it would be paid for twice).
     #[arg(long)]
@@ -305,6 +308,9 @@ pub struct ResumeArgs {
     pub force: bool,
 
     #[command(flatten)]
+    pub limits: DownloadLimitArgs,
+
+    #[command(flatten)]
     pub specs: SpecsArgs,
 
     #[command(flatten)]
@@ -358,7 +364,29 @@ pub struct WaitArgs {
     pub force: bool,
 
     #[command(flatten)]
+    pub limits: DownloadLimitArgs,
+
+    #[command(flatten)]
     pub gateway: GatewayArgs,
+}
+
+/// Caps on what one task's download may take.
+#[derive(Debug, Args)]
+pub struct DownloadLimitArgs {
+    /// Download at most N videos of one task; a task listing more is refused
+    /// before anything is downloaded.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = vidspec_transport::DEFAULT_MAX_VIDEOS,
+        value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..)
+    )]
+    pub max_videos: usize,
+
+    /// Download at most this many GiB from one task, all its videos together
+    /// (between 0.001 and 1024).
+    #[arg(long, value_name = "GIB", default_value_t = 4.0)]
+    pub max_download_gib: f64,
 }
 
 /// Arguments of `sim`.

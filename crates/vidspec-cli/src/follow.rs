@@ -17,8 +17,8 @@ use crate::Exit;
 use crate::cli::{Format, ResumeArgs, StateArg, StatusArgs, TasksArgs, WaitArgs};
 use crate::gateway::Finished;
 use crate::gateway::{
-    client, describe, error_json, exit_of, fail, report_finished, runtime, wait_and_download,
-    wait_options,
+    client, describe, download_options, error_json, exit_of, fail, report_finished, runtime,
+    wait_and_download, wait_options,
 };
 use crate::progress::Progress;
 use crate::record::{self, Recorder};
@@ -90,6 +90,7 @@ pub fn wait(args: &WaitArgs) -> anyhow::Result<Exit> {
     let registry = registry::load_for(args.specs.specs.as_deref())?;
     let (model, task) = task_section(&registry, args.model.as_deref())?;
     let options = wait_options(&args.gateway)?;
+    let download = download_options(args.force, &args.limits)?;
     let client = match client(&args.gateway) {
         Ok(client) => client,
         Err(error) => return fail(args.gateway.format, &error, None),
@@ -104,7 +105,7 @@ pub fn wait(args: &WaitArgs) -> anyhow::Result<Exit> {
             &options,
             &progress,
             args.download.as_deref(),
-            args.force,
+            &download,
         )
     });
     let finished = runtime.block_on(futures_util::future::join_all(waits));
@@ -284,6 +285,7 @@ pub fn resume(args: &ResumeArgs) -> anyhow::Result<Exit> {
         return Ok(Exit::Valid);
     }
     let options = wait_options(&args.gateway)?;
+    let download = download_options(args.force, &args.limits)?;
     let client = match client(&args.gateway) {
         Ok(client) => client,
         Err(error) => return fail(args.gateway.format, &error, None),
@@ -317,21 +319,12 @@ pub fn resume(args: &ResumeArgs) -> anyhow::Result<Exit> {
         let client = &client;
         let options = &options;
         let progress = &progress;
+        let download = &download;
         async move {
             if entry.state == State::Succeeded {
                 let outcome = recorded_outcome(entry, &handle.id);
                 let downloads = match dir {
-                    Some(dir) => {
-                        client
-                            .download(
-                                &outcome,
-                                dir,
-                                &vidspec_transport::DownloadOptions {
-                                    overwrite: args.force,
-                                },
-                            )
-                            .await
-                    }
+                    Some(dir) => client.download(&outcome, dir, download).await,
                     None => Ok(Vec::new()),
                 };
                 Finished {
@@ -339,15 +332,7 @@ pub fn resume(args: &ResumeArgs) -> anyhow::Result<Exit> {
                     downloads,
                 }
             } else {
-                wait_and_download(
-                    client,
-                    handle,
-                    options,
-                    progress,
-                    dir.as_deref(),
-                    args.force,
-                )
-                .await
+                wait_and_download(client, handle, options, progress, dir.as_deref(), download).await
             }
         }
     });

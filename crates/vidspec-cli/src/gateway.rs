@@ -7,17 +7,16 @@
 //! requests or know any model.
 
 use std::path::Path;
-use std::time::Duration;
 
 use anyhow::Context;
 use serde_json::{Value, json};
 use vidspec_transport::{
-    ApiKey, Client, ClientOptions, DEFAULT_BASE_URL, DownloadOptions, Downloaded, Error, Outcome,
-    TaskHandle, TaskSnapshot, WaitOptions,
+    ApiKey, Client, ClientOptions, DEFAULT_BASE_URL, DownloadOptions, Downloaded, Error,
+    LONGEST_DEADLINE, Outcome, POLL_SCALE_RANGE, TaskHandle, TaskSnapshot, WaitOptions,
 };
 
 use crate::Exit;
-use crate::cli::{Format, GatewayArgs};
+use crate::cli::{DownloadLimitArgs, Format, GatewayArgs};
 use crate::progress::Progress;
 
 /// How a remote command ends.
@@ -77,32 +76,65 @@ pub(crate) fn client(gateway: &GatewayArgs) -> Result<Client, Error> {
     )
 }
 
+/// The wait options of the flags; an out-of-range number is a usage error
+/// that gives the allowed range (never a panic further on).
 pub(crate) fn wait_options(gateway: &GatewayArgs) -> anyhow::Result<WaitOptions> {
     let scale = match gateway.poll_scale {
-        Some(scale) => scale,
+        Some(scale) => poll_scale(scale, "--poll-scale")?,
         None => match std::env::var("VIDSPEC_POLL_SCALE") {
-            Ok(text) => text
-                .trim()
-                .parse()
-                .with_context(|| format!("VIDSPEC_POLL_SCALE={text} is not a number"))?,
+            Ok(text) => poll_scale(
+                text.trim()
+                    .parse()
+                    .with_context(|| format!("VIDSPEC_POLL_SCALE={text} is not a number"))?,
+                "VIDSPEC_POLL_SCALE",
+            )?,
             Err(_) => 1.0,
         },
     };
-    anyhow::ensure!(
-        scale.is_finite() && scale > 0.0,
-        "--poll-scale must be a positive number"
-    );
     let deadline = match gateway.deadline {
-        Some(seconds) if seconds.is_finite() && seconds > 0.0 => {
-            Some(Duration::from_secs_f64(seconds))
+        Some(seconds) => {
+            let longest = LONGEST_DEADLINE.as_secs();
+            anyhow::ensure!(
+                seconds > 0.0 && seconds <= longest as f64,
+                "--deadline must be a number of seconds between 0 (not included) and {longest} (ten years), got {seconds}"
+            );
+            Some(vidspec_transport::seconds(seconds))
         }
-        Some(_) => anyhow::bail!("--deadline must be a positive number of seconds"),
         None => None,
     };
     Ok(WaitOptions {
         time_scale: scale,
         deadline,
         ..WaitOptions::default()
+    })
+}
+
+fn poll_scale(scale: f64, source: &str) -> anyhow::Result<f64> {
+    anyhow::ensure!(
+        POLL_SCALE_RANGE.contains(&scale),
+        "{source} must be a number between {} and {}, got {scale}",
+        POLL_SCALE_RANGE.start(),
+        POLL_SCALE_RANGE.end()
+    );
+    Ok(scale)
+}
+
+/// The download options of the flags; caps out of range are usage errors.
+pub(crate) fn download_options(
+    force: bool,
+    limits: &DownloadLimitArgs,
+) -> anyhow::Result<DownloadOptions> {
+    let gib = limits.max_download_gib;
+    anyhow::ensure!(
+        (0.001..=1024.0).contains(&gib),
+        "--max-download-gib must be a number between 0.001 and 1024, got {gib}"
+    );
+    Ok(DownloadOptions {
+        overwrite: force,
+        max_videos: limits.max_videos,
+        // In range above, so the product is a finite, positive byte count.
+        max_total_bytes: (gib * (1u64 << 30) as f64) as u64,
+        ..DownloadOptions::default()
     })
 }
 
@@ -137,7 +169,7 @@ pub(crate) async fn wait_and_download(
     options: &WaitOptions,
     progress: &Progress,
     dir: Option<&Path>,
-    overwrite: bool,
+    download: &DownloadOptions,
 ) -> Finished {
     progress.add(&handle.id);
     let outcome = client
@@ -154,11 +186,7 @@ pub(crate) async fn wait_and_download(
         },
     );
     let downloads = match (&outcome, dir) {
-        (Ok(outcome), Some(dir)) => {
-            client
-                .download(outcome, dir, &DownloadOptions { overwrite })
-                .await
-        }
+        (Ok(outcome), Some(dir)) => client.download(outcome, dir, download).await,
         _ => Ok(Vec::new()),
     };
     Finished { outcome, downloads }

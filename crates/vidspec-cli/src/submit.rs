@@ -19,7 +19,9 @@ use vidspec_transport::{Finding, Severity, check_local_image};
 use crate::Exit;
 use crate::check::{self, Report, Verdict};
 use crate::cli::{Format, SubmitArgs};
-use crate::gateway::{client, fail, report_finished, runtime, wait_and_download, wait_options};
+use crate::gateway::{
+    client, download_options, fail, report_finished, runtime, wait_and_download, wait_options,
+};
 use crate::output;
 use crate::progress::Progress;
 use crate::record::{self, Recorder};
@@ -76,6 +78,7 @@ pub fn submit(args: &SubmitArgs) -> anyhow::Result<Exit> {
     let registry = registry::load_for(args.specs.specs.as_deref())?;
     let (source, bytes) = check::read_input(&args.input)?;
     let options = wait_options(&args.gateway)?;
+    let download = download_options(args.force, &args.limits)?;
 
     // Validate with local paths stood in for by placeholder URLs: an invalid
     // request is refused before anything (an upload included) is sent.
@@ -265,7 +268,7 @@ pub fn submit(args: &SubmitArgs) -> anyhow::Result<Exit> {
         &options,
         &progress,
         args.download.as_deref(),
-        args.force,
+        &download,
     ));
     recorder.finished(&finished);
     let exit = report_finished(&handle, &finished, args.gateway.format, &mut result);

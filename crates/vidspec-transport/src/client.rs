@@ -214,7 +214,8 @@ pub struct ClientOptions {
     /// Cap on requests per second across all calls of the client (0 = none).
     /// The gateway's account limit is about 500 per minute.
     pub requests_per_second: f64,
-    /// Timeout of one HTTP request.
+    /// Total timeout of one API request (submit, poll, upload, pre-flight
+    /// read), answer included. Downloads use `DownloadOptions::idle_timeout`.
     pub timeout: Duration,
     /// Retry schedule of polls and uploads.
     pub poll_backoff: Backoff,
@@ -307,8 +308,9 @@ impl Client {
         let authorization = api_key
             .authorization()
             .map_err(|error| Error::Config(error.to_string()))?;
+        // No total timeout on the shared client: API requests set their own
+        // (`exchange`), and downloads use an idle timeout (`download`).
         let builder = reqwest::Client::builder()
-            .timeout(options.timeout)
             .connect_timeout(Duration::from_secs(10))
             .user_agent(concat!("vidspec/", env!("CARGO_PKG_VERSION")))
             .pool_max_idle_per_host(options.max_in_flight.max(1));
@@ -527,6 +529,7 @@ impl Client {
         self.inner.limiter.acquire().await;
         let redactor = &self.inner.redactor;
         let mut response = request
+            .timeout(self.inner.options.timeout)
             .send()
             .await
             .map_err(|error| network_error(&error, submitted, redactor))?;
@@ -539,9 +542,9 @@ impl Client {
                 .map(str::to_owned)
         };
         let request_id = header("x-oneapi-request-id").map(|id| redactor.text(&id));
-        let retry_after = header("retry-after")
-            .and_then(|value| value.trim().parse::<u64>().ok())
-            .map(Duration::from_secs);
+        let retry_after = header("retry-after").and_then(|value| {
+            crate::retry::parse_retry_after(&value, std::time::SystemTime::now())
+        });
         let cap = self.inner.options.max_answer_bytes;
         let mut body = Vec::new();
         loop {

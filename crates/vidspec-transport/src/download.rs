@@ -1,11 +1,18 @@
-//! Downloading result videos: streamed to a temporary file in the target
-//! directory, size-capped, then renamed; never overwriting unless asked; the
-//! file name comes from the task id, never from the URL; the API key is never
-//! sent (result URLs are public and often on another host).
+//! Downloading result videos, inside their folder and within their caps.
 //!
-//! Owns downloads and expiry warnings. It does not poll.
+//! Owns downloads and expiry warnings. Each video is streamed into a fresh
+//! temporary file created exclusively in the target folder (`tempfile`: a
+//! random name opened with `O_EXCL`, never through a planted link), then
+//! renamed into place: over an existing regular file only with `overwrite`,
+//! never onto or through a symbolic link, directory, FIFO or device. The file
+//! name comes from the task id, never from the URL. The number of videos and
+//! the bytes taken from one task are capped; a transfer ends when no byte
+//! arrives for `idle_timeout` (no total timeout: a large video on a slow link
+//! finishes as long as it moves). The API key is never sent (result URLs are
+//! public and often on another host). It does not poll.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use serde::Serialize;
 use tokio::io::AsyncWriteExt;
@@ -17,11 +24,40 @@ use crate::wait::Outcome;
 /// Warn when a URL expires within this many seconds.
 pub const EXPIRY_WARNING_S: i64 = 3600;
 
+/// Videos downloaded from one task at most, unless raised.
+pub const DEFAULT_MAX_VIDEOS: usize = 16;
+
+/// Bytes downloaded from one task at most (all its videos together), unless raised.
+pub const DEFAULT_MAX_TOTAL_BYTES: u64 = 4 * 1024 * 1024 * 1024;
+
+/// A download fails when no byte arrives for this long.
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// How to download.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DownloadOptions {
-    /// Replace files that already exist.
+    /// Replace regular files that already exist (never links, folders or
+    /// other special files).
     pub overwrite: bool,
+    /// A task listing more videos is refused before anything is downloaded.
+    pub max_videos: usize,
+    /// Bytes taken from one task at most, all its videos together (each video
+    /// is also capped by `ClientOptions::max_download_bytes`).
+    pub max_total_bytes: u64,
+    /// A transfer fails when no byte arrives for this long (waiting for the
+    /// answer's head included).
+    pub idle_timeout: Duration,
+}
+
+impl Default for DownloadOptions {
+    fn default() -> Self {
+        DownloadOptions {
+            overwrite: false,
+            max_videos: DEFAULT_MAX_VIDEOS,
+            max_total_bytes: DEFAULT_MAX_TOTAL_BYTES,
+            idle_timeout: DEFAULT_IDLE_TIMEOUT,
+        }
+    }
 }
 
 /// One downloaded video.
@@ -39,11 +75,11 @@ pub struct Downloaded {
 
 /// A warning when `expires_at` (Unix seconds) is within the warning window of `now`.
 pub fn expiry_warning(expires_at: Option<i64>, now: i64) -> Option<String> {
-    let left = expires_at? - now;
+    let left = expires_at?.saturating_sub(now);
     if left <= 0 {
         Some(format!(
             "the URL expired {} min ago; the download may fail",
-            (-left) / 60
+            left.unsigned_abs() / 60
         ))
     } else if left < EXPIRY_WARNING_S {
         Some(format!(
@@ -58,7 +94,7 @@ pub fn expiry_warning(expires_at: Option<i64>, now: i64) -> Option<String> {
 fn now_unix() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map(|elapsed| elapsed.as_secs() as i64)
+        .map(|elapsed| i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX))
         .unwrap_or(0)
 }
 
@@ -82,6 +118,83 @@ pub fn safe_name(text: &str) -> String {
     }
 }
 
+fn io_error(path: &Path, message: String) -> Error {
+    Error::Io {
+        path: path.display().to_string(),
+        message,
+    }
+}
+
+/// Refuses a URL that is not absolute http(s), judged by the URL parser the
+/// HTTP client uses.
+fn checked_url(url: &str) -> Result<reqwest::Url, Error> {
+    let refused = || Error::Download {
+        url: url.to_owned(),
+        message: "only absolute http:// and https:// URLs are downloaded".to_owned(),
+    };
+    if url.trim() != url {
+        return Err(refused());
+    }
+    let parsed = reqwest::Url::parse(url).map_err(|_| refused())?;
+    if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
+        return Err(refused());
+    }
+    Ok(parsed)
+}
+
+/// Whether `path` may receive a download: nothing there, or (with
+/// `overwrite`) a regular file. Links are looked at, never followed.
+async fn check_target(path: &Path, overwrite: bool) -> Result<(), Error> {
+    let metadata = match tokio::fs::symlink_metadata(path).await {
+        Ok(metadata) => metadata,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(error) => return Err(io_error(path, format!("cannot inspect: {error}"))),
+    };
+    let kind = metadata.file_type();
+    if kind.is_symlink() {
+        Err(io_error(
+            path,
+            "is a symbolic link: vidspec never writes through links; remove it or choose another --download folder".to_owned(),
+        ))
+    } else if kind.is_dir() {
+        Err(io_error(
+            path,
+            "is a directory: remove it or choose another --download folder".to_owned(),
+        ))
+    } else if !kind.is_file() {
+        Err(io_error(
+            path,
+            "exists and is not a regular file (a FIFO, socket or device): remove it or choose another --download folder".to_owned(),
+        ))
+    } else if !overwrite {
+        Err(io_error(
+            path,
+            "exists already: remove it or pass --force".to_owned(),
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+/// A fresh temporary file in `dir` (exclusive create, random name), open for
+/// async writing; it is removed when the `TempPath` drops unless persisted.
+fn temporary_file(dir: &Path, stem: &str) -> Result<(tokio::fs::File, tempfile::TempPath), Error> {
+    let prefix = format!(".{stem}-");
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(&prefix).suffix(".part");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        // Like `File::create`: 0666 less the umask (tempfile's default is 0600).
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    let file = builder
+        .tempfile_in(dir)
+        .map_err(|error| io_error(dir, format!("cannot create a temporary file: {error}")))?;
+    let (file, path) = file.into_parts();
+    Ok((tokio::fs::File::from_std(file), path))
+}
+
 impl Client {
     /// Downloads every video of `outcome` into `dir` as `<task id>-<n>.mp4`.
     pub async fn download(
@@ -90,48 +203,66 @@ impl Client {
         dir: &Path,
         options: &DownloadOptions,
     ) -> Result<Vec<Downloaded>, Error> {
-        let io = |path: &Path, message: String| Error::Io {
-            path: path.display().to_string(),
-            message,
-        };
+        let videos = outcome.videos();
+        if videos.len() > options.max_videos {
+            return Err(Error::Download {
+                url: videos
+                    .first()
+                    .map(|video| video.url.clone())
+                    .unwrap_or_default(),
+                message: format!(
+                    "task {} lists {} videos, more than the cap of {} per task; nothing was downloaded: if that many are expected, pass --max-videos {}",
+                    safe_name(&outcome.task_id),
+                    videos.len(),
+                    options.max_videos,
+                    videos.len()
+                ),
+            });
+        }
+        let urls = videos
+            .iter()
+            .map(|video| checked_url(&video.url))
+            .collect::<Result<Vec<_>, _>>()?;
         tokio::fs::create_dir_all(dir)
             .await
-            .map_err(|error| io(dir, format!("cannot create the directory: {error}")))?;
+            .map_err(|error| io_error(dir, format!("cannot create the directory: {error}")))?;
+        let stem = safe_name(&outcome.task_id);
+        let targets: Vec<PathBuf> = (0..videos.len())
+            .map(|index| dir.join(format!("{stem}-{index}.mp4")))
+            .collect();
+        for target in &targets {
+            check_target(target, options.overwrite).await?;
+        }
+        let mut budget = Budget {
+            per_video: self.options().max_download_bytes,
+            total: options.max_total_bytes,
+            taken: 0,
+        };
         let mut written = Vec::new();
-        for (index, video) in outcome.videos().iter().enumerate() {
-            let url = &video.url;
-            let lowered = url.to_ascii_lowercase();
-            if !(lowered.starts_with("https://") || lowered.starts_with("http://")) {
-                return Err(Error::Download {
-                    url: url.clone(),
-                    message: "only http(s) URLs are downloaded".to_owned(),
-                });
-            }
-            let path = dir.join(format!("{}-{index}.mp4", safe_name(&outcome.task_id)));
-            if !options.overwrite && tokio::fs::try_exists(&path).await.unwrap_or(false) {
-                return Err(io(
-                    &path,
-                    "exists already: remove it or pass --force".to_owned(),
-                ));
-            }
-            let partial = dir.join(format!(".{}-{index}.mp4.part", safe_name(&outcome.task_id)));
-            let bytes = self.fetch_to(url, &partial).await;
-            let bytes = match bytes {
-                Ok(bytes) => bytes,
-                Err(error) => {
-                    let _ = tokio::fs::remove_file(&partial).await;
-                    return Err(error);
-                }
+        for ((video, url), path) in videos.iter().zip(urls).zip(targets) {
+            let (file, temporary) = temporary_file(dir, &stem)?;
+            // On any error below, `temporary` drops and the partial file goes.
+            let bytes = self
+                .fetch_to(url, &video.url, file, &temporary, options, &mut budget)
+                .await?;
+            let persisted = if options.overwrite {
+                check_target(&path, true).await?;
+                temporary.persist(&path)
+            } else {
+                temporary.persist_noclobber(&path)
             };
-            tokio::fs::rename(&partial, &path).await.map_err(|error| {
-                io(
+            persisted.map_err(|error| {
+                io_error(
                     &path,
-                    format!("cannot move the download into place: {error}"),
+                    format!(
+                        "cannot move the download into place ({}): remove what is there or pass --force",
+                        error.error
+                    ),
                 )
             })?;
             written.push(Downloaded {
                 path,
-                url: url.clone(),
+                url: video.url.clone(),
                 bytes,
                 warning: expiry_warning(video.expires_at, now_unix()),
             });
@@ -139,45 +270,99 @@ impl Client {
         Ok(written)
     }
 
-    async fn fetch_to(&self, url: &str, partial: &Path) -> Result<u64, Error> {
+    async fn fetch_to(
+        &self,
+        url: reqwest::Url,
+        shown: &str,
+        mut file: tokio::fs::File,
+        temporary: &Path,
+        options: &DownloadOptions,
+        budget: &mut Budget,
+    ) -> Result<u64, Error> {
         let failed = |message: String| Error::Download {
-            url: url.to_owned(),
+            url: shown.to_owned(),
             message,
         };
-        let mut response = self
-            .http()
-            .get(url)
-            .send()
+        let idle = options.idle_timeout;
+        let stalled = || {
+            failed(format!(
+                "no bytes arrived for {} s; try again later",
+                idle.as_secs_f64()
+            ))
+        };
+        self.limiter().acquire().await;
+        let mut response = tokio::time::timeout(idle, self.http().get(url).send())
             .await
-            .map_err(|error| failed(error.without_url().to_string()))?;
+            .map_err(|_| stalled())?
+            .map_err(|error| failed(crate::client::without_url(&error)))?;
         if !response.status().is_success() {
             return Err(failed(format!("HTTP {}", response.status().as_u16())));
         }
-        let cap = self.options().max_download_bytes;
-        let mut file = tokio::fs::File::create(partial)
-            .await
-            .map_err(|error| failed(format!("cannot create {}: {error}", partial.display())))?;
-        let mut total: u64 = 0;
-        while let Some(chunk) = response
-            .chunk()
-            .await
-            .map_err(|error| failed(format!("the transfer broke off: {error}")))?
-        {
-            total += chunk.len() as u64;
-            if total > cap {
-                return Err(failed(format!("larger than the {cap}-byte cap")));
-            }
-            file.write_all(&chunk)
-                .await
-                .map_err(|error| failed(format!("cannot write: {error}")))?;
+        if let Some(length) = response.content_length() {
+            budget.admit(0, length).map_err(&failed)?;
         }
-        file.sync_all()
-            .await
-            .map_err(|error| failed(format!("cannot flush: {error}")))?;
+        let mut total: u64 = 0;
+        loop {
+            let chunk = tokio::time::timeout(idle, response.chunk())
+                .await
+                .map_err(|_| stalled())?
+                .map_err(|error| {
+                    failed(format!(
+                        "the transfer broke off: {}",
+                        crate::client::without_url(&error)
+                    ))
+                })?;
+            let Some(chunk) = chunk else { break };
+            let length = u64::try_from(chunk.len()).unwrap_or(u64::MAX);
+            budget.admit(total, length).map_err(&failed)?;
+            total = total.saturating_add(length);
+            // A local failure (a full disk): not the server's fault, so `Io`.
+            file.write_all(&chunk).await.map_err(|error| {
+                io_error(
+                    temporary,
+                    format!("cannot write the download of {shown}: {error}"),
+                )
+            })?;
+        }
+        file.sync_all().await.map_err(|error| {
+            io_error(
+                temporary,
+                format!("cannot flush the download of {shown}: {error}"),
+            )
+        })?;
         if total == 0 {
             return Err(failed("the answer was empty".to_owned()));
         }
+        budget.taken = budget.taken.saturating_add(total);
         Ok(total)
+    }
+}
+
+/// The byte caps of one task's download.
+struct Budget {
+    per_video: u64,
+    total: u64,
+    /// Bytes of the task's videos finished so far.
+    taken: u64,
+}
+
+impl Budget {
+    /// Whether `more` bytes may follow `so_far` bytes of the current video.
+    fn admit(&self, so_far: u64, more: u64) -> Result<(), String> {
+        let video = so_far.saturating_add(more);
+        if video > self.per_video {
+            return Err(format!(
+                "the video is larger than the {}-byte cap per video",
+                self.per_video
+            ));
+        }
+        if self.taken.saturating_add(video) > self.total {
+            return Err(format!(
+                "the task's videos are larger than the {}-byte cap per task; if that much is expected, raise it with --max-download-gib",
+                self.total
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -199,5 +384,26 @@ mod tests {
         assert!(expiry_warning(Some(500), 1_000).is_some_and(|text| text.contains("expired")));
         assert_eq!(expiry_warning(Some(1_000 + 86_400), 1_000), None);
         assert_eq!(expiry_warning(None, 1_000), None);
+    }
+
+    #[test]
+    fn expiry_times_at_the_ends_of_the_clock_do_not_overflow() {
+        assert!(expiry_warning(Some(i64::MIN), i64::MAX).is_some());
+        assert_eq!(expiry_warning(Some(i64::MAX), i64::MIN), None);
+    }
+
+    #[test]
+    fn only_absolute_http_urls_pass() {
+        assert!(checked_url("https://cdn.example.com/v.mp4").is_ok());
+        assert!(checked_url("HTTP://127.0.0.1:8080/v.mp4").is_ok());
+        for url in [
+            "file:///etc/passwd",
+            "/v.mp4",
+            " http://a/v",
+            "data:,x",
+            "ftp://a/v",
+        ] {
+            assert!(checked_url(url).is_err(), "{url}");
+        }
     }
 }

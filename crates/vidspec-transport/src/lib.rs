@@ -15,8 +15,15 @@
 //!   the gateway answered 429 (refused unprocessed), honouring `Retry-After`.
 //! - **Polls and uploads** are retried on 429, 5xx, connection failures, lost
 //!   and undecodable answers, with exponential backoff and full jitter, again
-//!   honouring `Retry-After`. While waiting, a poll that still fails after its
-//!   retries is tried again at the next interval until the deadline.
+//!   honouring `Retry-After` (seconds or an HTTP date). While waiting, a poll
+//!   that still fails after its retries is tried again at the next interval
+//!   until the deadline.
+//! - **A wait's deadline bounds everything it does**: a poll in flight (its
+//!   HTTP attempts, retries, backoff sleeps, a slowly dribbled answer) is cut
+//!   off at the deadline, and no sleep reaches past it. API requests have a
+//!   total timeout each; downloads an idle timeout (no bytes for N seconds).
+//! - **No number panics**: durations from flags and gateway answers saturate
+//!   (`seconds`).
 //! - Errors say which case they are: `Error::is_retryable`,
 //!   `Error::is_safe_to_resubmit`.
 //!
@@ -31,13 +38,17 @@ mod limit;
 mod preflight;
 mod read;
 mod retry;
+mod seconds;
 mod wait;
 
 pub use client::{
     ApiKey, BaseUrlError, Client, ClientOptions, DEFAULT_BASE_URL, KeyError, TaskHandle, Upload,
     image_mime,
 };
-pub use download::{DownloadOptions, Downloaded, EXPIRY_WARNING_S, expiry_warning, safe_name};
+pub use download::{
+    DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_TOTAL_BYTES, DEFAULT_MAX_VIDEOS, DownloadOptions, Downloaded,
+    EXPIRY_WARNING_S, expiry_warning, safe_name,
+};
 pub use error::{Error, error_body, lenient_code};
 pub use image::{
     ImageFormat, ImageInfo, LocalImageError, MAX_UPLOAD_BYTES, ProbeError, check as check_image,
@@ -46,5 +57,6 @@ pub use image::{
 pub use limit::RateLimiter;
 pub use preflight::{Finding, LOCAL_READ_BYTES, REMOTE_READ_BYTES, Severity, check_local_image};
 pub use read::{Status, TaskError, TaskSnapshot, Video, normalise, snapshot, submitted_task_id};
-pub use retry::Backoff;
-pub use wait::{Outcome, WaitOptions};
+pub use retry::{Backoff, parse_retry_after};
+pub use seconds::{LONGEST, later, scaled, seconds};
+pub use wait::{LONGEST_DEADLINE, Outcome, POLL_SCALE_RANGE, PollSchedule, WaitOptions};

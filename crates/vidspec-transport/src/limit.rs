@@ -1,12 +1,15 @@
 //! A cap on requests per second across everything one `Client` does.
 //!
 //! Owns request spacing: each request takes the next free slot, so a hundred
-//! tasks waited on together never exceed the cap. It knows nothing of HTTP.
+//! tasks waited on together never exceed the cap. Any rate gives a limiter
+//! (the interval saturates; no rate panics). It knows nothing of HTTP.
 
 use std::time::Duration;
 
 use tokio::sync::Mutex;
 use tokio::time::Instant;
+
+use crate::seconds::{later, seconds};
 
 /// Spaces requests at least `1 / rate` apart.
 #[derive(Debug)]
@@ -16,10 +19,12 @@ pub struct RateLimiter {
 }
 
 impl RateLimiter {
-    /// A limiter allowing `per_second` requests per second (0 = unlimited).
+    /// A limiter allowing `per_second` requests per second (0, a negative
+    /// number, NaN or infinity = unlimited; a rate so small that its interval
+    /// is beyond ten years waits ten years).
     pub fn new(per_second: f64) -> Self {
         let interval = if per_second > 0.0 {
-            Duration::from_secs_f64(1.0 / per_second)
+            seconds(1.0 / per_second)
         } else {
             Duration::ZERO
         };
@@ -41,7 +46,7 @@ impl RateLimiter {
                 Some(at) if at > now => at,
                 _ => now,
             };
-            *next = Some(slot + self.interval);
+            *next = Some(later(slot, self.interval));
             slot
         };
         tokio::time::sleep_until(slot).await;
@@ -60,6 +65,19 @@ mod tests {
             limiter.acquire().await;
         }
         assert_eq!(started.elapsed(), Duration::from_secs(1));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_rate_too_small_for_a_duration_waits_at_most_ten_years_and_never_panics() {
+        let limiter = RateLimiter::new(1e-300);
+        assert_eq!(limiter.interval, crate::seconds::LONGEST);
+        let started = Instant::now();
+        limiter.acquire().await;
+        limiter.acquire().await;
+        assert_eq!(started.elapsed(), crate::seconds::LONGEST);
+        for rate in [f64::NAN, f64::INFINITY, -1.0, -0.0, f64::NEG_INFINITY] {
+            assert_eq!(RateLimiter::new(rate).interval, Duration::ZERO, "{rate}");
+        }
     }
 
     #[tokio::test(start_paused = true)]

@@ -264,6 +264,7 @@ impl Client {
             .http()
             .get(url)
             .header(reqwest::header::RANGE, range)
+            .timeout(self.options().timeout)
             .send()
             .await
             .map_err(|error| crate::client::without_url(&error))?;

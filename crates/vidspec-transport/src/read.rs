@@ -104,6 +104,14 @@ fn number(value: Option<&Value>) -> Option<f64> {
         Value::String(text) => text.trim().parse().ok(),
         _ => None,
     }
+    .filter(|number| !number.is_nan())
+}
+
+/// A count of seconds from a gateway number: negative is 0, too large
+/// saturates at `u64::MAX` (turned into a `Duration` only through
+/// `seconds`, which saturates again); NaN is no number.
+fn whole_seconds(value: Option<&Value>) -> Option<u64> {
+    number(value).map(|seconds| seconds.clamp(0.0, u64::MAX as f64) as u64)
 }
 
 /// The task id in a submit answer, or `None` when the answer holds none.
@@ -153,7 +161,7 @@ pub fn snapshot(task: &Task, id: &str, body: &Value, request_id: Option<String>)
                 .as_ref()
                 .and_then(|pointer| entry.pointer(pointer))
                 .and_then(|value| number(Some(value)))
-                .map(|seconds| seconds as i64);
+                .map(|seconds| seconds.clamp(i64::MIN as f64, i64::MAX as f64) as i64);
             match entry.pointer(&source.url) {
                 Some(Value::String(url)) => videos.push(Video {
                     url: url.clone(),
@@ -190,10 +198,8 @@ pub fn snapshot(task: &Task, id: &str, body: &Value, request_id: Option<String>)
         progress: number(first(body, &read.progress))
             .map(|progress| progress.clamp(0.0, 100.0) as u64),
         cost: number(first(body, &read.cost)),
-        estimated_time_s: number(first(body, &read.estimated_time))
-            .map(|seconds| seconds.max(0.0) as u64),
-        actual_time_s: number(first(body, &read.actual_time))
-            .map(|seconds| seconds.max(0.0) as u64),
+        estimated_time_s: whole_seconds(first(body, &read.estimated_time)),
+        actual_time_s: whole_seconds(first(body, &read.actual_time)),
         videos,
         error,
         request_id,

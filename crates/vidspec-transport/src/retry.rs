@@ -1,13 +1,16 @@
 //! Backoff: exponential growth with full jitter, capped, honouring `Retry-After`.
 //!
-//! Owns the delay schedule and the small random source it needs. It does not
-//! decide *whether* to retry: errors say that (`Error::is_retryable`,
-//! `Error::is_safe_to_resubmit`).
+//! Owns the delay schedule, the reading of a `Retry-After` header (seconds or
+//! an HTTP date; any number saturates, never panics) and the small random
+//! source it needs. It does not decide *whether* to retry: errors say that
+//! (`Error::is_retryable`, `Error::is_safe_to_resubmit`). Deadlines are the
+//! caller's: a wait cuts off a whole retry loop when its deadline comes.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use crate::error::Error;
+use crate::seconds::{LONGEST, scaled, seconds};
 
 /// How long to wait between attempts, and how many attempts to make.
 #[derive(Debug, Clone, PartialEq)]
@@ -50,14 +53,39 @@ impl Backoff {
     /// jitter"), so many clients that failed together do not retry together.
     pub fn delay(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
         if let Some(after) = retry_after {
-            return after.min(self.max_retry_after);
+            return after.min(self.max_retry_after).min(LONGEST);
         }
         let ceiling = self
             .base
             .saturating_mul(2u32.saturating_pow(attempt.min(20)))
-            .min(self.cap);
-        ceiling.mul_f64(random_unit())
+            .min(self.cap)
+            .min(LONGEST);
+        scaled(ceiling, random_unit())
     }
+}
+
+/// The wait a `Retry-After` header asks for, read at `now`: whole seconds
+/// (`120`; a number too large for any clock saturates at ten years; a
+/// fractional or exponent form is read leniently), or an HTTP date (`Wed, 21
+/// Oct 2015 07:28:00 GMT`; a date already past means now). Anything else
+/// counts as no header.
+pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    if !value.is_empty() && value.bytes().all(|byte| byte.is_ascii_digit()) {
+        return Some(match value.parse::<u64>() {
+            Ok(whole) => Duration::from_secs(whole).min(LONGEST),
+            Err(_) => LONGEST,
+        });
+    }
+    if let Ok(number) = value.parse::<f64>() {
+        return (number >= 0.0).then(|| seconds(number));
+    }
+    let date = httpdate::parse_http_date(value).ok()?;
+    Some(
+        date.duration_since(now)
+            .unwrap_or(Duration::ZERO)
+            .min(LONGEST),
+    )
 }
 
 /// Runs `operation` until it succeeds, fails in a way `may_retry` refuses, or
@@ -209,6 +237,44 @@ mod tests {
             started.elapsed() <= ceiling,
             "{:?} > {ceiling:?}",
             started.elapsed()
+        );
+    }
+
+    #[test]
+    fn retry_after_reads_seconds_and_saturates_numbers_too_large_for_a_clock() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000_000);
+        assert_eq!(
+            parse_retry_after(" 120 ", now),
+            Some(Duration::from_secs(120))
+        );
+        assert_eq!(
+            parse_retry_after("99999999999999999999999999", now),
+            Some(LONGEST)
+        );
+        assert_eq!(parse_retry_after("1e300", now), Some(LONGEST));
+        assert_eq!(
+            parse_retry_after("1.5", now),
+            Some(Duration::from_millis(1500))
+        );
+        for nonsense in ["", "-5", "NaN", "soon", "-1e300"] {
+            assert_eq!(parse_retry_after(nonsense, now), None, "{nonsense:?}");
+        }
+    }
+
+    #[test]
+    fn retry_after_as_an_http_date_is_the_time_until_then_and_zero_once_past() {
+        let now = httpdate::parse_http_date("Wed, 21 Oct 2015 07:28:00 GMT").expect("date");
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:28:30 GMT", now),
+            Some(Duration::from_secs(30))
+        );
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:00:00 GMT", now),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(
+            parse_retry_after("Fri, 31 Dec 9999 23:59:59 GMT", now),
+            Some(LONGEST)
         );
     }
 

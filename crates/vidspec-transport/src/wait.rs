@@ -2,8 +2,14 @@
 //! stretched while the gateway's estimate says the end is far, with jitter, up
 //! to a deadline) and waiting on many tasks at once from one client.
 //!
-//! Owns when to poll. One poll is `Client::task`; reading is `read`.
+//! Owns when to poll, and that the deadline bounds everything a wait does:
+//! each poll (its HTTP attempts, their retries and backoff sleeps, a slowly
+//! read answer) is cut off when the deadline comes, and no sleep reaches past
+//! it. Every duration it makes from a number (scale, estimate, jitter) goes
+//! through `seconds`, so no input panics. One poll is `Client::task`; reading
+//! is `read`.
 
+use std::ops::RangeInclusive;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -13,6 +19,16 @@ use crate::client::{Client, TaskHandle};
 use crate::error::Error;
 use crate::read::{Status, TaskSnapshot, Video};
 use crate::retry::random_unit;
+use crate::seconds::{LONGEST, later, scaled, seconds};
+
+/// The poll scales (`WaitOptions::time_scale`) a caller may ask for: a
+/// thousandth of real time to a simulator a million times faster. Values
+/// outside are clamped here; a command line refuses them.
+pub const POLL_SCALE_RANGE: RangeInclusive<f64> = 0.001..=1_000_000.0;
+
+/// The longest deadline a wait takes (ten years); longer ones are clamped
+/// here, and a command line refuses them.
+pub const LONGEST_DEADLINE: Duration = LONGEST;
 
 /// How to wait. Unset fields come from the spec's poll hints.
 #[derive(Debug, Clone, PartialEq)]
@@ -72,8 +88,11 @@ const ESTIMATE_SHARE: f64 = 0.5;
 /// prediction still lands before the finish.
 const APPROACH_SHARE: f64 = 0.8;
 
-/// The schedule of one wait.
-struct Schedule {
+/// The schedule of one wait: when to poll first, how long to wait after each
+/// poll, and when to give up. Every number is saturated, so any options and
+/// any gateway answer give a schedule (never a panic).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PollSchedule {
     adaptive: bool,
     first: Duration,
     every: Duration,
@@ -82,28 +101,56 @@ struct Schedule {
     jitter: f64,
 }
 
-impl Schedule {
-    fn new(handle: &TaskHandle, options: &WaitOptions) -> Schedule {
+impl PollSchedule {
+    /// The schedule for `handle`'s spec hints and `options`. A positive scale outside
+    /// `POLL_SCALE_RANGE` is clamped into it (zero, negative or NaN is 1); a deadline is at most
+    /// `LONGEST_DEADLINE`; jitter is within 0–0.9 (NaN is none).
+    pub fn new(handle: &TaskHandle, options: &WaitOptions) -> PollSchedule {
         let hints = &handle.task.poll;
         let scale = if options.time_scale > 0.0 {
-            options.time_scale
+            options
+                .time_scale
+                .clamp(*POLL_SCALE_RANGE.start(), *POLL_SCALE_RANGE.end())
         } else {
             1.0
         };
-        let scaled = |seconds: u64| Duration::from_secs_f64(seconds as f64 / scale);
-        Schedule {
+        let scaled_hint = |hint_s: u64| seconds(hint_s as f64 / scale);
+        let jitter = if options.jitter.is_nan() {
+            0.0
+        } else {
+            options.jitter.clamp(0.0, 0.9)
+        };
+        PollSchedule {
             adaptive: options.adaptive,
             first: options
                 .first_poll
-                .unwrap_or_else(|| scaled(hints.first_after_s)),
-            every: options.interval.unwrap_or_else(|| scaled(hints.every_s)),
-            deadline: options.deadline.unwrap_or_else(|| scaled(hints.timeout_s)),
+                .unwrap_or_else(|| scaled_hint(hints.first_after_s))
+                .min(LONGEST),
+            every: options
+                .interval
+                .unwrap_or_else(|| scaled_hint(hints.every_s))
+                .min(LONGEST),
+            deadline: options
+                .deadline
+                .unwrap_or_else(|| scaled_hint(hints.timeout_s))
+                .min(LONGEST_DEADLINE),
             scale,
-            jitter: options.jitter.clamp(0.0, 0.9),
+            jitter,
         }
     }
 
-    /// The delay after a poll that saw `last`, `elapsed` into the wait.
+    /// The delay before the first poll.
+    pub fn first(&self) -> Duration {
+        self.first
+    }
+
+    /// How long the wait may take in all.
+    pub fn deadline(&self) -> Duration {
+        self.deadline
+    }
+
+    /// The delay after a poll that saw `last`, `elapsed` into the wait (at
+    /// most `LONGEST`; the wait also never sleeps past its deadline).
     ///
     /// Fixed mode (`adaptive: false`): the base interval. Adaptive mode: sparse
     /// early, dense near the likely finish. The finish is predicted from the
@@ -112,28 +159,56 @@ impl Schedule {
     /// twice the real time, so half of it is taken). While the finish is more
     /// than two end-intervals away, the next poll covers 80% of what remains
     /// and re-predicts; near the end, polls come every half base interval.
-    fn next_delay(&self, last: Option<&TaskSnapshot>, elapsed: Duration) -> Duration {
+    pub fn next_delay(&self, last: Option<&TaskSnapshot>, elapsed: Duration) -> Duration {
         let end = self.every / 2;
         let mut delay = self.every;
         if self.adaptive {
             let from_progress = last
                 .and_then(|snapshot| snapshot.progress)
                 .filter(|progress| (1..100).contains(progress))
-                .map(|progress| elapsed.mul_f64((100 - progress) as f64 / progress as f64));
+                .map(|progress| scaled(elapsed, (100 - progress) as f64 / progress as f64));
             let from_estimate =
                 last.and_then(|snapshot| snapshot.estimated_time_s)
                     .map(|estimate| {
-                        Duration::from_secs_f64(estimate as f64 * ESTIMATE_SHARE / self.scale)
+                        seconds(estimate as f64 * ESTIMATE_SHARE / self.scale)
                             .saturating_sub(elapsed)
                     });
             delay = match from_progress.or(from_estimate) {
-                Some(remaining) if remaining > end * 2 => remaining.mul_f64(APPROACH_SHARE),
+                Some(remaining) if remaining > end * 2 => scaled(remaining, APPROACH_SHARE),
                 Some(_) => end,
                 None => self.every,
             };
         }
         let spread = 1.0 + self.jitter * (2.0 * random_unit() - 1.0);
-        delay.mul_f64(spread)
+        scaled(delay, spread)
+    }
+}
+
+/// What to do after a poll, given the next delay and the time left.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Next {
+    /// Sleep this long, then poll.
+    Sleep(Duration),
+    /// The next poll would come after the deadline: sleep this long, then
+    /// poll one last time before it.
+    LastLook(Duration),
+    /// No time is left.
+    GiveUp,
+}
+
+/// The next step when `delay` is due and `left` remains before the deadline.
+/// When the delay would reach past the deadline, one last poll is made
+/// halfway through the time left (at most one interval before the deadline),
+/// so that a short deadline is not given up at the first poll.
+fn next_step(delay: Duration, left: Duration, every: Duration, looked_last: bool) -> Next {
+    if left.is_zero() {
+        Next::GiveUp
+    } else if delay < left {
+        Next::Sleep(delay)
+    } else if looked_last {
+        Next::GiveUp
+    } else {
+        Next::LastLook(left.saturating_sub((left / 2).min(every)))
     }
 }
 
@@ -147,15 +222,31 @@ impl Client {
         options: &WaitOptions,
         mut on_progress: impl FnMut(&TaskSnapshot),
     ) -> Result<Outcome, Error> {
-        let schedule = Schedule::new(handle, options);
+        let schedule = PollSchedule::new(handle, options);
         let started = Instant::now();
-        let deadline = started + schedule.deadline;
+        let deadline = later(started, schedule.deadline);
+        let gave_up = |last: Option<TaskSnapshot>| Error::DeadlinePassed {
+            last: Box::new(last.unwrap_or_else(|| not_yet_seen(&handle.id))),
+        };
         let mut last: Option<TaskSnapshot> = None;
-        tokio::time::sleep(schedule.first.min(schedule.deadline)).await;
+        let mut looked_last = false;
+        // A first poll due after the deadline is made earlier; it is not the
+        // last look, which still comes before the deadline.
+        let first = match next_step(schedule.first, schedule.deadline, schedule.every, false) {
+            Next::Sleep(delay) | Next::LastLook(delay) => delay,
+            Next::GiveUp => Duration::ZERO,
+        };
+        tokio::time::sleep(first).await;
         loop {
             // Boxed: an idle wait stays small (the request's state exists only
             // while it is in flight), so thousands of waits fit in little memory.
-            match Box::pin(self.task(handle)).await {
+            // Cut off at the deadline: every HTTP attempt, retry, backoff sleep
+            // and slowly dribbled answer of this poll ends there.
+            let polled = tokio::time::timeout_at(deadline, Box::pin(self.task(handle))).await;
+            let Ok(polled) = polled else {
+                return Err(gave_up(last));
+            };
+            match polled {
                 Ok(snapshot) => {
                     on_progress(&snapshot);
                     match snapshot.status {
@@ -185,12 +276,15 @@ impl Client {
                 Err(error) => return Err(error),
             }
             let delay = schedule.next_delay(last.as_ref(), started.elapsed());
-            if Instant::now() + delay > deadline {
-                return Err(Error::DeadlinePassed {
-                    last: Box::new(last.unwrap_or_else(|| not_yet_seen(&handle.id))),
-                });
+            let left = deadline.saturating_duration_since(Instant::now());
+            match next_step(delay, left, schedule.every, looked_last) {
+                Next::Sleep(delay) => tokio::time::sleep(delay).await,
+                Next::LastLook(delay) => {
+                    looked_last = true;
+                    tokio::time::sleep(delay).await;
+                }
+                Next::GiveUp => return Err(gave_up(last)),
             }
-            tokio::time::sleep(delay).await;
         }
     }
 
@@ -274,7 +368,7 @@ mod tests {
 
     #[test]
     fn the_schedule_comes_from_the_spec_scaled() {
-        let schedule = Schedule::new(
+        let schedule = PollSchedule::new(
             &handle(),
             &WaitOptions {
                 time_scale: 10.0,
@@ -288,7 +382,7 @@ mod tests {
 
     #[test]
     fn a_far_estimate_spaces_polls_out() {
-        let schedule = Schedule::new(
+        let schedule = PollSchedule::new(
             &handle(),
             &WaitOptions {
                 jitter: 0.0,
@@ -302,7 +396,7 @@ mod tests {
 
     #[test]
     fn near_the_finish_polls_come_every_half_interval() {
-        let schedule = Schedule::new(
+        let schedule = PollSchedule::new(
             &handle(),
             &WaitOptions {
                 jitter: 0.0,
@@ -321,7 +415,7 @@ mod tests {
 
     #[test]
     fn progress_predicts_the_finish_better_than_a_pessimistic_estimate() {
-        let schedule = Schedule::new(
+        let schedule = PollSchedule::new(
             &handle(),
             &WaitOptions {
                 jitter: 0.0,
@@ -342,7 +436,7 @@ mod tests {
             adaptive: false,
             ..WaitOptions::default()
         };
-        let schedule = Schedule::new(&handle(), &options);
+        let schedule = PollSchedule::new(&handle(), &options);
         assert_eq!(
             schedule.next_delay(Some(&running(Some(600))), Duration::from_secs(10)),
             Duration::from_secs(5)
@@ -350,8 +444,39 @@ mod tests {
     }
 
     #[test]
+    fn a_delay_past_the_deadline_becomes_one_last_look_before_it_then_giving_up() {
+        let every = Duration::from_secs(5);
+        let left = Duration::from_secs(3);
+        assert_eq!(
+            next_step(Duration::from_secs(2), left, every, false),
+            Next::Sleep(Duration::from_secs(2))
+        );
+        assert_eq!(
+            next_step(Duration::from_secs(60), left, every, false),
+            Next::LastLook(Duration::from_millis(1500))
+        );
+        assert_eq!(
+            next_step(
+                Duration::from_secs(200),
+                Duration::from_secs(100),
+                every,
+                false
+            ),
+            Next::LastLook(Duration::from_secs(95))
+        );
+        assert_eq!(
+            next_step(Duration::from_secs(60), left, every, true),
+            Next::GiveUp
+        );
+        assert_eq!(
+            next_step(Duration::ZERO, Duration::ZERO, every, false),
+            Next::GiveUp
+        );
+    }
+
+    #[test]
     fn jitter_stays_within_its_fraction() {
-        let schedule = Schedule::new(&handle(), &WaitOptions::default());
+        let schedule = PollSchedule::new(&handle(), &WaitOptions::default());
         for _ in 0..200 {
             let delay = schedule.next_delay(None, Duration::ZERO);
             assert!(

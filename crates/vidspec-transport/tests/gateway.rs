@@ -438,7 +438,14 @@ async fn an_existing_file_is_not_overwritten_without_being_asked() {
         .await;
     assert!(matches!(again, Err(Error::Io { .. })), "{again:?}");
     client
-        .download(&outcome, &dir, &DownloadOptions { overwrite: true })
+        .download(
+            &outcome,
+            &dir,
+            &DownloadOptions {
+                overwrite: true,
+                ..DownloadOptions::default()
+            },
+        )
         .await
         .expect("forced");
     let _ = std::fs::remove_dir_all(&dir);
