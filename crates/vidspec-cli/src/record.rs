@@ -110,9 +110,9 @@ pub fn unrecorded_message(
     download: Option<&Path>,
 ) -> String {
     format!(
-        "the gateway accepted task {task_id} ({model}), but the ledger could not record it: \
-         {error}; the task runs and is charged: do not submit it again; `{}` waits for it and \
-         saves its videos",
+        "the gateway accepted task {task_id} ({model}) and will charge it, but the ledger could \
+         not record it; do not submit it again: `{}` waits for it and saves its videos \
+         (the ledger's error: {error})",
         wait_command(task_id, model, download)
     )
 }
@@ -156,19 +156,25 @@ impl<'a> Recorder<'a> {
         }
     }
 
-    /// The gateway accepted the submission. If this cannot be recorded, the
-    /// true cause is tried once more as the entry's reason (with the task id)
-    /// before the error is returned.
+    /// The gateway accepted the submission.
     pub fn submitted(&self, task_id: &str) -> Result<(), LedgerError> {
         let step = Step::Submitted {
             task_id: task_id.to_owned(),
         };
-        self.store.record(&self.entry, &step).inspect_err(|error| {
-            let reason = format!(
-                "the gateway accepted it as task {task_id}, but recording that failed: {error}"
-            );
-            let _ = self.store.record(&self.entry, &Step::Unknown { reason });
-        })
+        self.store.record(&self.entry, &step)
+    }
+
+    /// After [`Recorder::submitted`] failed with `error`: one more try (a
+    /// lock may have gone, space may have been freed) to leave the true cause,
+    /// with the task id, as the entry's reason. Whether it worked.
+    pub fn record_true_cause(&self, task_id: &str, error: &LedgerError) -> bool {
+        let reason = format!(
+            "the gateway accepted it as task {task_id}, but recording that failed: {error}; \
+             `vidspec wait {task_id}` waits for it"
+        );
+        self.store
+            .record(&self.entry, &Step::Unknown { reason })
+            .is_ok()
     }
 
     /// The submission failed: provably not created, or unknown.
@@ -290,6 +296,7 @@ mod tests {
         };
         let error = recorder.submitted("task_42").expect_err("the disk is full");
         assert!(error.to_string().contains("disk is full"), "{error}");
+        assert!(!recorder.record_true_cause("task_42", &error));
         let asked = store.asked.borrow();
         assert_eq!(asked.len(), 2, "{asked:?}");
         match &asked[1] {

@@ -386,3 +386,91 @@ fn the_api_key_never_appears_in_anything_written() {
     assert!(!everything.contains("sk-wrong-key"), "the wrong key leaked");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Another process holds the ledger's write lock for longer than vidspec
+/// waits, right while the submit is in flight: the task exists, so the
+/// submit is an error (exit 5) naming the task and the command that waits
+/// for it; once the lock is gone the entry records the true cause with the
+/// task id, and the printed command saves the video.
+#[test]
+fn a_task_the_ledger_cannot_record_is_an_error_naming_the_task_and_the_wait_command() {
+    use std::io::{BufRead, BufReader};
+
+    let sim = sim(&["--faults", "slow=1,slow-ms=1500,on=submits"]);
+    let ledger = ledger_path(&sim);
+    let dir = temp_dir("unrecorded");
+    let videos = dir.join("videos");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vidspec"))
+        .args(["submit", &example("omni-i2v.json"), "--download"])
+        .arg(&videos)
+        .env("APIMART_BASE_URL", &sim.base_url)
+        .env("APIMART_API_KEY", "sim-key")
+        .env("VIDSPEC_POLL_SCALE", &sim.speed)
+        .env("VIDSPEC_JOURNAL", &sim.journal)
+        .env("VIDSPEC_PREFLIGHT", "off")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("submit starts");
+    // The intent is in; the submit is on its way (the simulator answers slowly).
+    let started = Instant::now();
+    let intent_recorded = || {
+        Ledger::open(&ledger).is_ok_and(|ledger| {
+            collect(|visit| ledger.unfinished(StateFilter::Only(State::Unknown), visit))
+                .is_ok_and(|entries| !entries.is_empty())
+        })
+    };
+    while !intent_recorded() {
+        assert!(started.elapsed() < Duration::from_secs(20), "no intent");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let locker = rusqlite::Connection::open(&ledger).expect("open the ledger");
+    locker
+        .execute_batch("BEGIN EXCLUSIVE")
+        .expect("the write lock");
+    let mut stderr = BufReader::new(child.stderr.take().expect("stderr"));
+    let mut said = String::new();
+    while !said.contains("could not record it") {
+        let mut line = String::new();
+        if stderr.read_line(&mut line).expect("stderr") == 0 {
+            break;
+        }
+        said.push_str(&line);
+    }
+    locker.execute_batch("ROLLBACK").expect("the lock released");
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut rest).expect("stderr");
+    said.push_str(&rest);
+    let status = child.wait().expect("submit ends");
+    assert_eq!(status.code(), Some(5), "{said}");
+    assert_eq!(stats(&sim)["submits"], 1);
+
+    let task = said
+        .split("accepted task ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("the task id is named: {said}"))
+        .to_owned();
+    assert!(said.contains("is locked") && said.contains("do not submit it again"), "{said}");
+    let command = format!(
+        "vidspec wait {task} --model Omni-Flash-Ext --download {}",
+        videos.display()
+    );
+    assert!(said.contains(&format!("`{command}`")), "{said}");
+
+    let recorded = Ledger::open(&ledger).expect("open");
+    let entries =
+        collect(|visit| recorded.unfinished(StateFilter::Only(State::Unknown), visit)).expect("list");
+    let reason = entries[0].reason.clone().unwrap_or_default();
+    assert!(
+        reason.contains(&task) && reason.contains("recording that failed"),
+        "the true cause is recorded: {reason}"
+    );
+
+    let words: Vec<&str> = command.split(' ').skip(1).collect();
+    let waited = vidspec(&sim, &words, Some("sim-key"));
+    assert_eq!(waited.status.code(), Some(0), "{}", String::from_utf8_lossy(&waited.stderr));
+    assert_eq!(std::fs::read_dir(&videos).expect("videos").count(), 1);
+    let _ = std::fs::remove_dir_all(&dir);
+}
