@@ -96,7 +96,10 @@ pub fn wait_command(task_id: &str, model: &str, download: Option<&Path>) -> Stri
         shell_word(task_id),
         shell_word(model)
     );
-    let dir = download.map_or_else(|| "DIR".to_owned(), |dir| shell_word(&dir.display().to_string()));
+    let dir = download.map_or_else(
+        || "DIR".to_owned(),
+        |dir| shell_word(&dir.display().to_string()),
+    );
     command.push_str(" --download ");
     command.push_str(&dir);
     command
@@ -279,7 +282,12 @@ mod tests {
         fn unfinished(&self, _: StateFilter, _: Visit<'_>) -> Result<(), LedgerError> {
             Ok(())
         }
-        fn finished(&self, _: StateFilter, _: Option<u64>, _: Visit<'_>) -> Result<(), LedgerError> {
+        fn finished(
+            &self,
+            _: StateFilter,
+            _: Option<u64>,
+            _: Visit<'_>,
+        ) -> Result<(), LedgerError> {
             Ok(())
         }
         fn count_finished(&self, _: StateFilter) -> Result<u64, LedgerError> {
@@ -301,7 +309,10 @@ mod tests {
         assert_eq!(asked.len(), 2, "{asked:?}");
         match &asked[1] {
             Step::Unknown { reason } => {
-                assert!(reason.contains("task_42") && reason.contains("disk is full"), "{reason}");
+                assert!(
+                    reason.contains("task_42") && reason.contains("disk is full"),
+                    "{reason}"
+                );
             }
             other => panic!("expected the true cause as an unknown step, got {other:?}"),
         }
@@ -313,8 +324,12 @@ mod tests {
             path: "/state/ledger.sqlite3".to_owned(),
             message: "cannot write: the disk is full".to_owned(),
         };
-        let message =
-            unrecorded_message(&error, "task_42", "veo3.1-fast", Some(Path::new("my videos")));
+        let message = unrecorded_message(
+            &error,
+            "task_42",
+            "veo3.1-fast",
+            Some(Path::new("my videos")),
+        );
         assert!(message.contains("task_42"), "{message}");
         assert!(message.contains("disk is full"), "{message}");
         assert!(message.contains("do not submit it again"), "{message}");

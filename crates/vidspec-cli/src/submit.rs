@@ -238,7 +238,9 @@ pub fn submit(args: &SubmitArgs) -> anyhow::Result<Exit> {
             record::unrecorded_message(&error, &handle.id, plan.model(), args.download.as_deref());
         eprintln!("error: {message}");
         if recorder.record_true_cause(&handle.id, &error) {
-            eprintln!("note: the ledger now records the task id and why it was not recorded before");
+            eprintln!(
+                "note: the ledger now records the task id and why it was not recorded before"
+            );
         }
         if args.gateway.format == Format::Json {
             println!(

@@ -118,7 +118,9 @@ fn an_older_journal_with_damaged_lines_is_imported_once_and_every_other_entry_su
     let mut bytes = Vec::new();
     bytes.extend_from_slice(br#"{"v":1,"entry":"e1","at":1779958948,"event":"intent","model":"veo3.1-fast","spec":"s","request":"r1","endpoint":"/v1/videos/generations"}"#);
     bytes.extend_from_slice(b"\n");
-    bytes.extend_from_slice(br#"{"v":1,"entry":"e1","at":1779958949,"event":"submitted","task_id":"task_old_1"}"#);
+    bytes.extend_from_slice(
+        br#"{"v":1,"entry":"e1","at":1779958949,"event":"submitted","task_id":"task_old_1"}"#,
+    );
     bytes.extend_from_slice(b"\n{\"v\":1,\"entry\":\"e1\",\"at\":1779958950,\"event\":\"unknown\",\"reason\":\"r\xc3\"}\n");
     bytes.extend_from_slice(br#"{"v":1,"entry":"e2","at":1779958951,"event":"intent","model":"veo3.1-fast","spec":"s","request":"r2","endpoint":"/v1/videos/generations"}"#);
     bytes.extend_from_slice(b"\n");
@@ -137,10 +139,19 @@ fn an_older_journal_with_damaged_lines_is_imported_once_and_every_other_entry_su
         )),
         "{stderr}"
     );
-    assert!(stderr.contains(&format!("{journal}:3: invalid UTF-8")), "{stderr}");
-    assert!(stderr.contains(&format!("{journal}:5: a torn last line")), "{stderr}");
+    assert!(
+        stderr.contains(&format!("{journal}:3: invalid UTF-8")),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("{journal}:5: a torn last line")),
+        "{stderr}"
+    );
     assert!(stderr.contains("the line was skipped"), "{stderr}");
-    assert!(stdout.contains("running") && stdout.contains("task_old_1"), "{stdout}");
+    assert!(
+        stdout.contains("running") && stdout.contains("task_old_1"),
+        "{stdout}"
+    );
     assert!(stdout.contains("unknown"), "{stdout}");
 
     let again = vidspec(&sim, &["tasks", "--format", "json"], None);
@@ -150,7 +161,11 @@ fn an_older_journal_with_damaged_lines_is_imported_once_and_every_other_entry_su
     );
     let json: Value = serde_json::from_slice(&again.stdout).expect("JSON");
     assert_eq!(json["entries"].as_array().map(Vec::len), Some(2), "{json}");
-    assert_eq!(std::fs::read(&sim.journal).expect("read"), bytes, "left as it was");
+    assert_eq!(
+        std::fs::read(&sim.journal).expect("read"),
+        bytes,
+        "left as it was"
+    );
     // New submissions go on in the ledger.
     let submitted = vidspec(
         &sim,
@@ -189,7 +204,10 @@ fn eight_identical_submits_at_once_are_sent_exactly_once() {
         .into_iter()
         .map(|child| child.wait_with_output().expect("submit ends"))
         .collect();
-    let sent = outputs.iter().filter(|output| output.status.code() == Some(0)).count();
+    let sent = outputs
+        .iter()
+        .filter(|output| output.status.code() == Some(0))
+        .count();
     let refusals: Vec<String> = outputs
         .iter()
         .filter(|output| output.status.code() == Some(2))
@@ -254,9 +272,13 @@ fn tasks_lists_every_unfinished_entry_and_the_newest_finished_ones_with_a_count_
             panic!("a new request is claimed");
         };
         let step = if index % 10 == 0 {
-            Step::Submitted { task_id: format!("task_{index}") }
+            Step::Submitted {
+                task_id: format!("task_{index}"),
+            }
         } else {
-            Step::NotSent { reason: format!("refused {index}") }
+            Step::NotSent {
+                reason: format!("refused {index}"),
+            }
         };
         ledger.record(&entry, &step).expect("record");
     }
@@ -265,8 +287,14 @@ fn tasks_lists_every_unfinished_entry_and_the_newest_finished_ones_with_a_count_
     assert_eq!(listed.status.code(), Some(0));
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(lines.len(), 5 + 20 + 1, "{stdout}");
-    assert!(lines[..5].iter().all(|line| line.starts_with("running")), "{stdout}");
-    assert!(lines[24].contains("refused 44"), "the newest last: {stdout}");
+    assert!(
+        lines[..5].iter().all(|line| line.starts_with("running")),
+        "{stdout}"
+    );
+    assert!(
+        lines[24].contains("refused 44"),
+        "the newest last: {stdout}"
+    );
     assert_eq!(
         lines[25],
         "… and 20 earlier finished submissions not shown; --all lists every one, --limit N the newest N"
@@ -275,7 +303,13 @@ fn tasks_lists_every_unfinished_entry_and_the_newest_finished_ones_with_a_count_
     let json: Value = serde_json::from_slice(&all.stdout).expect("JSON");
     assert_eq!(json["entries"].as_array().map(Vec::len), Some(45));
     assert_eq!(json["not_shown"], 0);
-    let limited = vidspec(&sim, &["tasks", "--state", "not-sent", "--limit", "3", "--format", "json"], None);
+    let limited = vidspec(
+        &sim,
+        &[
+            "tasks", "--state", "not-sent", "--limit", "3", "--format", "json",
+        ],
+        None,
+    );
     let json: Value = serde_json::from_slice(&limited.stdout).expect("JSON");
     assert_eq!(json["entries"].as_array().map(Vec::len), Some(3), "{json}");
     assert_eq!(json["not_shown"], 37);
@@ -452,7 +486,10 @@ fn a_task_the_ledger_cannot_record_is_an_error_naming_the_task_and_the_wait_comm
         .and_then(|rest| rest.split_whitespace().next())
         .unwrap_or_else(|| panic!("the task id is named: {said}"))
         .to_owned();
-    assert!(said.contains("is locked") && said.contains("do not submit it again"), "{said}");
+    assert!(
+        said.contains("is locked") && said.contains("do not submit it again"),
+        "{said}"
+    );
     let command = format!(
         "vidspec wait {task} --model Omni-Flash-Ext --download {}",
         videos.display()
@@ -460,8 +497,8 @@ fn a_task_the_ledger_cannot_record_is_an_error_naming_the_task_and_the_wait_comm
     assert!(said.contains(&format!("`{command}`")), "{said}");
 
     let recorded = Ledger::open(&ledger).expect("open");
-    let entries =
-        collect(|visit| recorded.unfinished(StateFilter::Only(State::Unknown), visit)).expect("list");
+    let entries = collect(|visit| recorded.unfinished(StateFilter::Only(State::Unknown), visit))
+        .expect("list");
     let reason = entries[0].reason.clone().unwrap_or_default();
     assert!(
         reason.contains(&task) && reason.contains("recording that failed"),
@@ -470,7 +507,12 @@ fn a_task_the_ledger_cannot_record_is_an_error_naming_the_task_and_the_wait_comm
 
     let words: Vec<&str> = command.split(' ').skip(1).collect();
     let waited = vidspec(&sim, &words, Some("sim-key"));
-    assert_eq!(waited.status.code(), Some(0), "{}", String::from_utf8_lossy(&waited.stderr));
+    assert_eq!(
+        waited.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&waited.stderr)
+    );
     assert_eq!(std::fs::read_dir(&videos).expect("videos").count(), 1);
     let _ = std::fs::remove_dir_all(&dir);
 }

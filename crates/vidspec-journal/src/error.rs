@@ -77,7 +77,11 @@ pub enum LedgerError {
 
 impl LedgerError {
     /// The error for `error` from SQLite while using the ledger at `path`.
-    pub(crate) fn from_sqlite(path: &Path, busy_seconds: u64, error: rusqlite::Error) -> LedgerError {
+    pub(crate) fn from_sqlite(
+        path: &Path,
+        busy_seconds: u64,
+        error: rusqlite::Error,
+    ) -> LedgerError {
         let path = path.display().to_string();
         let code = error.sqlite_error_code();
         match code {
@@ -91,7 +95,9 @@ impl LedgerError {
             },
             Some(ErrorCode::DiskFull) => LedgerError::Io {
                 path,
-                message: format!("cannot write: the disk is full ({error}); free some space, then retry"),
+                message: format!(
+                    "cannot write: the disk is full ({error}); free some space, then retry"
+                ),
             },
             Some(ErrorCode::ReadOnly | ErrorCode::PermissionDenied | ErrorCode::CannotOpen) => {
                 LedgerError::Io {
@@ -104,7 +110,9 @@ impl LedgerError {
             }
             _ => LedgerError::Io {
                 path,
-                message: format!("{error}; if it persists, name another ledger with --journal PATH"),
+                message: format!(
+                    "{error}; if it persists, name another ledger with --journal PATH"
+                ),
             },
         }
     }

@@ -100,7 +100,11 @@ impl Ledger {
         transaction
             .execute(
                 "INSERT INTO imports (source, entries, imported_at) VALUES (?1, ?2, ?3)",
-                rusqlite::params![key, i64::try_from(imported.entries).unwrap_or(i64::MAX), now()],
+                rusqlite::params![
+                    key,
+                    i64::try_from(imported.entries).unwrap_or(i64::MAX),
+                    now()
+                ],
             )
             .map_err(|error| self.error(error))?;
         transaction.commit().map_err(|error| self.error(error))?;

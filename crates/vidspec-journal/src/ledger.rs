@@ -142,9 +142,9 @@ impl Ledger {
         self.connection.busy_timeout(BUSY_TIMEOUT)?;
         // WAL: readers never block the writer; FULL: every commit is on disk
         // (the WAL fsynced) before it returns.
-        let _mode: String =
-            self.connection
-                .query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))?;
+        let _mode: String = self
+            .connection
+            .query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))?;
         self.connection.pragma_update(None, "synchronous", "FULL")?;
         Ok(())
     }
@@ -430,10 +430,7 @@ impl TaskStore for Ledger {
         newest: Option<u64>,
         visit: Visit<'_>,
     ) -> Result<(), LedgerError> {
-        let finished = format!(
-            "state NOT IN {UNFINISHED} AND {}",
-            condition(filter)
-        );
+        let finished = format!("state NOT IN {UNFINISHED} AND {}", condition(filter));
         match newest {
             None => self.visit_query(
                 &format!("SELECT {COLUMNS} FROM entries WHERE {finished} ORDER BY seq"),

@@ -111,10 +111,8 @@ mod tests {
     use super::*;
 
     fn temp(label: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!(
-            "vidspec-location-{}-{label}",
-            std::process::id()
-        ));
+        let dir =
+            std::env::temp_dir().join(format!("vidspec-location-{}-{label}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("temp dir");
         dir
@@ -124,7 +122,10 @@ mod tests {
     fn a_jsonl_name_is_imported_into_the_same_name_with_sqlite3() {
         let location = locate_named(Path::new("/state/jobs.jsonl"));
         assert_eq!(location.ledger, Path::new("/state/jobs.sqlite3"));
-        assert_eq!(location.legacy.as_deref(), Some(Path::new("/state/jobs.jsonl")));
+        assert_eq!(
+            location.legacy.as_deref(),
+            Some(Path::new("/state/jobs.jsonl"))
+        );
     }
 
     #[test]
