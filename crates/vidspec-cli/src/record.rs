@@ -147,7 +147,7 @@ impl<'a> Recorder<'a> {
         };
         Ok(match store.claim(&intent, again)? {
             Claim::Claimed(entry) => Ok(Recorder { store, entry }),
-            Claim::Duplicate(entry) => Err(entry),
+            Claim::Duplicate(entry) => Err(*entry),
         })
     }
 

@@ -140,7 +140,7 @@ pub enum Claim {
     /// The intent is recorded (durably) under this entry id: send it.
     Claimed(String),
     /// An identical request is unfinished: do not send.
-    Duplicate(Entry),
+    Duplicate(Box<Entry>),
 }
 
 /// What happened to a submission after its intent.

@@ -72,12 +72,9 @@ impl Ledger {
         let mut reader = BufReader::new(file);
         let mut line = Vec::new();
         let mut number = 0u64;
-        loop {
-            let Some(read) = read_line(&mut reader, &mut line, MAX_LINE_BYTES)
-                .map_err(|error| import_error(source, &format!("cannot read it: {error}")))?
-            else {
-                break;
-            };
+        while let Some(read) = read_line(&mut reader, &mut line, MAX_LINE_BYTES)
+            .map_err(|error| import_error(source, &format!("cannot read it: {error}")))?
+        {
             number += 1;
             let problem = match self.import_line(&transaction, &line, read) {
                 Ok(Some(inserted)) => {

@@ -375,7 +375,7 @@ impl TaskStore for Ledger {
         let transaction = self.immediate()?;
         if !again && let Some(entry) = self.unfinished_with_request(&intent.request)? {
             // Dropping the transaction rolls it back: nothing was written.
-            return Ok(Claim::Duplicate(entry));
+            return Ok(Claim::Duplicate(Box::new(entry)));
         }
         let entry = new_entry_id();
         insert_intent(&transaction, &entry, intent, now()).map_err(|error| self.error(error))?;
