@@ -121,6 +121,7 @@ impl Ledger {
                 ),
             })?;
         }
+        create_private(&path)?;
         let connection = Connection::open(&path)
             .map_err(|error| LedgerError::from_sqlite(&path, BUSY_TIMEOUT.as_secs(), error))?;
         let ledger = Ledger { connection, path };
@@ -235,6 +236,27 @@ impl Ledger {
             }
         }
         Ok(())
+    }
+}
+
+/// Creates the ledger file readable by its owner only (result URLs in it
+/// grant access to the videos); SQLite gives its WAL files the same mode. An
+/// existing file is left as it is.
+fn create_private(path: &Path) -> Result<(), LedgerError> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(error) => Err(LedgerError::Io {
+            path: path.display().to_string(),
+            message: format!(
+                "cannot create it: {error}; make its directory writable, or name another ledger \
+                 with --journal PATH or VIDSPEC_JOURNAL"
+            ),
+        }),
     }
 }
 

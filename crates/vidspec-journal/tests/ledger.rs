@@ -86,6 +86,31 @@ fn a_submission_moves_through_its_states() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+#[cfg(unix)]
+#[test]
+fn a_new_ledger_is_readable_by_its_owner_only() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = temp_dir("private");
+    let path = dir.join("l.sqlite3");
+    let ledger = Ledger::open(&path).expect("open");
+    claimed(&ledger, "r1");
+    for suffix in ["", "-wal"] {
+        let mut name = path.clone().into_os_string();
+        name.push(suffix);
+        let mode = std::fs::metadata(&name)
+            .expect("metadata")
+            .permissions()
+            .mode();
+        assert_eq!(
+            mode & 0o077,
+            0,
+            "{}: {mode:o}",
+            PathBuf::from(name).display()
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn a_step_for_an_entry_the_ledger_does_not_hold_is_an_error() {
     let dir = temp_dir("nosuch");
