@@ -207,17 +207,32 @@ fn thousands(count: u64) -> String {
     grouped
 }
 
+/// `text` with control characters (terminal escapes from gateway text kept
+/// in the ledger) written as `\u{..}`.
+fn printable(text: &str) -> String {
+    text.chars()
+        .map(|character| {
+            if character.is_control() {
+                character.escape_unicode().to_string()
+            } else {
+                character.to_string()
+            }
+        })
+        .collect()
+}
+
 fn text_line(entry: &Entry) -> String {
     let note = match entry.state {
         State::Downloaded => entry.paths.join(", "),
         _ => entry.reason.clone().unwrap_or_default(),
     };
     format!(
-        "{:<10}  {:<30}  {:<24}  {}  {note}",
+        "{:<10}  {:<30}  {:<24}  {}  {}",
         entry.state.name(),
-        entry.task_id.as_deref().unwrap_or("-"),
-        entry.model,
+        printable(entry.task_id.as_deref().unwrap_or("-")),
+        printable(&entry.model),
         utc(entry.submitted_at),
+        printable(&note),
     )
 }
 
@@ -445,6 +460,12 @@ pub fn resume(args: &ResumeArgs) -> anyhow::Result<Exit> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn printable_escapes_terminal_control_characters_and_keeps_the_rest() {
+        assert_eq!(printable("ok: café"), "ok: café");
+        assert_eq!(printable("\u{1b}]0;pwned\u{7}"), "\\u{1b}]0;pwned\\u{7}");
+    }
 
     #[test]
     fn thousands_groups_digits_by_three() {

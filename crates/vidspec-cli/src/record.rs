@@ -76,17 +76,34 @@ pub fn duplicate_message(entry: &Entry) -> String {
     )
 }
 
-/// A POSIX shell word for `text`: as is when it is plain, else single-quoted.
+/// A shell word for `text`: as is when it is plain, else single-quoted; a
+/// control character (a terminal escape from a gateway's task id) is written
+/// as `$'\xNN'` so it never reaches the terminal raw.
 fn shell_word(text: &str) -> String {
     let plain = !text.is_empty()
         && text
             .bytes()
             .all(|byte| byte.is_ascii_alphanumeric() || b"-_./:=@%+,".contains(&byte));
     if plain {
-        text.to_owned()
-    } else {
-        format!("'{}'", text.replace('\'', r"'\''"))
+        return text.to_owned();
     }
+    let mut word = String::from("'");
+    for character in text.chars() {
+        match character {
+            '\'' => word.push_str(r"'\''"),
+            control if control.is_control() => {
+                let mut bytes = [0u8; 4];
+                word.push('\'');
+                for byte in control.encode_utf8(&mut bytes).bytes() {
+                    word.push_str(&format!("$'\\x{byte:02x}'"));
+                }
+                word.push('\'');
+            }
+            other => word.push(other),
+        }
+    }
+    word.push('\'');
+    word
 }
 
 /// The command that waits for `task_id` (and saves its videos into `download`).
@@ -346,5 +363,7 @@ mod tests {
         assert_eq!(shell_word("it's"), r"'it'\''s'");
         assert_eq!(shell_word("$(rm -rf ~)"), "'$(rm -rf ~)'");
         assert_eq!(shell_word(""), "''");
+        assert_eq!(shell_word("t\u{1b}[2J"), r"'t'$'\x1b''[2J'");
+        assert_eq!(shell_word("a\u{85}"), r"'a'$'\xc2'$'\x85'''");
     }
 }
