@@ -27,7 +27,9 @@ macro_rules! remote_exit_codes {
          1  the request is invalid (nothing was sent)\n  \
          2  usage error: a bad flag, an unreadable FILE, a broken spec, no API key\n  \
          3  the gateway or the network failed (see the message for what to do)\n  \
-         4  a task failed, or the deadline passed before it ended"
+         4  a task failed, or the deadline passed before it ended\n  \
+         5  a task exists but the ledger could not record it (the message names the task \
+and the `vidspec wait` command that finishes it: do not submit again)"
     };
 }
 
@@ -141,16 +143,24 @@ Example:\n  vidspec wait task_01JW… --download videos/\n\n",
     ))]
     Wait(WaitArgs),
 
-    /// List the submissions in the journal.
+    /// List the submissions in the ledger.
     #[command(
-        long_about = "List the submissions recorded in the journal (every submit is \
+        long_about = "List the submissions recorded in the ledger (every submit is \
 recorded before it is sent): state, task id, model, when, and why it failed or where its \
 videos went. States: unknown (the answer was lost: it may have been charged), running, \
 succeeded (videos not saved yet), downloaded, failed, not_sent.\n\n\
-The journal is --journal PATH, else $VIDSPEC_JOURNAL, else \
-$XDG_STATE_HOME/vidspec/journal.jsonl (~/.local/state/vidspec/journal.jsonl).\n\n\
+Every unfinished submission (unknown, running, succeeded) is listed, then the newest \
+finished ones (--limit, 20 by default), oldest first; a last line counts the finished ones \
+not shown. --all lists every one. --state narrows both.\n\n\
+The ledger is an SQLite file: --journal PATH, else $VIDSPEC_JOURNAL, else \
+$XDG_STATE_HOME/vidspec/ledger.sqlite3 (~/.local/state/vidspec/ledger.sqlite3). A JSON-lines \
+journal of an older vidspec is imported the first time, once, and left as it was: the \
+default journal.jsonl beside the default ledger, or a --journal NAME.jsonl into NAME.sqlite3 \
+(any other JSON-lines file PATH into PATH.sqlite3). Its damaged lines are reported as \
+PATH:LINE and skipped.\n\n\
 Example:\n  vidspec tasks --state running\n\n\
-Exit codes:\n  0  listed\n  2  usage error or an unreadable journal"
+Exit codes:\n  0  listed\n  2  usage error, or a ledger that is damaged, locked or unreadable \
+(the message says what to do)"
     )]
     Tasks(TasksArgs),
 
@@ -253,11 +263,12 @@ pub struct SubmitArgs {
     pub gateway: GatewayArgs,
 }
 
-/// Which journal to use.
+/// Which ledger to use.
 #[derive(Debug, Args)]
 pub struct JournalArgs {
-    /// The journal file [default: $VIDSPEC_JOURNAL, else
-    /// $XDG_STATE_HOME/vidspec/journal.jsonl].
+    /// The ledger, an SQLite file [default: $VIDSPEC_JOURNAL, else
+    /// $XDG_STATE_HOME/vidspec/ledger.sqlite3]. A JSON-lines journal of an
+    /// older vidspec (NAME.jsonl) is imported once into NAME.sqlite3.
     #[arg(long, value_name = "PATH")]
     pub journal: Option<PathBuf>,
 }
@@ -287,6 +298,15 @@ pub struct TasksArgs {
     /// Only submissions in this state.
     #[arg(long, value_enum)]
     pub state: Option<StateArg>,
+
+    /// How many of the newest finished submissions to list (unfinished ones
+    /// are always listed).
+    #[arg(long, value_name = "N", default_value_t = 20, conflicts_with = "all")]
+    pub limit: u64,
+
+    /// List every submission, finished ones included.
+    #[arg(long)]
+    pub all: bool,
 
     #[command(flatten)]
     pub journal: JournalArgs,

@@ -1,16 +1,19 @@
 //! `status`, `wait`, `tasks` and `resume`: following tasks after submission,
-//! from the gateway and from the journal.
+//! from the gateway and from the ledger.
 //!
 //! Owns which task section reads an answer (the model's, or every spec's
-//! merged when the model is unknown). It must not submit anything.
+//! merged when the model is unknown) and how `tasks` lists a ledger of any
+//! size (streamed, never all in memory). It must not submit anything.
 
+use std::io::Write as _;
+use std::ops::ControlFlow;
 use std::sync::Arc;
 
 use anyhow::Context;
 use serde_json::{Value, json};
 use vidspec_core::Registry;
 use vidspec_core::spec::Task;
-use vidspec_journal::{Entry, Journal, State};
+use vidspec_journal::{Entry, LedgerError, State, StateFilter, TaskStore, collect};
 use vidspec_transport::{Outcome, Status, TaskHandle, TaskSnapshot, Video};
 
 use crate::Exit;
@@ -109,7 +112,15 @@ pub fn wait(args: &WaitArgs) -> anyhow::Result<Exit> {
         )
     });
     let finished = runtime.block_on(futures_util::future::join_all(waits));
-    record_by_task_id(&record::journal(&args.journal), &handles, &finished);
+    // Opened after the wait: a ledger that cannot be used (the reason this
+    // command may have been suggested) does not stop the videos.
+    let recorded = match record::ledger(&args.journal) {
+        Ok(ledger) => record_by_task_id(&ledger, &handles, &finished),
+        Err(error) => {
+            eprintln!("warning: {error}; the outcome of these tasks is not recorded in the ledger");
+            Ok(())
+        }
+    };
     let mut exit = Exit::Valid;
     let mut results = Vec::new();
     for (handle, finished) in handles.iter().zip(&finished) {
@@ -123,34 +134,42 @@ pub fn wait(args: &WaitArgs) -> anyhow::Result<Exit> {
     if args.gateway.format == Format::Json {
         println!("{}", Value::Array(results));
     }
+    if let Err(error) = recorded {
+        eprintln!("error: {error}; `vidspec tasks` may show these tasks as unfinished");
+        exit = Exit::Unrecorded.or(exit);
+    }
     Ok(exit)
 }
 
-/// Records outcomes of tasks the journal knows (by task id); others are left out.
-fn record_by_task_id(journal: &Journal, handles: &[TaskHandle], finished: &[Finished]) {
-    let Ok(read) = journal.read() else { return };
+/// Records outcomes of tasks the ledger knows (by task id); others are left
+/// out. Every task is tried; the first failure is returned.
+fn record_by_task_id(
+    store: &dyn TaskStore,
+    handles: &[TaskHandle],
+    finished: &[Finished],
+) -> Result<(), LedgerError> {
+    let mut result = Ok(());
     for (handle, finished) in handles.iter().zip(finished) {
-        if let Some(entry) = read
-            .entries
-            .iter()
-            .rev()
-            .find(|entry| entry.task_id.as_deref() == Some(handle.id.as_str()))
-        {
-            Recorder::existing(journal, entry).finished(finished);
-        }
+        let recorded = match store.find_by_task_id(&handle.id) {
+            Ok(Some(entry)) => Recorder::existing(store, &entry).finished(finished),
+            Ok(None) => Ok(()),
+            Err(error) => Err(error),
+        };
+        result = result.and(recorded);
     }
+    result
 }
 
-fn state_matches(filter: Option<StateArg>, state: State) -> bool {
+fn state_filter(filter: Option<StateArg>) -> StateFilter {
     match filter {
-        None => true,
-        Some(StateArg::Unfinished) => state.is_unfinished(),
-        Some(StateArg::Unknown) => state == State::Unknown,
-        Some(StateArg::Running) => state == State::Running,
-        Some(StateArg::Succeeded) => state == State::Succeeded,
-        Some(StateArg::Downloaded) => state == State::Downloaded,
-        Some(StateArg::Failed) => state == State::Failed,
-        Some(StateArg::NotSent) => state == State::NotSent,
+        None => StateFilter::Any,
+        Some(StateArg::Unfinished) => StateFilter::Unfinished,
+        Some(StateArg::Unknown) => StateFilter::Only(State::Unknown),
+        Some(StateArg::Running) => StateFilter::Only(State::Running),
+        Some(StateArg::Succeeded) => StateFilter::Only(State::Succeeded),
+        Some(StateArg::Downloaded) => StateFilter::Only(State::Downloaded),
+        Some(StateArg::Failed) => StateFilter::Only(State::Failed),
+        Some(StateArg::NotSent) => StateFilter::Only(State::NotSent),
     }
 }
 
@@ -176,42 +195,106 @@ fn utc(seconds: i64) -> String {
     )
 }
 
-/// Runs `tasks`.
-pub fn tasks(args: &TasksArgs) -> anyhow::Result<Exit> {
-    let journal = record::journal(&args.journal);
-    let read = journal.read()?;
-    for warning in &read.warnings {
-        eprintln!("warning: {}: {warning}", journal.path().display());
+/// `1,000,000` for 1000000.
+fn thousands(count: u64) -> String {
+    let digits = count.to_string();
+    let mut grouped = String::new();
+    for (index, digit) in digits.chars().enumerate() {
+        if index > 0 && (digits.len() - index).is_multiple_of(3) {
+            grouped.push(',');
+        }
+        grouped.push(digit);
     }
-    let entries: Vec<&Entry> = read
-        .entries
-        .iter()
-        .filter(|entry| state_matches(args.state, entry.state))
-        .collect();
-    match args.format {
-        Format::Json => println!(
-            "{}",
-            json!({"journal": journal.path(), "entries": entries, "warnings": read.warnings})
-        ),
-        Format::Text => {
-            if entries.is_empty() {
-                println!("no submissions in {}", journal.path().display());
+    grouped
+}
+
+/// `text` with control characters (terminal escapes from gateway text kept
+/// in the ledger) written as `\u{..}`.
+fn printable(text: &str) -> String {
+    text.chars()
+        .map(|character| {
+            if character.is_control() {
+                character.escape_unicode().to_string()
+            } else {
+                character.to_string()
             }
-            for entry in entries {
-                let note = match entry.state {
-                    State::Downloaded => entry.paths.join(", "),
-                    _ => entry.reason.clone().unwrap_or_default(),
-                };
-                println!(
-                    "{:<10}  {:<30}  {:<24}  {}  {note}",
-                    entry.state.name(),
-                    entry.task_id.as_deref().unwrap_or("-"),
-                    entry.model,
-                    utc(entry.submitted_at),
-                );
+        })
+        .collect()
+}
+
+fn text_line(entry: &Entry) -> String {
+    let note = match entry.state {
+        State::Downloaded => entry.paths.join(", "),
+        _ => entry.reason.clone().unwrap_or_default(),
+    };
+    format!(
+        "{:<10}  {:<30}  {:<24}  {}  {}",
+        entry.state.name(),
+        printable(entry.task_id.as_deref().unwrap_or("-")),
+        printable(&entry.model),
+        utc(entry.submitted_at),
+        printable(&note),
+    )
+}
+
+/// Runs `tasks`: every unfinished entry, then the newest `--limit` finished
+/// ones (or all), streamed, and a count of the finished ones not shown.
+pub fn tasks(args: &TasksArgs) -> anyhow::Result<Exit> {
+    let ledger = record::ledger(&args.journal)?;
+    let filter = state_filter(args.state);
+    let newest = (!args.all).then_some(args.limit);
+    let not_shown = match newest {
+        Some(newest) => ledger.count_finished(filter)?.saturating_sub(newest),
+        None => 0,
+    };
+    let json = args.format == Format::Json;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    if json {
+        write!(out, "{{\"journal\":{},\"entries\":[", json!(ledger.path()))?;
+    }
+    let mut listed = 0u64;
+    let mut failure: Option<std::io::Error> = None;
+    let mut visit = |entry: Entry| {
+        if failure.is_some() {
+            return ControlFlow::Break(());
+        }
+        let written = if json {
+            let comma = if listed == 0 { "" } else { "," };
+            serde_json::to_string(&entry)
+                .map_err(std::io::Error::other)
+                .and_then(|line| write!(out, "{comma}{line}"))
+        } else {
+            writeln!(out, "{}", text_line(&entry))
+        };
+        listed += 1;
+        match written {
+            Ok(()) => ControlFlow::Continue(()),
+            Err(error) => {
+                failure = Some(error);
+                ControlFlow::Break(())
             }
         }
+    };
+    ledger.unfinished(filter, &mut visit)?;
+    ledger.finished(filter, newest, &mut visit)?;
+    if let Some(error) = failure {
+        return Err(anyhow::Error::new(error).context("cannot write to standard output"));
     }
+    if json {
+        writeln!(out, "],\"not_shown\":{not_shown}}}")?;
+    } else {
+        if listed == 0 && not_shown == 0 {
+            writeln!(out, "no submissions in {}", ledger.path().display())?;
+        }
+        if not_shown > 0 {
+            writeln!(
+                out,
+                "… and {} earlier finished submissions not shown; --all lists every one, --limit N the newest N",
+                thousands(not_shown)
+            )?;
+        }
+    }
+    out.flush().context("cannot write to standard output")?;
     Ok(Exit::Valid)
 }
 
@@ -248,14 +331,10 @@ fn recorded_outcome(entry: &Entry, task_id: &str) -> Outcome {
 /// Runs `resume`.
 pub fn resume(args: &ResumeArgs) -> anyhow::Result<Exit> {
     let registry = registry::load_for(args.specs.specs.as_deref())?;
-    let journal = record::journal(&args.journal);
-    let read = journal.read()?;
-    for warning in &read.warnings {
-        eprintln!("warning: {}: {warning}", journal.path().display());
-    }
+    let ledger = record::ledger(&args.journal)?;
+    let unfinished = collect(|visit| ledger.unfinished(StateFilter::Unfinished, visit))?;
     let text = args.gateway.format == Format::Text;
-    let unknown: Vec<&Entry> = read
-        .entries
+    let unknown: Vec<&Entry> = unfinished
         .iter()
         .filter(|entry| entry.state == State::Unknown)
         .collect();
@@ -269,8 +348,7 @@ pub fn resume(args: &ResumeArgs) -> anyhow::Result<Exit> {
             );
         }
     }
-    let pending: Vec<&Entry> = read
-        .entries
+    let pending: Vec<&Entry> = unfinished
         .iter()
         .filter(|entry| {
             matches!(entry.state, State::Running | State::Succeeded) && entry.task_id.is_some()
@@ -278,7 +356,7 @@ pub fn resume(args: &ResumeArgs) -> anyhow::Result<Exit> {
         .collect();
     if pending.is_empty() {
         if text {
-            println!("nothing to resume in {}", journal.path().display());
+            println!("nothing to resume in {}", ledger.path().display());
         } else {
             println!("[]");
         }
@@ -339,8 +417,11 @@ pub fn resume(args: &ResumeArgs) -> anyhow::Result<Exit> {
     let finished = runtime.block_on(futures_util::future::join_all(runs));
     let mut exit = Exit::Valid;
     let mut results = Vec::new();
+    let mut unrecorded = None;
     for ((entry, handle, dir), finished) in jobs.iter().zip(&finished) {
-        Recorder::existing(&journal, entry).finished(finished);
+        if let Err(error) = Recorder::existing(&ledger, entry).finished(finished) {
+            unrecorded.get_or_insert(error);
+        }
         let mut result = json!({"entry": entry.entry, "task_id": handle.id, "status": null, "snapshot": null, "downloads": [], "error": null});
         let this = report_finished(handle, finished, args.gateway.format, &mut result);
         if text && dir.is_none() && finished.outcome.is_ok() {
@@ -354,12 +435,31 @@ pub fn resume(args: &ResumeArgs) -> anyhow::Result<Exit> {
     if !text {
         println!("{}", Value::Array(results));
     }
+    if let Some(error) = unrecorded {
+        eprintln!("error: {error}; `vidspec resume` again records what it could not");
+        exit = Exit::Unrecorded.or(exit);
+    }
     Ok(exit)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn printable_escapes_terminal_control_characters_and_keeps_the_rest() {
+        assert_eq!(printable("ok: café"), "ok: café");
+        assert_eq!(printable("\u{1b}]0;pwned\u{7}"), "\\u{1b}]0;pwned\\u{7}");
+    }
+
+    #[test]
+    fn thousands_groups_digits_by_three() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1_000), "1,000");
+        assert_eq!(thousands(999_980), "999,980");
+        assert_eq!(thousands(1_000_000), "1,000,000");
+    }
 
     #[test]
     fn utc_formats_known_instants() {

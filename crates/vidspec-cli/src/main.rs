@@ -3,7 +3,8 @@
 //!
 //! Owns the exit-code contract (0 valid or done, 1 invalid request or unknown
 //! model, 2 usage error or broken specs, 3 gateway or network failure, 4 task
-//! failed or deadline passed) and how failures reach stderr. It must stay
+//! failed or deadline passed, 5 a task exists that the ledger could not
+//! record) and how failures reach stderr. It must stay
 //! thin: no validation, no rendering, no knowledge of any model.
 
 mod catalog;
@@ -41,6 +42,16 @@ pub enum Exit {
     Gateway,
     /// 4: a task failed, or the wait's deadline passed.
     TaskFailed,
+    /// 5: a task was submitted (or ended) but the ledger could not record it;
+    /// the message names the task and the command that waits for it.
+    Unrecorded,
+}
+
+impl Exit {
+    /// `self` unless `other` already says something went wrong.
+    pub fn or(self, other: Exit) -> Exit {
+        if other == Exit::Valid { self } else { other }
+    }
 }
 
 impl From<Exit> for ExitCode {
@@ -51,6 +62,7 @@ impl From<Exit> for ExitCode {
             Exit::Usage => ExitCode::from(2),
             Exit::Gateway => ExitCode::from(3),
             Exit::TaskFailed => ExitCode::from(4),
+            Exit::Unrecorded => ExitCode::from(5),
         }
     }
 }

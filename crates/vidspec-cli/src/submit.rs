@@ -14,6 +14,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use vidspec_core::spec::{Field, FieldType};
 use vidspec_core::{Model, Plan, Registry};
+use vidspec_journal::TaskStore as _;
 use vidspec_transport::{Finding, Severity, check_local_image};
 
 use crate::Exit;
@@ -124,18 +125,13 @@ pub fn submit(args: &SubmitArgs) -> anyhow::Result<Exit> {
 
     // The double-spend guard: an identical request that may still be running
     // (or whose videos are not saved yet) is not paid for twice by accident.
-    let journal = record::journal(&args.journal);
+    // This early look saves uploads; the claim below is what decides.
+    let ledger = record::ledger(&args.journal)?;
     let key = record::request_key(&stand_in_plan, &locals)?;
     if !args.again
-        && let Some(entry) = journal.unfinished_with_request(&key)?
+        && let Some(entry) = ledger.unfinished_with_request(&key)?
     {
-        let task = entry.task_id.as_deref().unwrap_or("task id unknown");
-        eprintln!(
-            "error: an identical request is already in the journal as {} ({task}, entry {}): \
-             `vidspec resume` waits for it and saves its videos; pass --again to pay for another",
-            entry.state.name(),
-            entry.entry
-        );
+        eprintln!("error: {}", record::duplicate_message(&entry));
         return Ok(Exit::Usage);
     }
 
@@ -203,13 +199,9 @@ pub fn submit(args: &SubmitArgs) -> anyhow::Result<Exit> {
     }
     // Pre-flight, part two: images behind URLs and the tasks the request names.
     if preflight {
-        let known = journal.read().map(|read| read.entries).unwrap_or_default();
         let known_model = |task_id: &str| {
-            known
-                .iter()
-                .rev()
-                .find(|entry| entry.task_id.as_deref() == Some(task_id))
-                .map(|entry| entry.model.clone())
+            let entry = ledger.find_by_task_id(task_id).ok().flatten();
+            entry.map(|entry| entry.model)
         };
         let findings = runtime.block_on(client.preflight(&plan, known_model));
         if report_findings(&source, &findings, args.gateway.format) {
@@ -217,22 +209,51 @@ pub fn submit(args: &SubmitArgs) -> anyhow::Result<Exit> {
         }
     }
 
-    // Durable before anything is sent: a crash from here on leaves a record.
-    let recorder = Recorder::intent(
-        &journal,
+    // The guard and the intent in one transaction, after pre-flight and
+    // before the submit: durable before anything is sent, so a crash from
+    // here on leaves a record, and of identical requests only one gets here.
+    let claim = Recorder::claim(
+        &ledger,
         &plan,
         model.spec_digest(),
         &key,
         args.download.as_deref(),
+        args.again,
     )?;
+    let recorder = match claim {
+        Ok(recorder) => recorder,
+        Err(entry) => {
+            eprintln!("error: {}", record::duplicate_message(&entry));
+            return Ok(Exit::Usage);
+        }
+    };
     let handle = match runtime.block_on(client.submit(&plan)) {
         Ok(handle) => handle,
         Err(error) => {
-            recorder.submit_failed(&error);
+            if let Err(unrecorded) = recorder.submit_failed(&error) {
+                eprintln!("error: {unrecorded}");
+            }
             return fail(args.gateway.format, &error, None);
         }
     };
-    recorder.submitted(&handle.id);
+    if let Err(error) = recorder.submitted(&handle.id) {
+        let message =
+            record::unrecorded_message(&error, &handle.id, plan.model(), args.download.as_deref());
+        eprintln!("error: {message}");
+        if recorder.record_true_cause(&handle.id, &error) {
+            eprintln!(
+                "note: the ledger now records the task id and why it was not recorded before"
+            );
+        }
+        if args.gateway.format == Format::Json {
+            println!(
+                "{}",
+                json!({"task_id": handle.id, "model": plan.model(), "status": "submitted",
+                       "error": {"kind": "ledger", "message": message, "retryable": false}})
+            );
+        }
+        return Ok(Exit::Unrecorded);
+    }
     if args.gateway.format == Format::Text {
         println!(
             "submitted {} ({}, mode {}, billed as {} × {})",
@@ -270,8 +291,15 @@ pub fn submit(args: &SubmitArgs) -> anyhow::Result<Exit> {
         args.download.as_deref(),
         &download,
     ));
-    recorder.finished(&finished);
-    let exit = report_finished(&handle, &finished, args.gateway.format, &mut result);
+    let recorded = recorder.finished(&finished);
+    let mut exit = report_finished(&handle, &finished, args.gateway.format, &mut result);
+    if let Err(error) = recorded {
+        eprintln!(
+            "error: {error}; `vidspec tasks` may show {} as unfinished: `vidspec resume` finishes it",
+            handle.id
+        );
+        exit = Exit::Unrecorded.or(exit);
+    }
     if args.gateway.format == Format::Json {
         println!("{result}");
     }

@@ -1,9 +1,13 @@
-//! The journal's line format: one event per line, versioned.
+//! The line format of the JSON-lines journal that vidspec kept before the
+//! ledger: one event per line, versioned. Read only, by the one-time import.
 //!
-//! Owns the serialized shape of events. It must not read or write files.
+//! Owns the serialized shape of those events and their mapping onto
+//! [`Step`]s. It must not read or write files.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+
+use crate::entry::Step;
 
 /// One line of the journal.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -68,4 +72,26 @@ pub enum EventKind {
         /// Paths written.
         paths: Vec<String>,
     },
+}
+
+impl EventKind {
+    /// The ledger step this event records (`None` for an intent).
+    pub fn into_step(self) -> Option<Step> {
+        Some(match self {
+            EventKind::Intent { .. } => return None,
+            EventKind::Submitted { task_id } => Step::Submitted { task_id },
+            EventKind::NotSent { reason } => Step::NotSent { reason },
+            EventKind::Unknown { reason } => Step::Unknown { reason },
+            EventKind::Outcome {
+                status,
+                videos,
+                error,
+            } => Step::Outcome {
+                status,
+                videos,
+                error,
+            },
+            EventKind::Downloaded { paths } => Step::Downloaded { paths },
+        })
+    }
 }

@@ -1,20 +1,34 @@
-//! vidspec-journal: the local record that keeps paid tasks from being lost or
-//! paid for twice.
+//! vidspec-journal: the task ledger, the local record that keeps paid tasks
+//! from being lost or paid for twice.
 //!
-//! Every submission is written *before* it is sent (an `intent`), and again
+//! Every submission is recorded *before* it is sent (an intent), and again
 //! when the gateway answers (`submitted`, with the task id, or `not_sent`),
 //! when the task ends (`outcome`) and when its videos are saved
-//! (`downloaded`). Each event is one JSON line, appended with a single write
-//! and flushed to disk (`fsync`) before the caller goes on, so a crash or
-//! `kill -9` at any point leaves a journal that says what may have been
-//! charged. Reading folds the events into one [`Entry`] per submission and
-//! tolerates a torn last line (a write cut short), reporting it.
+//! (`downloaded`). The ledger is one SQLite file ([`Ledger`]): each step is a
+//! committed transaction, on disk (`synchronous=FULL`) before the caller goes
+//! on, so a crash or `kill -9` at any point leaves a ledger that says what may
+//! have been charged. The double-spend guard — no identical unfinished
+//! request, then the intent — is one `BEGIN IMMEDIATE` transaction
+//! ([`TaskStore::claim`]), so concurrent processes cannot both pass it.
+//! Indexed lookups keep the guard and listings fast at a million entries.
 //!
-//! The journal holds ids, digests, model ids, result URLs and paths — never an
+//! A JSON-lines journal of an older vidspec is imported once, line by line as
+//! bytes: a damaged line is reported with its line number and skipped.
+//!
+//! The ledger holds ids, digests, model ids, result URLs and paths — never an
 //! API key or a request body. It does no network I/O.
 
+mod entry;
+mod error;
 mod event;
-mod journal;
+mod import;
+mod ledger;
+mod location;
+mod store;
 
-pub use event::{Event, EventKind};
-pub use journal::{Entry, Journal, JournalError, Read, State, default_path};
+pub use entry::{Claim, Entry, Intent, NO_ANSWER_RECORDED, State, StateFilter, Step};
+pub use error::LedgerError;
+pub use import::{Imported, MAX_LINE_BYTES, MAX_REPORTED_PROBLEMS};
+pub use ledger::{BUSY_TIMEOUT, Ledger, SCHEMA_VERSION, collect, new_entry_id};
+pub use location::{LEDGER_FILE, LEGACY_FILE, Location, locate};
+pub use store::{TaskStore, Visit};

@@ -1,0 +1,178 @@
+//! What the ledger knows about one submission: its [`State`] and [`Entry`],
+//! and the operations that move it ([`Intent`], [`Step`]).
+//!
+//! Owns the vocabulary shared by every store. It must not read or write
+//! anything.
+
+use serde::Serialize;
+use serde_json::Value;
+
+/// Where a submission stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum State {
+    /// About to be sent, and nothing since: the process stopped in between,
+    /// or its answer could not be recorded, so the task may exist. Check the
+    /// gateway's console before sending it again.
+    Unknown,
+    /// Accepted; the task has not been seen to end.
+    Running,
+    /// Ended with videos not yet saved.
+    Succeeded,
+    /// Ended with videos saved.
+    Downloaded,
+    /// Ended without a result.
+    Failed,
+    /// Provably not created.
+    NotSent,
+}
+
+impl State {
+    /// Every state, in the order `tasks` explains them.
+    pub const ALL: [State; 6] = [
+        State::Unknown,
+        State::Running,
+        State::Succeeded,
+        State::Downloaded,
+        State::Failed,
+        State::NotSent,
+    ];
+
+    /// The state's name, as `--state` takes it and the ledger stores it.
+    pub fn name(self) -> &'static str {
+        match self {
+            State::Unknown => "unknown",
+            State::Running => "running",
+            State::Succeeded => "succeeded",
+            State::Downloaded => "downloaded",
+            State::Failed => "failed",
+            State::NotSent => "not_sent",
+        }
+    }
+
+    /// The state named `name` (as [`State::name`] spells it).
+    pub fn from_name(name: &str) -> Option<State> {
+        State::ALL.into_iter().find(|state| state.name() == name)
+    }
+
+    /// Whether money may still be tied up in it: the task may exist and its
+    /// videos are not saved yet.
+    pub fn is_unfinished(self) -> bool {
+        matches!(self, State::Unknown | State::Running | State::Succeeded)
+    }
+}
+
+/// Which submissions a listing wants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StateFilter {
+    /// Every submission.
+    Any,
+    /// Unknown, running or succeeded: may still need attention.
+    Unfinished,
+    /// Those in one state.
+    Only(State),
+}
+
+impl StateFilter {
+    /// Whether `state` passes the filter.
+    pub fn admits(self, state: State) -> bool {
+        match self {
+            StateFilter::Any => true,
+            StateFilter::Unfinished => state.is_unfinished(),
+            StateFilter::Only(only) => only == state,
+        }
+    }
+}
+
+/// One submission.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Entry {
+    /// Ledger id of the submission.
+    pub entry: String,
+    /// Where it stands.
+    pub state: State,
+    /// Model id.
+    pub model: String,
+    /// Digest of the spec that shaped it.
+    pub spec: String,
+    /// Digest of the request (the double-spend guard's key).
+    pub request: String,
+    /// Endpoint path.
+    pub endpoint: String,
+    /// Task id, once known.
+    pub task_id: Option<String>,
+    /// Unix seconds of the intent.
+    pub submitted_at: i64,
+    /// Unix seconds of the last step.
+    pub updated_at: i64,
+    /// Where the caller wanted the videos.
+    pub download_dir: Option<String>,
+    /// Result videos (URL and expiry).
+    pub videos: Vec<Value>,
+    /// Saved files.
+    pub paths: Vec<String>,
+    /// Why it failed, was not sent, or is unknown.
+    pub reason: Option<String>,
+}
+
+/// A submission about to be sent: what the ledger records before the request
+/// leaves.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Intent {
+    /// Model id.
+    pub model: String,
+    /// Digest of the spec file that shaped the body.
+    pub spec: String,
+    /// Digest of the request (the double-spend guard's key).
+    pub request: String,
+    /// Endpoint path.
+    pub endpoint: String,
+    /// Where the caller wants the videos (if it said).
+    pub download_dir: Option<String>,
+}
+
+/// The reason an intent carries until its answer is recorded.
+pub const NO_ANSWER_RECORDED: &str = "no answer was recorded: the process stopped between sending and the answer, or the ledger could not record it";
+
+/// What the double-spend guard decided.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Claim {
+    /// The intent is recorded (durably) under this entry id: send it.
+    Claimed(String),
+    /// An identical request is unfinished: do not send.
+    Duplicate(Box<Entry>),
+}
+
+/// What happened to a submission after its intent.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Step {
+    /// The gateway accepted it.
+    Submitted {
+        /// Task id.
+        task_id: String,
+    },
+    /// It provably did not create a task (refused before or without processing).
+    NotSent {
+        /// Why.
+        reason: String,
+    },
+    /// It may or may not have created a task (the answer was lost).
+    Unknown {
+        /// What went wrong.
+        reason: String,
+    },
+    /// The task ended.
+    Outcome {
+        /// `succeeded`, `failed` or `cancelled`.
+        status: String,
+        /// Result videos (URL and expiry), for downloading later.
+        videos: Vec<Value>,
+        /// Why it failed.
+        error: Option<String>,
+    },
+    /// Videos saved.
+    Downloaded {
+        /// Paths written.
+        paths: Vec<String>,
+    },
+}

@@ -1,0 +1,500 @@
+//! The SQLite ledger: one file, one row per submission, the double-spend
+//! guard as one `BEGIN IMMEDIATE` transaction.
+//!
+//! Owns the schema, the connection settings (WAL, `synchronous=FULL`, a busy
+//! timeout so concurrent processes wait for the lock) and the queries behind
+//! [`TaskStore`]. It knows nothing of HTTP or of any model, and never holds a
+//! transaction open after a call returns.
+
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use rusqlite::{Connection, OptionalExtension, Row, Transaction, TransactionBehavior, params};
+use serde_json::Value;
+
+use crate::entry::{Claim, Entry, Intent, NO_ANSWER_RECORDED, State, StateFilter, Step};
+use crate::error::LedgerError;
+use crate::store::{TaskStore, Visit};
+
+/// The schema version this build writes (`PRAGMA user_version`).
+pub const SCHEMA_VERSION: i64 = 1;
+/// `PRAGMA application_id` of a vidspec ledger ("vids").
+const APPLICATION_ID: i64 = 0x7669_6473;
+/// How long a process waits for another's write lock before giving up.
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The states that may still cost money, as SQL.
+const UNFINISHED: &str = "('unknown', 'running', 'succeeded')";
+
+/// Columns read into an [`Entry`], in [`entry_of`]'s order.
+const COLUMNS: &str = "entry, state, model, spec, request, endpoint, task_id, submitted_at, \
+                       updated_at, download_dir, videos, paths, reason";
+
+const SCHEMA: &str = "
+CREATE TABLE entries (
+    seq          INTEGER PRIMARY KEY,
+    entry        TEXT NOT NULL UNIQUE,
+    state        TEXT NOT NULL,
+    model        TEXT NOT NULL,
+    spec         TEXT NOT NULL,
+    request      TEXT NOT NULL,
+    endpoint     TEXT NOT NULL,
+    task_id      TEXT,
+    submitted_at INTEGER NOT NULL,
+    updated_at   INTEGER NOT NULL,
+    download_dir TEXT,
+    videos       TEXT NOT NULL DEFAULT '[]',
+    paths        TEXT NOT NULL DEFAULT '[]',
+    reason       TEXT
+);
+CREATE INDEX entries_by_request ON entries (request);
+CREATE INDEX entries_by_task_id ON entries (task_id);
+CREATE INDEX entries_by_state ON entries (state, seq);
+-- How many entries are in each state, kept by triggers: `tasks` counts the
+-- finished entries it does not show without reading a million rows.
+CREATE TABLE state_counts (
+    state   TEXT PRIMARY KEY,
+    entries INTEGER NOT NULL
+) WITHOUT ROWID;
+INSERT INTO state_counts (state, entries) VALUES
+    ('unknown', 0), ('running', 0), ('succeeded', 0),
+    ('downloaded', 0), ('failed', 0), ('not_sent', 0);
+CREATE TRIGGER entries_counted_on_insert AFTER INSERT ON entries BEGIN
+    UPDATE state_counts SET entries = entries + 1 WHERE state = NEW.state;
+END;
+CREATE TRIGGER entries_counted_on_update AFTER UPDATE OF state ON entries
+WHEN OLD.state <> NEW.state BEGIN
+    UPDATE state_counts SET entries = entries - 1 WHERE state = OLD.state;
+    UPDATE state_counts SET entries = entries + 1 WHERE state = NEW.state;
+END;
+CREATE TRIGGER entries_counted_on_delete AFTER DELETE ON entries BEGIN
+    UPDATE state_counts SET entries = entries - 1 WHERE state = OLD.state;
+END;
+CREATE TABLE imports (
+    source      TEXT PRIMARY KEY,
+    entries     INTEGER NOT NULL,
+    imported_at INTEGER NOT NULL
+);
+";
+
+/// Unix seconds now.
+pub(crate) fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|elapsed| i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+/// A new entry id, unique across processes in practice.
+pub fn new_entry_id() -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|elapsed| elapsed.as_nanos())
+        .unwrap_or(0);
+    format!(
+        "j{nanos:x}-{}-{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// The ledger file, open.
+#[derive(Debug)]
+pub struct Ledger {
+    pub(crate) connection: Connection,
+    path: PathBuf,
+}
+
+impl Ledger {
+    /// Opens the ledger at `path`, creating it (and its directory) if missing.
+    pub fn open(path: impl Into<PathBuf>) -> Result<Ledger, LedgerError> {
+        let path = path.into();
+        if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|error| LedgerError::Io {
+                path: path.display().to_string(),
+                message: format!(
+                    "cannot create the directory {}: {error}; name another ledger with --journal PATH",
+                    dir.display()
+                ),
+            })?;
+        }
+        create_private(&path)?;
+        let connection = Connection::open(&path)
+            .map_err(|error| LedgerError::from_sqlite(&path, BUSY_TIMEOUT.as_secs(), error))?;
+        let ledger = Ledger { connection, path };
+        ledger.configure().map_err(|error| ledger.error(error))?;
+        ledger.ensure_schema()?;
+        Ok(ledger)
+    }
+
+    /// The ledger file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub(crate) fn error(&self, error: rusqlite::Error) -> LedgerError {
+        LedgerError::from_sqlite(&self.path, BUSY_TIMEOUT.as_secs(), error)
+    }
+
+    fn configure(&self) -> rusqlite::Result<()> {
+        self.connection.busy_timeout(BUSY_TIMEOUT)?;
+        // WAL: readers never block the writer; FULL: every commit is on disk
+        // (the WAL fsynced) before it returns.
+        let _mode: String = self
+            .connection
+            .query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))?;
+        self.connection.pragma_update(None, "synchronous", "FULL")?;
+        Ok(())
+    }
+
+    fn ensure_schema(&self) -> Result<(), LedgerError> {
+        if self.schema_state().map_err(|error| self.error(error))? == SchemaState::Current {
+            return Ok(());
+        }
+        let transaction = self.immediate()?;
+        match self.schema_state().map_err(|error| self.error(error))? {
+            SchemaState::Current => {}
+            SchemaState::Empty => {
+                transaction
+                    .execute_batch(SCHEMA)
+                    .and_then(|()| {
+                        transaction.pragma_update(None, "application_id", APPLICATION_ID)
+                    })
+                    .and_then(|()| transaction.pragma_update(None, "user_version", SCHEMA_VERSION))
+                    .map_err(|error| self.error(error))?;
+            }
+            SchemaState::Foreign => {
+                return Err(LedgerError::Foreign {
+                    path: self.path.display().to_string(),
+                });
+            }
+            SchemaState::Newer(version) => {
+                return Err(LedgerError::Newer {
+                    path: self.path.display().to_string(),
+                    version,
+                    known: SCHEMA_VERSION,
+                });
+            }
+        }
+        transaction.commit().map_err(|error| self.error(error))
+    }
+
+    fn schema_state(&self) -> rusqlite::Result<SchemaState> {
+        let application: i64 =
+            self.connection
+                .pragma_query_value(None, "application_id", |row| row.get(0))?;
+        let version: i64 = self
+            .connection
+            .pragma_query_value(None, "user_version", |row| row.get(0))?;
+        let objects: i64 =
+            self.connection
+                .query_row("SELECT count(*) FROM sqlite_master", [], |row| row.get(0))?;
+        Ok(if application == 0 && version == 0 && objects == 0 {
+            SchemaState::Empty
+        } else if application != APPLICATION_ID {
+            SchemaState::Foreign
+        } else if version > SCHEMA_VERSION {
+            SchemaState::Newer(version)
+        } else {
+            SchemaState::Current
+        })
+    }
+
+    /// A write transaction, taken now (waiting up to [`BUSY_TIMEOUT`]).
+    pub(crate) fn immediate(&self) -> Result<Transaction<'_>, LedgerError> {
+        Transaction::new_unchecked(&self.connection, TransactionBehavior::Immediate)
+            .map_err(|error| self.error(error))
+    }
+
+    fn query_one(&self, sql: &str, key: &str) -> Result<Option<Entry>, LedgerError> {
+        self.connection
+            .query_row(sql, [key], entry_of)
+            .optional()
+            .map_err(|error| self.error(error))
+    }
+
+    fn visit_query(
+        &self,
+        sql: &str,
+        parameters: impl rusqlite::Params,
+        visit: Visit<'_>,
+    ) -> Result<(), LedgerError> {
+        let mut statement = self
+            .connection
+            .prepare(sql)
+            .map_err(|error| self.error(error))?;
+        let mut rows = statement
+            .query(parameters)
+            .map_err(|error| self.error(error))?;
+        while let Some(row) = rows.next().map_err(|error| self.error(error))? {
+            let entry = entry_of(row).map_err(|error| self.error(error))?;
+            if visit(entry).is_break() {
+                break;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Creates the ledger file readable by its owner only (result URLs in it
+/// grant access to the videos); SQLite gives its WAL files the same mode. An
+/// existing file is left as it is.
+fn create_private(path: &Path) -> Result<(), LedgerError> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(error) => Err(LedgerError::Io {
+            path: path.display().to_string(),
+            message: format!(
+                "cannot create it: {error}; make its directory writable, or name another ledger \
+                 with --journal PATH or VIDSPEC_JOURNAL"
+            ),
+        }),
+    }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum SchemaState {
+    Empty,
+    Current,
+    Foreign,
+    Newer(i64),
+}
+
+/// The SQL condition for `filter` (no user text in it).
+fn condition(filter: StateFilter) -> String {
+    match filter {
+        StateFilter::Any => "1".to_owned(),
+        StateFilter::Unfinished => format!("state IN {UNFINISHED}"),
+        StateFilter::Only(state) => format!("state = '{}'", state.name()),
+    }
+}
+
+fn entry_of(row: &Row<'_>) -> rusqlite::Result<Entry> {
+    let state: String = row.get(1)?;
+    let videos: String = row.get(10)?;
+    let paths: String = row.get(11)?;
+    Ok(Entry {
+        entry: row.get(0)?,
+        // A state this build does not know reads as unknown: it may cost money.
+        state: State::from_name(&state).unwrap_or(State::Unknown),
+        model: row.get(2)?,
+        spec: row.get(3)?,
+        request: row.get(4)?,
+        endpoint: row.get(5)?,
+        task_id: row.get(6)?,
+        submitted_at: row.get(7)?,
+        updated_at: row.get(8)?,
+        download_dir: row.get(9)?,
+        videos: serde_json::from_str::<Vec<Value>>(&videos).unwrap_or_default(),
+        paths: serde_json::from_str::<Vec<String>>(&paths).unwrap_or_default(),
+        reason: row.get(12)?,
+    })
+}
+
+/// Inserts an intent row (inside the caller's transaction).
+pub(crate) fn insert_intent(
+    connection: &Connection,
+    entry: &str,
+    intent: &Intent,
+    at: i64,
+) -> rusqlite::Result<usize> {
+    connection.execute(
+        "INSERT INTO entries (entry, state, model, spec, request, endpoint, submitted_at, \
+         updated_at, download_dir, reason) VALUES (?1, 'unknown', ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?8) \
+         ON CONFLICT (entry) DO NOTHING",
+        params![
+            entry,
+            intent.model,
+            intent.spec,
+            intent.request,
+            intent.endpoint,
+            at,
+            intent.download_dir,
+            NO_ANSWER_RECORDED,
+        ],
+    )
+}
+
+/// Applies a step to an entry row; the number of rows changed (0: no such entry).
+pub(crate) fn apply_step(
+    connection: &Connection,
+    entry: &str,
+    step: &Step,
+    at: i64,
+) -> rusqlite::Result<usize> {
+    match step {
+        Step::Submitted { task_id } => connection.execute(
+            "UPDATE entries SET state = 'running', task_id = ?2, reason = NULL, updated_at = ?3 \
+             WHERE entry = ?1",
+            params![entry, task_id, at],
+        ),
+        Step::NotSent { reason } => connection.execute(
+            "UPDATE entries SET state = 'not_sent', reason = ?2, updated_at = ?3 WHERE entry = ?1",
+            params![entry, reason, at],
+        ),
+        Step::Unknown { reason } => connection.execute(
+            "UPDATE entries SET state = 'unknown', reason = ?2, updated_at = ?3 WHERE entry = ?1",
+            params![entry, reason, at],
+        ),
+        Step::Outcome {
+            status,
+            videos,
+            error,
+        } => {
+            let state = if status == "succeeded" {
+                State::Succeeded
+            } else {
+                State::Failed
+            };
+            connection.execute(
+                "UPDATE entries SET state = ?2, videos = ?3, reason = ?4, updated_at = ?5 \
+                 WHERE entry = ?1",
+                params![
+                    entry,
+                    state.name(),
+                    Value::Array(videos.clone()).to_string(),
+                    error,
+                    at
+                ],
+            )
+        }
+        Step::Downloaded { paths } => connection.execute(
+            "UPDATE entries SET state = 'downloaded', paths = ?2, updated_at = ?3 WHERE entry = ?1",
+            params![
+                entry,
+                Value::from(paths.iter().map(String::as_str).collect::<Vec<_>>()).to_string(),
+                at
+            ],
+        ),
+    }
+}
+
+/// The step's name, for messages.
+pub(crate) fn step_name(step: &Step) -> &'static str {
+    match step {
+        Step::Submitted { .. } => "submitted",
+        Step::NotSent { .. } => "not_sent",
+        Step::Unknown { .. } => "unknown",
+        Step::Outcome { .. } => "outcome",
+        Step::Downloaded { .. } => "downloaded",
+    }
+}
+
+impl TaskStore for Ledger {
+    fn location(&self) -> String {
+        self.path.display().to_string()
+    }
+
+    fn claim(&self, intent: &Intent, again: bool) -> Result<Claim, LedgerError> {
+        let transaction = self.immediate()?;
+        if !again && let Some(entry) = self.unfinished_with_request(&intent.request)? {
+            // Dropping the transaction rolls it back: nothing was written.
+            return Ok(Claim::Duplicate(Box::new(entry)));
+        }
+        let entry = new_entry_id();
+        insert_intent(&transaction, &entry, intent, now()).map_err(|error| self.error(error))?;
+        transaction.commit().map_err(|error| self.error(error))?;
+        Ok(Claim::Claimed(entry))
+    }
+
+    fn record(&self, entry: &str, step: &Step) -> Result<(), LedgerError> {
+        let changed =
+            apply_step(&self.connection, entry, step, now()).map_err(|error| self.error(error))?;
+        if changed == 0 {
+            return Err(LedgerError::NoSuchEntry {
+                path: self.location(),
+                entry: entry.to_owned(),
+                step: step_name(step),
+            });
+        }
+        Ok(())
+    }
+
+    fn unfinished_with_request(&self, request: &str) -> Result<Option<Entry>, LedgerError> {
+        self.query_one(
+            &format!(
+                "SELECT {COLUMNS} FROM entries WHERE request = ?1 AND state IN {UNFINISHED} \
+                 ORDER BY seq DESC LIMIT 1"
+            ),
+            request,
+        )
+    }
+
+    fn find_by_task_id(&self, task_id: &str) -> Result<Option<Entry>, LedgerError> {
+        self.query_one(
+            &format!("SELECT {COLUMNS} FROM entries WHERE task_id = ?1 ORDER BY seq DESC LIMIT 1"),
+            task_id,
+        )
+    }
+
+    fn unfinished(&self, filter: StateFilter, visit: Visit<'_>) -> Result<(), LedgerError> {
+        self.visit_query(
+            &format!(
+                "SELECT {COLUMNS} FROM entries WHERE state IN {UNFINISHED} AND {} ORDER BY seq",
+                condition(filter)
+            ),
+            [],
+            visit,
+        )
+    }
+
+    fn finished(
+        &self,
+        filter: StateFilter,
+        newest: Option<u64>,
+        visit: Visit<'_>,
+    ) -> Result<(), LedgerError> {
+        let finished = format!("state NOT IN {UNFINISHED} AND {}", condition(filter));
+        match newest {
+            None => self.visit_query(
+                &format!("SELECT {COLUMNS} FROM entries WHERE {finished} ORDER BY seq"),
+                [],
+                visit,
+            ),
+            Some(newest) => self.visit_query(
+                &format!(
+                    "SELECT {COLUMNS} FROM (SELECT seq, {COLUMNS} FROM entries WHERE {finished} \
+                     ORDER BY seq DESC LIMIT ?1) ORDER BY seq"
+                ),
+                [i64::try_from(newest).unwrap_or(i64::MAX)],
+                visit,
+            ),
+        }
+    }
+
+    fn count_finished(&self, filter: StateFilter) -> Result<u64, LedgerError> {
+        let count: i64 = self
+            .connection
+            .query_row(
+                &format!(
+                    "SELECT coalesce(sum(entries), 0) FROM state_counts \
+                     WHERE state NOT IN {UNFINISHED} AND {}",
+                    condition(filter)
+                ),
+                [],
+                |row| row.get(0),
+            )
+            .map_err(|error| self.error(error))?;
+        Ok(u64::try_from(count).unwrap_or(0))
+    }
+}
+
+/// Collects a listing into a vector (for callers that need every entry).
+pub fn collect(
+    listing: impl FnOnce(Visit<'_>) -> Result<(), LedgerError>,
+) -> Result<Vec<Entry>, LedgerError> {
+    let mut entries = Vec::new();
+    listing(&mut |entry| {
+        entries.push(entry);
+        ControlFlow::Continue(())
+    })?;
+    Ok(entries)
+}
