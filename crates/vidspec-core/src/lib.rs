@@ -49,6 +49,7 @@ mod presence;
 pub mod registry;
 mod shape;
 pub mod spec;
+pub mod text;
 mod validate;
 
 pub use billing::Charge;

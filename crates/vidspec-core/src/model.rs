@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use crate::billing::{Biller, ModeBilling};
 use crate::compile::{self, Annotation, Compiled};
-use crate::diagnostics::{Diagnostic, Diagnostics, Warning};
+use crate::diagnostics::{Diagnostics, Warning};
 use crate::dispatch;
 use crate::plan::{Checked, Facts, Plan, PlanEndpoint};
 use crate::presence::{self, Bits, Watch};
@@ -324,10 +324,7 @@ impl Model {
             ));
         }
         if !self.validator.is_valid(&request) {
-            return Err(Diagnostics {
-                errors: self.diagnose(&request),
-                warnings: Vec::new(),
-            });
+            return Err(self.diagnose(&request));
         }
         let present = self.watch.present(&request);
         let Some(dispatched) = dispatch::dispatch(&self.compiled.modes, &request, |index| {
@@ -394,7 +391,7 @@ impl Model {
         ))
     }
 
-    fn diagnose(&self, request: &Value) -> Vec<Diagnostic> {
+    fn diagnose(&self, request: &Value) -> Diagnostics {
         Mapper {
             model: &self.id,
             annotations: &self.annotations,

@@ -322,7 +322,7 @@ fn normalise(field: &Field, key: &str, name: &str, value: &mut Value, warnings: 
             path: format!("/{key}"),
             message: format!(
                 "{} is not one of the usual values of {name} ({}); the gateway may reject it",
-                show(value),
+                crate::validate::short(value),
                 common.iter().map(show).collect::<Vec<_>>().join(", ")
             ),
         });
