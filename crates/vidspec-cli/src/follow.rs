@@ -20,6 +20,7 @@ use crate::gateway::{
     client, describe, error_json, exit_of, fail, report_finished, runtime, wait_and_download,
     wait_options,
 };
+use crate::output::terminal;
 use crate::progress::Progress;
 use crate::record::{self, Recorder};
 use crate::registry;
@@ -70,7 +71,7 @@ pub fn status(args: &StatusArgs) -> anyhow::Result<Exit> {
             }
             Err(error) => {
                 if args.gateway.format == Format::Text {
-                    eprintln!("error: {}: {error}", handle.id);
+                    eprintln!("{}", terminal(&format!("error: {}: {error}", handle.id)));
                 }
                 results.push(
                     json!({"task_id": handle.id, "snapshot": null, "error": error_json(&error)}),
@@ -180,7 +181,10 @@ pub fn tasks(args: &TasksArgs) -> anyhow::Result<Exit> {
     let journal = record::journal(&args.journal);
     let read = journal.read()?;
     for warning in &read.warnings {
-        eprintln!("warning: {}: {warning}", journal.path().display());
+        eprintln!(
+            "{}",
+            terminal(&format!("warning: {}: {warning}", journal.path().display()))
+        );
     }
     let entries: Vec<&Entry> = read
         .entries
@@ -201,13 +205,14 @@ pub fn tasks(args: &TasksArgs) -> anyhow::Result<Exit> {
                     State::Downloaded => entry.paths.join(", "),
                     _ => entry.reason.clone().unwrap_or_default(),
                 };
-                println!(
+                let line = format!(
                     "{:<10}  {:<30}  {:<24}  {}  {note}",
                     entry.state.name(),
                     entry.task_id.as_deref().unwrap_or("-"),
                     entry.model,
                     utc(entry.submitted_at),
                 );
+                println!("{}", terminal(&line));
             }
         }
     }
@@ -250,7 +255,10 @@ pub fn resume(args: &ResumeArgs) -> anyhow::Result<Exit> {
     let journal = record::journal(&args.journal);
     let read = journal.read()?;
     for warning in &read.warnings {
-        eprintln!("warning: {}: {warning}", journal.path().display());
+        eprintln!(
+            "{}",
+            terminal(&format!("warning: {}: {warning}", journal.path().display()))
+        );
     }
     let text = args.gateway.format == Format::Text;
     let unknown: Vec<&Entry> = read
@@ -260,12 +268,13 @@ pub fn resume(args: &ResumeArgs) -> anyhow::Result<Exit> {
         .collect();
     for entry in &unknown {
         if text {
-            eprintln!(
+            let line = format!(
                 "warning: entry {} ({}): the submit's answer was lost ({}); it may have been charged — check the console before sending it again",
                 entry.entry,
                 entry.model,
                 entry.reason.as_deref().unwrap_or("no reason recorded")
             );
+            eprintln!("{}", terminal(&line));
         }
     }
     let pending: Vec<&Entry> = read
@@ -359,7 +368,10 @@ pub fn resume(args: &ResumeArgs) -> anyhow::Result<Exit> {
         let mut result = json!({"entry": entry.entry, "task_id": handle.id, "status": null, "snapshot": null, "downloads": [], "error": null});
         let this = report_finished(handle, finished, args.gateway.format, &mut result);
         if text && dir.is_none() && finished.outcome.is_ok() {
-            println!("{}: pass --download DIR to save its videos", handle.id);
+            println!(
+                "{}: pass --download DIR to save its videos",
+                terminal(&handle.id)
+            );
         }
         if exit == Exit::Valid {
             exit = this;

@@ -85,6 +85,7 @@ impl Recorder {
 
     fn write(&self, kind: EventKind) {
         if let Err(error) = self.journal.append(&self.entry, kind) {
+            let error = crate::output::terminal(&error.to_string()).into_owned();
             eprintln!("warning: {error}; `vidspec tasks` will not show this step");
         }
     }

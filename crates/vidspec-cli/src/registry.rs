@@ -40,12 +40,14 @@ pub fn find<'r>(registry: &'r Registry, id: &str) -> Result<&'r Model, String> {
 /// The message for an unknown model id.
 pub fn unknown_model(registry: &Registry, id: &str) -> String {
     let ids = registry.ids();
+    // The id may come from a request: quoted with control characters escaped, cut.
+    let shown = vidspec_core::text::quote_short(id);
     match closest(id, &ids) {
         Some(near) => format!(
-            "unknown model \"{id}\": did you mean \"{near}\"? (known: {})",
+            "unknown model {shown}: did you mean \"{near}\"? (known: {})",
             known(registry)
         ),
-        None => format!("unknown model \"{id}\" (known: {})", known(registry)),
+        None => format!("unknown model {shown} (known: {})", known(registry)),
     }
 }
 

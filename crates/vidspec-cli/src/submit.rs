@@ -126,7 +126,7 @@ pub fn submit(args: &SubmitArgs) -> anyhow::Result<Exit> {
     if !args.again
         && let Some(entry) = journal.unfinished_with_request(&key)?
     {
-        let task = entry.task_id.as_deref().unwrap_or("task id unknown");
+        let task = output::terminal(entry.task_id.as_deref().unwrap_or("task id unknown"));
         eprintln!(
             "error: an identical request is already in the journal as {} ({task}, entry {}): \
              `vidspec resume` waits for it and saves its videos; pass --again to pay for another",
@@ -173,7 +173,8 @@ pub fn submit(args: &SubmitArgs) -> anyhow::Result<Exit> {
             Err(error) => return fail(args.gateway.format, &error, None),
         };
         if args.gateway.format == Format::Text {
-            eprintln!("note: uploaded {path} for {pointer}: {}", uploaded.url);
+            let line = format!("note: uploaded {path} for {pointer}: {}", uploaded.url);
+            eprintln!("{}", output::terminal(&line));
         }
         if let Some(slot) = request
             .as_mut()
@@ -195,7 +196,10 @@ pub fn submit(args: &SubmitArgs) -> anyhow::Result<Exit> {
     };
     for warning in plan.warnings() {
         if args.gateway.format == Format::Text {
-            eprintln!("warning: {source}: {warning}");
+            eprintln!(
+                "{}",
+                output::terminal(&format!("warning: {source}: {warning}"))
+            );
         }
     }
     // Pre-flight, part two: images behind URLs and the tasks the request names.
@@ -233,10 +237,10 @@ pub fn submit(args: &SubmitArgs) -> anyhow::Result<Exit> {
     if args.gateway.format == Format::Text {
         println!(
             "submitted {} ({}, mode {}, billed as {} × {})",
-            handle.id,
+            output::terminal(&handle.id),
             plan.model(),
             plan.mode(),
-            plan.billing().key,
+            output::terminal(&plan.billing().key),
             plan.billing().multiplier
         );
     }
@@ -298,10 +302,11 @@ fn report_findings(source: &str, findings: &[Finding], format: Format) -> bool {
             &finding.path
         };
         if format == Format::Text {
-            eprintln!(
+            let line = format!(
                 "{word}: {source}: {path}: {}{rule} (pre-flight)",
                 finding.message
             );
+            eprintln!("{}", output::terminal(&line));
         }
     }
     if errors > 0 {

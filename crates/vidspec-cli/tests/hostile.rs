@@ -59,3 +59,114 @@ fn sim_on_loopback_still_listens() {
     let sim = support::sim(&["--addr", "127.0.0.1:0"]);
     assert!(sim.base_url.starts_with("http://127.0.0.1:"));
 }
+
+/// A request whose unknown key, model-checked values and prompt carry
+/// terminal escapes: clear screen, a window-title OSC, CR, BEL, a C1 CSI and
+/// a right-to-left override.
+const HOSTILE: &str = r#"{
+  "model": "Omni-Flash-Ext",
+  "prompt": "a fox \u001b[2J\u001b]0;owned\u0007 \r\u009b31m \u202e",
+  "resolution": "720p\u001b[2J",
+  "k\u001b[2J\r\u0007\u202e": 1
+}"#;
+
+/// A valid request whose prompt (free text, printed back by `explain`)
+/// carries the same escapes.
+const HOSTILE_VALID: &str = r#"{
+  "model": "Omni-Flash-Ext",
+  "prompt": "a fox \u001b[2J\u001b]0;owned\u0007 \r\u009b31m \u202e \u007f"
+}"#;
+
+/// The raw bytes a terminal acts on: C0 controls but newline, DEL, and the
+/// UTF-8 of C1 controls and of bidi controls.
+fn raw_control(bytes: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(bytes);
+    text.chars()
+        .find(|&c| {
+            (c.is_control() && c != '\n')
+                || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+        })
+        .map(|c| format!("U+{:04X} in {text:?}", u32::from(c)))
+}
+
+fn request_file(text: &str) -> (std::path::PathBuf, String) {
+    let dir = support::temp_dir("hostile");
+    let path = dir.join("request.json");
+    std::fs::write(&path, text).expect("write the request");
+    let name = path.display().to_string();
+    (dir, name)
+}
+
+#[test]
+fn escapes_in_an_unknown_key_and_in_values_never_reach_the_terminal_of_check() {
+    let (dir, file) = request_file(HOSTILE);
+    let output = vidspec_ending(&["check", &file]);
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    assert_eq!(raw_control(&output.stdout), None);
+    assert_eq!(raw_control(&output.stderr), None);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("\\u{1b}[2J"), "{stdout}");
+    assert!(stdout.contains("unknown field"), "{stdout}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn escapes_in_a_prompt_never_reach_the_terminal_of_explain() {
+    let (dir, file) = request_file(HOSTILE_VALID);
+    let output = vidspec_ending(&["explain", &file]);
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    assert_eq!(raw_control(&output.stdout), None);
+    assert_eq!(raw_control(&output.stderr), None);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn check_json_output_keeps_its_shape_and_escapes_control_characters_as_json() {
+    let (dir, file) = request_file(HOSTILE);
+    let output = vidspec_ending(&["check", "--format", "json", &file]);
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(!text.contains('\u{1b}') && !text.contains('\r') && !text.contains('\u{7}'));
+    let report: serde_json::Value = serde_json::from_str(&text).expect("one JSON object");
+    // The path is the exact JSON pointer of the key, for scripts.
+    assert!(
+        report["errors"]
+            .as_array()
+            .expect("errors")
+            .iter()
+            .any(|error| error["path"] == "/k\u{1b}[2J\r\u{7}\u{202e}"),
+        "{text}"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn a_request_with_a_thousand_unknown_keys_lists_one_hundred_and_counts_the_rest() {
+    let mut request = String::from(r#"{"model":"Omni-Flash-Ext","prompt":"a fox""#);
+    for index in 0..1_000 {
+        request.push_str(&format!(",\"unknown_{index:04}\":0"));
+    }
+    request.push('}');
+    let (dir, file) = request_file(&request);
+    let output = vidspec_ending(&["check", "--format", "json", &file]);
+    let report: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("one JSON object");
+    let errors = report["errors"].as_array().expect("errors");
+    assert_eq!(errors.len(), 101);
+    assert_eq!(
+        errors[100],
+        serde_json::json!({
+            "path": "", "rule": null, "code": null,
+            "message": "900 more error(s) not shown: only the first 100 are listed; fix those and check again"
+        })
+    );
+    let text = vidspec_ending(&["check", &file]);
+    let stdout = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        stdout.ends_with(
+            "invalid request for Omni-Flash-Ext: 1,000 error(s), the first 100 listed\n"
+        ),
+        "{stdout}"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}

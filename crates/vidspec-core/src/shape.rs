@@ -387,7 +387,10 @@ mod tests {
             (json!(-3.0), json!(-3)),
             (json!(-0.0), json!(0)),
             (json!(2e1), json!(20)),
-            (json!(9_007_199_254_740_992.0), json!(9_007_199_254_740_992_u64)),
+            (
+                json!(9_007_199_254_740_992.0),
+                json!(9_007_199_254_740_992_u64),
+            ),
         ] {
             let mut value = given.clone();
             assert!(integers_as_integers(&duration, &mut value), "{given}");
@@ -399,7 +402,14 @@ mod tests {
     #[test]
     fn fractions_integers_and_floats_beyond_64_bits_are_left_as_they_are() {
         let duration = field("type: integer");
-        for given in [json!(5.5), json!(5), json!(-7), json!(1e300), json!(-1e19), json!("5.0")] {
+        for given in [
+            json!(5.5),
+            json!(5),
+            json!(-7),
+            json!(1e300),
+            json!(-1e19),
+            json!("5.0"),
+        ] {
             let mut value = given.clone();
             assert!(!integers_as_integers(&duration, &mut value), "{given}");
             assert_eq!(value, given);
@@ -424,8 +434,12 @@ mod tests {
     #[test]
     fn a_field_of_numbers_and_strings_holds_no_integers() {
         assert!(!holds_integers(&field("type: number")));
-        assert!(!holds_integers(&field("type: array\nitems: {type: string}")));
-        assert!(holds_integers(&field("type: array\nitems: {type: integer}")));
+        assert!(!holds_integers(&field(
+            "type: array\nitems: {type: string}"
+        )));
+        assert!(holds_integers(&field(
+            "type: array\nitems: {type: integer}"
+        )));
     }
 
     #[test]

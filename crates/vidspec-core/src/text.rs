@@ -83,6 +83,42 @@ pub fn quote(text: &str) -> String {
     out
 }
 
+/// Longer texts are cut to this many characters (then `…`) in messages.
+const SHORT_CHARACTERS: usize = 57;
+
+/// A request string or key for a message: cut to 57 characters (then `…`)
+/// when longer than 60, and quoted ([`quote`]) when it [`needs_quotes`].
+pub fn short(text: &str) -> String {
+    let (kept, cut) = cut(text);
+    let mut out = if needs_quotes(kept) {
+        quote(kept)
+    } else {
+        kept.to_owned()
+    };
+    if cut {
+        out.push('…');
+    }
+    out
+}
+
+/// `text` cut as [`short`] cuts it, always quoted: `"unknown model \"…\""`.
+pub fn quote_short(text: &str) -> String {
+    let (kept, cut) = cut(text);
+    let mut out = quote(kept);
+    if cut {
+        out.push('…');
+    }
+    out
+}
+
+/// The first 57 characters of a text longer than 60, and whether it was cut.
+fn cut(text: &str) -> (&str, bool) {
+    match text.char_indices().nth(SHORT_CHARACTERS) {
+        Some((end, _)) if text[end..].chars().nth(3).is_some() => (&text[..end], true),
+        _ => (text, false),
+    }
+}
+
 /// Whether a message must quote `text` to show it unambiguously: it is
 /// empty, or holds a space, a quote, a backslash or a hidden character.
 pub fn needs_quotes(text: &str) -> bool {
@@ -153,7 +189,9 @@ fn char_name(c: char) -> Option<Cow<'static, str>> {
             let base = if capital { 0xFF21 } else { 0xFF41 };
             let letter = char::from(b'A' + (u32::from(c) - base) as u8);
             let case = if capital { "CAPITAL" } else { "SMALL" };
-            return Some(Cow::Owned(format!("FULLWIDTH LATIN {case} LETTER {letter}")));
+            return Some(Cow::Owned(format!(
+                "FULLWIDTH LATIN {case} LETTER {letter}"
+            )));
         }
         _ => return look_alike(c).map(|(_, name)| Cow::Borrowed(name)),
     };

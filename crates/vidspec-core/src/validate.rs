@@ -501,24 +501,11 @@ pub(crate) fn short(value: &Value) -> String {
     }
 }
 
-/// A request string or key for a message: cut to 57 characters (then `…`),
-/// and quoted with its control and invisible characters escaped when it
-/// holds any, or spaces, or is empty (`crate::text::quote`), so nothing from
-/// a request reaches a terminal raw.
+/// A request string or key for a message (`crate::text::short`): cut, and
+/// quoted with control and invisible characters escaped when need be, so
+/// nothing from a request reaches a terminal raw.
 pub(crate) fn short_text(text: &str) -> String {
-    let (kept, was_cut) = match text.char_indices().nth(57) {
-        Some((end, _)) if text[end..].chars().nth(3).is_some() => (&text[..end], true),
-        _ => (text, false),
-    };
-    let mut out = if crate::text::needs_quotes(kept) {
-        crate::text::quote(kept)
-    } else {
-        kept.to_owned()
-    };
-    if was_cut {
-        out.push('…');
-    }
-    out
+    crate::text::short(text)
 }
 
 fn cut(text: String) -> String {
@@ -747,7 +734,10 @@ mod tests {
             });
             let diagnostics = model().prepare(request).expect_err("not an allowed value");
             let message = &diagnostics.errors[0].message;
-            assert!(message.starts_with(&format!("{shown} is not allowed")), "{message}");
+            assert!(
+                message.starts_with(&format!("{shown} is not allowed")),
+                "{message}"
+            );
             assert!(message.ends_with(note), "{message}");
         }
     }
