@@ -42,6 +42,7 @@ pub mod diagnostics;
 pub mod digest;
 mod dispatch;
 pub mod lint;
+mod lint_pattern;
 pub mod load;
 pub mod model;
 pub mod plan;

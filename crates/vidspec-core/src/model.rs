@@ -53,10 +53,14 @@ impl std::fmt::Debug for Model {
     }
 }
 
-/// Compiles a JSON Schema with the engine's settings (draft 2020-12, formats checked).
+/// Compiles a JSON Schema with the engine's settings (draft 2020-12, formats
+/// checked, and `pattern`s run by the `regex` engine: linear time on any
+/// value, so a pattern needing backtracking — look-around, backreferences —
+/// does not compile rather than running for minutes; lint explains why).
 pub fn build_validator(schema: &Value) -> Result<jsonschema::Validator, String> {
     jsonschema::draft202012::options()
         .should_validate_formats(true)
+        .with_pattern_options(jsonschema::PatternOptions::regex())
         .build(schema)
         .map_err(|error| error.to_string())
 }
