@@ -80,7 +80,12 @@ pub fn write_report(
                     format!("{total} error(s)")
                 } else {
                     format!(
-                        "{} error(s), the first {} listed",
+                        "{}{} error(s), the first {} listed",
+                        if diagnostics.count_is_lower_bound {
+                            "at least "
+                        } else {
+                            ""
+                        },
                         vidspec_core::text::thousands(total),
                         diagnostics.errors.len() - 1
                     )

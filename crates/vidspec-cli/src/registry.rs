@@ -81,9 +81,13 @@ fn closest<'a>(wanted: &str, candidates: &[&'a str]) -> Option<&'a str> {
     {
         return Some(only);
     }
-    let limit = (wanted.chars().count() / 3).max(2);
+    let length = wanted.chars().count();
+    let limit = (length / 3).max(2);
     candidates
         .iter()
+        // The distance is at least the difference in length: a megabyte-long
+        // id from a request is never compared character by character.
+        .filter(|candidate| candidate.chars().count().abs_diff(length) <= limit)
         .map(|candidate| (distance(&wanted, &candidate.to_lowercase()), *candidate))
         .filter(|(distance, _)| *distance <= limit)
         .min_by_key(|(distance, _)| *distance)

@@ -29,9 +29,9 @@ impl fmt::Display for Diagnostic {
         } else {
             &self.path
         };
-        // A path holds request keys as given: escaped for the terminal here
-        // (the field itself stays the exact JSON pointer for scripts).
-        write!(f, "{}: {}", crate::text::escape_hidden(path), self.message)?;
+        // A path holds request keys as given: cut and escaped for the terminal
+        // here (the field itself stays the exact JSON pointer for scripts).
+        write!(f, "{}: {}", crate::text::short_path(path), self.message)?;
         match (&self.rule, &self.code) {
             (Some(rule), Some(code)) => write!(f, " [{rule}, {code}]"),
             (Some(rule), None) => write!(f, " [{rule}]"),
@@ -57,7 +57,7 @@ impl fmt::Display for Warning {
         } else {
             &self.path
         };
-        write!(f, "{}: {}", crate::text::escape_hidden(path), self.message)
+        write!(f, "{}: {}", crate::text::short_path(path), self.message)
     }
 }
 
@@ -77,6 +77,9 @@ pub struct Diagnostics {
     pub warnings: Vec<Warning>,
     /// Errors found but not listed in `errors`.
     pub not_shown: u64,
+    /// Whether counting stopped early, so `not_shown` (and [`Diagnostics::total`])
+    /// is a lower bound.
+    pub count_is_lower_bound: bool,
 }
 
 impl Diagnostics {
@@ -190,6 +193,7 @@ impl Diagnostics {
             }],
             warnings: Vec::new(),
             not_shown: 0,
+            count_is_lower_bound: false,
         }
     }
 }

@@ -278,7 +278,10 @@ pub(crate) fn shape(
 /// an open enum, for the value given under `key` (field `name`).
 fn normalise(field: &Field, key: &str, name: &str, value: &mut Value, warnings: &mut Vec<Warning>) {
     if holds_integers(field) {
-        let given = matches!(field.kind, FieldType::Integer).then(|| show(value));
+        // Worded only when there may be something to say (no allocation for
+        // the integers almost every request gives).
+        let given =
+            (matches!(field.kind, FieldType::Integer) && value.is_f64()).then(|| show(value));
         if integers_as_integers(field, value) {
             warnings.push(Warning {
                 path: format!("/{key}"),

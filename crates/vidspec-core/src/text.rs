@@ -45,7 +45,8 @@ pub fn is_hidden(c: char) -> bool {
 /// escape: `\n`, `\r`, `\t`, else `\u{1b}`. Nothing else changes, so text
 /// without hidden characters is returned as it is, without a copy.
 pub fn escape_hidden(text: &str) -> Cow<'_, str> {
-    if !text.chars().any(is_hidden) {
+    // Printable ASCII, the common case, is decided a byte at a time.
+    if text.bytes().all(|byte| (0x20..0x7f).contains(&byte)) || !text.chars().any(is_hidden) {
         return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len() + 16);
@@ -116,6 +117,16 @@ fn cut(text: &str) -> (&str, bool) {
     match text.char_indices().nth(SHORT_CHARACTERS) {
         Some((end, _)) if text[end..].chars().nth(3).is_some() => (&text[..end], true),
         _ => (text, false),
+    }
+}
+
+/// A JSON pointer for a text message: cut to 120 characters (then `…`) and
+/// escaped ([`escape_hidden`]); a key megabytes long is not printed whole.
+pub fn short_path(path: &str) -> Cow<'_, str> {
+    const LONGEST: usize = 120;
+    match path.char_indices().nth(LONGEST) {
+        Some((end, _)) => Cow::Owned(format!("{}…", escape_hidden(&path[..end]))),
+        None => escape_hidden(path),
     }
 }
 
@@ -401,6 +412,18 @@ mod tests {
     fn a_character_without_a_name_in_the_table_is_given_by_code_point() {
         assert_eq!(describe_char('\u{e9}'), "U+00E9");
         assert_eq!(describe_char('\u{1b}'), "U+001B ESCAPE");
+    }
+
+    #[test]
+    fn a_path_megabytes_long_is_cut_for_a_message_and_escaped() {
+        let path = format!("/\u{1b}{}", "y".repeat(1_000_000));
+        let shown = short_path(&path);
+        assert_eq!(shown.chars().count(), 126, "{shown}");
+        assert!(shown.starts_with("/\\u{1b}yyy") && shown.ends_with("y…"));
+        assert!(matches!(
+            short_path("/duration"),
+            Cow::Borrowed("/duration")
+        ));
     }
 
     #[test]

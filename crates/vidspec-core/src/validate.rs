@@ -154,6 +154,7 @@ impl Mapper<'_> {
             errors: out,
             warnings: Vec::new(),
             not_shown,
+            count_is_lower_bound: !counted_all,
         }
     }
 
@@ -694,6 +695,20 @@ mod tests {
         );
         assert_eq!(diagnostics.errors.len(), MAX_LISTED_ERRORS + 1);
         assert_eq!(diagnostics.total(), 1_001);
+    }
+
+    #[test]
+    fn past_ten_thousand_schema_failures_counting_stops_and_the_count_says_at_least() {
+        let request = serde_json::json!({
+            "model": "Omni-Flash-Ext",
+            "prompt": "a fox",
+            "image_urls": vec!["ftp://x"; 20_000],
+        });
+        let diagnostics = model().prepare(request).expect_err("invalid");
+        assert!(diagnostics.count_is_lower_bound);
+        assert_eq!(diagnostics.errors.len(), MAX_LISTED_ERRORS + 1);
+        let last = &diagnostics.errors[MAX_LISTED_ERRORS].message;
+        assert!(last.starts_with("at least "), "{last}");
     }
 
     #[test]
