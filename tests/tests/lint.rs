@@ -290,3 +290,56 @@ fn an_endpoint_path_may_not_hold_the_task_id_placeholder() {
     assert_eq!(found.len(), 1, "{found:?}");
     assert!(found[0].contains("endpoint.path"), "{found:?}");
 }
+
+#[test]
+fn a_pattern_that_needs_backtracking_is_refused_at_its_field_with_the_feature_named() {
+    let text = GOOD.replace(
+        "  duration: {type: integer,",
+        "  code: {type: string, pattern: \"^(?<=(a+)+)b$\"}\n  duration: {type: integer,",
+    );
+    let found = problems(&[("specs/tiny.yaml", &text)]);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].starts_with("specs/tiny.yaml:8:"), "{found:?}");
+    assert!(
+        found[0].contains("code: pattern \"^(?<=(a+)+)b$\" uses a look-behind (?<=…)"),
+        "{found:?}"
+    );
+    assert!(
+        found[0].contains("anchors and character classes"),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn a_backreference_in_an_item_pattern_is_refused() {
+    let text = GOOD.replace(
+        "  duration: {type: integer,",
+        "  tags: {type: array, items: {type: string, pattern: \"^(a)\\\\1$\"}}\n  duration: {type: integer,",
+    );
+    let found = problems(&[("specs/tiny.yaml", &text)]);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].contains("tags[]: pattern"), "{found:?}");
+    assert!(found[0].contains("a backreference"), "{found:?}");
+}
+
+#[test]
+fn a_specs_directory_whose_pattern_needs_backtracking_is_refused_at_load() {
+    let dir = std::env::temp_dir().join(format!("vidspec-lint-pattern-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("a temp dir");
+    let text = GOOD.replace(
+        "  duration: {type: integer,",
+        "  code: {type: string, pattern: \"(?<=(a+)+)b\"}\n  duration: {type: integer,",
+    );
+    std::fs::write(dir.join("tiny.yaml"), text).expect("write the spec");
+    let loaded = Registry::load_dir(&dir);
+    let _ = std::fs::remove_dir_all(&dir);
+    let errors = loaded.expect_err("the spec is refused");
+    assert!(
+        errors
+            .problems
+            .iter()
+            .any(|problem| problem.message.contains("look-behind")),
+        "{errors}"
+    );
+}

@@ -412,9 +412,14 @@ pub struct DownloadLimitArgs {
 /// Arguments of `sim`.
 #[derive(Debug, Args)]
 pub struct SimArgs {
-    /// Address to listen on (port 0 picks a free port).
+    /// Address to listen on (port 0 picks a free port); a loopback address
+    /// unless --public.
     #[arg(long, default_value = "127.0.0.1:0")]
     pub addr: std::net::SocketAddr,
+
+    /// Allow an --addr off loopback: serve the simulator to other machines.
+    #[arg(long)]
+    pub public: bool,
 
     /// Time scale: tasks run N times faster than real ones.
     #[arg(long, default_value_t = 1.0)]

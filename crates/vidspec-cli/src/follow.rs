@@ -23,6 +23,7 @@ use crate::gateway::{
     client, describe, download_options, error_json, exit_of, fail, report_finished, runtime,
     wait_and_download, wait_options,
 };
+use crate::output::terminal;
 use crate::progress::Progress;
 use crate::record::{self, Recorder};
 use crate::registry;
@@ -73,7 +74,7 @@ pub fn status(args: &StatusArgs) -> anyhow::Result<Exit> {
             }
             Err(error) => {
                 if args.gateway.format == Format::Text {
-                    eprintln!("error: {}: {error}", handle.id);
+                    eprintln!("{}", terminal(&format!("error: {}: {error}", handle.id)));
                 }
                 results.push(
                     json!({"task_id": handle.id, "snapshot": null, "error": error_json(&error)}),
@@ -209,17 +210,9 @@ fn thousands(count: u64) -> String {
 }
 
 /// `text` with control characters (terminal escapes from gateway text kept
-/// in the ledger) written as `\u{..}`.
+/// in the ledger) escaped: the one terminal escaper, `output::terminal`.
 fn printable(text: &str) -> String {
-    text.chars()
-        .map(|character| {
-            if character.is_control() {
-                character.escape_unicode().to_string()
-            } else {
-                character.to_string()
-            }
-        })
-        .collect()
+    terminal(text).into_owned()
 }
 
 fn text_line(entry: &Entry) -> String {
@@ -340,12 +333,13 @@ pub fn resume(args: &ResumeArgs) -> anyhow::Result<Exit> {
         .collect();
     for entry in &unknown {
         if text {
-            eprintln!(
+            let line = format!(
                 "warning: entry {} ({}): the submit's answer was lost ({}); it may have been charged — check the console before sending it again",
                 entry.entry,
                 entry.model,
                 entry.reason.as_deref().unwrap_or("no reason recorded")
             );
+            eprintln!("{}", terminal(&line));
         }
     }
     let pending: Vec<&Entry> = unfinished
@@ -425,7 +419,10 @@ pub fn resume(args: &ResumeArgs) -> anyhow::Result<Exit> {
         let mut result = json!({"entry": entry.entry, "task_id": handle.id, "status": null, "snapshot": null, "downloads": [], "error": null});
         let this = report_finished(handle, finished, args.gateway.format, &mut result);
         if text && dir.is_none() && finished.outcome.is_ok() {
-            println!("{}: pass --download DIR to save its videos", handle.id);
+            println!(
+                "{}: pass --download DIR to save its videos",
+                terminal(&handle.id)
+            );
         }
         if exit == Exit::Valid {
             exit = this;

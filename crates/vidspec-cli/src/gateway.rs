@@ -17,6 +17,7 @@ use vidspec_transport::{
 
 use crate::Exit;
 use crate::cli::{DownloadLimitArgs, Format, GatewayArgs};
+use crate::output::terminal;
 use crate::progress::Progress;
 
 /// How a remote command ends.
@@ -152,7 +153,7 @@ pub(crate) fn fail(format: Format, error: &Error, task_id: Option<&str>) -> anyh
             "{}",
             json!({"task_id": task_id, "error": error_json(error)})
         ),
-        Format::Text => eprintln!("error: {error}"),
+        Format::Text => eprintln!("error: {}", terminal(&error.to_string())),
     }
     Ok(exit_of(error))
 }
@@ -210,7 +211,7 @@ pub(crate) fn report_finished(
                 if outcome.videos().is_empty() {
                     println!(
                         "{}: the task succeeded but the answer lists no video",
-                        handle.id
+                        terminal(&handle.id)
                     );
                 }
             }
@@ -228,7 +229,7 @@ pub(crate) fn report_finished(
             }
             result["error"] = error_json(error);
             if text {
-                eprintln!("error: {error}");
+                eprintln!("error: {}", terminal(&error.to_string()));
             }
             exit = exit_of(error);
         }
@@ -240,11 +241,14 @@ pub(crate) fn report_finished(
                 for download in downloads {
                     println!(
                         "downloaded {} ({} bytes)",
-                        download.path.display(),
+                        terminal(&download.path.display().to_string()),
                         download.bytes
                     );
                     if let Some(warning) = &download.warning {
-                        println!("warning: {}: {warning}", download.url);
+                        println!(
+                            "{}",
+                            terminal(&format!("warning: {}: {warning}", download.url))
+                        );
                     }
                 }
             }
@@ -254,7 +258,7 @@ pub(crate) fn report_finished(
                 result["error"] = error_json(error);
             }
             if text {
-                eprintln!("error: {error}");
+                eprintln!("error: {}", terminal(&error.to_string()));
             }
             if exit == Exit::Valid {
                 exit = exit_of(error);
@@ -266,7 +270,7 @@ pub(crate) fn report_finished(
 
 /// One line about a snapshot.
 pub(crate) fn describe(snapshot: &TaskSnapshot) -> String {
-    let mut line = format!("{}: {}", snapshot.id, snapshot.status.word());
+    let mut line = terminal(&format!("{}: {}", snapshot.id, snapshot.status.word())).into_owned();
     if let Some(progress) = snapshot.progress.filter(|_| !snapshot.status.is_terminal()) {
         line.push_str(&format!(" {progress}%"));
     }
@@ -285,10 +289,10 @@ pub(crate) fn describe(snapshot: &TaskSnapshot) -> String {
     if let Some(error) = &snapshot.error
         && snapshot.status.is_terminal()
     {
-        line.push_str(&format!(", error: {}", error.message));
+        line.push_str(&format!(", error: {}", terminal(&error.message)));
     }
     for video in &snapshot.videos {
-        line.push_str(&format!("\n  {}", video.url));
+        line.push_str(&format!("\n  {}", terminal(&video.url)));
         if let Some(warning) = vidspec_transport::expiry_warning(video.expires_at, now_unix()) {
             line.push_str(&format!(" ({warning})"));
         }

@@ -100,10 +100,12 @@ fn report_failure(error: &anyhow::Error) {
         return;
     }
     if let Some(problems) = error.downcast_ref::<SpecErrors>() {
-        eprintln!("{problems}");
+        for problem in &problems.problems {
+            eprintln!("error: {}", output::terminal(&problem.to_string()));
+        }
         eprintln!("error: {error} ({} problem(s))", problems.problems.len());
     } else {
-        eprintln!("error: {error:#}");
+        eprintln!("error: {}", output::terminal(&format!("{error:#}")));
     }
 }
 

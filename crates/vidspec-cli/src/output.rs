@@ -5,7 +5,11 @@
 //! depend on (`check --format json`, `models --format json`). It must not
 //! decide validity, pick models or choose exit codes, and must not know any
 //! particular model: it prints what the engine returned.
+//!
+//! Owns, too, the one function text from outside (requests, gateway answers,
+//! the journal) passes through before any human-readable print: [`terminal`].
 
+use std::borrow::Cow;
 use std::io::{self, Write};
 
 use serde::Serialize;
@@ -18,6 +22,17 @@ use vidspec_core::{Diagnostic, Model, Origin, Plan, PlanEndpoint, Precondition, 
 
 use crate::check::{Report, Verdict};
 use crate::cli::Format;
+
+/// Text from outside — a request, a gateway answer, the journal — made safe
+/// for a terminal: control characters (ESC, CR, BEL, C1), bidi overrides and
+/// other invisible characters are written as escapes (`\u{1b}`, `\r`), so
+/// nothing printed can move the cursor, clear the screen, retitle the window
+/// or reorder a line. Every human-readable print of such text goes through
+/// here; text without them is passed through without a copy. (JSON output
+/// needs no call: serde_json escapes control characters itself.)
+pub fn terminal(text: &str) -> Cow<'_, str> {
+    vidspec_core::text::escape_hidden(text)
+}
 
 /// Which command a report is printed for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,17 +71,33 @@ pub fn write_report(
         Format::Text => match (&report.verdict, view) {
             (Verdict::Invalid(diagnostics), _) => {
                 for error in &diagnostics.errors {
-                    writeln!(out, "error: {}: {error}", report.source)?;
+                    let line = format!("error: {}: {error}", report.source);
+                    writeln!(out, "{}", terminal(&line))?;
                 }
                 write_warnings(out, &report.source, &diagnostics.warnings)?;
-                let count = diagnostics.errors.len();
+                let total = diagnostics.total();
+                let count = if diagnostics.not_shown == 0 {
+                    format!("{total} error(s)")
+                } else {
+                    format!(
+                        "{}{} error(s), the first {} listed",
+                        if diagnostics.count_is_lower_bound {
+                            "at least "
+                        } else {
+                            ""
+                        },
+                        vidspec_core::text::thousands(total),
+                        diagnostics.errors.len() - 1
+                    )
+                };
                 match &report.model {
                     Some(model) => writeln!(
                         out,
-                        "{}: invalid request for {model}: {count} error(s)",
-                        report.source
+                        "{}: invalid request for {}: {count}",
+                        report.source,
+                        vidspec_core::text::short(model)
                     ),
-                    None => writeln!(out, "{}: invalid request: {count} error(s)", report.source),
+                    None => writeln!(out, "{}: invalid request: {count}", report.source),
                 }
             }
             (Verdict::Valid(plan), View::Check) => {
@@ -249,7 +280,8 @@ fn report_line_by_serde(report: &Report) -> io::Result<Vec<u8>> {
 
 fn write_warnings(out: &mut dyn Write, source: &str, warnings: &[Warning]) -> io::Result<()> {
     for warning in warnings {
-        writeln!(out, "warning: {source}: {warning}")?;
+        let line = format!("warning: {source}: {warning}");
+        writeln!(out, "{}", terminal(&line))?;
     }
     Ok(())
 }
@@ -275,7 +307,7 @@ fn write_explanation(out: &mut dyn Write, source: &str, plan: &Plan) -> io::Resu
     writeln!(
         out,
         "billing:   {} × {}",
-        plan.billing().key,
+        terminal(&plan.billing().key),
         plan.billing().multiplier
     )?;
     writeln!(out, "body:")?;
@@ -287,7 +319,7 @@ fn write_explanation(out: &mut dyn Write, source: &str, plan: &Plan) -> io::Resu
     } else {
         writeln!(out, "warnings:")?;
         for warning in plan.warnings() {
-            writeln!(out, "  {warning}")?;
+            writeln!(out, "  {}", terminal(&warning.to_string()))?;
         }
     }
     if plan.preconditions().is_empty() {
@@ -304,7 +336,7 @@ fn write_explanation(out: &mut dyn Write, source: &str, plan: &Plan) -> io::Resu
 fn write_indented_json(out: &mut dyn Write, value: &impl Serialize) -> io::Result<()> {
     let pretty = serde_json::to_string_pretty(value)?;
     for line in pretty.lines() {
-        writeln!(out, "  {line}")?;
+        writeln!(out, "  {}", terminal(line))?;
     }
     Ok(())
 }
@@ -517,6 +549,18 @@ mod tests {
                 "{name}"
             );
         }
+    }
+
+    #[test]
+    fn terminal_text_has_escapes_control_characters_and_bidi_overrides_written_out() {
+        assert_eq!(
+            terminal("task-1\u{1b}[2J\r\u{7}\u{9b}\u{202e}: done"),
+            "task-1\\u{1b}[2J\\r\\u{7}\\u{9b}\\u{202e}: done"
+        );
+        assert!(matches!(
+            terminal("task-1: done, 16:9 — ok"),
+            Cow::Borrowed(_)
+        ));
     }
 
     #[test]

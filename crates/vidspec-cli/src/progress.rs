@@ -12,6 +12,8 @@ use std::time::{Duration, Instant};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use vidspec_transport::TaskSnapshot;
 
+use crate::output::terminal;
+
 /// Shows the progress of tasks.
 pub struct Progress {
     quiet: bool,
@@ -46,7 +48,7 @@ impl Progress {
                     .unwrap_or_else(|_| ProgressStyle::default_bar())
                     .progress_chars("=> ");
             bar.set_style(style);
-            bar.set_prefix(id.to_owned());
+            bar.set_prefix(terminal(id).into_owned());
             bar.set_message("submitted");
             bar.enable_steady_tick(Duration::from_millis(250));
             if let Ok(mut bars) = bars.lock() {
@@ -57,7 +59,7 @@ impl Progress {
 
     /// Shows a new snapshot of task `id`.
     pub fn update(&self, id: &str, snapshot: &TaskSnapshot) {
-        let status = snapshot.status.word().to_owned();
+        let status = terminal(snapshot.status.word()).into_owned();
         let progress = snapshot.progress.unwrap_or(0);
         if let Some((_, bars)) = &self.bars {
             if let Ok(bars) = bars.lock()
@@ -79,7 +81,8 @@ impl Progress {
         });
         if changed {
             eprintln!(
-                "{id}: {status} {progress}% ({} s)",
+                "{}: {status} {progress}% ({} s)",
+                terminal(id),
                 self.started.elapsed().as_secs()
             );
             last.insert(id.to_owned(), (status, progress));
@@ -92,7 +95,7 @@ impl Progress {
             && let Ok(bars) = bars.lock()
             && let Some(bar) = bars.get(id)
         {
-            bar.finish_with_message(word.to_owned());
+            bar.finish_with_message(terminal(word).into_owned());
         }
     }
 }

@@ -40,12 +40,14 @@ pub fn find<'r>(registry: &'r Registry, id: &str) -> Result<&'r Model, String> {
 /// The message for an unknown model id.
 pub fn unknown_model(registry: &Registry, id: &str) -> String {
     let ids = registry.ids();
+    // The id may come from a request: quoted with control characters escaped, cut.
+    let shown = vidspec_core::text::quote_short(id);
     match closest(id, &ids) {
         Some(near) => format!(
-            "unknown model \"{id}\": did you mean \"{near}\"? (known: {})",
+            "unknown model {shown}: did you mean \"{near}\"? (known: {})",
             known(registry)
         ),
-        None => format!("unknown model \"{id}\" (known: {})", known(registry)),
+        None => format!("unknown model {shown} (known: {})", known(registry)),
     }
 }
 
@@ -79,9 +81,13 @@ fn closest<'a>(wanted: &str, candidates: &[&'a str]) -> Option<&'a str> {
     {
         return Some(only);
     }
-    let limit = (wanted.chars().count() / 3).max(2);
+    let length = wanted.chars().count();
+    let limit = (length / 3).max(2);
     candidates
         .iter()
+        // The distance is at least the difference in length: a megabyte-long
+        // id from a request is never compared character by character.
+        .filter(|candidate| candidate.chars().count().abs_diff(length) <= limit)
         .map(|candidate| (distance(&wanted, &candidate.to_lowercase()), *candidate))
         .filter(|(distance, _)| *distance <= limit)
         .min_by_key(|(distance, _)| *distance)

@@ -1,4 +1,5 @@
 //! `sim`: run the simulated gateway (vidspec-sim) on loopback until Ctrl-C.
+//! An address off loopback is refused before anything is bound, unless `--public`.
 //!
 //! Owns the command's output contract: the first line is exactly
 //! `listening on http://ADDR`. It must not implement any gateway behaviour;
@@ -14,6 +15,13 @@ use crate::cli::SimArgs;
 
 /// Runs `sim`.
 pub fn run(args: &SimArgs) -> anyhow::Result<Exit> {
+    // Checked before anything is bound: the docs promise loopback.
+    anyhow::ensure!(
+        args.public || args.addr.ip().is_loopback(),
+        "--addr {} is not a loopback address: the simulator serves only this machine \
+         unless you pass --public to serve off this machine",
+        args.addr
+    );
     anyhow::ensure!(
         args.speed.is_finite() && args.speed > 0.0,
         "--speed must be a positive number"

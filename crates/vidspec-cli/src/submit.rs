@@ -131,7 +131,10 @@ pub fn submit(args: &SubmitArgs) -> anyhow::Result<Exit> {
     if !args.again
         && let Some(entry) = ledger.unfinished_with_request(&key)?
     {
-        eprintln!("error: {}", record::duplicate_message(&entry));
+        eprintln!(
+            "error: {}",
+            output::terminal(&record::duplicate_message(&entry))
+        );
         return Ok(Exit::Usage);
     }
 
@@ -172,7 +175,8 @@ pub fn submit(args: &SubmitArgs) -> anyhow::Result<Exit> {
             Err(error) => return fail(args.gateway.format, &error, None),
         };
         if args.gateway.format == Format::Text {
-            eprintln!("note: uploaded {path} for {pointer}: {}", uploaded.url);
+            let line = format!("note: uploaded {path} for {pointer}: {}", uploaded.url);
+            eprintln!("{}", output::terminal(&line));
         }
         if let Some(slot) = request
             .as_mut()
@@ -194,7 +198,10 @@ pub fn submit(args: &SubmitArgs) -> anyhow::Result<Exit> {
     };
     for warning in plan.warnings() {
         if args.gateway.format == Format::Text {
-            eprintln!("warning: {source}: {warning}");
+            eprintln!(
+                "{}",
+                output::terminal(&format!("warning: {source}: {warning}"))
+            );
         }
     }
     // Pre-flight, part two: images behind URLs and the tasks the request names.
@@ -223,7 +230,10 @@ pub fn submit(args: &SubmitArgs) -> anyhow::Result<Exit> {
     let recorder = match claim {
         Ok(recorder) => recorder,
         Err(entry) => {
-            eprintln!("error: {}", record::duplicate_message(&entry));
+            eprintln!(
+            "error: {}",
+            output::terminal(&record::duplicate_message(&entry))
+        );
             return Ok(Exit::Usage);
         }
     };
@@ -257,10 +267,10 @@ pub fn submit(args: &SubmitArgs) -> anyhow::Result<Exit> {
     if args.gateway.format == Format::Text {
         println!(
             "submitted {} ({}, mode {}, billed as {} × {})",
-            handle.id,
+            output::terminal(&handle.id),
             plan.model(),
             plan.mode(),
-            plan.billing().key,
+            output::terminal(&plan.billing().key),
             plan.billing().multiplier
         );
     }
@@ -329,10 +339,11 @@ fn report_findings(source: &str, findings: &[Finding], format: Format) -> bool {
             &finding.path
         };
         if format == Format::Text {
-            eprintln!(
+            let line = format!(
                 "{word}: {source}: {path}: {}{rule} (pre-flight)",
                 finding.message
             );
+            eprintln!("{}", output::terminal(&line));
         }
     }
     if errors > 0 {

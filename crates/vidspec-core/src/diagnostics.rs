@@ -29,7 +29,9 @@ impl fmt::Display for Diagnostic {
         } else {
             &self.path
         };
-        write!(f, "{path}: {}", self.message)?;
+        // A path holds request keys as given: cut and escaped for the terminal
+        // here (the field itself stays the exact JSON pointer for scripts).
+        write!(f, "{}: {}", crate::text::short_path(path), self.message)?;
         match (&self.rule, &self.code) {
             (Some(rule), Some(code)) => write!(f, " [{rule}, {code}]"),
             (Some(rule), None) => write!(f, " [{rule}]"),
@@ -55,17 +57,57 @@ impl fmt::Display for Warning {
         } else {
             &self.path
         };
-        write!(f, "{path}: {}", self.message)
+        write!(f, "{}: {}", crate::text::short_path(path), self.message)
     }
 }
+
+/// The most errors listed for one request: past these, `Diagnostics::errors`
+/// ends with one entry saying how many more were found (a request with a
+/// million unknown keys is reported in bounded time and memory).
+pub const MAX_LISTED_ERRORS: usize = 100;
 
 /// Every reason a request is invalid, found in one pass.
 #[derive(Debug, Clone, PartialEq, Eq, Default, thiserror::Error)]
 pub struct Diagnostics {
-    /// The problems, in the order of the request's fields.
+    /// The problems, in the order of the request's fields: at most
+    /// [`MAX_LISTED_ERRORS`], then, when `not_shown` is above 0, one last entry
+    /// saying so ([`Diagnostic::more_not_shown`]).
     pub errors: Vec<Diagnostic>,
     /// Warnings found while looking (may be empty).
     pub warnings: Vec<Warning>,
+    /// Errors found but not listed in `errors`.
+    pub not_shown: u64,
+    /// Whether counting stopped early, so `not_shown` (and [`Diagnostics::total`])
+    /// is a lower bound.
+    pub count_is_lower_bound: bool,
+}
+
+impl Diagnostics {
+    /// How many errors were found: those listed and those not shown.
+    pub fn total(&self) -> u64 {
+        match self.not_shown {
+            0 => self.errors.len() as u64,
+            more => (self.errors.len() as u64).saturating_sub(1) + more,
+        }
+    }
+}
+
+impl Diagnostic {
+    /// The last entry of a list cut at [`MAX_LISTED_ERRORS`]: path `""` (the
+    /// whole request), no rule, no code, and a message saying how many more
+    /// errors were found (`at least`, when counting stopped early).
+    pub fn more_not_shown(count: u64, counted_all: bool) -> Diagnostic {
+        let at_least = if counted_all { "" } else { "at least " };
+        Diagnostic {
+            path: String::new(),
+            rule: None,
+            code: None,
+            message: format!(
+                "{at_least}{} more error(s) not shown: only the first {MAX_LISTED_ERRORS} are listed; fix those and check again",
+                crate::text::thousands(count)
+            ),
+        }
+    }
 }
 
 impl fmt::Display for Diagnostics {
@@ -150,6 +192,8 @@ impl Diagnostics {
                 message: message.into(),
             }],
             warnings: Vec::new(),
+            not_shown: 0,
+            count_is_lower_bound: false,
         }
     }
 }

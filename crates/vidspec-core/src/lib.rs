@@ -42,6 +42,7 @@ pub mod diagnostics;
 pub mod digest;
 mod dispatch;
 pub mod lint;
+mod lint_pattern;
 pub mod load;
 pub mod model;
 pub mod plan;
@@ -49,6 +50,7 @@ mod presence;
 pub mod registry;
 mod shape;
 pub mod spec;
+pub mod text;
 mod validate;
 
 pub use billing::Charge;

@@ -164,6 +164,7 @@ impl Linter<'_> {
     }
 
     fn field(&mut self, name: &str, field: &Field, at: Location) {
+        self.pattern_runs_in_linear_time(name, field, at);
         let is_array = field.kind == FieldType::Array;
         if field.open && field.one_of.is_none() {
             self.report(at, format!("{name}: open needs one_of (the common values)"));
@@ -264,6 +265,35 @@ impl Linter<'_> {
         }
         for (key, sub) in &field.fields {
             self.field(&format!("{name}.{key}"), &sub.value, sub.referenced);
+        }
+    }
+
+    /// A field's `pattern` must compile for the engine's linear-time matcher:
+    /// look-around and backreferences need a backtracking matcher, which can
+    /// take minutes on one long value (a denial of service any request could
+    /// trigger), so they are refused here with the feature named.
+    fn pattern_runs_in_linear_time(&mut self, name: &str, field: &Field, at: Location) {
+        let Some(pattern) = &field.pattern else {
+            return;
+        };
+        let shown = crate::text::quote_short(pattern);
+        if let Some((feature, advice)) = crate::lint_pattern::backtracking_feature(pattern) {
+            self.report(
+                at,
+                format!(
+                    "{name}: pattern {shown} uses {feature}, which needs a backtracking matcher \
+                     (minutes on one long value); {advice}"
+                ),
+            );
+        } else if let Err(error) = build_validator(&serde_json::json!({ "pattern": pattern })) {
+            self.report(
+                at,
+                format!(
+                    "{name}: pattern {shown} does not compile for the linear-time matcher ({}): \
+                     write an ECMA-262 pattern without look-around or backreferences",
+                    crate::text::escape_hidden(&error)
+                ),
+            );
         }
     }
 

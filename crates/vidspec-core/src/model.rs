@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use crate::billing::{Biller, ModeBilling};
 use crate::compile::{self, Annotation, Compiled};
-use crate::diagnostics::{Diagnostic, Diagnostics, Warning};
+use crate::diagnostics::{Diagnostics, Warning};
 use crate::dispatch;
 use crate::plan::{Checked, Facts, Plan, PlanEndpoint};
 use crate::presence::{self, Bits, Watch};
@@ -53,10 +53,14 @@ impl std::fmt::Debug for Model {
     }
 }
 
-/// Compiles a JSON Schema with the engine's settings (draft 2020-12, formats checked).
+/// Compiles a JSON Schema with the engine's settings (draft 2020-12, formats
+/// checked, and `pattern`s run by the `regex` engine: linear time on any
+/// value, so a pattern needing backtracking — look-around, backreferences —
+/// does not compile rather than running for minutes; lint explains why).
 pub fn build_validator(schema: &Value) -> Result<jsonschema::Validator, String> {
     jsonschema::draft202012::options()
         .should_validate_formats(true)
+        .with_pattern_options(jsonschema::PatternOptions::regex())
         .build(schema)
         .map_err(|error| error.to_string())
 }
@@ -324,10 +328,7 @@ impl Model {
             ));
         }
         if !self.validator.is_valid(&request) {
-            return Err(Diagnostics {
-                errors: self.diagnose(&request),
-                warnings: Vec::new(),
-            });
+            return Err(self.diagnose(&request));
         }
         let present = self.watch.present(&request);
         let Some(dispatched) = dispatch::dispatch(&self.compiled.modes, &request, |index| {
@@ -394,7 +395,7 @@ impl Model {
         ))
     }
 
-    fn diagnose(&self, request: &Value) -> Vec<Diagnostic> {
+    fn diagnose(&self, request: &Value) -> Diagnostics {
         Mapper {
             model: &self.id,
             annotations: &self.annotations,

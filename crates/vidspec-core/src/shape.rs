@@ -2,7 +2,8 @@
 //!
 //! Owns alias renaming, value normalisation (case, value aliases), keeping only
 //! the first item where only the first is used, dropping fields the mode ignores
-//! or that lost dispatch, and derived values — each change with a warning. The
+//! or that lost dispatch, whole numbers written as floats (`5.0`) where an
+//! integer is declared, and derived values — each change with a warning. The
 //! keys that may need any of this are listed per mode when the model compiles
 //! (`attention`), so a request that needs no change is walked in a few
 //! comparisons and nothing is copied. It must not judge validity: it runs only
@@ -108,6 +109,75 @@ fn rewrites_values(field: &Field) -> bool {
         || (field.case_insensitive && matches!(field.kind, FieldType::String))
         || field.only_first
         || (field.open && field.one_of.is_some())
+        || holds_integers(field)
+}
+
+/// Whether a value of `field` may hold an integer-typed value anywhere (the
+/// field itself, its items or its keys, at any depth): JSON Schema accepts an
+/// integral float (`5.0`) there, and the body must carry the integer.
+fn holds_integers(field: &Field) -> bool {
+    match field.kind {
+        FieldType::Integer => true,
+        FieldType::Array => field
+            .items
+            .as_ref()
+            .is_some_and(|items| holds_integers(&items.value)),
+        FieldType::Object => field
+            .fields
+            .values()
+            .any(|inner| holds_integers(&inner.value)),
+        _ => false,
+    }
+}
+
+/// Rewrites every integral float (`5.0`, `-0.0`, `2e1`) that `value` holds
+/// where `field` declares an integer into that integer, at any depth; whether
+/// anything changed. A float beyond the 64-bit integers is left as it is.
+fn integers_as_integers(field: &Field, value: &mut Value) -> bool {
+    match (&field.kind, value) {
+        (FieldType::Integer, Value::Number(number)) if number.is_f64() => {
+            match number.as_f64().and_then(integral) {
+                Some(integer) => {
+                    *number = integer;
+                    true
+                }
+                None => false,
+            }
+        }
+        (FieldType::Array, Value::Array(values)) => match &field.items {
+            Some(items) => values.iter_mut().fold(false, |changed, item| {
+                integers_as_integers(&items.value, item) | changed
+            }),
+            None => false,
+        },
+        (FieldType::Object, Value::Object(entries)) => {
+            field.fields.iter().fold(false, |changed, (name, inner)| {
+                match entries.get_mut(name) {
+                    Some(item) => integers_as_integers(&inner.value, item) | changed,
+                    None => changed,
+                }
+            })
+        }
+        _ => false,
+    }
+}
+
+/// The integer a float stands for, when it is a whole number that a 64-bit
+/// integer holds exactly.
+fn integral(float: f64) -> Option<serde_json::Number> {
+    // 2^64 and -2^63 are exact as f64; the casts below are exact inside them.
+    const TWO_TO_THE_64: f64 = 18_446_744_073_709_551_616.0;
+    const MINUS_TWO_TO_THE_63: f64 = -9_223_372_036_854_775_808.0;
+    if !float.is_finite() || float.fract() != 0.0 {
+        return None;
+    }
+    if (0.0..TWO_TO_THE_64).contains(&float) {
+        Some(serde_json::Number::from(float as u64))
+    } else if (MINUS_TWO_TO_THE_63..0.0).contains(&float) {
+        Some(serde_json::Number::from(float as i64))
+    } else {
+        None
+    }
 }
 
 /// Shapes an accepted request into the body, in place; `derive_holds(i)` says
@@ -207,6 +277,23 @@ pub(crate) fn shape(
 /// Canonical spelling, only-first truncation and the unusual-value warning of
 /// an open enum, for the value given under `key` (field `name`).
 fn normalise(field: &Field, key: &str, name: &str, value: &mut Value, warnings: &mut Vec<Warning>) {
+    if holds_integers(field) {
+        // Worded only when there may be something to say (no allocation for
+        // the integers almost every request gives).
+        let given =
+            (matches!(field.kind, FieldType::Integer) && value.is_f64()).then(|| show(value));
+        if integers_as_integers(field, value) {
+            warnings.push(Warning {
+                path: format!("/{key}"),
+                message: match given {
+                    Some(given) => format!("{given} is sent as {}", show(value)),
+                    None => format!(
+                        "whole numbers written with a fraction in {key} are sent as integers"
+                    ),
+                },
+            });
+        }
+    }
     if let Some(canonical) = canonical_value(field, value)
         && canonical != value
     {
@@ -238,7 +325,7 @@ fn normalise(field: &Field, key: &str, name: &str, value: &mut Value, warnings: 
             path: format!("/{key}"),
             message: format!(
                 "{} is not one of the usual values of {name} ({}); the gateway may reject it",
-                show(value),
+                crate::validate::short(value),
                 common.iter().map(show).collect::<Vec<_>>().join(", ")
             ),
         });
@@ -290,6 +377,73 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    fn field(yaml: &str) -> Field {
+        serde_saphyr::from_str::<Field>(yaml).expect("a field")
+    }
+
+    #[test]
+    fn an_integral_float_for_an_integer_field_becomes_that_integer() {
+        let duration = field("type: integer");
+        for (given, sent) in [
+            (json!(5.0), json!(5)),
+            (json!(-3.0), json!(-3)),
+            (json!(-0.0), json!(0)),
+            (json!(2e1), json!(20)),
+            (
+                json!(9_007_199_254_740_992.0),
+                json!(9_007_199_254_740_992_u64),
+            ),
+        ] {
+            let mut value = given.clone();
+            assert!(integers_as_integers(&duration, &mut value), "{given}");
+            assert_eq!(value, sent, "{given}");
+            assert!(value.is_u64() || value.is_i64(), "{given} stays a float");
+        }
+    }
+
+    #[test]
+    fn fractions_integers_and_floats_beyond_64_bits_are_left_as_they_are() {
+        let duration = field("type: integer");
+        for given in [
+            json!(5.5),
+            json!(5),
+            json!(-7),
+            json!(1e300),
+            json!(-1e19),
+            json!("5.0"),
+        ] {
+            let mut value = given.clone();
+            assert!(!integers_as_integers(&duration, &mut value), "{given}");
+            assert_eq!(value, given);
+        }
+    }
+
+    #[test]
+    fn integral_floats_in_integer_items_and_keys_become_integers_at_any_depth() {
+        let frames = field(
+            "type: array\nitems:\n  type: object\n  fields:\n    index: {type: integer}\n    \
+             weight: {type: number}\n    sizes: {type: array, items: {type: integer}}\n",
+        );
+        assert!(holds_integers(&frames));
+        let mut value = json!([{"index": 2.0, "weight": 1.0, "sizes": [1.0, 2.5, 3]}]);
+        assert!(integers_as_integers(&frames, &mut value));
+        assert_eq!(
+            serde_json::to_string(&value).expect("JSON"),
+            r#"[{"index":2,"sizes":[1,2.5,3],"weight":1.0}]"#
+        );
+    }
+
+    #[test]
+    fn a_field_of_numbers_and_strings_holds_no_integers() {
+        assert!(!holds_integers(&field("type: number")));
+        assert!(!holds_integers(&field(
+            "type: array\nitems: {type: string}"
+        )));
+        assert!(holds_integers(&field(
+            "type: array\nitems: {type: integer}"
+        )));
+    }
 
     #[test]
     fn is_one_of_answers_as_contains_does_for_every_kind_of_value() {

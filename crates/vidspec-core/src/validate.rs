@@ -14,7 +14,12 @@ use serde_json::Value;
 
 use crate::compile::Annotation;
 use crate::compile::condition::{join_or, show};
-use crate::diagnostics::Diagnostic;
+use crate::diagnostics::{Diagnostic, Diagnostics, MAX_LISTED_ERRORS};
+
+/// Schema failures looked at for one request; past this many the count of
+/// errors not shown is a lower bound (a request of a million bad array items
+/// costs no more than this).
+const MAX_EXAMINED_FAILURES: usize = 10_000;
 
 /// Stands in for a failing node no `x-vidspec` annotation covers.
 static NO_ANNOTATION: std::sync::LazyLock<Annotation> =
@@ -66,11 +71,51 @@ pub(crate) fn node_facts(schema: &Value) -> BTreeMap<String, NodeFacts> {
     out
 }
 
+/// Unknown keys found by one `additionalProperties` failure: where, which
+/// schema node lists the known ones, the first few names and how many there are.
+struct UnknownKeys {
+    instance_path: String,
+    schema_parent: String,
+    names: Vec<String>,
+    count: usize,
+}
+
 impl Mapper<'_> {
-    /// Every failure of `request` against `validator`, as diagnostics.
-    pub fn diagnose(&self, validator: &jsonschema::Validator, request: &Value) -> Vec<Diagnostic> {
+    /// The failures of `request` against `validator`, as diagnostics: at most
+    /// `MAX_LISTED_ERRORS` listed (sorted by path), then, when there were more,
+    /// one entry saying how many more (see `Diagnostic::more_not_shown`).
+    ///
+    /// The work is bounded: failures other than unknown keys are mapped while
+    /// fewer than the limit are held and only counted after, unknown keys are
+    /// counted from jsonschema's list and only the first few are named (the
+    /// did-you-mean search runs for those only), and at most
+    /// `MAX_EXAMINED_FAILURES` schema failures are looked at.
+    pub fn diagnose(&self, validator: &jsonschema::Validator, request: &Value) -> Diagnostics {
         let mut out = Vec::new();
-        for error in validator.iter_errors(request) {
+        let mut unknown: Vec<UnknownKeys> = Vec::new();
+        let mut named_unknown = 0usize;
+        let mut not_shown = 0u64;
+        let mut counted_all = true;
+        for (index, error) in validator.iter_errors(request).enumerate() {
+            if index == MAX_EXAMINED_FAILURES {
+                counted_all = false;
+                break;
+            }
+            if let ValidationErrorKind::AdditionalProperties { unexpected } = error.kind() {
+                let take = unexpected.len().min(MAX_LISTED_ERRORS - named_unknown);
+                named_unknown += take;
+                unknown.push(UnknownKeys {
+                    instance_path: error.instance_path().as_str().to_owned(),
+                    schema_parent: parent(error.schema_path().as_str()).to_owned(),
+                    names: unexpected[..take].to_vec(),
+                    count: unexpected.len(),
+                });
+                continue;
+            }
+            if out.len() >= MAX_LISTED_ERRORS {
+                not_shown += 1;
+                continue;
+            }
             self.map(
                 error.instance_path().as_str(),
                 error.schema_path().as_str(),
@@ -79,13 +124,63 @@ impl Mapper<'_> {
                 &mut out,
             );
         }
+        // Unknown keys fill the places the other failures left.
+        let mut room = MAX_LISTED_ERRORS.saturating_sub(out.len());
+        for keys in &unknown {
+            let known: &[String] = self
+                .node(&keys.schema_parent)
+                .and_then(|node| node.properties.as_deref())
+                .unwrap_or_default();
+            let shown = keys.names.len().min(room);
+            room -= shown;
+            not_shown += (keys.count - shown) as u64;
+            for name in &keys.names[..shown] {
+                out.push(self.unknown_field(&keys.instance_path, name, known));
+            }
+        }
         out.sort_by(|left, right| {
             left.path
                 .cmp(&right.path)
                 .then(left.message.cmp(&right.message))
         });
         out.dedup();
-        out
+        if !counted_all {
+            not_shown = not_shown.max(1);
+        }
+        if not_shown > 0 {
+            out.push(Diagnostic::more_not_shown(not_shown, counted_all));
+        }
+        Diagnostics {
+            errors: out,
+            warnings: Vec::new(),
+            not_shown,
+            count_is_lower_bound: !counted_all,
+        }
+    }
+
+    /// The diagnostic of an unknown key `name` in the object at `instance_path`
+    /// whose known keys are `known`.
+    fn unknown_field(&self, instance_path: &str, name: &str, known: &[String]) -> Diagnostic {
+        let model = self.model;
+        let shown = short_text(name);
+        let message = match did_you_mean(name, known) {
+            Some(close) => match crate::text::look_alike_note(name, &[&close]) {
+                note if note.is_empty() => {
+                    format!("unknown field {shown} for {model}; did you mean {close}?")
+                }
+                note => format!("unknown field {shown} for {model}{note}"),
+            },
+            None => format!(
+                "unknown field {shown} for {model}; remove it (known fields: {})",
+                known.join(", ")
+            ),
+        };
+        Diagnostic {
+            path: format!("{instance_path}/{}", crate::compile::escape(name)),
+            rule: None,
+            code: None,
+            message,
+        }
     }
 
     /// The nearest annotation at or above `schema_path`, and where it is.
@@ -115,30 +210,6 @@ impl Mapper<'_> {
         out: &mut Vec<Diagnostic>,
     ) {
         let model = self.model;
-        if let ValidationErrorKind::AdditionalProperties { unexpected } = kind {
-            let known: &[String] = self
-                .node(parent(schema_path))
-                .and_then(|node| node.properties.as_deref())
-                .unwrap_or_default();
-            for name in unexpected {
-                let message = match did_you_mean(name, known) {
-                    Some(close) => {
-                        format!("unknown field {name} for {model}; did you mean {close}?")
-                    }
-                    None => format!(
-                        "unknown field {name} for {model}; remove it (known fields: {})",
-                        known.join(", ")
-                    ),
-                };
-                out.push(Diagnostic {
-                    path: format!("{instance_path}/{}", crate::compile::escape(name)),
-                    rule: None,
-                    code: None,
-                    message,
-                });
-            }
-            return;
-        }
         if let ValidationErrorKind::Required { property } = kind {
             let name = show(property);
             let (annotation, _) = self.annotation_at(schema_path);
@@ -202,13 +273,23 @@ impl Mapper<'_> {
                 if annotation.allowed.is_some() =>
             {
                 let words = &annotation.allowed_words;
-                let close = instance
+                // A value drawn like an allowed one is explained character by
+                // character; else a near miss is suggested.
+                let look_alike = instance
                     .as_str()
-                    .and_then(|text| close_value(text, words))
-                    .map(|close| format!(" (did you mean {close}?)"))
+                    .map(|text| crate::text::look_alike_note(text, words))
                     .unwrap_or_default();
+                let close = if look_alike.is_empty() {
+                    instance
+                        .as_str()
+                        .and_then(|text| close_value(text, words))
+                        .map(|close| format!(" (did you mean {close}?)"))
+                        .unwrap_or_default()
+                } else {
+                    look_alike.clone()
+                };
                 match annotation.message.clone() {
-                    Some(message) => message,
+                    Some(message) => message + &look_alike,
                     // The commonest messages are joined, not formatted.
                     None if words.len() == 1 => [
                         value.as_str(),
@@ -410,17 +491,25 @@ fn char_count(value: &Value) -> usize {
     value.as_str().map(|text| text.chars().count()).unwrap_or(0)
 }
 
-/// A value for a message: strings quoted when they contain spaces, long values cut.
+/// A value for a message: strings as `short_text` shows them, arrays and
+/// objects by their size, long numbers cut.
 pub(crate) fn short(value: &Value) -> String {
-    let text = match value {
-        Value::String(text) if text.contains(char::is_whitespace) || text.is_empty() => {
-            format!("{text:?}")
-        }
-        Value::String(text) => text.clone(),
+    match value {
+        Value::String(text) => short_text(text),
         Value::Array(items) => format!("[{} item(s)]", items.len()),
         Value::Object(_) => "an object".to_owned(),
-        other => show(other),
-    };
+        other => cut(show(other)),
+    }
+}
+
+/// A request string or key for a message (`crate::text::short`): cut, and
+/// quoted with control and invisible characters escaped when need be, so
+/// nothing from a request reaches a terminal raw.
+pub(crate) fn short_text(text: &str) -> String {
+    crate::text::short(text)
+}
+
+fn cut(text: String) -> String {
     if text.chars().count() > 60 {
         let cut: String = text.chars().take(57).collect();
         format!("{cut}…")
@@ -545,6 +634,151 @@ mod tests {
         assert_eq!(edit_distance("größe", "grösse"), 2);
         assert_eq!(edit_distance("Duration", "dURATION"), 0);
         assert_eq!(edit_distance("GRÖSSE", "größe"), 2);
+    }
+
+    fn model() -> &'static crate::Model {
+        static REGISTRY: std::sync::LazyLock<crate::Registry> =
+            std::sync::LazyLock::new(crate::Registry::embedded);
+        REGISTRY.model("Omni-Flash-Ext").expect("an embedded model")
+    }
+
+    /// A request of the test model with `count` unknown keys and, optionally,
+    /// a duration it does not allow.
+    fn with_unknown_keys(count: usize, bad_duration: bool) -> Value {
+        let mut request = serde_json::Map::new();
+        request.insert("model".into(), "Omni-Flash-Ext".into());
+        request.insert("prompt".into(), "a fox".into());
+        if bad_duration {
+            request.insert("duration".into(), 7.into());
+        }
+        for index in 0..count {
+            request.insert(format!("unknown_{index:07}"), 0.into());
+        }
+        Value::Object(request)
+    }
+
+    #[test]
+    fn a_request_with_many_unknown_keys_lists_the_first_hundred_errors_and_counts_the_rest() {
+        let diagnostics = model()
+            .prepare(with_unknown_keys(250_000, false))
+            .expect_err("unknown keys are errors");
+        assert_eq!(diagnostics.errors.len(), MAX_LISTED_ERRORS + 1);
+        assert_eq!(diagnostics.not_shown, 250_000 - MAX_LISTED_ERRORS as u64);
+        assert_eq!(diagnostics.total(), 250_000);
+        let last = diagnostics.errors.last().expect("an entry");
+        assert_eq!(
+            last,
+            &Diagnostic {
+                path: String::new(),
+                rule: None,
+                code: None,
+                message: "249,900 more error(s) not shown: only the first 100 are listed; \
+                          fix those and check again"
+                    .into(),
+            }
+        );
+        assert_eq!(diagnostics.errors[0].path, "/unknown_0000000");
+    }
+
+    #[test]
+    fn errors_other_than_unknown_keys_are_listed_before_unknown_keys_take_the_remaining_places() {
+        let diagnostics = model()
+            .prepare(with_unknown_keys(1_000, true))
+            .expect_err("invalid");
+        assert!(
+            diagnostics
+                .errors
+                .iter()
+                .any(|error| error.path == "/duration"),
+            "{:?}",
+            &diagnostics.errors[..3]
+        );
+        assert_eq!(diagnostics.errors.len(), MAX_LISTED_ERRORS + 1);
+        assert_eq!(diagnostics.total(), 1_001);
+    }
+
+    #[test]
+    fn past_ten_thousand_schema_failures_counting_stops_and_the_count_says_at_least() {
+        let request = serde_json::json!({
+            "model": "Omni-Flash-Ext",
+            "prompt": "a fox",
+            "image_urls": vec!["ftp://x"; 20_000],
+        });
+        let diagnostics = model().prepare(request).expect_err("invalid");
+        assert!(diagnostics.count_is_lower_bound);
+        assert_eq!(diagnostics.errors.len(), MAX_LISTED_ERRORS + 1);
+        let last = &diagnostics.errors[MAX_LISTED_ERRORS].message;
+        assert!(last.starts_with("at least "), "{last}");
+    }
+
+    #[test]
+    fn a_request_with_fewer_errors_than_the_limit_lists_them_all_and_no_count() {
+        let diagnostics = model()
+            .prepare(with_unknown_keys(3, true))
+            .expect_err("invalid");
+        assert_eq!(diagnostics.errors.len(), 4);
+        assert_eq!(diagnostics.not_shown, 0);
+    }
+
+    #[test]
+    fn a_value_that_looks_like_an_allowed_one_is_explained_by_code_point_and_shown_escaped() {
+        for (given, shown, note) in [
+            (
+                "720p\u{200b}",
+                "\"720p\\u{200b}\"",
+                "it differs from 720p at character 5: U+200B ZERO WIDTH SPACE",
+            ),
+            (
+                "720\u{440}",
+                "720\u{440}",
+                "it differs from 720p at character 4: U+0440 CYRILLIC SMALL LETTER ER",
+            ),
+            (
+                "720p\u{a0}",
+                "\"720p\\u{a0}\"",
+                "it differs from 720p at character 5: U+00A0 NO-BREAK SPACE",
+            ),
+            (
+                "\u{ff17}20p",
+                "\u{ff17}20p",
+                "it differs from 720p at character 1: U+FF17 FULLWIDTH DIGIT SEVEN",
+            ),
+        ] {
+            let request = serde_json::json!({
+                "model": "Omni-Flash-Ext", "prompt": "a fox", "resolution": given
+            });
+            let diagnostics = model().prepare(request).expect_err("not an allowed value");
+            let message = &diagnostics.errors[0].message;
+            assert!(
+                message.starts_with(&format!("{shown} is not allowed")),
+                "{message}"
+            );
+            assert!(message.ends_with(note), "{message}");
+        }
+    }
+
+    #[test]
+    fn control_characters_in_values_and_unknown_keys_never_reach_a_message_raw() {
+        let request = serde_json::json!({
+            "model": "Omni-Flash-Ext",
+            "prompt": "a fox",
+            "resolution": "\u{1b}[2J\u{7}",
+            "k\u{1b}]0;owned\u{7}\r\u{202e}": 1
+        });
+        let diagnostics = model().prepare(request).expect_err("invalid");
+        let printed = diagnostics.to_string();
+        assert_eq!(diagnostics.errors.len(), 2, "{printed}");
+        for error in &diagnostics.errors {
+            assert!(
+                !error.message.chars().any(crate::text::is_hidden),
+                "{:?}",
+                error.message
+            );
+        }
+        for line in printed.lines() {
+            assert!(!line.chars().any(crate::text::is_hidden), "{line:?}");
+        }
+        assert!(printed.contains("\\u{1b}"), "{printed}");
     }
 
     #[test]
