@@ -164,10 +164,10 @@ Exit codes:\n  0  listed\n  2  usage error, or a ledger that is damaged, locked 
     )]
     Tasks(TasksArgs),
 
-    /// Finish what the journal says is unfinished: wait, download, report.
+    /// Finish what the ledger says is unfinished: wait, download, report.
     #[command(long_about = concat!(
         "Resume after a crash, a kill or a closed laptop: wait for every running task in the \
-journal, download the videos of every finished task that has not been saved (into --download \
+ledger, download the videos of every finished task that has not been saved (into --download \
 DIR, else the directory given at submission), warn about URLs near expiry, and list \
 submissions whose answer was lost (they may have been charged: check before sending again).\n\n\
 Example:\n  vidspec resume --download videos/\n\n",
@@ -245,7 +245,7 @@ pub struct SubmitArgs {
     #[command(flatten)]
     pub limits: DownloadLimitArgs,
 
-    /// Submit even when the journal holds an identical request that is not
+    /// Submit even when the ledger holds an identical request that is not
     /// finished (it would be paid for twice).
     #[arg(long)]
     pub again: bool,

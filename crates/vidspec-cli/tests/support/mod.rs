@@ -11,7 +11,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde_json::Value;
 
-/// A running `vidspec sim`, killed on drop, with a journal of its own.
+/// A running `vidspec sim`, killed on drop, with a ledger of its own (its
+/// folder removed on drop).
 pub struct SimProcess {
     child: Child,
     /// `http://127.0.0.1:PORT`.
@@ -28,7 +29,11 @@ impl Drop for SimProcess {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        let _ = std::fs::remove_file(&self.journal);
+        // The ledger (NAME.sqlite3 and its -wal/-shm files) and the journal
+        // path live in a folder of this test's own.
+        if let Some(folder) = self.journal.parent() {
+            let _ = std::fs::remove_dir_all(folder);
+        }
     }
 }
 
