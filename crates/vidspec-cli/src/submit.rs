@@ -231,9 +231,9 @@ pub fn submit(args: &SubmitArgs) -> anyhow::Result<Exit> {
         Ok(recorder) => recorder,
         Err(entry) => {
             eprintln!(
-            "error: {}",
-            output::terminal(&record::duplicate_message(&entry))
-        );
+                "error: {}",
+                output::terminal(&record::duplicate_message(&entry))
+            );
             return Ok(Exit::Usage);
         }
     };
