@@ -1,9 +1,12 @@
 //! `check` and `explain`: read a request, pick its model, and run the engine
 //! over it, producing a [`Report`].
 //!
-//! Owns reading FILE or stdin, choosing the model (`--model`, else the body's
-//! `model` string) and turning every way a request can fail (malformed JSON,
-//! no model, unknown model, broken rules) into diagnostics. It must not format
+//! Owns reading FILE or stdin (a regular file or a pipe, through a hard cap,
+//! a leading UTF-8 byte-order mark skipped; `--batch` lines ended by LF,
+//! CRLF or CR, an over-long line skipped as it streams), choosing the model
+//! (`--model`, else the body's `model` string) and turning every way a
+//! request can fail (malformed JSON, not an object, no model, unknown model,
+//! broken rules) into diagnostics. It must not format
 //! output (that is `output`'s job) nor hold rules of any particular model:
 //! every verdict on a request's fields comes from `vidspec-core`.
 

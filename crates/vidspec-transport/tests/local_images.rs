@@ -75,13 +75,24 @@ fn constraints() -> ImageConstraints {
     serde_json::from_value(serde_json::json!({"formats": ["png"]})).expect("image constraints")
 }
 
+/// Opens `path` for writing from a thread of its own: releases a reader
+/// stuck opening the FIFO `path`, so a hang fails its test instead of
+/// stalling the runtime's shutdown.
+fn release_fifo_reader(path: &Path) {
+    let path = path.to_owned();
+    std::thread::spawn(move || std::fs::OpenOptions::new().write(true).open(path));
+}
+
 async fn only_error(path: &Path) -> String {
-    let findings = tokio::time::timeout(
+    let Ok(findings) = tokio::time::timeout(
         Duration::from_secs(60),
         check_local_image(path, &constraints()),
     )
     .await
-    .expect("the pre-flight returned instead of hanging");
+    else {
+        release_fifo_reader(path);
+        panic!("the pre-flight of {} hung", path.display());
+    };
     assert_eq!(findings.len(), 1, "{findings:#?}");
     assert_eq!(findings[0].severity, Severity::Error);
     findings[0].message.clone()
@@ -173,13 +184,14 @@ async fn a_fifo_given_for_upload_is_refused_before_anything_is_sent() {
     .await
     .expect("the simulator starts");
     let dir = TempDir::new("fifo-upload");
-    let error = tokio::time::timeout(
-        Duration::from_secs(60),
-        client(&sim).upload_image(&fifo(&dir.0)),
-    )
-    .await
-    .expect("the upload returned instead of hanging")
-    .expect_err("a FIFO");
+    let fifo = fifo(&dir.0);
+    let Ok(uploaded) =
+        tokio::time::timeout(Duration::from_secs(60), client(&sim).upload_image(&fifo)).await
+    else {
+        release_fifo_reader(&fifo);
+        panic!("the upload of a FIFO hung");
+    };
+    let error = uploaded.expect_err("a FIFO");
     assert!(error.to_string().contains("a FIFO"), "{error}");
     assert_eq!(sim.stats().uploads, 0);
     sim.shutdown().await;
