@@ -53,7 +53,9 @@ pub fn ledger(args: &JournalArgs) -> Result<Ledger, LedgerError> {
 pub fn request_key(plan: &Plan, local_files: &[(String, String)]) -> anyhow::Result<String> {
     let mut files = Vec::new();
     for (pointer, path) in local_files {
-        let bytes = std::fs::read(Path::new(path))
+        // The one bounded reader of local images: a regular file, at most the
+        // upload limit, never a FIFO or a device.
+        let bytes = vidspec_transport::read_local_image(Path::new(path))
             .map_err(|error| anyhow::anyhow!("cannot read {path} (for {pointer}): {error}"))?;
         files.push(json!([pointer, digest(&bytes)]));
     }
