@@ -27,6 +27,7 @@ use crate::output::terminal;
 use crate::progress::Progress;
 use crate::record::{self, Recorder};
 use crate::registry;
+use vidspec_core::text::thousands;
 
 /// The task section to read tasks with: the model's, or every spec's merged.
 fn task_section(registry: &Registry, model: Option<&str>) -> anyhow::Result<(String, Arc<Task>)> {
@@ -196,25 +197,6 @@ fn utc(seconds: i64) -> String {
     )
 }
 
-/// `1,000,000` for 1000000.
-fn thousands(count: u64) -> String {
-    let digits = count.to_string();
-    let mut grouped = String::new();
-    for (index, digit) in digits.chars().enumerate() {
-        if index > 0 && (digits.len() - index).is_multiple_of(3) {
-            grouped.push(',');
-        }
-        grouped.push(digit);
-    }
-    grouped
-}
-
-/// `text` with control characters (terminal escapes from gateway text kept
-/// in the ledger) escaped: the one terminal escaper, `output::terminal`.
-fn printable(text: &str) -> String {
-    terminal(text).into_owned()
-}
-
 fn text_line(entry: &Entry) -> String {
     let note = match entry.state {
         State::Downloaded => entry.paths.join(", "),
@@ -223,10 +205,10 @@ fn text_line(entry: &Entry) -> String {
     format!(
         "{:<10}  {:<30}  {:<24}  {}  {}",
         entry.state.name(),
-        printable(entry.task_id.as_deref().unwrap_or("-")),
-        printable(&entry.model),
+        terminal(entry.task_id.as_deref().unwrap_or("-")),
+        terminal(&entry.model),
         utc(entry.submitted_at),
-        printable(&note),
+        terminal(&note),
     )
 }
 
@@ -442,21 +424,6 @@ pub fn resume(args: &ResumeArgs) -> anyhow::Result<Exit> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn printable_escapes_terminal_control_characters_and_keeps_the_rest() {
-        assert_eq!(printable("ok: café"), "ok: café");
-        assert_eq!(printable("\u{1b}]0;pwned\u{7}"), "\\u{1b}]0;pwned\\u{7}");
-    }
-
-    #[test]
-    fn thousands_groups_digits_by_three() {
-        assert_eq!(thousands(0), "0");
-        assert_eq!(thousands(999), "999");
-        assert_eq!(thousands(1_000), "1,000");
-        assert_eq!(thousands(999_980), "999,980");
-        assert_eq!(thousands(1_000_000), "1,000,000");
-    }
 
     #[test]
     fn utc_formats_known_instants() {
