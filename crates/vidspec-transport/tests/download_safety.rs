@@ -15,8 +15,8 @@ use std::path::{Path, PathBuf};
 
 use loopback::{Step, head, mp4, ok, serve};
 use vidspec_transport::{
-    ApiKey, Client, ClientOptions, DEFAULT_MAX_VIDEOS, DownloadOptions, Error, Outcome, Status,
-    TaskSnapshot, Video,
+    ApiKey, Client, ClientOptions, DEFAULT_MAX_VIDEOS, DownloadOptions, Downloaded, Error, Outcome,
+    Status, TaskSnapshot, Video,
 };
 
 const OUTSIDE_TEXT: &[u8] = b"precious file outside the download folder\n";
@@ -113,6 +113,21 @@ async fn video_server() -> loopback::Server {
     serve(|_, _| ok("video/mp4", &mp4(64))).await
 }
 
+/// Downloads task_1's one video, `/v.mp4` on `server`, into `place`.
+async fn download_one(
+    server: &loopback::Server,
+    place: &Playground,
+    overwrite: bool,
+) -> Result<Vec<Downloaded>, Error> {
+    client(&server.base)
+        .download(
+            &outcome("task_1", &[format!("{}/v.mp4", server.base)]),
+            &place.downloads(),
+            &download_options(overwrite),
+        )
+        .await
+}
+
 fn download_options(overwrite: bool) -> DownloadOptions {
     DownloadOptions {
         overwrite,
@@ -133,12 +148,7 @@ async fn a_symlink_planted_at_the_old_temporary_name_is_not_followed() {
     )
     .expect("plant");
     let server = video_server().await;
-    let files = client(&server.base)
-        .download(
-            &outcome("task_1", &[format!("{}/v.mp4", server.base)]),
-            &place.downloads(),
-            &download_options(false),
-        )
+    let files = download_one(&server, &place, false)
         .await
         .expect("the download goes to a fresh temporary file");
     place.assert_outside_untouched();
@@ -181,13 +191,7 @@ async fn a_dangling_symlink_at_the_final_name_creates_nothing_where_it_points() 
     let target = place.root.join("created-through-the-link.mp4");
     symlink(&target, place.downloads().join("task_1-0.mp4")).expect("plant");
     let server = video_server().await;
-    let result = client(&server.base)
-        .download(
-            &outcome("task_1", &[format!("{}/v.mp4", server.base)]),
-            &place.downloads(),
-            &download_options(true),
-        )
-        .await;
+    let result = download_one(&server, &place, true).await;
     assert!(matches!(result, Err(Error::Io { .. })), "{result:?}");
     assert!(!target.exists(), "a file was created through the link");
 }
@@ -197,13 +201,7 @@ async fn a_directory_at_the_final_name_is_refused_even_with_force() {
     let place = Playground::new("final-dir");
     std::fs::create_dir(place.downloads().join("task_1-0.mp4")).expect("plant");
     let server = video_server().await;
-    let result = client(&server.base)
-        .download(
-            &outcome("task_1", &[format!("{}/v.mp4", server.base)]),
-            &place.downloads(),
-            &download_options(true),
-        )
-        .await;
+    let result = download_one(&server, &place, true).await;
     match &result {
         Err(Error::Io { message, .. }) => assert!(message.contains("directory"), "{message}"),
         other => panic!("{other:?}"),
@@ -244,14 +242,7 @@ async fn force_replaces_an_existing_regular_file_with_the_new_video() {
     let place = Playground::new("force");
     std::fs::write(place.downloads().join("task_1-0.mp4"), b"old").expect("old file");
     let server = video_server().await;
-    let files = client(&server.base)
-        .download(
-            &outcome("task_1", &[format!("{}/v.mp4", server.base)]),
-            &place.downloads(),
-            &download_options(true),
-        )
-        .await
-        .expect("replaced");
+    let files = download_one(&server, &place, true).await.expect("replaced");
     assert_eq!(std::fs::read(&files[0].path).expect("video"), mp4(64));
     assert_eq!(place.names(), ["task_1-0.mp4"]);
 }
@@ -261,13 +252,7 @@ async fn without_force_an_existing_file_is_kept_and_named_in_the_error() {
     let place = Playground::new("no-force");
     std::fs::write(place.downloads().join("task_1-0.mp4"), b"old").expect("old file");
     let server = video_server().await;
-    let result = client(&server.base)
-        .download(
-            &outcome("task_1", &[format!("{}/v.mp4", server.base)]),
-            &place.downloads(),
-            &download_options(false),
-        )
-        .await;
+    let result = download_one(&server, &place, false).await;
     match &result {
         Err(Error::Io { path, message }) => {
             assert!(path.ends_with("task_1-0.mp4"), "{path}");
@@ -351,13 +336,7 @@ async fn a_content_length_above_the_cap_is_refused_before_the_body_is_read() {
         ]
     })
     .await;
-    let result = client(&server.base)
-        .download(
-            &outcome("task_1", &[format!("{}/v.mp4", server.base)]),
-            &place.downloads(),
-            &download_options(false),
-        )
-        .await;
+    let result = download_one(&server, &place, false).await;
     match &result {
         Err(Error::Download { message, .. }) => assert!(message.contains("cap"), "{message}"),
         other => panic!("{other:?}"),
@@ -375,13 +354,7 @@ async fn a_body_shorter_than_its_content_length_fails_and_leaves_no_file() {
         ]
     })
     .await;
-    let result = client(&server.base)
-        .download(
-            &outcome("task_1", &[format!("{}/v.mp4", server.base)]),
-            &place.downloads(),
-            &download_options(false),
-        )
-        .await;
+    let result = download_one(&server, &place, false).await;
     assert!(matches!(result, Err(Error::Download { .. })), "{result:?}");
     assert!(place.names().is_empty(), "{:?}", place.names());
 }
@@ -426,13 +399,7 @@ async fn a_redirect_to_a_file_url_is_not_followed() {
         )]
     })
     .await;
-    let result = client(&server.base)
-        .download(
-            &outcome("task_1", &[format!("{}/v.mp4", server.base)]),
-            &place.downloads(),
-            &download_options(false),
-        )
-        .await;
+    let result = download_one(&server, &place, false).await;
     assert!(matches!(result, Err(Error::Download { .. })), "{result:?}");
     assert!(place.names().is_empty(), "{:?}", place.names());
 }
