@@ -10,7 +10,7 @@ models:
   - id: tiny-1
 fields:
   prompt: {type: string, required: true}
-  duration: {type: integer, one_of: [4, 8], default: 4}
+  duration: {type: integer, enum: [4, 8], default: 4}
 modes:
   - {name: text_to_video}
 billing: {key: "{model}"}
@@ -80,7 +80,7 @@ fn a_default_outside_its_own_enum_is_reported_at_the_default() {
 fn a_rule_naming_an_unknown_field_suggests_the_close_one() {
     let text = GOOD.replace(
         "billing:",
-        "rules:\n  - {id: R1, then: {require: [duraton]}}\nbilling:",
+        "rules:\n  - {rule: R1, then: {require: [duraton]}}\nbilling:",
     );
     let found = problems(&[("specs/tiny.yaml", &text)]);
     assert!(
@@ -159,8 +159,8 @@ fn the_family_must_match_the_file_name() {
 #[test]
 fn yes_and_no_stay_strings() {
     let text = GOOD
-        .replace("default: 4}", "default: 4, one_of: [yes, no]}")
-        .replace("one_of: [4, 8], ", "");
+        .replace("default: 4}", "default: 4, enum: [yes, no]}")
+        .replace("enum: [4, 8], ", "");
     let found = problems(&[("specs/tiny.yaml", &text)]);
     assert!(
         found

@@ -417,7 +417,8 @@ const YAML_TOKENS: &[&str] = &[
     "1.5",
     "é🦊",
     "type: ",
-    "one_of: ",
+    "enum: ",
+    "in: ",
     "when: ",
     "fields:",
     "models:",
@@ -640,7 +641,7 @@ fn random_yaml_never_panics_the_loader() {
 /// default, values named by `constrain` rules), any type.
 fn suggested_numbers(field: &Field, extra: &[Value]) -> Vec<Value> {
     let mut values: Vec<Value> = Vec::new();
-    values.extend(field.one_of.iter().flatten().cloned());
+    values.extend(field.values.iter().flatten().cloned());
     values.extend(field.also.iter().cloned().map(Value::Number));
     values.extend(extra.iter().cloned());
     if let Some(default) = &field.default {
@@ -765,7 +766,7 @@ fn field_value(rng: &mut Rng, field: &Field, extra: &[Value], corrupt: u64, dept
     }
     let conform = !rng.percent(corrupt);
     match field.kind {
-        FieldType::Boolean => match &field.one_of {
+        FieldType::Boolean => match &field.values {
             Some(values) if conform => rng.pick(values).clone(),
             _ => json!(rng.percent(50)),
         },
@@ -775,8 +776,8 @@ fn field_value(rng: &mut Rng, field: &Field, extra: &[Value], corrupt: u64, dept
                 suggested.retain(|value| fits_bounds(field, value));
             }
             let value = match rng.below(4) {
-                _ if field.one_of.is_some() && conform && !field.open => rng
-                    .pick(field.one_of.as_deref().unwrap_or_default())
+                _ if field.values.is_some() && conform && !field.open => rng
+                    .pick(field.values.as_deref().unwrap_or_default())
                     .clone(),
                 0 | 1 if !suggested.is_empty() => rng.pick(&suggested).clone(),
                 _ if conform => in_range(rng, field),
@@ -792,7 +793,7 @@ fn field_value(rng: &mut Rng, field: &Field, extra: &[Value], corrupt: u64, dept
             }
         }
         FieldType::String => {
-            if let Some(values) = &field.one_of
+            if let Some(values) = &field.values
                 && (conform || rng.percent(50))
             {
                 let mut value = rng.pick(values).clone();
@@ -894,7 +895,7 @@ fn rule_values(model: &Model, name: &str) -> Vec<Value> {
         if let Action::Constrain(constraints) = &rule.value.then
             && let Some(constraint) = constraints.get(name)
         {
-            values.extend(constraint.one_of.iter().flatten().cloned());
+            values.extend(constraint.values.iter().flatten().cloned());
             values.extend(constraint.min.iter().cloned().map(Value::Number));
             values.extend(constraint.max.iter().cloned().map(Value::Number));
         }

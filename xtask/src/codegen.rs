@@ -45,6 +45,9 @@ pub struct Expected {
     /// Problems of the embedded specs. When there are any, no registry could be
     /// built, so the model schemas and `docs/models.md` are missing from `files`.
     pub spec_problems: Vec<Problem>,
+    /// Lint warnings of the embedded specs (`Registry::warnings`): the seed
+    /// specs must have none.
+    pub spec_warnings: Vec<Problem>,
 }
 
 /// The workspace root: the parent of this crate's manifest directory.
@@ -72,6 +75,7 @@ pub fn expected() -> Result<Expected> {
                 files,
                 models: 0,
                 spec_problems: errors.problems,
+                spec_warnings: Vec::new(),
             });
         }
     };
@@ -95,6 +99,7 @@ pub fn expected() -> Result<Expected> {
         files,
         models,
         spec_problems: Vec::new(),
+        spec_warnings: registry.warnings().to_vec(),
     })
 }
 
@@ -244,6 +249,12 @@ pub fn check(root: &Path) -> Result<CheckReport> {
         .iter()
         .map(|problem| format!("spec: {problem}"))
         .collect();
+    failures.extend(
+        expected
+            .spec_warnings
+            .iter()
+            .map(|problem| format!("spec warning: {problem}")),
+    );
     if !expected.spec_problems.is_empty() {
         failures.push(format!(
             "skipped: {MODELS_DIR}/ and docs/models.md: the specs must lint before they can be checked"

@@ -4,16 +4,17 @@
 //! request field and every image input.
 //!
 //! Rendering is generic: it reads the registry and the spec language's own
-//! keys (`one_of`, `min`/`max`, `schemes`, `count_in`, …) and never names a
+//! keys (`enum`, `min`/`max`, `schemes`, `count_in`, …) and never names a
 //! request field of any model. `codegen.rs` decides where the text goes.
 
 use std::collections::BTreeMap;
 
 use serde_json::{Number, Value};
-use vidspec_core::compile::condition::show;
+use vidspec_core::construct;
 use vidspec_core::spec::{
-    Action, Condition, Constraints, Field, FieldType, ImageConstraints, Severity, Spec,
+    Bounds, Condition, Field, FieldType, ImageConstraints, Override, Severity, Spec,
 };
+use vidspec_core::words::{Style, action_words, condition_words, show};
 use vidspec_core::{Model, Registry};
 
 use crate::codegen::HEADER;
@@ -182,7 +183,7 @@ fn allowed_values(field: &Field) -> String {
             show(value)
         }
     };
-    let mut words = if let Some(values) = &field.one_of {
+    let mut words = if let Some(values) = &field.values {
         let listed = values.iter().map(mark).collect::<Vec<_>>().join(", ");
         if field.open {
             format!("{listed}, …")
@@ -297,7 +298,7 @@ fn rules(doc: &mut Doc, spec: &Spec) {
         .map(|rule| {
             let rule = &rule.value;
             vec![
-                rule.id.clone(),
+                rule.rule.clone(),
                 rule.when
                     .as_ref()
                     .map(condition)
@@ -307,7 +308,7 @@ fn rules(doc: &mut Doc, spec: &Spec) {
                     Severity::Error => "error".to_owned(),
                     Severity::Warning => "warning".to_owned(),
                 },
-                rule.code.as_deref().map(code).unwrap_or_default(),
+                rule.error_code.as_deref().map(code).unwrap_or_default(),
                 rule.message.clone().unwrap_or_default(),
             ]
         })
@@ -335,7 +336,7 @@ fn derived_values(doc: &mut Doc, spec: &Spec) {
                 .map(|(from, to)| format!("{} → {}", code(from), value(to)))
                 .collect();
             vec![
-                derive.id.clone(),
+                derive.rule.clone(),
                 condition(&derive.when),
                 code(&derive.field),
                 mapping.join(", "),
@@ -642,7 +643,7 @@ fn type_words(field: &Field) -> String {
 /// Everything a field's own keys constrain, in words.
 fn field_constraints(field: &Field) -> Vec<String> {
     let mut out = Vec::new();
-    if let Some(values) = &field.one_of {
+    if let Some(values) = &field.values {
         let listed = values.iter().map(value).collect::<Vec<_>>().join(", ");
         if field.open {
             out.push(format!("common: {listed} (others pass with a warning)"));
@@ -693,152 +694,6 @@ fn field_constraints(field: &Field) -> Vec<String> {
     out
 }
 
-/// Override and `constrain` constraints, in words.
-fn constraint_words(constraints: &Constraints) -> Vec<String> {
-    let mut out = Vec::new();
-    if let Some(values) = &constraints.one_of {
-        out.push(format!(
-            "one of {}",
-            values.iter().map(value).collect::<Vec<_>>().join(", ")
-        ));
-    }
-    out.extend(range_words(
-        constraints.min.as_ref(),
-        constraints.max.as_ref(),
-    ));
-    out.extend(length_words(constraints.min_length, constraints.max_length));
-    out.extend(count_words(
-        constraints.count_in.as_deref(),
-        constraints.min_items,
-        constraints.max_items,
-    ));
-    if let Some(default) = &constraints.default {
-        out.push(format!("default {}", value(default)));
-    }
-    out
-}
-
-fn range_words(min: Option<&Number>, max: Option<&Number>) -> Option<String> {
-    match (min, max) {
-        (Some(min), Some(max)) if min == max => Some(format!("exactly {min}")),
-        (Some(min), Some(max)) => Some(format!("{min}–{max}")),
-        (Some(min), None) => Some(format!("≥ {min}")),
-        (None, Some(max)) => Some(format!("≤ {max}")),
-        (None, None) => None,
-    }
-}
-
-fn length_words(min: Option<u64>, max: Option<u64>) -> Option<String> {
-    match (min, max) {
-        (Some(min), Some(max)) if min == max => Some(format!("length exactly {min}")),
-        (Some(min), Some(max)) => Some(format!("length {min}–{max}")),
-        (Some(min), None) => Some(format!("length ≥ {min}")),
-        (None, Some(max)) => Some(format!("length ≤ {max}")),
-        (None, None) => None,
-    }
-}
-
-fn count_words(count_in: Option<&[u64]>, min: Option<u64>, max: Option<u64>) -> Vec<String> {
-    let mut out = Vec::new();
-    if let Some(counts) = count_in {
-        out.push(item_counts(counts));
-    }
-    match (min, max) {
-        (Some(min), Some(max)) if min == max => out.push(format!("exactly {}", items(min))),
-        (Some(min), Some(max)) => out.push(format!("{min}–{max} items")),
-        (Some(min), None) => out.push(format!("at least {}", items(min))),
-        (None, Some(max)) => out.push(format!("at most {}", items(max))),
-        (None, None) => {}
-    }
-    out
-}
-
-/// `1 item`, `3 items`.
-fn items(count: u64) -> String {
-    if count == 1 {
-        "1 item".to_owned()
-    } else {
-        format!("{count} items")
-    }
-}
-
-/// `0, 1 or 3 items`, `1 item`.
-fn item_counts(counts: &[u64]) -> String {
-    match counts {
-        [one] => items(*one),
-        _ => {
-            let counts: Vec<String> = counts.iter().map(u64::to_string).collect();
-            format!("{} items", or_list(&counts))
-        }
-    }
-}
-
-/// A condition in words, without a leading "when": `` `a` is given and `b` is `x` ``.
-fn condition(condition_to_show: &Condition) -> String {
-    let pairs = |parts: Vec<String>| parts.join(" and ");
-    match condition_to_show {
-        Condition::Present(names) => match names.as_slice() {
-            [one] => format!("{} is given", code(one)),
-            many => format!("{} are given", and_list(&code_list(many))),
-        },
-        Condition::Absent(names) => match names.as_slice() {
-            [one] => format!("{} is not given", code(one)),
-            many => format!("none of {} is given", codes(many)),
-        },
-        Condition::Equals(map) => pairs(
-            map.iter()
-                .map(|(name, expected)| format!("{} is {}", code(name), value(expected)))
-                .collect(),
-        ),
-        Condition::OneOf(map) => pairs(
-            map.iter()
-                .map(|(name, values)| {
-                    let values: Vec<String> = values.iter().map(value).collect();
-                    format!("{} is {}", code(name), or_list(&values))
-                })
-                .collect(),
-        ),
-        Condition::Count(map) => pairs(
-            map.iter()
-                .map(|(name, counts)| {
-                    format!("{} holds {}", code(name), item_counts(counts.as_slice()))
-                })
-                .collect(),
-        ),
-        Condition::Mode(names) => format!("in {} mode", or_list(&code_list(names.as_slice()))),
-        Condition::Variant(ids) => format!("for {}", or_list(&code_list(ids.as_slice()))),
-        Condition::All(inner) => inner
-            .iter()
-            .map(|part| {
-                grouped(
-                    part,
-                    matches!(part, Condition::Any(parts) if parts.len() > 1),
-                )
-            })
-            .collect::<Vec<_>>()
-            .join(" and "),
-        Condition::Any(inner) => inner
-            .iter()
-            .map(|part| {
-                grouped(
-                    part,
-                    matches!(part, Condition::All(parts) if parts.len() > 1),
-                )
-            })
-            .collect::<Vec<_>>()
-            .join(" or "),
-        Condition::Not(inner) => format!("not ({})", condition(inner)),
-    }
-}
-
-fn grouped(part: &Condition, parenthesise: bool) -> String {
-    if parenthesise {
-        format!("({})", condition(part))
-    } else {
-        condition(part)
-    }
-}
-
 fn image_words(image: &ImageConstraints) -> String {
     let mut out = Vec::new();
     if !image.formats.is_empty() {
@@ -867,40 +722,6 @@ fn image_words(image: &ImageConstraints) -> String {
     out.join("; ")
 }
 
-/// A rule's `then`, in words.
-fn action(action: &Action) -> String {
-    match action {
-        Action::Require(fields) => format!("require {}", codes(fields)),
-        Action::Forbid(fields) => format!("forbid {}", codes(fields)),
-        Action::Together(fields) => format!("all or none of {}", codes(fields)),
-        Action::ExactlyOneOf(fields) => format!("exactly one of {}", codes(fields)),
-        Action::Exclusive(exclusive) => {
-            let mut words = format!("at most one of {}", codes(&exclusive.fields));
-            if !exclusive.allow.is_empty() {
-                let pairs: Vec<String> = exclusive
-                    .allow
-                    .iter()
-                    .map(|[a, b]| format!("{} with {}", code(a), code(b)))
-                    .collect();
-                words.push_str(&format!(", except {}", pairs.join(", ")));
-            }
-            words
-        }
-        Action::Constrain(map) => map
-            .iter()
-            .map(|(field, constraints)| {
-                format!(
-                    "{}: {}",
-                    code(field),
-                    constraint_words(constraints).join(", ")
-                )
-            })
-            .collect::<Vec<_>>()
-            .join("; "),
-        Action::Hold(held) => format!("must hold: {}", condition(held)),
-    }
-}
-
 /// A JSON value as inline code (`""` for the empty string).
 fn value(value: &Value) -> String {
     match value {
@@ -924,22 +745,6 @@ fn codes(items: &[String]) -> String {
 
 fn code_list(items: &[String]) -> Vec<String> {
     items.iter().map(|item| code(item)).collect()
-}
-
-fn and_list(items: &[String]) -> String {
-    match items {
-        [] => String::new(),
-        [one] => one.clone(),
-        [init @ .., last] => format!("{} and {last}", init.join(", ")),
-    }
-}
-
-fn or_list(items: &[String]) -> String {
-    match items {
-        [] => String::new(),
-        [one] => one.clone(),
-        [init @ .., last] => format!("{} or {last}", init.join(", ")),
-    }
 }
 
 fn with_rule(text: String, rule: Option<&str>) -> String {
@@ -1057,7 +862,7 @@ fields:
     default: -1
   shape:
     type: string
-    one_of: ["16:9", "9:16"]
+    enum: ["16:9", "9:16"]
     value_aliases: {landscape: "16:9"}
   cast:
     type: array
@@ -1065,7 +870,7 @@ fields:
     items:
       type: object
       fields:
-        role: {type: string, one_of: [lead, extra]}
+        role: {type: string, enum: [lead, extra]}
         picture: {type: url, schemes: [https]}
     unique_by: role
   start_picture:
@@ -1129,4 +934,50 @@ statuses:
             );
         }
     }
+}
+
+/// A condition in words, without a leading "when" (the core's words, as Markdown).
+fn condition(condition_to_show: &Condition) -> String {
+    condition_words(condition_to_show, Style::Markdown)
+}
+
+/// A rule's `then`, in words (the core's words, as Markdown).
+fn action(action: &vidspec_core::spec::Action) -> String {
+    action_words(action, Style::Markdown)
+}
+
+fn range_words(min: Option<&Number>, max: Option<&Number>) -> Option<String> {
+    construct::range::words(min, max)
+}
+
+fn length_words(min: Option<u64>, max: Option<u64>) -> Option<String> {
+    construct::length::words(min, max)
+}
+
+fn count_words(count_in: Option<&[u64]>, min: Option<u64>, max: Option<u64>) -> Vec<String> {
+    let mut out: Vec<String> = count_in
+        .map(construct::count_in::words)
+        .into_iter()
+        .collect();
+    out.extend(construct::items::words(min, max));
+    out
+}
+
+/// What a model's override changes, in words.
+fn constraint_words(change: &Override) -> Vec<String> {
+    let bounds = Bounds {
+        values: change.values.clone(),
+        min: change.min.clone(),
+        max: change.max.clone(),
+        min_length: change.min_length,
+        max_length: change.max_length,
+        min_items: change.min_items,
+        max_items: change.max_items,
+        count_in: change.count_in.clone(),
+    };
+    let mut out = vidspec_core::words::bounds_words(&bounds, Style::Markdown);
+    if let Some(default) = &change.default {
+        out.push(format!("default {}", value(default)));
+    }
+    out
 }

@@ -61,53 +61,9 @@ pub fn known(registry: &Registry) -> String {
     }
 }
 
-/// The candidate `wanted` most likely meant: a case-insensitive match, else the
-/// only candidate that starts with it (`veo3.1-fast` for
-/// `veo3.1-fast-official`), else the nearest by edit distance (ignoring case)
-/// when it is close enough.
-fn closest<'a>(wanted: &str, candidates: &[&'a str]) -> Option<&'a str> {
-    let wanted = wanted.to_lowercase();
-    if let Some(exact) = candidates
-        .iter()
-        .find(|candidate| candidate.to_lowercase() == wanted)
-    {
-        return Some(exact);
-    }
-    let mut extending = candidates
-        .iter()
-        .filter(|candidate| candidate.to_lowercase().starts_with(&wanted));
-    if wanted.chars().count() >= 3
-        && let (Some(only), None) = (extending.next(), extending.next())
-    {
-        return Some(only);
-    }
-    let length = wanted.chars().count();
-    let limit = (length / 3).max(2);
-    candidates
-        .iter()
-        // The distance is at least the difference in length: a megabyte-long
-        // id from a request is never compared character by character.
-        .filter(|candidate| candidate.chars().count().abs_diff(length) <= limit)
-        .map(|candidate| (distance(&wanted, &candidate.to_lowercase()), *candidate))
-        .filter(|(distance, _)| *distance <= limit)
-        .min_by_key(|(distance, _)| *distance)
-        .map(|(_, candidate)| candidate)
-}
-
-/// Levenshtein distance over characters.
-fn distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
-    let mut current = vec![0; b.len() + 1];
-    for (i, ca) in a.chars().enumerate() {
-        current[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let substitute = previous[j] + usize::from(ca != *cb);
-            current[j + 1] = substitute.min(previous[j + 1] + 1).min(current[j] + 1);
-        }
-        std::mem::swap(&mut previous, &mut current);
-    }
-    previous[b.len()]
+/// The id `wanted` most likely meant (core's one did-you-mean policy).
+fn closest(wanted: &str, candidates: &[&str]) -> Option<String> {
+    vidspec_core::suggest::did_you_mean(wanted, candidates)
 }
 
 #[cfg(test)]
@@ -115,17 +71,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn distance_counts_single_edits() {
-        assert_eq!(distance("kitten", "sitting"), 3);
-        assert_eq!(distance("", "abc"), 3);
-        assert_eq!(distance("same", "same"), 0);
-    }
-
-    #[test]
     fn closest_prefers_a_case_insensitive_match() {
         assert_eq!(
             closest("alpha-one", &["Alpha-One", "alpha-onx"]),
-            Some("Alpha-One")
+            Some("Alpha-One".to_owned())
         );
     }
 
@@ -133,7 +82,7 @@ mod tests {
     fn closest_accepts_a_small_typo() {
         assert_eq!(
             closest("alpah-one", &["beta", "alpha-one"]),
-            Some("alpha-one")
+            Some("alpha-one".to_owned())
         );
     }
 
@@ -141,7 +90,7 @@ mod tests {
     fn closest_completes_the_only_name_that_starts_with_it() {
         assert_eq!(
             closest("VEO-fast", &["veo-fast-official", "veo-quality-official"]),
-            Some("veo-fast-official")
+            Some("veo-fast-official".to_owned())
         );
     }
 

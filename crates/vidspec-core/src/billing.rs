@@ -7,8 +7,8 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::compile::condition::show;
 use crate::plan::default_in;
+use crate::words::show;
 
 /// What a request is charged under.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -20,12 +20,12 @@ pub struct Charge {
 }
 
 /// How a model bills: per mode, its key templates and multiplier; per billing
-/// case, the compiled condition on the effective values and the fields it reads.
+/// case, the compiled condition on the effective values.
 pub(crate) struct Biller {
     pub modes: Vec<ModeBilling>,
-    /// Per case: the condition, and the effective fields it reads (`None`: it
-    /// may read any, so it runs on all effective values).
-    pub cases: Vec<(jsonschema::Validator, Option<Vec<String>>)>,
+    /// Per case: the condition, run on the effective values (every default
+    /// filled in, so the condition was compiled without defaults).
+    pub cases: Vec<jsonschema::Validator>,
 }
 
 impl std::fmt::Debug for Biller {
@@ -49,46 +49,22 @@ impl Biller {
         effective: crate::plan::Effective<'_>,
     ) -> Charge {
         let billing = &self.modes[mode];
-        let template = self
-            .cases
-            .iter()
-            .position(|(condition, reads)| holds(condition, reads.as_deref(), body, effective))
-            .map(|index| &billing.cases[index])
-            .unwrap_or(&billing.key);
+        let template = if self.cases.is_empty() {
+            &billing.key
+        } else {
+            let values = Value::Object(effective.to_map());
+            self.cases
+                .iter()
+                .position(|condition| condition.is_valid(&values))
+                .map(|index| &billing.cases[index])
+                .unwrap_or(&billing.key)
+        };
         let own = |name: &str| body.get(name);
         let lost = |name: &str| losing.iter().any(|lost| lost == name);
         Charge {
             key: template.fill(model, own, lost),
             multiplier: billing.multiplier(own, lost),
         }
-    }
-}
-
-/// Whether a billing case's condition holds for the effective values, when it
-/// reads only the fields `reads` (any field, for `None`). Builds as little as
-/// it can: the body itself when it holds every field read, else a map of those.
-fn holds(
-    condition: &jsonschema::Validator,
-    reads: Option<&[String]>,
-    body: &Value,
-    effective: crate::plan::Effective<'_>,
-) -> bool {
-    match reads {
-        Some(names) if names.iter().all(|name| body.get(name).is_some()) => {
-            condition.is_valid(body)
-        }
-        Some(names) => {
-            let values: serde_json::Map<String, Value> = names
-                .iter()
-                .filter_map(|name| {
-                    effective
-                        .get(name)
-                        .map(|value| (name.clone(), value.clone()))
-                })
-                .collect();
-            condition.is_valid(&Value::Object(values))
-        }
-        None => condition.is_valid(&Value::Object(effective.to_map())),
     }
 }
 

@@ -1,5 +1,7 @@
 //! Mode dispatch: the first mode whose condition holds wins; fields that would
-//! have triggered a later mode lose and are named in a warning.
+//! have triggered a later mode lose and are named in a warning — unless the
+//! winning mode uses them (its triggers, its `uses`, the fields its scoped
+//! rules name): a winning mode keeps its inputs.
 //!
 //! Owns mode priority and the "losing fields" rule. It must not change values:
 //! `shape` drops what dispatch names.
@@ -33,7 +35,7 @@ pub(crate) fn dispatch(
     let mut losing: Vec<String> = Vec::new();
     let mut warnings = Vec::new();
     let could_lose = |field: &String, losing: &[String]| {
-        request.get(field).is_some() && !winning.triggers.contains(field) && !losing.contains(field)
+        request.get(field).is_some() && !winning.uses.contains(field) && !losing.contains(field)
     };
     for (index, loser) in modes.iter().enumerate().skip(winner + 1) {
         if !loser

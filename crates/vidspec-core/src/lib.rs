@@ -38,6 +38,7 @@ pub struct ReadmeDoctests;
 
 pub mod billing;
 pub mod compile;
+pub mod construct;
 pub mod diagnostics;
 pub mod digest;
 mod dispatch;
@@ -46,12 +47,13 @@ mod lint_pattern;
 pub mod load;
 pub mod model;
 pub mod plan;
-mod presence;
 pub mod registry;
 mod shape;
 pub mod spec;
+pub mod suggest;
 pub mod text;
 mod validate;
+pub mod words;
 
 pub use billing::Charge;
 pub use diagnostics::{Diagnostic, Diagnostics, Problem, SpecErrors, Warning};

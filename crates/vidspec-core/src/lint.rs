@@ -12,7 +12,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_saphyr::Location;
 
 use crate::billing;
-use crate::compile::{self, field};
+use crate::compile;
+use crate::construct::field;
 use crate::diagnostics::Problem;
 use crate::load::Source;
 use crate::model::build_validator;
@@ -25,6 +26,145 @@ struct Linter<'a> {
     file: &'a str,
     vocabulary: &'a Vocabulary,
     problems: Vec<Problem>,
+}
+
+/// What in a spec is allowed but almost surely not what its author meant,
+/// each with file, line and column: a default that decides a rule or a
+/// condition on its own (a field with a default always has a value, so
+/// `present` on it always holds, `absent` never, `forbid` can never be met,
+/// `require` is always met, and bounds its default breaks make the field
+/// required wherever the rule applies). Run on specs that lint clean.
+pub fn warnings(spec: &Spec, source: &Source) -> Vec<Problem> {
+    let mut out = Vec::new();
+    let mut warn = |at: Location, message: String| {
+        let problem = Problem {
+            file: source.name.clone(),
+            line: at.line(),
+            column: at.column(),
+            message,
+        };
+        if !out.contains(&problem) {
+            out.push(problem);
+        }
+    };
+    for model in &spec.models {
+        let id = &model.value.id;
+        let fields = compile::resolve_fields(spec, id);
+        let default = |name: &str| fields.get(name).and_then(|field| field.default.as_ref());
+        let mut conditions: Vec<(&Condition, Location, String)> = Vec::new();
+        for mode in &spec.modes {
+            if let Some(when) = &mode.value.when {
+                conditions.push((when, mode.referenced, format!("mode {}", mode.value.name)));
+            }
+        }
+        for rule in &spec.rules {
+            if let Some(when) = &rule.value.when {
+                conditions.push((when, rule.referenced, format!("rule {}", rule.value.rule)));
+            }
+        }
+        for derive in &spec.derive {
+            conditions.push((
+                &derive.value.when,
+                derive.referenced,
+                format!("derive {}", derive.value.rule),
+            ));
+        }
+        for (condition, at, owner) in conditions {
+            for (name, holds) in presence_tests(condition) {
+                if let Some(value) = default(&name) {
+                    let verdict = if holds { "always holds" } else { "never holds" };
+                    warn(
+                        at,
+                        format!(
+                            "{owner}: {} on {name} {verdict} for {id}: {name} has a default ({}), so it always has a value; test its value instead (equals, in)",
+                            if holds { "present" } else { "absent" },
+                            crate::words::show(&value.value)
+                        ),
+                    );
+                }
+            }
+        }
+        for rule in &spec.rules {
+            let at = rule.referenced;
+            let rule = &rule.value;
+            let applies = rule.when.as_ref().map(crate::words::scope);
+            let scope = applies.map(|scope| format!(" {scope}")).unwrap_or_default();
+            match &rule.then {
+                Action::Forbid(names) => {
+                    for name in names {
+                        if let Some(value) = default(name) {
+                            warn(
+                                at,
+                                format!(
+                                    "rule {}: forbid {name} can never be met for {id}: {name} has a default ({}), so every request the rule applies to is refused; constrain its value instead",
+                                    rule.rule,
+                                    crate::words::show(&value.value)
+                                ),
+                            );
+                        }
+                    }
+                }
+                Action::Require(names) => {
+                    for name in names {
+                        if let Some(value) = default(name) {
+                            warn(
+                                at,
+                                format!(
+                                    "rule {}: require {name} is always met for {id}: {name} has a default ({}); require a value instead (constrain)",
+                                    rule.rule,
+                                    crate::words::show(&value.value)
+                                ),
+                            );
+                        }
+                    }
+                }
+                Action::Constrain(map) => {
+                    for (name, bounds) in map {
+                        let (Some(field), Some(value)) = (fields.get(name), default(name)) else {
+                            continue;
+                        };
+                        let nodes = field::bounds(name, field, bounds, &Default::default());
+                        let test = serde_json::json!({ "allOf": nodes });
+                        if !crate::construct::holds(&test, &value.value) {
+                            warn(
+                                at,
+                                format!(
+                                    "rule {}: the default of {name} ({}) is not {}{scope} for {id}, so a request that leaves {name} out is refused there; change the default or say so in the rule's message",
+                                    rule.rule,
+                                    crate::words::show(&value.value),
+                                    crate::words::bounds_words(bounds, crate::words::Style::Plain)
+                                        .join(", ")
+                                ),
+                            );
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    out
+}
+
+/// The `present` (true) and `absent` (false) tests a condition makes, by field.
+fn presence_tests(condition: &Condition) -> Vec<(String, bool)> {
+    match condition {
+        Condition::Present(names) => names
+            .as_slice()
+            .iter()
+            .map(|name| (name.clone(), true))
+            .collect(),
+        Condition::Absent(names) => names
+            .as_slice()
+            .iter()
+            .map(|name| (name.clone(), false))
+            .collect(),
+        Condition::All(parts) | Condition::Any(parts) => {
+            parts.iter().flat_map(presence_tests).collect()
+        }
+        Condition::Not(inner) => presence_tests(inner),
+        _ => Vec::new(),
+    }
 }
 
 /// Every semantic problem of `spec`, read from `source`.
@@ -87,6 +227,7 @@ impl Linter<'_> {
         self.fields();
         self.defaults();
         self.modes();
+        self.dropped_inputs();
         self.rules();
         self.derives();
         self.billing();
@@ -95,7 +236,7 @@ impl Linter<'_> {
 
     fn suggest(&self, name: &str) -> String {
         let names: Vec<&String> = self.spec.fields.keys().collect();
-        crate::validate::did_you_mean(name, &names)
+        crate::suggest::did_you_mean(name, &names)
             .map(|close| format!("; did you mean {close}?"))
             .unwrap_or_else(|| {
                 format!(
@@ -166,33 +307,33 @@ impl Linter<'_> {
     fn field(&mut self, name: &str, field: &Field, at: Location) {
         self.pattern_runs_in_linear_time(name, field, at);
         let is_array = field.kind == FieldType::Array;
-        if field.open && field.one_of.is_none() {
-            self.report(at, format!("{name}: open needs one_of (the common values)"));
+        if field.open && field.values.is_none() {
+            self.report(at, format!("{name}: open needs enum (the common values)"));
         }
         if field.case_insensitive
             && !(matches!(field.kind, FieldType::String)
                 && field
-                    .one_of
+                    .values
                     .as_ref()
                     .is_some_and(|values| values.iter().all(|value| value.is_string())))
         {
             self.report(
                 at,
-                format!("{name}: case_insensitive needs a string field with one_of"),
+                format!("{name}: case_insensitive needs a string field with enum"),
             );
         }
-        if !field.value_aliases.is_empty() && field.one_of.is_none() {
-            self.report(at, format!("{name}: value_aliases needs one_of"));
+        if !field.value_aliases.is_empty() && field.values.is_none() {
+            self.report(at, format!("{name}: value_aliases needs enum"));
         }
         for (alias, target) in &field.value_aliases {
             if !field
-                .one_of
+                .values
                 .as_ref()
                 .is_some_and(|values| values.contains(target))
             {
                 self.report(
                     at,
-                    format!("{name}: value alias {alias} maps to {target}, which is not in one_of"),
+                    format!("{name}: value alias {alias} maps to {target}, which is not in enum"),
                 );
             }
         }
@@ -249,13 +390,13 @@ impl Linter<'_> {
                     .value
                     .fields
                     .get(role)
-                    .is_some_and(|role_field| role_field.value.one_of.is_some())
+                    .is_some_and(|role_field| role_field.value.values.is_some())
             });
             if !ok {
                 self.report(
                     at,
                     format!(
-                        "{name}: unique_by {role} needs object items whose {role} field has one_of"
+                        "{name}: unique_by {role} needs object items whose {role} field has enum"
                     ),
                 );
             }
@@ -435,6 +576,71 @@ impl Linter<'_> {
         }
     }
 
+    /// A field that selects a lower-priority mode is dropped when a higher
+    /// one wins, unless the winner uses it; a rule about that field which
+    /// applies when the winner's inputs are given means the author expects
+    /// it to be sent.
+    fn dropped_inputs(&mut self) {
+        let spec = self.spec;
+        for (index, winner) in spec.modes.iter().enumerate() {
+            let Some(when) = &winner.value.when else {
+                continue;
+            };
+            let mut winner_triggers = Vec::new();
+            compile::trigger_fields(when, &mut winner_triggers);
+            let mut uses = winner_triggers.clone();
+            uses.extend(winner.value.uses.iter().cloned());
+            for rule in &spec.rules {
+                if rule
+                    .value
+                    .when
+                    .as_ref()
+                    .is_some_and(|when| compile::names_mode_positively(when, &winner.value.name))
+                {
+                    uses.extend(compile::named_fields(&rule.value.then));
+                }
+            }
+            for loser in &spec.modes[index + 1..] {
+                let mut loser_triggers = Vec::new();
+                if let Some(when) = &loser.value.when {
+                    compile::trigger_fields(when, &mut loser_triggers);
+                }
+                for dropped in loser_triggers.iter().filter(|field| !uses.contains(field)) {
+                    for rule in &spec.rules {
+                        let mut rule_triggers = Vec::new();
+                        if let Some(when) = &rule.value.when {
+                            compile::trigger_fields(when, &mut rule_triggers);
+                        }
+                        let applies = rule_triggers
+                            .iter()
+                            .any(|field| winner_triggers.contains(field));
+                        if applies && compile::named_fields(&rule.value.then).contains(dropped) {
+                            self.report(
+                                winner.referenced,
+                                format!(
+                                    "mode {}: when it wins, dispatch drops {dropped} (it also selects {}), but rule {} is about {dropped} there: add {dropped} to the mode's uses",
+                                    winner.value.name, loser.value.name, rule.value.rule
+                                ),
+                            );
+                        }
+                    }
+                }
+            }
+            for used in &winner.value.uses {
+                if !self.known(used) {
+                    self.report(
+                        winner.referenced,
+                        format!(
+                            "mode {} uses unknown field {used}{}",
+                            winner.value.name,
+                            self.suggest(used)
+                        ),
+                    );
+                }
+            }
+        }
+    }
+
     fn rules(&mut self) {
         for rule in &self.spec.rules {
             let at = rule.referenced;
@@ -449,7 +655,7 @@ impl Linter<'_> {
                 | Action::Together(list)
                 | Action::ExactlyOneOf(list) => {
                     if list.is_empty() {
-                        self.report(at, format!("rule {}: the field list is empty", rule.id));
+                        self.report(at, format!("rule {}: the field list is empty", rule.rule));
                     }
                     names.extend(list.iter().cloned());
                 }
@@ -458,37 +664,25 @@ impl Linter<'_> {
                     for pair in &exclusive.allow {
                         for name in pair {
                             if !exclusive.fields.contains(name) {
-                                self.report(at, format!("rule {}: allowed pair names {name}, which is not among its fields", rule.id));
+                                self.report(at, format!("rule {}: allowed pair names {name}, which is not among its fields", rule.rule));
                             }
                         }
                     }
                 }
                 Action::Constrain(constraints) => {
                     names.extend(constraints.keys().cloned());
-                    if constraints
-                        .values()
-                        .any(|constraint| constraint.default.is_some())
-                    {
-                        self.report(
-                            at,
-                            format!(
-                                "rule {}: constrain cannot change a default (use a model override)",
-                                rule.id
-                            ),
-                        );
-                    }
                 }
                 Action::Hold(condition) => {
                     self.condition(condition, at, true);
                     if rule.message.is_none() {
-                        self.report(at, format!("rule {}: a hold rule needs a message that says how to fix the request", rule.id));
+                        self.report(at, format!("rule {}: a hold rule needs a message that says how to fix the request", rule.rule));
                     }
                 }
             }
             if rule.severity == Severity::Warning && rule.message.is_none() {
                 self.report(
                     at,
-                    format!("rule {}: a warning rule needs a message", rule.id),
+                    format!("rule {}: a warning rule needs a message", rule.rule),
                 );
             }
             for name in names {
@@ -497,7 +691,7 @@ impl Linter<'_> {
                         at,
                         format!(
                             "rule {} names unknown field {name}{}",
-                            rule.id,
+                            rule.rule,
                             self.suggest(&name)
                         ),
                     );
@@ -516,7 +710,7 @@ impl Linter<'_> {
                     at,
                     format!(
                         "derive {} names unknown field {name}{}",
-                        derive.value.id,
+                        derive.value.rule,
                         self.suggest(&name)
                     ),
                 );

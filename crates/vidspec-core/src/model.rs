@@ -15,7 +15,6 @@ use crate::compile::{self, Annotation, Compiled};
 use crate::diagnostics::{Diagnostics, Warning};
 use crate::dispatch;
 use crate::plan::{Checked, Facts, Plan, PlanEndpoint};
-use crate::presence::{self, Bits, Watch};
 use crate::shape::{self, ShapeInput};
 use crate::spec::{Spec, Task};
 use crate::validate::Mapper;
@@ -27,17 +26,10 @@ pub struct Model {
     facts: Arc<Facts>,
     /// Per mode: the request keys shaping may act on (see `shape::attention`).
     attention: Vec<Vec<shape::Attention>>,
-    /// The request keys gates and shaping ask about.
-    watch: Watch,
-    /// Per mode, advice and derive: the fields its condition needs, as masks.
-    mode_needs: Vec<Vec<Bits>>,
-    advice_needs: Vec<Vec<Bits>>,
-    derive_needs: Vec<Vec<Bits>>,
     source: String,
     spec_digest: String,
     compiled: Compiled,
     annotations: BTreeMap<String, Annotation>,
-    nodes: BTreeMap<String, crate::validate::NodeFacts>,
     validator: jsonschema::Validator,
     modes: Vec<jsonschema::Validator>,
     advice: Vec<jsonschema::Validator>,
@@ -101,46 +93,11 @@ impl Model {
                 .collect(),
         )?;
         let annotations = compile::annotations(&compiled.schema);
-        let nodes = crate::validate::node_facts(&compiled.schema);
         let model_field = spec.endpoint.model_field;
-        let mut attention: Vec<Vec<shape::Attention>> = compiled
+        let attention: Vec<Vec<shape::Attention>> = compiled
             .modes
             .iter()
             .map(|mode| shape::attention(model_field, &compiled.fields, &compiled.aliases, mode))
-            .collect();
-        let needs = || {
-            compiled
-                .modes
-                .iter()
-                .map(|mode| &mode.needs)
-                .chain(compiled.advice.iter().map(|advice| &advice.needs))
-                .chain(compiled.derives.iter().map(|derive| &derive.needs))
-        };
-        let watch = Watch::new(
-            needs()
-                .flatten()
-                .flatten()
-                .cloned()
-                .chain(attention.iter().flatten().map(|entry| entry.key.clone()))
-                .collect(),
-        );
-        for entry in attention.iter_mut().flatten() {
-            entry.bit = watch.bit(&entry.key);
-        }
-        let mode_needs = compiled
-            .modes
-            .iter()
-            .map(|mode| presence::masks(&watch, &mode.needs))
-            .collect();
-        let advice_needs = compiled
-            .advice
-            .iter()
-            .map(|advice| presence::masks(&watch, &advice.needs))
-            .collect();
-        let derive_needs = compiled
-            .derives
-            .iter()
-            .map(|derive| presence::masks(&watch, &derive.needs))
             .collect();
         let defaults: Vec<Vec<(String, Value)>> = compiled
             .modes
@@ -176,21 +133,6 @@ impl Model {
                 task: field.refers_to_task.clone(),
             })
             .collect();
-        let billing_reads: Vec<Option<Vec<String>>> = spec
-            .billing
-            .value
-            .cases
-            .iter()
-            .map(|case| {
-                (!compile::condition::names_mode(&case.when)).then(|| {
-                    let mut fields = Vec::new();
-                    compile::condition::fields_named(&case.when, &mut fields);
-                    fields.sort();
-                    fields.dedup();
-                    fields
-                })
-            })
-            .collect();
         let billing = defaults
             .iter()
             .map(|defaults| ModeBilling::new(&spec.billing.value, defaults))
@@ -212,7 +154,7 @@ impl Model {
             checked,
             biller: Biller {
                 modes: billing,
-                cases: billing_cases.into_iter().zip(billing_reads).collect(),
+                cases: billing_cases,
             },
         };
         Ok(Model {
@@ -220,14 +162,9 @@ impl Model {
             spec,
             facts: Arc::new(facts),
             attention,
-            watch,
-            mode_needs,
-            advice_needs,
-            derive_needs,
             source: source.name.clone(),
             spec_digest: crate::digest::digest(source.text.as_bytes()),
             compiled,
-            nodes,
             annotations,
             validator,
             modes,
@@ -330,11 +267,8 @@ impl Model {
         if !self.validator.is_valid(&request) {
             return Err(self.diagnose(&request));
         }
-        let present = self.watch.present(&request);
         let Some(dispatched) = dispatch::dispatch(&self.compiled.modes, &request, |index| {
-            matches!(self.compiled.modes[index].when, Value::Bool(true))
-                || (presence::has_all(&self.mode_needs[index], present)
-                    && self.modes[index].is_valid(&request))
+            self.modes[index].is_valid(&request)
         }) else {
             return Err(Diagnostics::single(
                 "",
@@ -349,19 +283,16 @@ impl Model {
         let derive_holds: Vec<bool> = self
             .derives
             .iter()
-            .zip(&self.derive_needs)
-            .map(|(derive, needs)| presence::has_all(needs, present) && derive.is_valid(&request))
+            .map(|derive| derive.is_valid(&request))
             .collect();
         let mut advice = Vec::new();
         for (index, compiled) in self.compiled.advice.iter().enumerate() {
-            if presence::has_all(&self.advice_needs[index], present)
-                && self.advice[index].is_valid(&request)
-            {
+            if self.advice[index].is_valid(&request) {
                 advice.push(Warning {
                     path: compiled
                         .field
                         .as_ref()
-                        .map(|field| format!("/{field}"))
+                        .map(|field| format!("/{}", crate::compile::escape(field)))
                         .unwrap_or_default(),
                     message: format!("{} ({})", compiled.message, compiled.rule),
                 });
@@ -376,7 +307,6 @@ impl Model {
             model: &self.id,
             mode: &self.compiled.modes[mode],
             attention: &self.attention[mode],
-            present,
             defaults: &self.facts.defaults[mode],
             losing: &dispatched.losing,
             derives: &self.compiled.derives,
@@ -398,156 +328,9 @@ impl Model {
     fn diagnose(&self, request: &Value) -> Diagnostics {
         Mapper {
             model: &self.id,
+            schema: &self.compiled.schema,
             annotations: &self.annotations,
-            nodes: &self.nodes,
         }
         .diagnose(&self.validator, request)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use serde_json::{Value, json};
-
-    use super::*;
-    use crate::Registry;
-
-    /// Every case request of every family, and each of them with one field
-    /// taken out (so gates see requests that lack what a condition needs).
-    fn requests() -> Vec<Value> {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/cases");
-        let mut out = Vec::new();
-        for family in std::fs::read_dir(root).expect("tests/cases") {
-            let family = family.expect("an entry").path();
-            for verdict in ["ok", "err"] {
-                for file in std::fs::read_dir(family.join(verdict)).expect("a case folder") {
-                    let text =
-                        std::fs::read_to_string(file.expect("an entry").path()).expect("readable");
-                    let request: Value = serde_json::from_str(&text).expect("JSON");
-                    if let Some(object) = request.as_object() {
-                        for key in object.keys() {
-                            let mut fewer = object.clone();
-                            fewer.remove(key);
-                            out.push(Value::Object(fewer));
-                        }
-                    }
-                    out.push(request);
-                }
-            }
-        }
-        assert!(out.len() > 300, "only {} requests", out.len());
-        out
-    }
-
-    #[test]
-    fn a_gate_never_skips_a_condition_that_holds() {
-        let registry = Registry::embedded();
-        let requests = requests();
-        let mut held = 0;
-        for model in registry.models() {
-            let gated = model
-                .modes
-                .iter()
-                .zip(&model.mode_needs)
-                .chain(model.advice.iter().zip(&model.advice_needs))
-                .chain(model.derives.iter().zip(&model.derive_needs));
-            for (condition, needs) in gated {
-                // Gates run only on objects (prepare refuses anything else);
-                // a schema of `required` alone holds for any non-object.
-                for request in requests.iter().filter(|request| request.is_object()) {
-                    if condition.is_valid(request) {
-                        held += 1;
-                        assert!(
-                            presence::has_all(needs, model.watch.present(request)),
-                            "{}: a gate refuses a condition that holds for {request}",
-                            model.id()
-                        );
-                    }
-                }
-            }
-        }
-        assert!(held > 1000, "conditions held only {held} times");
-    }
-
-    /// A small deterministic generator (xorshift), so failures replay.
-    struct Dice(u64);
-
-    impl Dice {
-        fn below(&mut self, bound: usize) -> usize {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            (self.0 % bound as u64) as usize
-        }
-    }
-
-    #[test]
-    fn a_gate_never_skips_a_condition_that_holds_for_conditions_of_every_kind() {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/specs/gates");
-        let registry = Registry::load_dir(&root).expect("the gates spec loads");
-        let model = registry.model("gates-one").expect("gates-one");
-        let gated: Vec<_> = model
-            .modes
-            .iter()
-            .zip(&model.mode_needs)
-            .chain(model.advice.iter().zip(&model.advice_needs))
-            .chain(model.derives.iter().zip(&model.derive_needs))
-            .collect();
-        assert_eq!(gated.len(), 8, "5 modes, 2 warning rules, 1 derive");
-        assert!(
-            gated.iter().any(|(_, needs)| !needs.is_empty()),
-            "some condition needs a field"
-        );
-        let mut dice = Dice(0x9e37_79b9_7f4a_7c15);
-        let keys = ["a", "b", "bb", "c", "d", "items", "prompt", "model"];
-        let values = [
-            json!("x"),
-            json!("X"),
-            json!("y"),
-            json!("z"),
-            json!([]),
-            json!(["u"]),
-            json!(["u", "v"]),
-            json!(["u", "v", "w"]),
-            json!(1),
-        ];
-        let mut held = vec![0; gated.len()];
-        for _ in 0..20_000 {
-            let mut request = serde_json::Map::new();
-            for key in keys {
-                if dice.below(2) == 0 {
-                    request.insert(key.to_owned(), values[dice.below(values.len())].clone());
-                }
-            }
-            let request = Value::Object(request);
-            let present = model.watch.present(&request);
-            for (index, (condition, needs)) in gated.iter().enumerate() {
-                if condition.is_valid(&request) {
-                    held[index] += 1;
-                    assert!(
-                        presence::has_all(needs, present),
-                        "condition {index} holds for {request} but its gate refuses it"
-                    );
-                }
-            }
-        }
-        assert!(held.iter().all(|&count| count > 100), "held: {held:?}");
-    }
-
-    #[test]
-    fn shaping_watches_every_key_it_may_act_on() {
-        let registry = Registry::embedded();
-        for model in registry.models() {
-            for entry in model.attention.iter().flatten() {
-                assert_eq!(
-                    entry.bit,
-                    model.watch.bit(&entry.key),
-                    "{}: {}",
-                    model.id(),
-                    entry.key
-                );
-                assert_ne!(entry.bit, 0);
-            }
-        }
     }
 }

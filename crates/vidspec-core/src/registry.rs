@@ -25,9 +25,16 @@ include!(concat!(env!("OUT_DIR"), "/embedded_specs.rs"));
 pub struct Registry {
     models: BTreeMap<String, Model>,
     vocabulary: Vocabulary,
+    warnings: Vec<Problem>,
 }
 
 impl Registry {
+    /// What lint found allowed but doubtful in the specs (see
+    /// `lint::warnings`): each with file, line and column.
+    pub fn warnings(&self) -> &[Problem] {
+        &self.warnings
+    }
+
     /// The specs built into this binary (`specs/` of the source tree).
     ///
     /// The embedded specs are checked by the test suite, so this cannot fail in
@@ -68,6 +75,7 @@ impl Registry {
     /// are vocabulary files (merged in order).
     pub fn from_sources(sources: Vec<Source>) -> Result<Registry, SpecErrors> {
         let mut problems = Vec::new();
+        let mut warnings = Vec::new();
         let mut vocabulary = Vocabulary {
             modes: BTreeMap::new(),
             concepts: BTreeMap::new(),
@@ -107,6 +115,7 @@ impl Registry {
                 problems.extend(found);
                 continue;
             }
+            warnings.extend(crate::lint::warnings(&spec, source));
             let spec = Arc::new(spec);
             for variant in &spec.models {
                 let id = &variant.value.id;
@@ -136,7 +145,11 @@ impl Registry {
             }
         }
         if problems.is_empty() {
-            Ok(Registry { models, vocabulary })
+            Ok(Registry {
+                models,
+                vocabulary,
+                warnings,
+            })
         } else {
             problems.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
             Err(SpecErrors { problems })

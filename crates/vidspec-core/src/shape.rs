@@ -14,11 +14,11 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
-use crate::compile::condition::show;
 use crate::compile::{CompiledDerive, CompiledMode};
 use crate::diagnostics::Warning;
 use crate::plan::Effective;
 use crate::spec::{Field, FieldType};
+use crate::words::show;
 
 /// What shaping needs of the model and of dispatch.
 pub(crate) struct ShapeInput<'a> {
@@ -26,8 +26,6 @@ pub(crate) struct ShapeInput<'a> {
     pub mode: &'a CompiledMode,
     /// The request keys this mode may have to act on, sorted.
     pub attention: &'a [Attention],
-    /// The watched keys the request holds (`presence`).
-    pub present: crate::presence::Bits,
     /// The effective defaults of this mode, sorted by name.
     pub defaults: &'a [(String, Value)],
     pub losing: &'a [String],
@@ -38,8 +36,6 @@ pub(crate) struct ShapeInput<'a> {
 #[derive(Debug, Clone)]
 pub(crate) struct Attention {
     pub key: String,
-    /// The key's bit in the model's `Watch` (set when the model compiles).
-    pub bit: crate::presence::Bits,
     /// The canonical name, when `key` is an alias.
     alias_of: Option<String>,
     action: Action,
@@ -75,7 +71,6 @@ pub(crate) fn attention(
         .iter()
         .map(|(alias, canonical)| Attention {
             key: alias.clone(),
-            bit: crate::presence::Bits::MAX,
             alias_of: Some(canonical.clone()),
             action: action(canonical),
         })
@@ -83,7 +78,6 @@ pub(crate) fn attention(
     if !model_field {
         out.push(Attention {
             key: "model".to_owned(),
-            bit: crate::presence::Bits::MAX,
             alias_of: None,
             action: Action::ModelNotSent,
         });
@@ -92,7 +86,6 @@ pub(crate) fn attention(
         if rewrites_values(field) || mode.ignores.contains(name) {
             out.push(Attention {
                 key: name.clone(),
-                bit: crate::presence::Bits::MAX,
                 alias_of: None,
                 action: action(name),
             });
@@ -108,7 +101,7 @@ fn rewrites_values(field: &Field) -> bool {
     !field.value_aliases.is_empty()
         || (field.case_insensitive && matches!(field.kind, FieldType::String))
         || field.only_first
-        || (field.open && field.one_of.is_some())
+        || (field.open && field.values.is_some())
         || holds_integers(field)
 }
 
@@ -195,9 +188,6 @@ pub(crate) fn shape(
     }
     let mut renames: Vec<(&str, &str)> = Vec::new();
     for entry in input.attention {
-        if entry.bit & input.present == 0 {
-            continue;
-        }
         let key = entry.key.as_str();
         let Some(value) = body.get_mut(key) else {
             continue;
@@ -318,7 +308,7 @@ fn normalise(field: &Field, key: &str, name: &str, value: &mut Value, warnings: 
         items.truncate(1);
     }
     if field.open
-        && let Some(common) = &field.one_of
+        && let Some(common) = &field.values
         && !is_one_of(common, value)
     {
         warnings.push(Warning {
@@ -355,7 +345,7 @@ fn canonical_value<'f>(field: &'f Field, value: &Value) -> Option<&'f Value> {
     }
     if field.case_insensitive
         && matches!(field.kind, FieldType::String)
-        && let Some(values) = &field.one_of
+        && let Some(values) = &field.values
     {
         if values
             .iter()

@@ -90,7 +90,7 @@ pub struct Variant {
     pub rule: Option<String>,
     /// Field constraints that replace the family's for this model.
     #[serde(default)]
-    pub overrides: BTreeMap<String, Constraints>,
+    pub overrides: BTreeMap<String, Override>,
 }
 
 /// The JSON type of a field.
@@ -153,10 +153,10 @@ pub struct Field {
     #[serde(default)]
     #[schemars(with = "Option<Value>")]
     pub default: Option<Located<Value>>,
-    /// Allowed values (an enum); with `open: true`, the common values only.
-    #[serde(default)]
-    pub one_of: Option<Vec<Value>>,
-    /// `one_of` lists common values; others pass with a warning. Needs `pattern`
+    /// Allowed values; with `open: true`, the common values only.
+    #[serde(default, rename = "enum")]
+    pub values: Option<Vec<Value>>,
+    /// `enum` lists common values; others pass with a warning. Needs `pattern`
     /// or a type to bound what passes.
     #[serde(default)]
     pub open: bool,
@@ -241,13 +241,14 @@ impl Field {
     }
 }
 
-/// Constraints that a variant override or a scoped rule puts in place of a field's own.
+/// Bounds a `constrain` rule puts on a field's value, in place of the field's
+/// own while the rule applies.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct Constraints {
+pub struct Bounds {
     /// Allowed values.
-    #[serde(default)]
-    pub one_of: Option<Vec<Value>>,
+    #[serde(default, rename = "enum")]
+    pub values: Option<Vec<Value>>,
     /// Numeric lower bound.
     #[serde(default)]
     pub min: Option<Number>,
@@ -269,7 +270,37 @@ pub struct Constraints {
     /// Allowed item counts as a set.
     #[serde(default)]
     pub count_in: Option<Vec<u64>>,
-    /// A different default (variant overrides only).
+}
+
+/// What one model id of a family changes of a field: bounds and the default.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Override {
+    /// Allowed values.
+    #[serde(default, rename = "enum")]
+    pub values: Option<Vec<Value>>,
+    /// Numeric lower bound.
+    #[serde(default)]
+    pub min: Option<Number>,
+    /// Numeric upper bound.
+    #[serde(default)]
+    pub max: Option<Number>,
+    /// Minimum string length.
+    #[serde(default)]
+    pub min_length: Option<u64>,
+    /// Maximum string length.
+    #[serde(default)]
+    pub max_length: Option<u64>,
+    /// Minimum number of items.
+    #[serde(default)]
+    pub min_items: Option<u64>,
+    /// Maximum number of items.
+    #[serde(default)]
+    pub max_items: Option<u64>,
+    /// Allowed item counts as a set.
+    #[serde(default)]
+    pub count_in: Option<Vec<u64>>,
+    /// The value this model uses when the field is absent.
     #[serde(default)]
     pub default: Option<Value>,
 }
@@ -347,10 +378,10 @@ pub enum Condition {
     Present(OneOrMany<String>),
     /// None of the named fields is present.
     Absent(OneOrMany<String>),
-    /// Each named field is present and equals the value.
+    /// Each named field's effective value equals the value.
     Equals(BTreeMap<String, Value>),
-    /// Each named field is present and equals one of the values.
-    OneOf(BTreeMap<String, Vec<Value>>),
+    /// Each named field's effective value is one of the values.
+    In(BTreeMap<String, Vec<Value>>),
     /// Each named array field holds one of the given numbers of items
     /// (0 also matches an absent field).
     Count(BTreeMap<String, OneOrMany<u64>>),
@@ -378,6 +409,11 @@ pub struct Mode {
     /// Fields the gateway ignores in this mode: dropped from the body with a warning.
     #[serde(default)]
     pub ignores: Vec<String>,
+    /// Fields this mode uses besides those its `when` names: when it wins,
+    /// they are sent even if they would also select a lower-priority mode.
+    /// Fields named by rules scoped to the mode (`when: {mode: …}`) count too.
+    #[serde(default)]
+    pub uses: Vec<String>,
     /// Seed-rules number of the mode table.
     #[serde(default)]
     pub rule: Option<String>,
@@ -402,7 +438,7 @@ pub enum Severity {
 #[serde(deny_unknown_fields)]
 pub struct Rule {
     /// Seed-rules number (`M5`) or another short id.
-    pub id: String,
+    pub rule: String,
     /// When the rule applies.
     #[serde(default)]
     pub when: Option<Condition>,
@@ -410,7 +446,7 @@ pub struct Rule {
     pub then: Action,
     /// Upstream error code when it fails.
     #[serde(default)]
-    pub code: Option<String>,
+    pub error_code: Option<String>,
     /// The message shown when it fails, in place of the generated one.
     #[serde(default)]
     pub message: Option<String>,
@@ -434,7 +470,7 @@ pub enum Action {
     /// At most one of these fields, except the listed pairs.
     Exclusive(Exclusive),
     /// These fields must meet these constraints.
-    Constrain(BTreeMap<String, Constraints>),
+    Constrain(BTreeMap<String, Bounds>),
     /// The condition itself must hold (use with `severity: warning` for advice,
     /// or to state a rule no other action fits).
     Hold(Condition),
@@ -456,7 +492,7 @@ pub struct Exclusive {
 #[serde(deny_unknown_fields)]
 pub struct Derive {
     /// Seed-rules number.
-    pub id: String,
+    pub rule: String,
     /// When to derive.
     pub when: Condition,
     /// The field whose effective value changes.

@@ -2,61 +2,20 @@
 //! runs beside it: mode conditions, advice (warning rules), derived values and
 //! billing cases, each already compiled to a schema.
 //!
-//! This is the one place that interprets spec keys. Every error rule of the spec
-//! ends up in the exported schema; each schema node that can fail carries an
-//! `x-vidspec` annotation (rule id, upstream code, field, message) so failures
-//! read as the spec's words. It must not validate requests or touch I/O.
-
-pub mod condition;
-pub(crate) mod field;
-mod rule;
+//! This module puts the parts in order: the model key, the fields, aliases,
+//! rules, the mode check, modes, derive, billing, preconditions. What each
+//! construct compiles to, and its `x-vidspec` annotation, lives in its own
+//! module under `construct`. It must not validate requests or touch I/O.
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-use crate::spec::{Condition, Field, Severity, Spec};
-
-/// What a schema node means to a person; stored under `x-vidspec` in the schema.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Annotation {
-    /// Seed-rules number of the rule.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rule: Option<String>,
-    /// Upstream error code.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub code: Option<String>,
-    /// The request field the node is about.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub field: Option<String>,
-    /// The message, when fixed (rules).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
-    /// When the rule applies, in words (`in first_last_frame mode`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scope: Option<String>,
-    /// The canonical allowed values, for enum messages.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allowed: Option<Vec<Value>>,
-    /// The message for a wrong item count.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub count_message: Option<String>,
-    /// What a URL field expects, in words.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expected: Option<String>,
-    /// Extra advice for this field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hint: Option<String>,
-    /// `allowed` in words (filled when annotations are read back from a
-    /// schema, so messages need not word them again).
-    #[serde(skip)]
-    pub allowed_words: Vec<String>,
-    /// `allowed_words` joined with commas.
-    #[serde(skip)]
-    pub allowed_joined: String,
-}
+use crate::construct::{self, Context, Tag};
+pub use crate::construct::{Annotation, Kind};
+use crate::spec::{Action, Condition, Field, Rule, Severity, Spec};
+use crate::words::{Style, action_words, scope};
 
 /// A mode, compiled.
 #[derive(Debug, Clone)]
@@ -65,10 +24,11 @@ pub struct CompiledMode {
     pub name: String,
     /// Holds when the mode's own `when` holds (priority is applied by dispatch).
     pub when: Value,
-    /// Fields `when` needs (see `condition::needs`).
-    pub needs: Vec<Vec<String>>,
     /// Fields whose presence triggers this mode.
     pub triggers: Vec<String>,
+    /// Fields this mode uses: its triggers, its `uses`, and the fields named
+    /// by rules scoped to it. Dispatch never drops these when it wins.
+    pub uses: Vec<String>,
     /// Fields dropped in this mode.
     pub ignores: Vec<String>,
     /// Seed-rules number.
@@ -78,7 +38,7 @@ pub struct CompiledMode {
 /// A warning rule, compiled: `when` holds exactly when the warning applies.
 #[derive(Debug, Clone, Serialize)]
 pub struct CompiledAdvice {
-    /// Rule id.
+    /// Rule number.
     pub rule: String,
     /// The warning text.
     pub message: String,
@@ -86,20 +46,15 @@ pub struct CompiledAdvice {
     pub field: Option<String>,
     /// Schema that holds when the warning applies.
     pub when: Value,
-    /// Fields `when` needs (see `condition::needs`).
-    #[serde(skip)]
-    pub needs: Vec<Vec<String>>,
 }
 
 /// A derived value, compiled.
 #[derive(Debug, Clone)]
 pub struct CompiledDerive {
-    /// Rule id.
+    /// Rule number.
     pub rule: String,
     /// Schema on the request.
     pub when: Value,
-    /// Fields `when` needs (see `condition::needs`).
-    pub needs: Vec<Vec<String>>,
     /// The condition in words.
     pub scope: String,
     /// Field to change.
@@ -121,66 +76,12 @@ pub struct Compiled {
     pub advice: Vec<CompiledAdvice>,
     /// Derived values.
     pub derives: Vec<CompiledDerive>,
-    /// Billing cases: schema on the effective values, key template.
+    /// Billing cases: schema on the effective values (defaults filled in), key template.
     pub billing_cases: Vec<(Value, String)>,
     /// Alias → canonical field name.
     pub aliases: BTreeMap<String, String>,
     /// Whether any field carries image constraints or a task reference.
     pub has_preconditions: bool,
-}
-
-/// What compile needs to know while it works.
-pub(crate) struct Context<'a> {
-    pub spec: &'a Spec,
-    pub variant: &'a str,
-    pub fields: &'a BTreeMap<String, Field>,
-    /// True while compiling a mode's own condition (mode conditions may not nest).
-    pub in_mode: bool,
-}
-
-impl Context<'_> {
-    /// The schema that holds when the request selects mode `name`, priority applied.
-    pub fn mode_condition(&self, name: &str) -> Value {
-        if self.in_mode {
-            return Value::Bool(false);
-        }
-        let inner = Context {
-            in_mode: true,
-            ..*self
-        };
-        let mut earlier = Vec::new();
-        for mode in &self.spec.modes {
-            let when = mode
-                .value
-                .when
-                .as_ref()
-                .map(|when| condition::compile(&inner, when))
-                .unwrap_or(Value::Bool(true));
-            if mode.value.name == name {
-                return condition::all(vec![when, condition::not(condition::any(earlier))]);
-            }
-            earlier.push(when);
-        }
-        Value::Bool(false)
-    }
-
-    /// The names a field may be given under: its own and its alias.
-    pub fn spellings(&self, name: &str) -> Vec<String> {
-        let mut out = vec![name.to_owned()];
-        if let Some(alias) = self.fields.get(name).and_then(|field| field.alias.clone()) {
-            out.push(alias);
-        }
-        out
-    }
-
-    /// Keywords matching exactly `values` of field `name` (in any accepted spelling).
-    pub fn value_matcher(&self, name: &str, values: &[Value]) -> Value {
-        match self.fields.get(name) {
-            Some(field) => Value::Object(field::value_matcher(field, values)),
-            None if values.len() == 1 => json!({ "const": values[0] }),
-            None => json!({ "enum": values }),
-        }
-    }
 }
 
 /// The fields of `spec` with the overrides of model `variant` applied.
@@ -203,31 +104,21 @@ pub fn resolve_fields(spec: &Spec, variant: &str) -> BTreeMap<String, Field> {
         .collect()
 }
 
-fn apply_override(field: &mut Field, change: &crate::spec::Constraints) {
-    if change.one_of.is_some() {
-        field.one_of = change.one_of.clone();
+/// Puts what a variant's override states in place of the field's own.
+fn apply_override(field: &mut Field, change: &crate::spec::Override) {
+    fn put<T: Clone>(own: &mut Option<T>, new: &Option<T>) {
+        if new.is_some() {
+            own.clone_from(new);
+        }
     }
-    if change.min.is_some() {
-        field.min = change.min.clone();
-    }
-    if change.max.is_some() {
-        field.max = change.max.clone();
-    }
-    if change.min_length.is_some() {
-        field.min_length = change.min_length;
-    }
-    if change.max_length.is_some() {
-        field.max_length = change.max_length;
-    }
-    if change.min_items.is_some() {
-        field.min_items = change.min_items;
-    }
-    if change.max_items.is_some() {
-        field.max_items = change.max_items;
-    }
-    if change.count_in.is_some() {
-        field.count_in = change.count_in.clone();
-    }
+    put(&mut field.values, &change.values);
+    put(&mut field.min, &change.min);
+    put(&mut field.max, &change.max);
+    put(&mut field.min_length, &change.min_length);
+    put(&mut field.max_length, &change.max_length);
+    put(&mut field.min_items, &change.min_items);
+    put(&mut field.max_items, &change.max_items);
+    put(&mut field.count_in, &change.count_in);
     if let Some(default) = &change.default {
         let location = field
             .default
@@ -242,6 +133,75 @@ fn apply_override(field: &mut Field, change: &crate::spec::Constraints) {
     }
 }
 
+/// The tag a rule puts on every node it makes.
+fn tag(rule: &Rule) -> Tag {
+    Tag {
+        rule: Some(rule.rule.clone()),
+        error_code: rule.error_code.clone(),
+        message: rule.message.clone(),
+        scope: rule.when.as_ref().map(scope),
+    }
+}
+
+/// The nodes of a rule's action: they hold when the action is met.
+fn action(context: &Context<'_>, rule: &Rule) -> Vec<Value> {
+    let tag = tag(rule);
+    match &rule.then {
+        Action::Require(names) => construct::require::compile(context, names, &tag),
+        Action::Forbid(names) => construct::forbid::compile(context, names, &tag),
+        Action::Together(names) => vec![construct::together::compile(context, names, &tag)],
+        Action::ExactlyOneOf(names) => {
+            vec![construct::exactly_one_of::compile(context, names, &tag)]
+        }
+        Action::Exclusive(exclusive) => construct::exclusive::compile(context, exclusive, &tag),
+        Action::Constrain(map) => vec![construct::constrain::compile(context, map, &tag)],
+        Action::Hold(inner) => vec![construct::hold::compile(context, inner, &tag)],
+    }
+}
+
+/// The schema entry of an error rule; `None` when it can never apply.
+fn error_rule(context: &Context<'_>, rule: &Rule) -> Option<Value> {
+    let then = construct::all::of(action(context, rule));
+    let when = rule
+        .when
+        .as_ref()
+        .map(|when| construct::condition(context, when))
+        .unwrap_or(Value::Bool(true));
+    match (when, then) {
+        (Value::Bool(false), _) | (_, Value::Bool(true)) => None,
+        (Value::Bool(true), then) => Some(then),
+        (when, then) => Some(json!({ "if": when, "then": then })),
+    }
+}
+
+/// A warning rule: the schema holds when the warning applies.
+fn advice(context: &Context<'_>, rule: &Rule) -> Option<CompiledAdvice> {
+    let then = construct::all::of(action(context, rule));
+    let when = rule
+        .when
+        .as_ref()
+        .map(|when| construct::condition(context, when))
+        .unwrap_or(Value::Bool(true));
+    let applies = construct::all::of(vec![when, construct::not::of(then)]);
+    if applies == Value::Bool(false) {
+        return None;
+    }
+    let message = rule.message.clone().unwrap_or_else(|| {
+        let scope = rule
+            .when
+            .as_ref()
+            .map(|when| format!(" {}", scope(when)))
+            .unwrap_or_default();
+        format!("{}{scope}", action_words(&rule.then, Style::Plain))
+    });
+    Some(CompiledAdvice {
+        rule: rule.rule.clone(),
+        message,
+        field: named_fields(&rule.then).into_iter().next(),
+        when: applies,
+    })
+}
+
 /// Compiles model `variant` of `spec`.
 pub fn compile(spec: &Spec, variant: &str) -> Compiled {
     let fields = resolve_fields(spec, variant);
@@ -250,37 +210,31 @@ pub fn compile(spec: &Spec, variant: &str) -> Compiled {
         variant,
         fields: &fields,
         in_mode: false,
+        filled: false,
     };
 
     let mut properties = Map::new();
-    let mut required = Vec::new();
     let mut all_of = Vec::new();
+    let variant_rule = spec
+        .models
+        .iter()
+        .find(|model| model.value.id == variant)
+        .and_then(|model| model.value.rule.clone());
     properties.insert(
         "model".into(),
-        json!({
-            "const": variant,
-            "description": if spec.endpoint.model_field {
-                "The model id (sent)."
-            } else {
-                "Selects the model; not sent: this endpoint takes no model field."
-            },
-            "x-vidspec": Annotation {
-                field: Some("model".into()),
-                rule: spec.models.iter().find(|model| model.value.id == variant).and_then(|model| model.value.rule.clone()),
-                ..Annotation::default()
-            },
-        }),
+        construct::model::compile(variant, spec.endpoint.model_field, variant_rule),
     );
+    let mut required = Vec::new();
     if spec.endpoint.model_field {
         required.push(json!("model"));
     }
     for (name, field) in &fields {
-        properties.insert(name.clone(), field::schema(name, field));
+        properties.insert(name.clone(), construct::field::schema(name, field));
         if field.required {
-            required.push(json!(name));
+            all_of.push(construct::required::compile(&context, name, field));
         }
         if let Some(alias) = &field.alias {
-            let mut alias_schema = field::schema(alias, field);
+            let mut alias_schema = construct::field::schema(alias, field);
             if let Some(object) = alias_schema.as_object_mut() {
                 object.insert(
                     "description".into(),
@@ -288,32 +242,16 @@ pub fn compile(spec: &Spec, variant: &str) -> Compiled {
                 );
             }
             properties.insert(alias.clone(), alias_schema);
-            all_of.push(json!({
-                "not": { "required": [name, alias] },
-                "x-vidspec": Annotation {
-                    field: Some(alias.clone()),
-                    rule: field.alias_rule.clone().or_else(|| field.rule.clone()),
-                    message: Some(format!("{alias} is another name for {name}: give one of them, not both")),
-                    ..Annotation::default()
-                },
-            }));
+            all_of.push(construct::alias::compile(name, alias, field));
         }
     }
 
-    let mut advice = Vec::new();
+    let mut advice_list = Vec::new();
     for rule in &spec.rules {
         let rule = &rule.value;
         match rule.severity {
-            Severity::Error => {
-                if let Some(schema) = rule::compile(&context, rule) {
-                    all_of.push(schema);
-                }
-            }
-            Severity::Warning => {
-                if let Some(compiled) = rule::compile_advice(&context, rule) {
-                    advice.push(compiled);
-                }
-            }
+            Severity::Error => all_of.extend(error_rule(&context, rule)),
+            Severity::Warning => advice_list.extend(advice(&context, rule)),
         }
     }
 
@@ -328,41 +266,43 @@ pub fn compile(spec: &Spec, variant: &str) -> Compiled {
             let mode = &mode.value;
             let mut triggers = Vec::new();
             if let Some(when) = &mode.when {
-                condition::trigger_fields(when, &mut triggers);
+                trigger_fields(when, &mut triggers);
             }
+            let mut uses = triggers.clone();
+            uses.extend(mode.uses.iter().cloned());
+            for rule in &spec.rules {
+                if rule
+                    .value
+                    .when
+                    .as_ref()
+                    .is_some_and(|when| names_mode_positively(when, &mode.name))
+                {
+                    uses.extend(named_fields(&rule.value.then));
+                }
+            }
+            uses.sort();
+            uses.dedup();
             CompiledMode {
                 name: mode.name.clone(),
                 when: mode
                     .when
                     .as_ref()
-                    .map(|when| condition::compile(&mode_context, when))
+                    .map(|when| construct::condition(&mode_context, when))
                     .unwrap_or(Value::Bool(true)),
                 triggers,
-                needs: mode
-                    .when
-                    .as_ref()
-                    .map(|when| condition::needs(&mode_context, when))
-                    .unwrap_or_default(),
+                uses,
                 ignores: mode.ignores.clone(),
                 rule: mode.rule.clone(),
             }
         })
         .collect();
-    let any_mode = condition::any(modes.iter().map(|mode| mode.when.clone()).collect());
-    if any_mode != Value::Bool(true) && !modes.is_empty() {
-        let names: Vec<&str> = modes.iter().map(|mode| mode.name.as_str()).collect();
-        all_of.push(json!({
-            "anyOf": [any_mode],
-            "x-vidspec": Annotation {
-                message: Some(format!(
-                    "this request selects no mode of {variant}; its modes are {}: add the inputs one of them needs",
-                    condition::join_or(&names)
-                )),
-                rule: spec.modes.first().and_then(|mode| mode.value.rule.clone()),
-                ..Annotation::default()
-            },
-        }));
-    }
+    let whens: Vec<Value> = modes.iter().map(|mode| mode.when.clone()).collect();
+    let names: Vec<String> = modes.iter().map(|mode| mode.name.clone()).collect();
+    all_of.extend(construct::modes::compile(
+        &whens,
+        &names,
+        spec.modes.first().and_then(|mode| mode.value.rule.clone()),
+    ));
 
     let derives = spec
         .derive
@@ -370,27 +310,29 @@ pub fn compile(spec: &Spec, variant: &str) -> Compiled {
         .map(|derive| {
             let derive = &derive.value;
             CompiledDerive {
-                rule: derive.id.clone(),
-                when: condition::compile(&context, &derive.when),
-                needs: condition::needs(&context, &derive.when),
-                scope: condition::describe(&derive.when),
+                rule: derive.rule.clone(),
+                when: construct::condition(&context, &derive.when),
+                scope: scope(&derive.when),
                 field: derive.field.clone(),
                 map: derive.map.clone(),
             }
         })
         .collect();
+    let filled = Context {
+        filled: true,
+        ..context
+    };
     let billing_cases = spec
         .billing
         .value
         .cases
         .iter()
-        .map(|case| (condition::compile(&context, &case.when), case.key.clone()))
+        .map(|case| (construct::condition(&filled, &case.when), case.key.clone()))
         .collect();
 
     let mut preconditions = Vec::new();
     for (name, field) in &fields {
-        let image = field.image_constraints();
-        if let Some(image) = image {
+        if let Some(image) = field.image_constraints() {
             preconditions.push(json!({ "field": name, "image": image }));
         }
         if let Some(task) = &field.refers_to_task {
@@ -425,9 +367,10 @@ pub fn compile(spec: &Spec, variant: &str) -> Compiled {
             "modes": modes.iter().map(|mode| json!({
                 "name": mode.name,
                 "when": mode.when,
+                "uses": mode.uses,
                 "ignores": mode.ignores,
             })).collect::<Vec<_>>(),
-            "advice": advice,
+            "advice": advice_list,
             "preconditions": preconditions,
         }),
     );
@@ -442,7 +385,7 @@ pub fn compile(spec: &Spec, variant: &str) -> Compiled {
         has_preconditions,
         fields,
         modes,
-        advice,
+        advice: advice_list,
         derives,
         billing_cases,
     }
@@ -457,14 +400,7 @@ pub fn annotations(schema: &Value) -> BTreeMap<String, Annotation> {
         let Some(value) = object.get("x-vidspec").filter(|_| !pointer.is_empty()) else {
             return;
         };
-        if let Ok(mut annotation) = serde_json::from_value::<Annotation>(value.clone()) {
-            annotation.allowed_words = annotation
-                .allowed
-                .iter()
-                .flatten()
-                .map(condition::show)
-                .collect();
-            annotation.allowed_joined = annotation.allowed_words.join(", ");
+        if let Ok(annotation) = serde_json::from_value::<Annotation>(value.clone()) {
             out.insert(pointer.to_owned(), annotation);
         }
     });
@@ -503,9 +439,80 @@ pub fn escape(segment: &str) -> String {
     segment.replace('~', "~0").replace('/', "~1")
 }
 
-/// Fields named anywhere in a condition (for lint).
+/// Every field name a condition mentions (mode and variant conditions excluded).
 pub fn condition_fields(condition: &Condition) -> Vec<String> {
     let mut out = Vec::new();
-    condition::fields_named(condition, &mut out);
+    fields_named(condition, &mut out);
     out
+}
+
+/// Every field name a condition mentions (mode and variant conditions excluded).
+pub fn fields_named(condition: &Condition, out: &mut Vec<String>) {
+    match condition {
+        Condition::Present(names) | Condition::Absent(names) => {
+            out.extend(names.as_slice().iter().cloned())
+        }
+        Condition::Equals(map) => out.extend(map.keys().cloned()),
+        Condition::In(map) => out.extend(map.keys().cloned()),
+        Condition::Count(map) => out.extend(map.keys().cloned()),
+        Condition::Mode(_) | Condition::Variant(_) => {}
+        Condition::All(conditions) | Condition::Any(conditions) => {
+            for inner in conditions {
+                fields_named(inner, out);
+            }
+        }
+        Condition::Not(inner) => fields_named(inner, out),
+    }
+}
+
+/// Whether a condition asks which mode the request selects.
+pub fn names_mode(condition: &Condition) -> bool {
+    match condition {
+        Condition::Mode(_) => true,
+        Condition::All(conditions) | Condition::Any(conditions) => {
+            conditions.iter().any(names_mode)
+        }
+        Condition::Not(inner) => names_mode(inner),
+        _ => false,
+    }
+}
+
+/// Whether a condition can hold only in mode `name` among others it names:
+/// it names `name` in a `mode` condition that is not under `not`.
+pub fn names_mode_positively(condition: &Condition, name: &str) -> bool {
+    match condition {
+        Condition::Mode(names) => names.as_slice().iter().any(|mode| mode == name),
+        Condition::All(conditions) | Condition::Any(conditions) => conditions
+            .iter()
+            .any(|inner| names_mode_positively(inner, name)),
+        _ => false,
+    }
+}
+
+/// The fields whose presence makes the condition hold (for "which fields lose"
+/// when several modes match): those under `present`, `count`, `equals`, `in`,
+/// not under `not`.
+pub fn trigger_fields(condition: &Condition, out: &mut Vec<String>) {
+    match condition {
+        Condition::Not(_) | Condition::Absent(_) | Condition::Mode(_) | Condition::Variant(_) => {}
+        Condition::All(conditions) | Condition::Any(conditions) => {
+            for inner in conditions {
+                trigger_fields(inner, out);
+            }
+        }
+        other => fields_named(other, out),
+    }
+}
+
+/// The fields an action is about.
+pub fn named_fields(action: &Action) -> Vec<String> {
+    match action {
+        Action::Require(names)
+        | Action::Forbid(names)
+        | Action::Together(names)
+        | Action::ExactlyOneOf(names) => names.clone(),
+        Action::Exclusive(exclusive) => exclusive.fields.clone(),
+        Action::Constrain(constraints) => constraints.keys().cloned().collect(),
+        Action::Hold(inner) => condition_fields(inner),
+    }
 }
