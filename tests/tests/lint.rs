@@ -343,3 +343,100 @@ fn a_specs_directory_whose_pattern_needs_backtracking_is_refused_at_load() {
         "{errors}"
     );
 }
+
+/// The lint warnings of a spec that loads.
+fn warnings(text: &str) -> Vec<String> {
+    let registry = load(&[("specs/tiny.yaml", text)]).expect("the spec loads");
+    registry
+        .warnings()
+        .iter()
+        .map(ToString::to_string)
+        .collect()
+}
+
+/// `GOOD` with a boolean `audio` (default false), a `flag` and `rules`.
+fn with_rules(rules: &str) -> String {
+    GOOD.replace(
+        "  duration: {type: integer, enum: [4, 8], default: 4}\n",
+        "  duration: {type: integer, enum: [4, 8], default: 4}\n  audio: {type: boolean, default: false}\n  flag: {type: string}\n",
+    )
+    .replace("billing:", &format!("rules:\n{rules}billing:"))
+}
+
+#[test]
+fn a_good_spec_has_no_warnings() {
+    assert_eq!(warnings(GOOD), Vec::<String>::new());
+}
+
+#[test]
+fn forbidding_a_field_with_a_default_is_a_warning_at_the_rule() {
+    let found = warnings(&with_rules(
+        "  - {rule: R1, when: {present: flag}, then: {forbid: [audio]}}\n",
+    ));
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].starts_with("specs/tiny.yaml:14:5: rule R1:")
+            && found[0].contains("forbid audio can never be met"),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn a_default_that_breaks_a_constrain_rule_is_a_warning() {
+    let found = warnings(&with_rules(
+        "  - {rule: R2, when: {present: flag}, then: {constrain: {duration: {enum: [8]}}}}\n",
+    ));
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].contains("the default of duration (4) is not only 8 when flag is given"),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn present_or_absent_on_a_field_with_a_default_is_a_warning() {
+    let found = warnings(&with_rules(
+        "  - {rule: R3, when: {any: [{present: audio}, {absent: duration}]}, then: {require: [flag]}}\n",
+    ));
+    assert_eq!(found.len(), 2, "{found:?}");
+    assert!(
+        found[0].contains("present on audio always holds"),
+        "{found:?}"
+    );
+    assert!(
+        found[1].contains("absent on duration never holds"),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn a_rule_about_a_field_dispatch_would_drop_is_an_error_until_the_mode_uses_it() {
+    let text = GOOD
+        .replace(
+            "  duration: {type: integer, enum: [4, 8], default: 4}\n",
+            "  duration: {type: integer, enum: [4, 8], default: 4}\n  template: {type: string}\n  image_urls: {type: array, items: {type: url}}\n",
+        )
+        .replace(
+            "  - {name: text_to_video}\n",
+            "  - {name: image_to_video, when: {present: template}}\n  - {name: first_last_frame, when: {present: image_urls}}\n  - {name: text_to_video}\n",
+        )
+        .replace(
+            "billing:",
+            "rules:\n  - {rule: R4, when: {present: template}, then: {require: [image_urls]}}\nbilling:",
+        );
+    let found = problems(&[("specs/tiny.yaml", &text)]);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].contains("mode image_to_video: when it wins, dispatch drops image_urls")
+            && found[0].contains("add image_urls to the mode's uses"),
+        "{found:?}"
+    );
+    let fixed = text.replace(
+        "when: {present: template}}\n  - {name: first",
+        "when: {present: template}, uses: [image_urls]}\n  - {name: first",
+    );
+    assert_eq!(
+        problems(&[("specs/tiny.yaml", &fixed)]),
+        Vec::<String>::new()
+    );
+}

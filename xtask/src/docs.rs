@@ -833,6 +833,52 @@ fn cell(text: &str) -> String {
         .join(" ")
 }
 
+/// A condition in words, without a leading "when" (the core's words, as Markdown).
+fn condition(condition_to_show: &Condition) -> String {
+    condition_words(condition_to_show, Style::Markdown)
+}
+
+/// A rule's `then`, in words (the core's words, as Markdown).
+fn action(action: &vidspec_core::spec::Action) -> String {
+    action_words(action, Style::Markdown)
+}
+
+fn range_words(min: Option<&Number>, max: Option<&Number>) -> Option<String> {
+    construct::range::words(min, max)
+}
+
+fn length_words(min: Option<u64>, max: Option<u64>) -> Option<String> {
+    construct::length::words(min, max)
+}
+
+fn count_words(count_in: Option<&[u64]>, min: Option<u64>, max: Option<u64>) -> Vec<String> {
+    let mut out: Vec<String> = count_in
+        .map(construct::count_in::words)
+        .into_iter()
+        .collect();
+    out.extend(construct::items::words(min, max));
+    out
+}
+
+/// What a model's override changes, in words.
+fn constraint_words(change: &Override) -> Vec<String> {
+    let bounds = Bounds {
+        values: change.values.clone(),
+        min: change.min.clone(),
+        max: change.max.clone(),
+        min_length: change.min_length,
+        max_length: change.max_length,
+        min_items: change.min_items,
+        max_items: change.max_items,
+        count_in: change.count_in.clone(),
+    };
+    let mut out = vidspec_core::words::bounds_words(&bounds, Style::Markdown);
+    if let Some(default) = &change.default {
+        out.push(format!("default {}", value(default)));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use vidspec_core::{Registry, Source};
@@ -880,7 +926,7 @@ modes:
   - {name: image_to_video, when: {present: start_picture}}
   - {name: text_to_video}
 rules:
-  - id: X1
+  - rule: X1
     when: {all: [{variant: made-up-b}, {any: [{equals: {shape: "9:16"}}, {absent: cast}]}]}
     then: {forbid: [start_picture]}
 billing:
@@ -916,15 +962,15 @@ statuses:
             "## `made-up`",
             "### `made-up-a`",
             "### `made-up-b`",
-            "| `length_s` | integer |  | 4–30; also `-1` | `-1` |",
-            "| `length_s` | integer |  | 4–60; also `-1` | `-1` |",
+            "| `length_s` | integer |  | 4 to 30; also `-1` | `-1` |",
+            "| `length_s` | integer |  | 4 to 60; also `-1` | `-1` |",
             "value aliases: `landscape` = `16:9`",
             "| `cast[].role` | string |",
             "each `role` value at most once",
             "| `cast[].picture` | url |",
             "| `cast[].picture` | 0 or 1 per item of the enclosing array | `https` |",
             "| `start_picture` | 0 or 1 | `https`, `data-image` |",
-            "`made-up-b` and (`shape` is `9:16` or `cast` is not given)",
+            "for `made-up-b` and (`shape` is `9:16` or `cast` is not given)",
             "× the value of `length_s`",
             "first poll after 1 s, then every 2 s",
         ] {
@@ -934,50 +980,4 @@ statuses:
             );
         }
     }
-}
-
-/// A condition in words, without a leading "when" (the core's words, as Markdown).
-fn condition(condition_to_show: &Condition) -> String {
-    condition_words(condition_to_show, Style::Markdown)
-}
-
-/// A rule's `then`, in words (the core's words, as Markdown).
-fn action(action: &vidspec_core::spec::Action) -> String {
-    action_words(action, Style::Markdown)
-}
-
-fn range_words(min: Option<&Number>, max: Option<&Number>) -> Option<String> {
-    construct::range::words(min, max)
-}
-
-fn length_words(min: Option<u64>, max: Option<u64>) -> Option<String> {
-    construct::length::words(min, max)
-}
-
-fn count_words(count_in: Option<&[u64]>, min: Option<u64>, max: Option<u64>) -> Vec<String> {
-    let mut out: Vec<String> = count_in
-        .map(construct::count_in::words)
-        .into_iter()
-        .collect();
-    out.extend(construct::items::words(min, max));
-    out
-}
-
-/// What a model's override changes, in words.
-fn constraint_words(change: &Override) -> Vec<String> {
-    let bounds = Bounds {
-        values: change.values.clone(),
-        min: change.min.clone(),
-        max: change.max.clone(),
-        min_length: change.min_length,
-        max_length: change.max_length,
-        min_items: change.min_items,
-        max_items: change.max_items,
-        count_in: change.count_in.clone(),
-    };
-    let mut out = vidspec_core::words::bounds_words(&bounds, Style::Markdown);
-    if let Some(default) = &change.default {
-        out.push(format!("default {}", value(default)));
-    }
-    out
 }
