@@ -111,13 +111,10 @@ impl ModeBilling {
     }
 }
 
-/// A key template split once into literal text and `{field}` placeholders, so
-/// filling it is one pass with no parsing.
+/// A key template split once into literal text and `{field}` placeholders.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Template {
     parts: Vec<Part>,
-    /// Bytes of literal text, for sizing the key up front.
-    literal_len: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -149,14 +146,7 @@ impl Template {
         if !rest.is_empty() {
             parts.push(Part::Text(rest.to_owned()));
         }
-        let literal_len = parts
-            .iter()
-            .map(|part| match part {
-                Part::Text(text) => text.len(),
-                Part::Field(..) => 0,
-            })
-            .sum();
-        Template { parts, literal_len }
+        Template { parts }
     }
 
     /// This template with each placeholder's default taken from `defaults`
@@ -172,10 +162,7 @@ impl Template {
                 text => text.clone(),
             })
             .collect();
-        Template {
-            parts,
-            literal_len: self.literal_len,
-        }
+        Template { parts }
     }
 
     /// The key with each placeholder replaced by its value: `own(name)`, else
@@ -186,14 +173,16 @@ impl Template {
         own: impl Fn(&str) -> Option<&'v Value>,
         lost: impl Fn(&str) -> bool,
     ) -> String {
-        let mut out = String::with_capacity(self.literal_len + model.len() + 16 * self.parts.len());
+        let mut out = String::new();
         for part in &self.parts {
             match part {
                 Part::Text(text) => out.push_str(text),
                 Part::Field(name, default) => {
                     let value = own(name).or_else(|| default.as_ref().filter(|_| !lost(name)));
                     match value {
-                        Some(value) => push_shown(&mut out, value),
+                        // Strings bare, even the empty one (`show` quotes it).
+                        Some(Value::String(text)) => out.push_str(text),
+                        Some(value) => out.push_str(&show(value)),
                         None if name == "model" => out.push_str(model),
                         None => out.push('-'),
                     }
@@ -201,23 +190,6 @@ impl Template {
             }
         }
         out
-    }
-}
-
-/// Appends a value as `show` words it, without a temporary string for the
-/// common kinds (strings, integers, booleans).
-fn push_shown(out: &mut String, value: &Value) {
-    match value {
-        Value::String(text) => out.push_str(text),
-        Value::Bool(flag) => out.push_str(if *flag { "true" } else { "false" }),
-        Value::Number(number) if number.is_u64() || number.is_i64() => {
-            let mut buffer = itoa::Buffer::new();
-            match number.as_u64() {
-                Some(unsigned) => out.push_str(buffer.format(unsigned)),
-                None => out.push_str(buffer.format(number.as_i64().unwrap_or_default())),
-            }
-        }
-        other => out.push_str(&show(other)),
     }
 }
 
