@@ -108,20 +108,10 @@ pub fn scope(condition: &Condition) -> String {
     }
 }
 
-/// A condition in words, without a leading "when": `a is given and b is x`.
+/// A condition in words, without a leading "when": `a is given and b is x`
+/// (each condition kind words itself in its `construct` module).
 pub fn condition_words(condition: &Condition, style: Style) -> String {
-    match condition {
-        Condition::Present(names) => crate::construct::present::words(names.as_slice(), style),
-        Condition::Absent(names) => crate::construct::absent::words(names.as_slice(), style),
-        Condition::Equals(map) => crate::construct::equals::words(map, style),
-        Condition::In(map) => crate::construct::in_values::words(map, style),
-        Condition::Count(map) => crate::construct::count::words(map, style),
-        Condition::Mode(names) => crate::construct::mode::words(names.as_slice(), style),
-        Condition::Variant(ids) => crate::construct::variant::words(ids.as_slice(), style),
-        Condition::All(parts) => crate::construct::all::words(parts, style),
-        Condition::Any(parts) => crate::construct::any::words(parts, style),
-        Condition::Not(inner) => crate::construct::not::words(inner, style),
-    }
+    crate::construct::condition_words(condition, style)
 }
 
 /// A part of a compound condition, in parentheses when it is a compound of
@@ -142,36 +132,12 @@ pub(crate) fn grouped(part: &Condition, inside_all: bool, style: Style) -> Strin
 
 /// What a rule's `then` demands, in words: `require a and b`, `exactly one of a or b`.
 pub fn action_words(action: &Action, style: Style) -> String {
-    match action {
-        Action::Require(fields) => crate::construct::require::words(fields, style),
-        Action::Forbid(fields) => crate::construct::forbid::words(fields, style),
-        Action::Together(fields) => crate::construct::together::words(fields, style),
-        Action::ExactlyOneOf(fields) => crate::construct::exactly_one_of::words(fields, style),
-        Action::Exclusive(exclusive) => crate::construct::exclusive::words(exclusive, style),
-        Action::Constrain(map) => crate::construct::constrain::words(map, style),
-        Action::Hold(held) => crate::construct::hold::words(held, style),
-    }
+    crate::construct::action_words(action, style)
 }
 
 /// Bounds in words: `one of 5 or 8`, `1 to 15`, `at most 7 items`.
 pub fn bounds_words(bounds: &Bounds, style: Style) -> Vec<String> {
-    let mut out = Vec::new();
-    if let Some(values) = &bounds.values {
-        out.push(crate::construct::values::words(values, style));
-    }
-    if let Some(range) = crate::construct::range::words(bounds.min.as_ref(), bounds.max.as_ref()) {
-        out.push(range);
-    }
-    if let Some(length) = crate::construct::length::words(bounds.min_length, bounds.max_length) {
-        out.push(length);
-    }
-    if let Some(counts) = &bounds.count_in {
-        out.push(crate::construct::count_in::words(counts));
-    }
-    if let Some(items) = crate::construct::items::words(bounds.min_items, bounds.max_items) {
-        out.push(items);
-    }
-    out
+    crate::construct::field::bounds_words(bounds, style)
 }
 
 /// A list of names: `a, b and c` (`Style::Plain`) or `` `a`, `b`, `c` ``.

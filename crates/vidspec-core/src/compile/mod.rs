@@ -145,18 +145,7 @@ fn tag(rule: &Rule) -> Tag {
 
 /// The nodes of a rule's action: they hold when the action is met.
 fn action(context: &Context<'_>, rule: &Rule) -> Vec<Value> {
-    let tag = tag(rule);
-    match &rule.then {
-        Action::Require(names) => construct::require::compile(context, names, &tag),
-        Action::Forbid(names) => construct::forbid::compile(context, names, &tag),
-        Action::Together(names) => vec![construct::together::compile(context, names, &tag)],
-        Action::ExactlyOneOf(names) => {
-            vec![construct::exactly_one_of::compile(context, names, &tag)]
-        }
-        Action::Exclusive(exclusive) => construct::exclusive::compile(context, exclusive, &tag),
-        Action::Constrain(map) => vec![construct::constrain::compile(context, map, &tag)],
-        Action::Hold(inner) => vec![construct::hold::compile(context, inner, &tag)],
-    }
+    construct::action(context, &rule.then, &tag(rule))
 }
 
 /// The schema entry of an error rule; `None` when it can never apply.

@@ -139,6 +139,25 @@ pub(crate) fn bounds(name: &str, field: &Field, bounds: &Bounds, tag: &Tag) -> V
     out
 }
 
+/// Bounds in words: `one of 5 or 8`, `1 to 15`, `at most 7 items` (each
+/// bound's own module words it).
+pub fn bounds_words(bounds: &Bounds, style: crate::words::Style) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(values) = &bounds.values {
+        out.push(super::values::words(values, style));
+    }
+    out.extend(super::range::words(
+        bounds.min.as_ref(),
+        bounds.max.as_ref(),
+    ));
+    out.extend(super::length::words(bounds.min_length, bounds.max_length));
+    if let Some(counts) = &bounds.count_in {
+        out.push(super::count_in::words(counts));
+    }
+    out.extend(super::items::words(bounds.min_items, bounds.max_items));
+    out
+}
+
 /// An annotation of `kind` about field `name`, with its hint and the tag.
 pub(crate) fn about(name: &str, field: &Field, kind: Kind, tag: &Tag) -> Annotation {
     Annotation {

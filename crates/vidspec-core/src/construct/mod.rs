@@ -58,7 +58,8 @@ use jsonschema::error::ValidationErrorKind;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Number, Value, json};
 
-use crate::spec::{Condition, Field, Spec};
+use crate::spec::{Action, Condition, Field, Spec};
+use crate::words::Style;
 
 /// What a schema node means to a person; stored under `x-vidspec` in the schema.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -483,6 +484,49 @@ pub(crate) fn condition(context: &Context<'_>, condition: &Condition) -> Value {
         Condition::All(parts) => all::compile(context, parts),
         Condition::Any(parts) => any::compile(context, parts),
         Condition::Not(inner) => not::compile(context, inner),
+    }
+}
+
+/// A condition in words, without a leading "when".
+pub(crate) fn condition_words(condition: &Condition, style: Style) -> String {
+    match condition {
+        Condition::Present(names) => present::words(names.as_slice(), style),
+        Condition::Absent(names) => absent::words(names.as_slice(), style),
+        Condition::Equals(map) => equals::words(map, style),
+        Condition::In(map) => in_values::words(map, style),
+        Condition::Count(map) => count::words(map, style),
+        Condition::Mode(names) => mode::words(names.as_slice(), style),
+        Condition::Variant(ids) => variant::words(ids.as_slice(), style),
+        Condition::All(parts) => all::words(parts, style),
+        Condition::Any(parts) => any::words(parts, style),
+        Condition::Not(inner) => not::words(inner, style),
+    }
+}
+
+/// The nodes of a rule's action (tagged with the rule): they hold when the
+/// action is met.
+pub(crate) fn action(context: &Context<'_>, action: &Action, tag: &Tag) -> Vec<Value> {
+    match action {
+        Action::Require(names) => require::compile(context, names, tag),
+        Action::Forbid(names) => forbid::compile(context, names, tag),
+        Action::Together(names) => vec![together::compile(context, names, tag)],
+        Action::ExactlyOneOf(names) => vec![exactly_one_of::compile(context, names, tag)],
+        Action::Exclusive(exclusive) => exclusive::compile(context, exclusive, tag),
+        Action::Constrain(map) => vec![constrain::compile(context, map, tag)],
+        Action::Hold(inner) => vec![hold::compile(context, inner, tag)],
+    }
+}
+
+/// What an action demands, in words.
+pub(crate) fn action_words(action: &Action, style: Style) -> String {
+    match action {
+        Action::Require(fields) => require::words(fields, style),
+        Action::Forbid(fields) => forbid::words(fields, style),
+        Action::Together(fields) => together::words(fields, style),
+        Action::ExactlyOneOf(fields) => exactly_one_of::words(fields, style),
+        Action::Exclusive(exclusive) => exclusive::words(exclusive, style),
+        Action::Constrain(map) => constrain::words(map, style),
+        Action::Hold(held) => hold::words(held, style),
     }
 }
 
