@@ -438,32 +438,55 @@ impl Linter<'_> {
         }
     }
 
+    /// Every default inside its own field's constraints, per model: one
+    /// schema of the fields that have defaults, run once on the defaults.
     fn defaults(&mut self) {
         let spec = self.spec;
         for model in &spec.models {
             let resolved = compile::resolve_fields(spec, &model.value.id);
+            let mut properties = serde_json::Map::new();
+            let mut defaults = serde_json::Map::new();
             for (name, field) in &resolved {
-                let Some(default) = &field.default else {
-                    continue;
-                };
-                let schema = field::schema(name, field);
-                let Ok(validator) = build_validator(&schema) else {
-                    continue;
-                };
-                if !validator.is_valid(&default.value) {
-                    let at = if default.referenced == Location::UNKNOWN {
-                        model.referenced
-                    } else {
-                        default.referenced
-                    };
-                    self.report(
-                        at,
-                        format!(
-                            "default {} of {name} is outside its own constraints for {}: fix the default or the constraints",
-                            default.value, model.value.id
-                        ),
-                    );
+                if let Some(default) = &field.default {
+                    properties.insert(name.clone(), field::schema(name, field));
+                    defaults.insert(name.clone(), default.value.clone());
                 }
+            }
+            let schema = serde_json::json!({ "properties": properties });
+            let Ok(validator) = build_validator(&schema) else {
+                continue;
+            };
+            let defaults = serde_json::Value::Object(defaults);
+            let mut outside: Vec<String> = validator
+                .iter_errors(&defaults)
+                .filter_map(|error| {
+                    error
+                        .instance_path()
+                        .as_str()
+                        .split('/')
+                        .nth(1)
+                        .map(|name| name.replace("~1", "/").replace("~0", "~"))
+                })
+                .collect();
+            outside.sort();
+            outside.dedup();
+            for name in outside {
+                let Some(default) = resolved.get(&name).and_then(|field| field.default.as_ref())
+                else {
+                    continue;
+                };
+                let at = if default.referenced == Location::UNKNOWN {
+                    model.referenced
+                } else {
+                    default.referenced
+                };
+                self.report(
+                    at,
+                    format!(
+                        "default {} of {name} is outside its own constraints for {}: fix the default or the constraints",
+                        default.value, model.value.id
+                    ),
+                );
             }
         }
     }
