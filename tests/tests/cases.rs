@@ -3,10 +3,12 @@
 //! a user reads them, are insta snapshots. A spec author adds a case file and
 //! runs `cargo insta review`.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use serde_json::Value;
+use vidspec_core::Spec;
+use vidspec_core::spec::Field;
 use vidspec_tests::{Case, registry, render_diagnostics, render_plan};
 
 #[test]
@@ -95,43 +97,99 @@ const NOT_REFUSABLE: &[(&str, &str)] = &[
         "mode priority is not an error: ok/P16-* cases show the warning naming the losing fields",
     ),
     (
-        "O9",
-        "the error table: its codes are cited by the O2–O7 cases",
-    ),
-    (
         "M9",
         "the billing key is not an error: ok cases snapshot it",
     ),
     (
-        "M10",
-        "the finished task's shape is read by the transport, not validated",
+        "G5",
+        "poll timing (first poll, interval, timeout) is a hint to the poller, not part of a request",
     ),
 ];
 
-const SEED_RULES: &[(&str, &str, u32)] = &[
-    ("pixverse-v6", "P", 17),
-    ("vidu-q3", "V", 7),
-    ("omni-flash-ext", "O", 9),
-    ("veo-3.1", "E", 13),
-    ("midjourney-video", "M", 10),
-];
+/// Every rule number a spec cites: a variant's (the model id), a field's own,
+/// its alias's, its image and task preconditions (also inside items and
+/// sub-fields), a mode's, a rule's, a derive's, billing's and the poll hints'.
+/// The one place these tests read rule numbers out of the spec types.
+fn rule_numbers_cited_by(spec: &Spec) -> BTreeSet<String> {
+    fn cited_by_field(field: &Field, numbers: &mut BTreeSet<String>) {
+        numbers.extend(field.rule.clone());
+        numbers.extend(field.alias_rule.clone());
+        numbers.extend(field.image.as_ref().and_then(|image| image.rule.clone()));
+        numbers.extend(
+            field
+                .refers_to_task
+                .as_ref()
+                .and_then(|task| task.rule.clone()),
+        );
+        if let Some(items) = &field.items {
+            cited_by_field(&items.value, numbers);
+        }
+        for sub_field in field.fields.values() {
+            cited_by_field(&sub_field.value, numbers);
+        }
+    }
+    let mut numbers = BTreeSet::new();
+    for variant in &spec.models {
+        numbers.extend(variant.value.rule.clone());
+    }
+    for field in spec.fields.values() {
+        cited_by_field(&field.value, &mut numbers);
+    }
+    for mode in &spec.modes {
+        numbers.extend(mode.value.rule.clone());
+    }
+    for rule in &spec.rules {
+        numbers.insert(rule.value.rule.clone());
+    }
+    for derive in &spec.derive {
+        numbers.insert(derive.value.rule.clone());
+    }
+    numbers.extend(spec.billing.value.rule.clone());
+    numbers.extend(spec.task.poll.rule.clone());
+    numbers
+}
 
-/// Every numbered seed rule has at least one invalid case named after it.
+/// Each embedded family with the rule numbers its spec cites.
+fn rule_numbers_by_family() -> BTreeMap<String, BTreeSet<String>> {
+    registry()
+        .models()
+        .map(|model| {
+            (
+                model.family().to_owned(),
+                rule_numbers_cited_by(model.spec()),
+            )
+        })
+        .collect()
+}
+
+/// The file names in `tests/cases/<family>/<kind>/` (empty when the folder is missing).
+fn case_file_names(family: &str, kind: &str) -> BTreeSet<String> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("cases")
+        .join(family)
+        .join(kind);
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .filter_map(|entry| entry.file_name().to_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Every rule number a spec cites has at least one invalid case named after it
+/// (`err/<RULE>-<what>.json`), unless it is excused in `NOT_REFUSABLE`.
 #[test]
-fn every_seed_rule_has_an_invalid_case() {
-    let cases = Path::new(env!("CARGO_MANIFEST_DIR")).join("cases");
+fn every_rule_number_a_spec_cites_has_an_invalid_case_named_after_it() {
     let mut missing = Vec::new();
-    for (family, letter, count) in SEED_RULES {
-        let names: BTreeSet<String> = std::fs::read_dir(cases.join(family).join("err"))
-            .map(|entries| {
-                entries
-                    .filter_map(Result::ok)
-                    .filter_map(|entry| entry.file_name().to_str().map(str::to_owned))
-                    .collect()
-            })
-            .unwrap_or_default();
-        for number in 1..=*count {
-            let rule = format!("{letter}{number}");
+    for (family, numbers) in rule_numbers_by_family() {
+        assert!(
+            !numbers.is_empty(),
+            "{family}: its spec cites no rule numbers; rule_numbers_cited_by reads them from the spec types"
+        );
+        let names = case_file_names(&family, "err");
+        for rule in numbers {
             let covered = names
                 .iter()
                 .any(|name| name.starts_with(&format!("{rule}-")));
@@ -143,7 +201,23 @@ fn every_seed_rule_has_an_invalid_case() {
     }
     assert!(
         missing.is_empty(),
-        "seed rules without an err/<RULE>-*.json case: {missing:?}"
+        "rule numbers cited by a spec without an err/<RULE>-*.json case \
+         (add one, or excuse the rule in NOT_REFUSABLE with a reason): {missing:?}"
+    );
+}
+
+/// An excuse in `NOT_REFUSABLE` names a rule some spec still cites.
+#[test]
+fn every_excused_rule_is_cited_by_some_spec() {
+    let cited: BTreeSet<String> = rule_numbers_by_family().into_values().flatten().collect();
+    let stale: Vec<&str> = NOT_REFUSABLE
+        .iter()
+        .map(|(rule, _)| *rule)
+        .filter(|rule| !cited.contains(*rule))
+        .collect();
+    assert!(
+        stale.is_empty(),
+        "NOT_REFUSABLE excuses rules no spec cites (remove them): {stale:?}"
     );
 }
 
