@@ -2,13 +2,14 @@
 //!
 //! Owns argument dispatch only. `codegen` writes every generated file and
 //! `check` verifies them (plus spec lint and meta-schema validation); both live
-//! in `codegen.rs`, and the capability matrix `docs/models.md` is rendered by
-//! `docs.rs`. `fuzz` runs the cargo-fuzz targets of `fuzz/` (`fuzz.rs`); `loadtest`
+//! in `codegen.rs`, the capability matrix `docs/models.md` is rendered by
+//! `docs.rs` and the key tables of `docs/spec-language.md` by `language.rs`. `fuzz` runs the cargo-fuzz targets of `fuzz/` (`fuzz.rs`); `loadtest`
 //! measures the poller against the simulator (`loadtest.rs`).
 
 mod codegen;
 mod docs;
 mod fuzz;
+mod language;
 mod loadtest;
 
 use std::process::ExitCode;
@@ -18,9 +19,11 @@ usage: cargo xtask <command>
 
 commands:
   codegen   write schemas/spec.schema.json, schemas/vocabulary.schema.json,
-            schemas/models/<model>.json and docs/models.md
+            schemas/models/<model>.json, docs/models.md and the key tables
+            of docs/spec-language.md
   check     fail if a generated file is stale or missing, a spec does not lint,
-            or a model schema is not a valid draft 2020-12 schema
+            a model schema is not a valid draft 2020-12 schema, or a spec key
+            is not explained in docs/spec-language.md
   fuzz [--seconds N] [--target spec_loader|prepare|all]
             run the cargo-fuzz targets in fuzz/ for N seconds each (default 60);
             needs `cargo install cargo-fuzz`
