@@ -417,7 +417,9 @@ fn a_default_that_breaks_a_constrain_rule_is_a_warning() {
     ));
     assert_eq!(found.len(), 1, "{found:?}");
     assert!(
-        found[0].contains("the default of duration (4) is not only 8 when flag is given"),
+        found[0].contains(
+            "the default of duration (4) does not fit its bounds when flag is given (only 8)"
+        ),
         "{found:?}"
     );
 }
@@ -468,4 +470,12 @@ fn a_rule_about_a_field_dispatch_would_drop_is_an_error_until_the_mode_uses_it()
         problems(&[("specs/tiny.yaml", &fixed)]),
         Vec::<String>::new()
     );
+}
+
+#[test]
+fn a_rule_with_a_message_may_leave_a_default_outside_its_bounds() {
+    let found = warnings(&with_rules(
+        "  - {rule: R2, when: {present: flag}, then: {constrain: {duration: {enum: [8]}}}, message: flag needs duration 8}\n",
+    ));
+    assert_eq!(found, Vec::<String>::new());
 }

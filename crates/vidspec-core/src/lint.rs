@@ -33,7 +33,8 @@ struct Linter<'a> {
 /// condition on its own (a field with a default always has a value, so
 /// `present` on it always holds, `absent` never, `forbid` can never be met,
 /// `require` is always met, and bounds its default breaks make the field
-/// required wherever the rule applies). Run on specs that lint clean.
+/// required wherever the rule applies — unless the rule has a message, which
+/// says the author meant it). Run on specs that lint clean.
 pub fn warnings(spec: &Spec, source: &Source) -> Vec<Problem> {
     let mut out = Vec::new();
     let mut warn = |at: Location, message: String| {
@@ -118,7 +119,9 @@ pub fn warnings(spec: &Spec, source: &Source) -> Vec<Problem> {
                         }
                     }
                 }
-                Action::Constrain(map) => {
+                // A message says the author has thought about it: it is
+                // shown with "(… is missing, and its default … does not fit)".
+                Action::Constrain(map) if rule.message.is_none() => {
                     for (name, bounds) in map {
                         let (Some(field), Some(value)) = (fields.get(name), default(name)) else {
                             continue;
@@ -129,7 +132,7 @@ pub fn warnings(spec: &Spec, source: &Source) -> Vec<Problem> {
                             warn(
                                 at,
                                 format!(
-                                    "rule {}: the default of {name} ({}) is not {}{scope} for {id}, so a request that leaves {name} out is refused there; change the default or say so in the rule's message",
+                                    "rule {}: the default of {name} ({}) does not fit its bounds{scope} ({}) for {id}, so a request that leaves {name} out is refused there; change the default or the bounds, or give the rule a message that says so",
                                     rule.rule,
                                     crate::words::show(&value.value),
                                     crate::words::bounds_words(bounds, crate::words::Style::Plain)

@@ -374,9 +374,11 @@ impl<T> OneOrMany<T> {
 #[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Condition {
-    /// All named fields are present.
+    /// Each named field has a value: given (under any spelling), or by its
+    /// default (so `present` on a field with a default always holds).
     Present(OneOrMany<String>),
-    /// None of the named fields is present.
+    /// None of the named fields has a value: not given, and no default (so
+    /// `absent` on a field with a default never holds).
     Absent(OneOrMany<String>),
     /// Each named field's effective value equals the value.
     Equals(BTreeMap<String, Value>),
@@ -459,9 +461,10 @@ pub struct Rule {
 #[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Action {
-    /// These fields must be present.
+    /// These fields must have a value (given, or by a default).
     Require(Vec<String>),
-    /// These fields must be absent.
+    /// These fields must have no value: not given (a field with a default
+    /// always has one, so forbidding it can never be met).
     Forbid(Vec<String>),
     /// All of these fields or none of them.
     Together(Vec<String>),
