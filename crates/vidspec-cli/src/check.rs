@@ -506,7 +506,13 @@ pub fn evaluate(registry: &Registry, source: String, bytes: &[u8], flag: Option<
         model,
         verdict: Verdict::Invalid(Diagnostics::single(path, message)),
     };
-    let mut request: Value = match serde_json::from_slice(bytes) {
+    // UTF-8 checked once for the whole text, not string by string; text that
+    // is not UTF-8 goes to `from_slice`, whose error says where.
+    let parsed = match std::str::from_utf8(bytes) {
+        Ok(text) => serde_json::from_str(text),
+        Err(_) => serde_json::from_slice(bytes),
+    };
+    let mut request: Value = match parsed {
         Ok(request) => request,
         Err(error) => {
             return invalid(
@@ -646,6 +652,19 @@ mod tests {
         assert_eq!((error.rule.as_deref(), error.code.as_deref()), (None, None));
         assert!(error.message.contains("line 2 column"), "{}", error.message);
         assert_eq!(report.model, None);
+    }
+
+    #[test]
+    fn a_request_that_is_not_utf8_is_malformed_json_at_the_bad_bytes_position() {
+        let registry = Registry::embedded();
+        let bytes = b"{\"model\": \"Omni-Flash-Ext\",\n \"prompt\": \"a \xff fox\"}";
+        let report = evaluate(&registry, "r.json".into(), bytes, None);
+        let error = only_error(&report);
+        assert_eq!(error.path, "");
+        assert_eq!(
+            error.message,
+            "malformed JSON: invalid unicode code point at line 2 column 15"
+        );
     }
 
     #[test]
