@@ -448,7 +448,10 @@ mod tests {
             let Some(object) = text.strip_suffix('\n') else {
                 panic!("{name}: no newline at the end of {text:?}");
             };
-            assert!(!object.contains('\n'), "{name}: more than one line: {text:?}");
+            assert!(
+                !object.contains('\n'),
+                "{name}: more than one line: {text:?}"
+            );
             let keys: KeysInOrder = serde_json::from_str(object).expect("one JSON object");
             assert_eq!(keys.0, contract, "{name}");
         }

@@ -19,12 +19,14 @@ const VALID: &str = r#"{"model":"Omni-Flash-Ext","prompt":"a \"red\" fox\\in\tth
 
 /// An invalid request: two errors, one with an upstream code and one
 /// without, one of whose messages quotes a value holding `"` and `\`.
-const INVALID: &str =
-    r#"{"model":"Omni-Flash-Ext","prompt":"a fox","resolution":"4K","duration":7,"aspect_ratio":"9:1\"6"}"#;
+const INVALID: &str = r#"{"model":"Omni-Flash-Ext","prompt":"a fox","resolution":"4K","duration":7,"aspect_ratio":"9:1\"6"}"#;
 
 /// The prompt of `VALID` as the result object writes it.
 fn prompt_as_written() -> String {
-    format!(r#""a \"red\" fox\\in\tthe\u0001snow ü {} 🎬 </x>""#, '\u{2028}')
+    format!(
+        r#""a \"red\" fox\\in\tthe\u0001snow ü {} 🎬 </x>""#,
+        '\u{2028}'
+    )
 }
 
 fn valid_line() -> String {
