@@ -4,7 +4,10 @@
 # requests for every model, each on one core (vidspec with --jobs 1, since by
 # default it checks on every core it may use). Checks that both give the same
 # verdict on every line (fails on any mismatch) and prints both throughputs and
-# their ratio. Goal: >= 300,000 requests/s for vidspec and >= 50x Python.
+# their ratio. Goal: `check --batch` >= 300,000 requests/s on one core (the
+# `goal:` line). The ratio to Python is printed but is no goal: an earlier goal
+# of 50x Python was withdrawn, since the Rust validator alone (the `floor:`
+# line below) runs at about 60x.
 #
 #   bash bench/compare.sh                  # 100,000 lines, seed 5
 #   LINES=1000000 SEED=7 RUNS=5 bash bench/compare.sh
@@ -160,6 +163,12 @@ echo "python:  $("$python" -c 'import sys; from importlib.metadata import versio
 echo "requests: $count lines, $valid valid, $((count - valid)) invalid (seed $seed)"
 echo "floor: raw_rps=$raw_rps raw_ratio=$raw_ratio vidspec_time_over_raw=$vidspec_vs_raw (jsonschema crate alone: parse + is_valid, verdicts only)"
 echo "compare: lines=$count agree=$agree vidspec_rps=$vidspec_rps python_rps=$python_rps ratio=$ratio"
+goal_rps=300000
+if ((vidspec_rps >= goal_rps)); then
+    echo "goal: vidspec_rps=$vidspec_rps >= $goal_rps on one core: met"
+else
+    echo "goal: vidspec_rps=$vidspec_rps < $goal_rps on one core: NOT met"
+fi
 
 if ((agreement_status != 0)); then
     say "vidspec and Python disagree (see the mismatches above)"

@@ -208,7 +208,7 @@ fn batch_line(
     line: &[u8],
     too_long: bool,
     out: &mut Vec<u8>,
-) -> bool {
+) -> anyhow::Result<bool> {
     // JSON results name no source; it only labels text messages.
     let source = String::new();
     let refused = if too_long {
@@ -232,8 +232,9 @@ fn batch_line(
         },
         None => evaluate(registry, source, line, flag),
     };
-    output::append_report_line(out, &report);
-    matches!(report.verdict, Verdict::Valid(_))
+    output::write_report_line(out, &report)
+        .with_context(|| format!("cannot write the result of line {number}"))?;
+    Ok(matches!(report.verdict, Verdict::Valid(_)))
 }
 
 /// `check --batch` on this thread; whether every line is valid.
@@ -246,7 +247,7 @@ fn batch_here(registry: &Registry, flag: Option<&str>, mut lines: Lines) -> anyh
     let mut number = 0u64;
     while let Some(too_long) = lines.next(&mut line)? {
         number += 1;
-        all_valid &= batch_line(registry, flag, number, &line, too_long, &mut pending);
+        all_valid &= batch_line(registry, flag, number, &line, too_long, &mut pending)?;
         if pending.len() >= 1 << 16 {
             out.write_all(&pending)
                 .context("cannot write to standard output")?;
@@ -282,11 +283,12 @@ impl Block {
 }
 
 /// A worker's results for one block: the result lines and whether every
-/// request was valid, or none if checking the block panicked.
+/// request was valid (or why a result could not be written), or none if
+/// checking the block panicked.
 struct Done {
     index: u64,
     first: u64,
-    checked: Option<(Vec<u8>, bool)>,
+    checked: Option<anyhow::Result<(Vec<u8>, bool)>>,
 }
 
 /// `check --batch` on `jobs` worker threads, results written in input order
@@ -326,19 +328,21 @@ fn batch_on_threads(
                     let Ok(block) = block else { break };
                     // A panic would leave a hole the writer waits on forever:
                     // it is caught and ends the whole batch with an error.
-                    let checked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        let mut out = Vec::with_capacity(block.bytes.len() * 3);
-                        let mut all_valid = true;
-                        let mut start = 0;
-                        for (offset, &(end, too_long)) in block.lines.iter().enumerate() {
-                            let number = block.first + offset as u64;
-                            let line = &block.bytes[start..end];
-                            all_valid &=
-                                batch_line(registry, flag, number, line, too_long, &mut out);
-                            start = end;
-                        }
-                        (out, all_valid)
-                    }));
+                    let checked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(
+                        || -> anyhow::Result<(Vec<u8>, bool)> {
+                            let mut out = Vec::with_capacity(block.bytes.len() * 3);
+                            let mut all_valid = true;
+                            let mut start = 0;
+                            for (offset, &(end, too_long)) in block.lines.iter().enumerate() {
+                                let number = block.first + offset as u64;
+                                let line = &block.bytes[start..end];
+                                all_valid &=
+                                    batch_line(registry, flag, number, line, too_long, &mut out)?;
+                                start = end;
+                            }
+                            Ok((out, all_valid))
+                        },
+                    ));
                     let done = Done {
                         index: block.index,
                         first: block.first,
@@ -359,13 +363,14 @@ fn batch_on_threads(
             for done in done_rx {
                 waiting.insert(done.index, done);
                 while let Some(done) = waiting.remove(&next) {
-                    let Some((lines, valid)) = done.checked else {
+                    let Some(checked) = done.checked else {
                         anyhow::bail!(
                             "internal error while checking the block of lines from line {}; \
                              please report it with those lines",
                             done.first
                         );
                     };
+                    let (lines, valid) = checked?;
                     out.write_all(&lines)
                         .context("cannot write to standard output")?;
                     all_valid &= valid;
@@ -501,7 +506,13 @@ pub fn evaluate(registry: &Registry, source: String, bytes: &[u8], flag: Option<
         model,
         verdict: Verdict::Invalid(Diagnostics::single(path, message)),
     };
-    let mut request: Value = match crate::jsonread::parse(bytes) {
+    // UTF-8 checked once for the whole text, not string by string; text that
+    // is not UTF-8 goes to `from_slice`, whose error says where.
+    let parsed = match std::str::from_utf8(bytes) {
+        Ok(text) => serde_json::from_str(text),
+        Err(_) => serde_json::from_slice(bytes),
+    };
+    let mut request: Value = match parsed {
         Ok(request) => request,
         Err(error) => {
             return invalid(
@@ -641,6 +652,19 @@ mod tests {
         assert_eq!((error.rule.as_deref(), error.code.as_deref()), (None, None));
         assert!(error.message.contains("line 2 column"), "{}", error.message);
         assert_eq!(report.model, None);
+    }
+
+    #[test]
+    fn a_request_that_is_not_utf8_is_malformed_json_at_the_bad_bytes_position() {
+        let registry = Registry::embedded();
+        let bytes = b"{\"model\": \"Omni-Flash-Ext\",\n \"prompt\": \"a \xff fox\"}";
+        let report = evaluate(&registry, "r.json".into(), bytes, None);
+        let error = only_error(&report);
+        assert_eq!(error.path, "");
+        assert_eq!(
+            error.message,
+            "malformed JSON: invalid unicode code point at line 2 column 15"
+        );
     }
 
     #[test]

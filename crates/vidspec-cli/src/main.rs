@@ -12,8 +12,6 @@ mod check;
 mod cli;
 mod follow;
 mod gateway;
-mod jsonline;
-mod jsonread;
 mod output;
 mod progress;
 mod record;

@@ -13,12 +13,11 @@ use std::borrow::Cow;
 use std::io::{self, Write};
 
 use serde::Serialize;
-#[cfg(test)]
 use serde_json::{Map, Value};
 use vidspec_core::spec::{ImageConstraints, TaskReference};
-#[cfg(test)]
-use vidspec_core::{Charge, Effective};
-use vidspec_core::{Diagnostic, Model, Origin, Plan, PlanEndpoint, Precondition, Warning};
+use vidspec_core::{
+    Charge, Diagnostic, Effective, Model, Plan, PlanEndpoint, Precondition, Warning,
+};
 
 use crate::check::{Report, Verdict};
 use crate::cli::Format;
@@ -43,10 +42,10 @@ pub enum View {
     Explain,
 }
 
-/// The one JSON object `check --format json` prints. Keys and order are a
-/// contract; `append_report_line` writes exactly these bytes (held equal by a
-/// test over every spec case).
-#[cfg(test)]
+/// The one JSON object `check --format json` prints, and `check --batch`
+/// prints for each line. Its keys, their order and the bytes serde_json
+/// writes for them are a contract scripts read (`tests/result_line.rs` pins
+/// a valid and an invalid line byte for byte).
 #[derive(Serialize)]
 struct JsonReport<'a> {
     valid: bool,
@@ -67,7 +66,7 @@ pub fn write_report(
     view: View,
 ) -> io::Result<()> {
     match format {
-        Format::Json => write_report_json(out, report),
+        Format::Json => write_report_line(out, report),
         Format::Text => match (&report.verdict, view) {
             (Verdict::Invalid(diagnostics), _) => {
                 for error in &diagnostics.errors {
@@ -109,173 +108,40 @@ pub fn write_report(
     }
 }
 
-fn write_report_json(out: &mut dyn Write, report: &Report) -> io::Result<()> {
-    // Serialized into memory first: one write instead of one per token
-    // through the dynamic writer.
-    let mut line = Vec::with_capacity(1024);
-    append_report_line(&mut line, report);
-    out.write_all(&line)
+/// Writes the `check --format json` object of a report and a newline, as
+/// one compact line (what `check --batch` prints for each request).
+pub fn write_report_line(mut out: impl Write, report: &Report) -> io::Result<()> {
+    serde_json::to_writer(&mut out, &JsonReport::of(report))?;
+    out.write_all(b"\n")
 }
 
-/// Appends the `check --format json` object of a report and a newline to
-/// `line` (what `check --batch` prints per request, into one reused buffer).
-/// The bytes are those of `JsonReport` through serde_json, written directly.
-pub fn append_report_line(line: &mut Vec<u8>, report: &Report) {
-    use crate::jsonline::{array, optional_string, string, unsigned};
-    let (valid, model, mode, warnings, errors): (
-        bool,
-        Option<&str>,
-        Option<&str>,
-        &[Warning],
-        &[Diagnostic],
-    ) = match &report.verdict {
-        Verdict::Valid(plan) => (
-            true,
-            Some(plan.model()),
-            Some(plan.mode()),
-            plan.warnings(),
-            &[],
-        ),
-        Verdict::Invalid(diagnostics) => (
-            false,
-            report.model.as_deref(),
-            None,
-            &diagnostics.warnings,
-            &diagnostics.errors,
-        ),
-    };
-    let plan = match &report.verdict {
-        Verdict::Valid(plan) => Some(plan),
-        Verdict::Invalid(_) => None,
-    };
-    line.extend_from_slice(if valid {
-        b"{\"valid\":true,"
-    } else {
-        b"{\"valid\":false,"
-    });
-    line.extend_from_slice(b"\"model\":");
-    optional_string(line, model);
-    line.push(b',');
-    line.extend_from_slice(b"\"mode\":");
-    optional_string(line, mode);
-    line.push(b',');
-    line.extend_from_slice(b"\"body\":");
-    match plan {
-        Some(plan) => body_and_effective(line, plan),
-        None => line.extend_from_slice(b"null,\"effective\":null"),
-    }
-    line.push(b',');
-    line.extend_from_slice(b"\"warnings\":");
-    array(line, warnings, |line, warning| {
-        line.extend_from_slice(b"{\"path\":");
-        string(line, &warning.path);
-        line.extend_from_slice(b",\"message\":");
-        string(line, &warning.message);
-        line.push(b'}');
-    });
-    line.extend_from_slice(b",\"errors\":");
-    array(line, errors, |line, error| {
-        line.extend_from_slice(b"{\"path\":");
-        string(line, &error.path);
-        line.extend_from_slice(b",\"rule\":");
-        optional_string(line, error.rule.as_deref());
-        line.extend_from_slice(b",\"code\":");
-        optional_string(line, error.code.as_deref());
-        line.extend_from_slice(b",\"message\":");
-        string(line, &error.message);
-        line.push(b'}');
-    });
-    line.push(b',');
-    line.extend_from_slice(b"\"billing\":");
-    match plan {
-        Some(plan) => {
-            let billing = plan.billing();
-            line.push(b'{');
-            line.extend_from_slice(b"\"key\":");
-            string(line, &billing.key);
-            line.push(b',');
-            line.extend_from_slice(b"\"multiplier\":");
-            unsigned(line, billing.multiplier);
-            line.push(b'}');
-        }
-        None => line.extend_from_slice(b"null"),
-    }
-    line.extend_from_slice(b"}\n");
-}
-
-/// Appends the body object, `,"effective":` and the effective object. The
-/// effective object repeats the body's entries in the same order, so their
-/// bytes are copied from the body just written rather than written again.
-fn body_and_effective(line: &mut Vec<u8>, plan: &Plan) {
-    use crate::jsonline::{entry, object};
-    /// Entries remembered; a longer body writes its effective values anew.
-    const REMEMBERED: usize = 32;
-    let mut spans = [(0usize, 0usize); REMEMBERED];
-    let body = plan.body();
-    line.push(b'{');
-    for (index, (name, item)) in body.iter().enumerate() {
-        if index > 0 {
-            line.push(b',');
-        }
-        let start = line.len();
-        entry(line, name, item);
-        if let Some(span) = spans.get_mut(index) {
-            *span = (start, line.len());
+impl<'a> JsonReport<'a> {
+    /// The object for `report`: the plan's views for a valid request, the
+    /// diagnostics for an invalid one.
+    fn of(report: &'a Report) -> JsonReport<'a> {
+        match &report.verdict {
+            Verdict::Valid(plan) => JsonReport {
+                valid: true,
+                model: Some(plan.model()),
+                mode: Some(plan.mode()),
+                body: Some(plan.body()),
+                effective: Some(plan.effective()),
+                warnings: plan.warnings(),
+                errors: &[],
+                billing: Some(plan.billing()),
+            },
+            Verdict::Invalid(diagnostics) => JsonReport {
+                valid: false,
+                model: report.model.as_deref(),
+                mode: None,
+                body: None,
+                effective: None,
+                warnings: &diagnostics.warnings,
+                errors: &diagnostics.errors,
+                billing: None,
+            },
         }
     }
-    line.extend_from_slice(b"},\"effective\":");
-    let effective = plan.effective();
-    if body.len() > REMEMBERED {
-        object(line, effective.iter());
-        return;
-    }
-    line.push(b'{');
-    let mut own = spans.iter();
-    for (index, (name, item, origin)) in effective.iter_with_origin().enumerate() {
-        if index > 0 {
-            line.push(b',');
-        }
-        let written = match origin {
-            Origin::Body => own.next().copied(),
-            Origin::Default => None,
-        };
-        match written {
-            Some((start, end)) => line.extend_from_within(start..end),
-            None => entry(line, name, item),
-        }
-    }
-    line.push(b'}');
-}
-
-/// The same line through serde_json, from `JsonReport`: the definition the
-/// direct writer is held to.
-#[cfg(test)]
-fn report_line_by_serde(report: &Report) -> io::Result<Vec<u8>> {
-    let json = match &report.verdict {
-        Verdict::Valid(plan) => JsonReport {
-            valid: true,
-            model: Some(plan.model()),
-            mode: Some(plan.mode()),
-            body: Some(plan.body()),
-            effective: Some(plan.effective()),
-            warnings: plan.warnings(),
-            errors: &[],
-            billing: Some(plan.billing()),
-        },
-        Verdict::Invalid(diagnostics) => JsonReport {
-            valid: false,
-            model: report.model.as_deref(),
-            mode: None,
-            body: None,
-            effective: None,
-            warnings: &diagnostics.warnings,
-            errors: &diagnostics.errors,
-            billing: None,
-        },
-    };
-    let mut line = serde_json::to_vec(&json)?;
-    line.push(b'\n');
-    Ok(line)
 }
 
 fn write_warnings(out: &mut dyn Write, source: &str, warnings: &[Warning]) -> io::Result<()> {
@@ -535,19 +401,59 @@ mod tests {
         out
     }
 
+    /// The top-level keys of a JSON object, in the order they are written.
+    struct KeysInOrder(Vec<String>);
+
+    impl<'de> serde::Deserialize<'de> for KeysInOrder {
+        fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            struct Visitor;
+            impl<'de> serde::de::Visitor<'de> for Visitor {
+                type Value = KeysInOrder;
+                fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+                    formatter.write_str("a JSON object")
+                }
+                fn visit_map<A: serde::de::MapAccess<'de>>(
+                    self,
+                    mut map: A,
+                ) -> Result<KeysInOrder, A::Error> {
+                    let mut keys = Vec::new();
+                    while let Some((key, serde::de::IgnoredAny)) = map.next_entry::<String, _>()? {
+                        keys.push(key);
+                    }
+                    Ok(KeysInOrder(keys))
+                }
+            }
+            deserializer.deserialize_map(Visitor)
+        }
+    }
+
     #[test]
-    fn result_lines_are_byte_for_byte_what_serde_json_writes() {
+    fn every_result_line_is_one_line_of_json_with_the_eight_keys_in_contract_order() {
         let registry = vidspec_core::Registry::embedded();
+        let contract = [
+            "valid",
+            "model",
+            "mode",
+            "body",
+            "effective",
+            "warnings",
+            "errors",
+            "billing",
+        ];
         for (name, bytes) in every_request() {
             let report = crate::check::evaluate(&registry, name.clone(), &bytes, None);
-            let mut direct = Vec::new();
-            append_report_line(&mut direct, &report);
-            let by_serde = report_line_by_serde(&report).expect("serialises");
-            assert_eq!(
-                String::from_utf8_lossy(&direct),
-                String::from_utf8_lossy(&by_serde),
-                "{name}"
+            let mut line = Vec::new();
+            write_report_line(&mut line, &report).expect("writes into memory");
+            let text = String::from_utf8(line).expect("UTF-8");
+            let Some(object) = text.strip_suffix('\n') else {
+                panic!("{name}: no newline at the end of {text:?}");
+            };
+            assert!(
+                !object.contains('\n'),
+                "{name}: more than one line: {text:?}"
             );
+            let keys: KeysInOrder = serde_json::from_str(object).expect("one JSON object");
+            assert_eq!(keys.0, contract, "{name}");
         }
     }
 

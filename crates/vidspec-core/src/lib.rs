@@ -59,6 +59,6 @@ pub use billing::Charge;
 pub use diagnostics::{Diagnostic, Diagnostics, Problem, SpecErrors, Warning};
 pub use load::Source;
 pub use model::Model;
-pub use plan::{Effective, Origin, Plan, PlanEndpoint, Precondition};
+pub use plan::{Effective, Plan, PlanEndpoint, Precondition};
 pub use registry::Registry;
 pub use spec::Spec;

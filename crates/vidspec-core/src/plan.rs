@@ -255,15 +255,6 @@ impl Serialize for Plan {
     }
 }
 
-/// Where an effective value comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Origin {
-    /// The body sends it.
-    Body,
-    /// The body leaves it out and the gateway uses its default.
-    Default,
-}
-
 /// The effective values of a plan, read without copying: the body's own values,
 /// then the defaults of the fields it leaves out. Iterates and serialises in
 /// name order, like a JSON object map.
@@ -313,14 +304,6 @@ impl<'a> Effective<'a> {
 
     /// Every effective value, in name order.
     pub fn iter(&self) -> impl Iterator<Item = (&'a str, &'a Value)> + 'a {
-        self.iter_with_origin()
-            .map(|(name, value, _)| (name, value))
-    }
-
-    /// Every effective value, in name order, with where it comes from: the
-    /// body's own values come in the body's order, so a writer that has just
-    /// written the body can reuse its bytes.
-    pub fn iter_with_origin(&self) -> impl Iterator<Item = (&'a str, &'a Value, Origin)> + 'a {
         let losing = self.losing;
         let mut own = self.body.iter().peekable();
         let mut defaults = self
@@ -344,12 +327,9 @@ impl<'a> Effective<'a> {
                 },
             };
             if take_own {
-                own.next()
-                    .map(|(name, value)| (name.as_str(), value, Origin::Body))
+                own.next().map(|(name, value)| (name.as_str(), value))
             } else {
-                defaults
-                    .next()
-                    .map(|(name, value)| (name.as_str(), value, Origin::Default))
+                defaults.next().map(|(name, value)| (name.as_str(), value))
             }
         })
     }
