@@ -4,6 +4,8 @@
 //! Owns key templates (`{field}` placeholders) and multipliers. It knows no
 //! prices and no model.
 
+use std::fmt::Write;
+
 use serde::Serialize;
 use serde_json::Value;
 
@@ -20,12 +22,13 @@ pub struct Charge {
 }
 
 /// How a model bills: per mode, its key templates and multiplier; per billing
-/// case, the compiled condition on the effective values.
+/// case, the compiled condition on the effective values and the fields it reads.
 pub(crate) struct Biller {
     pub modes: Vec<ModeBilling>,
     /// Per case: the condition, run on the effective values (every default
-    /// filled in, so the condition was compiled without defaults).
-    pub cases: Vec<jsonschema::Validator>,
+    /// filled in, so the condition was compiled without defaults), and the
+    /// fields it reads (`None`: it asks for a mode, so it may read any).
+    pub cases: Vec<(jsonschema::Validator, Option<Vec<String>>)>,
 }
 
 impl std::fmt::Debug for Biller {
@@ -49,22 +52,35 @@ impl Biller {
         effective: crate::plan::Effective<'_>,
     ) -> Charge {
         let billing = &self.modes[mode];
-        let template = if self.cases.is_empty() {
-            &billing.key
-        } else {
-            let values = Value::Object(effective.to_map());
-            self.cases
-                .iter()
-                .position(|condition| condition.is_valid(&values))
-                .map(|index| &billing.cases[index])
-                .unwrap_or(&billing.key)
-        };
+        let template = self
+            .cases
+            .iter()
+            .position(|(condition, reads)| condition.is_valid(&values(effective, reads.as_deref())))
+            .map(|index| &billing.cases[index])
+            .unwrap_or(&billing.key);
         let own = |name: &str| body.get(name);
         let lost = |name: &str| losing.iter().any(|lost| lost == name);
         Charge {
             key: template.fill(model, own, lost),
             multiplier: billing.multiplier(own, lost),
         }
+    }
+}
+
+/// The effective values a billing case reads: those of `reads`, or all.
+fn values(effective: crate::plan::Effective<'_>, reads: Option<&[String]>) -> Value {
+    match reads {
+        Some(names) => Value::Object(
+            names
+                .iter()
+                .filter_map(|name| {
+                    effective
+                        .get(name)
+                        .map(|value| (name.clone(), value.clone()))
+                })
+                .collect(),
+        ),
+        None => Value::Object(effective.to_map()),
     }
 }
 
@@ -173,7 +189,7 @@ impl Template {
         own: impl Fn(&str) -> Option<&'v Value>,
         lost: impl Fn(&str) -> bool,
     ) -> String {
-        let mut out = String::new();
+        let mut out = String::with_capacity(64);
         for part in &self.parts {
             match part {
                 Part::Text(text) => out.push_str(text),
@@ -182,6 +198,9 @@ impl Template {
                     match value {
                         // Strings bare, even the empty one (`show` quotes it).
                         Some(Value::String(text)) => out.push_str(text),
+                        Some(Value::Number(number)) => {
+                            let _ = write!(out, "{number}");
+                        }
                         Some(value) => out.push_str(&show(value)),
                         None if name == "model" => out.push_str(model),
                         None => out.push('-'),

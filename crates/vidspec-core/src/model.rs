@@ -133,6 +133,20 @@ impl Model {
                 task: field.refers_to_task.clone(),
             })
             .collect();
+        let billing_reads: Vec<Option<Vec<String>>> = spec
+            .billing
+            .value
+            .cases
+            .iter()
+            .map(|case| {
+                (!compile::names_mode(&case.when)).then(|| {
+                    let mut fields = compile::condition_fields(&case.when);
+                    fields.sort();
+                    fields.dedup();
+                    fields
+                })
+            })
+            .collect();
         let billing = defaults
             .iter()
             .map(|defaults| ModeBilling::new(&spec.billing.value, defaults))
@@ -154,7 +168,7 @@ impl Model {
             checked,
             biller: Biller {
                 modes: billing,
-                cases: billing_cases,
+                cases: billing_cases.into_iter().zip(billing_reads).collect(),
             },
         };
         Ok(Model {
