@@ -1,9 +1,10 @@
 //! Which specs the command uses, and finding a model in them by id.
 //!
-//! Owns the choice between the embedded registry and `--specs DIR`, and the
-//! "unknown model" message with its did-you-mean suggestion. It must not print
-//! anything or decide exit codes, and must not know any particular model: the
-//! ids it mentions all come from the registry.
+//! Owns the choice between the embedded registry and `--specs DIR` (whose
+//! lint warnings it prints to stderr, each line escaped), and the "unknown
+//! model" message with its did-you-mean suggestion. It must not decide exit
+//! codes, and must not know any particular model: the ids it mentions all
+//! come from the registry.
 
 use std::path::Path;
 
@@ -19,14 +20,20 @@ pub fn load(dir: Option<&Path>) -> Result<Registry, SpecErrors> {
 
 /// The registry for a command's `--specs`, with the context that names the
 /// directory when it is broken.
+/// The lint warnings of a `--specs` directory are printed to stderr.
 pub fn load_for(dir: Option<&Path>) -> anyhow::Result<Registry> {
     use anyhow::Context;
-    load(dir)
+    let registry = load(dir)
         .map_err(anyhow::Error::new)
         .with_context(|| match dir {
             Some(dir) => format!("cannot use the specs in {}", dir.display()),
             None => "cannot use the built-in specs".to_owned(),
-        })
+        })?;
+    for warning in registry.warnings() {
+        let line = format!("warning: {warning}");
+        eprintln!("{}", crate::output::terminal(&line));
+    }
+    Ok(registry)
 }
 
 /// The model with this id, or a sentence saying it is unknown, suggesting the

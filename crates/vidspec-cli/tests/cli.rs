@@ -304,6 +304,35 @@ fn broken_spec_in_specs_dir_exits_2_naming_the_file() {
 }
 
 #[test]
+fn lint_warnings_of_a_specs_dir_go_to_stderr_with_their_place_and_the_check_still_runs() {
+    let dir = temp_dir("warned-spec");
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/specs/made-up");
+    let spec = std::fs::read_to_string(root.join("imaginary-video.yaml")).expect("made-up spec");
+    // `forbid` on a field with a default can never be met: lint warns.
+    let spec = spec.replace(
+        "    then: {constrain: {audio: {enum: [false]}}}\n    message: audio needs quality pro",
+        "    then: {forbid: [audio]}\n    message: audio needs quality pro",
+    );
+    std::fs::write(dir.join("imaginary-video.yaml"), spec).expect("write the spec");
+    std::fs::copy(root.join("vocabulary.yaml"), dir.join("vocabulary.yaml")).expect("vocabulary");
+    let file = request_file("warned-spec-request", VALID);
+    let output = vidspec(&[
+        "check",
+        "--specs",
+        dir.to_str().expect("UTF-8"),
+        file.to_str().expect("UTF-8"),
+    ]);
+    assert_eq!(code(&output), 0, "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("warning: ")
+            && stderr.contains("imaginary-video.yaml:")
+            && stderr.contains("forbid audio can never be met"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn stdin_dash_reads_the_request() {
     let output = vidspec_with_stdin(&["check", "--format", "json", "-"], VALID);
     assert_eq!(code(&output), 0, "{output:?}");
