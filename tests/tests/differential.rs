@@ -24,7 +24,7 @@ use std::path::Path;
 use serde_json::{Map, Value, json};
 use vidspec_core::{Diagnostic, Diagnostics, Model};
 use vidspec_sim::{Sim, SimConfig};
-use vidspec_tests::{Case, registry};
+use vidspec_tests::{Case, Rng, registry};
 
 /// The generator's fixed seed; any `u64` gives another deterministic run.
 const SEED: u64 = 0xd1ff_5eed_0000_0011;
@@ -196,40 +196,6 @@ fn known_class_of_refused(request: &Value) -> Option<&'static str> {
     let real_task = task.is_some_and(|task| !task.trim().is_empty());
     ((empty_images && real_task) || (blank_task && some_images))
         .then_some("empty start frame beside the other")
-}
-
-// ---------------------------------------------------------------------------
-// A small deterministic RNG (splitmix64 seeding, xorshift64*), no crates.
-// ---------------------------------------------------------------------------
-
-struct Rng(u64);
-
-impl Rng {
-    fn new(seed: u64) -> Rng {
-        let mut z = seed.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^= z >> 31;
-        Rng(if z == 0 { 1 } else { z })
-    }
-
-    fn next_u64(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.0 = x;
-        x.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    /// Uniform in `0..n` (`n > 0`).
-    fn below(&mut self, n: usize) -> usize {
-        (self.next_u64() % n as u64) as usize
-    }
-
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len())]
-    }
 }
 
 // ---------------------------------------------------------------------------

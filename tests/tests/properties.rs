@@ -18,50 +18,11 @@ use std::time::{Duration, Instant};
 use serde_json::{Map, Number, Value, json};
 use vidspec_core::spec::{Action, Field, FieldType, Scheme};
 use vidspec_core::{Diagnostics, Model, Plan, Registry, Source};
+use vidspec_tests::Rng;
 use vidspec_tests::registry;
 
 /// The default base seed; any `u64` works.
 const DEFAULT_SEED: u64 = 0x5eed_01d5_bec0_0001;
-
-// ---------------------------------------------------------------------------
-// A small deterministic RNG (xorshift64*), no crates.
-// ---------------------------------------------------------------------------
-
-struct Rng(u64);
-
-impl Rng {
-    fn new(seed: u64) -> Rng {
-        // splitmix64 once, so nearby seeds give unrelated streams (and 0 works).
-        let mut z = seed.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^= z >> 31;
-        Rng(if z == 0 { 1 } else { z })
-    }
-
-    fn next_u64(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.0 = x;
-        x.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    /// Uniform in `0..n` (`n > 0`).
-    fn below(&mut self, n: usize) -> usize {
-        (self.next_u64() % n as u64) as usize
-    }
-
-    /// True with probability `percent`/100.
-    fn percent(&mut self, percent: u64) -> bool {
-        self.next_u64() % 100 < percent
-    }
-
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len())]
-    }
-}
 
 /// The seed of one case, from the base seed, a stream (model) and the case index.
 fn case_seed(base: u64, stream: u64, index: u64) -> u64 {

@@ -49,7 +49,7 @@ pub fn unknown_model(registry: &Registry, id: &str) -> String {
     let ids = registry.ids();
     // The id may come from a request: quoted with control characters escaped, cut.
     let shown = vidspec_core::text::quote_short(id);
-    match closest(id, &ids) {
+    match vidspec_core::suggest::did_you_mean(id, &ids) {
         Some(near) => format!(
             "unknown model {shown}: did you mean \"{near}\"? (known: {})",
             known(registry)
@@ -65,53 +65,5 @@ pub fn known(registry: &Registry) -> String {
         "none".to_owned()
     } else {
         ids.join(", ")
-    }
-}
-
-/// The id `wanted` most likely meant (core's one did-you-mean policy).
-fn closest(wanted: &str, candidates: &[&str]) -> Option<String> {
-    vidspec_core::suggest::did_you_mean(wanted, candidates)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn closest_prefers_a_case_insensitive_match() {
-        assert_eq!(
-            closest("alpha-one", &["Alpha-One", "alpha-onx"]),
-            Some("Alpha-One".to_owned())
-        );
-    }
-
-    #[test]
-    fn closest_accepts_a_small_typo() {
-        assert_eq!(
-            closest("alpah-one", &["beta", "alpha-one"]),
-            Some("alpha-one".to_owned())
-        );
-    }
-
-    #[test]
-    fn closest_completes_the_only_name_that_starts_with_it() {
-        assert_eq!(
-            closest("VEO-fast", &["veo-fast-official", "veo-quality-official"]),
-            Some("veo-fast-official".to_owned())
-        );
-    }
-
-    #[test]
-    fn closest_does_not_complete_a_prefix_of_several_names_or_a_short_one() {
-        assert_eq!(
-            closest("veo-", &["veo-fast-official", "veo-quality-official"]),
-            None
-        );
-        assert_eq!(closest("ve", &["veo-fast-official"]), None);
-    }
-
-    #[test]
-    fn closest_rejects_a_far_name() {
-        assert_eq!(closest("zzz", &["alpha-one", "beta-two"]), None);
     }
 }

@@ -148,14 +148,19 @@ fn action(context: &Context<'_>, rule: &Rule) -> Vec<Value> {
     construct::action(context, &rule.then, &tag(rule))
 }
 
-/// The schema entry of an error rule; `None` when it can never apply.
-fn error_rule(context: &Context<'_>, rule: &Rule) -> Option<Value> {
-    let then = construct::all::of(action(context, rule));
+/// A rule's condition (`true` without one) and its action, compiled.
+fn when_then(context: &Context<'_>, rule: &Rule) -> (Value, Value) {
     let when = rule
         .when
         .as_ref()
         .map(|when| construct::condition(context, when))
         .unwrap_or(Value::Bool(true));
+    (when, construct::all::of(action(context, rule)))
+}
+
+/// The schema entry of an error rule; `None` when it can never apply.
+fn error_rule(context: &Context<'_>, rule: &Rule) -> Option<Value> {
+    let (when, then) = when_then(context, rule);
     match (when, then) {
         (Value::Bool(false), _) | (_, Value::Bool(true)) => None,
         (Value::Bool(true), then) => Some(then),
@@ -165,12 +170,7 @@ fn error_rule(context: &Context<'_>, rule: &Rule) -> Option<Value> {
 
 /// A warning rule: the schema holds when the warning applies.
 fn advice(context: &Context<'_>, rule: &Rule) -> Option<CompiledAdvice> {
-    let then = construct::all::of(action(context, rule));
-    let when = rule
-        .when
-        .as_ref()
-        .map(|when| construct::condition(context, when))
-        .unwrap_or(Value::Bool(true));
+    let (when, then) = when_then(context, rule);
     let applies = construct::all::of(vec![when, construct::not::of(then)]);
     if applies == Value::Bool(false) {
         return None;

@@ -4,9 +4,9 @@
 //! Owns the node, its message and its words.
 
 use jsonschema::error::ValidationErrorKind;
-use serde_json::{Map, Value, json};
+use serde_json::Value;
 
-use super::{Failure, Kind, Tag, annotated, field};
+use super::{Failure, Kind, Tag, annotated, bound_keywords, field};
 use crate::spec::Field;
 
 /// The annotated length node, if there is a bound.
@@ -17,16 +17,7 @@ pub(crate) fn compile(
     max: Option<u64>,
     tag: &Tag,
 ) -> Option<Value> {
-    if min.is_none() && max.is_none() {
-        return None;
-    }
-    let mut keywords = Map::new();
-    if let Some(min) = min {
-        keywords.insert("minLength".into(), json!(min));
-    }
-    if let Some(max) = max {
-        keywords.insert("maxLength".into(), json!(max));
-    }
+    let keywords = bound_keywords(("minLength", min), ("maxLength", max))?;
     let annotation = field::about(name, field, Kind::Length { min, max }, tag);
     Some(annotated(keywords, &annotation))
 }

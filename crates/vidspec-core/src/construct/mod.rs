@@ -530,6 +530,25 @@ pub(crate) fn action_words(action: &Action, style: Style) -> String {
     }
 }
 
+/// The keywords of a lower and an upper bound (`minItems`/`maxItems`, …);
+/// `None` when neither is set.
+pub(crate) fn bound_keywords<T: Serialize>(
+    (min_key, min): (&str, Option<T>),
+    (max_key, max): (&str, Option<T>),
+) -> Option<Map<String, Value>> {
+    if min.is_none() && max.is_none() {
+        return None;
+    }
+    let mut keywords = Map::new();
+    if let Some(min) = min {
+        keywords.insert(min_key.into(), json!(min));
+    }
+    if let Some(max) = max {
+        keywords.insert(max_key.into(), json!(max));
+    }
+    Some(keywords)
+}
+
 /// `keywords` with `annotation` stored under `x-vidspec`.
 pub(crate) fn annotated(mut keywords: Map<String, Value>, annotation: &Annotation) -> Value {
     keywords.insert("x-vidspec".into(), annotation.to_json());

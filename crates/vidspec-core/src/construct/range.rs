@@ -5,7 +5,7 @@
 
 use serde_json::{Map, Number, Value, json};
 
-use super::{Failure, Kind, Tag, annotated, field};
+use super::{Failure, Kind, Tag, annotated, bound_keywords, field};
 use crate::spec::Field;
 use crate::words::{join_or, show};
 
@@ -17,16 +17,7 @@ pub(crate) fn compile(
     max: Option<&Number>,
     tag: &Tag,
 ) -> Option<Value> {
-    if min.is_none() && max.is_none() {
-        return None;
-    }
-    let mut range = Map::new();
-    if let Some(min) = min {
-        range.insert("minimum".into(), json!(min));
-    }
-    if let Some(max) = max {
-        range.insert("maximum".into(), json!(max));
-    }
+    let range = bound_keywords(("minimum", min), ("maximum", max))?;
     let keywords = if field.also.is_empty() {
         range
     } else {
