@@ -905,8 +905,15 @@ impl Linter<'_> {
             #[serde(default)]
             poll_path: Option<serde_saphyr::Spanned<String>>,
         }
-        // The spec types hold these paths without their place in the file: read
-        // the places again from the text (it parsed once already).
+        let endpoint = self.spec.endpoint.path.clone();
+        let poll = self.spec.task.poll_path.clone();
+        let endpoint_problem = gateway_path_problem(&endpoint, None);
+        let poll_problem = gateway_path_problem(&poll, Some(TASK_ID_PLACEHOLDER));
+        if endpoint_problem.is_none() && poll_problem.is_none() {
+            return;
+        }
+        // The spec types hold these paths without their place in the file:
+        // read the places again from the text, only when there is a problem.
         let at: Option<PathsAt> = serde_saphyr::from_str(&source.text).ok();
         let family = self.spec.family.referenced;
         let endpoint_at = at
@@ -917,12 +924,10 @@ impl Linter<'_> {
             .as_ref()
             .and_then(|at| at.task.as_ref()?.poll_path.as_ref())
             .map_or(family, |path| path.referenced);
-        let endpoint = self.spec.endpoint.path.clone();
-        if let Some(problem) = gateway_path_problem(&endpoint, None) {
+        if let Some(problem) = endpoint_problem {
             self.report(endpoint_at, format!("endpoint.path {endpoint:?} {problem}"));
         }
-        let poll = self.spec.task.poll_path.clone();
-        if let Some(problem) = gateway_path_problem(&poll, Some(TASK_ID_PLACEHOLDER)) {
+        if let Some(problem) = poll_problem {
             self.report(poll_at, format!("task.poll_path {poll:?} {problem}"));
         }
     }
