@@ -125,9 +125,24 @@ impl Ledger {
         let connection = Connection::open(&path)
             .map_err(|error| LedgerError::from_sqlite(&path, BUSY_TIMEOUT.as_secs(), error))?;
         let ledger = Ledger { connection, path };
-        ledger.configure().map_err(|error| ledger.error(error))?;
-        ledger.ensure_schema()?;
-        Ok(ledger)
+        // Several processes may open a new ledger at once: while one switches
+        // it to WAL and creates the tables, SQLite answers the others "busy"
+        // at once, without waiting in the busy handler. They try again, for
+        // as long as the busy timeout.
+        let started = std::time::Instant::now();
+        loop {
+            let result = ledger
+                .configure()
+                .map_err(|error| ledger.error(error))
+                .and_then(|()| ledger.ensure_schema());
+            match result {
+                Err(LedgerError::Busy { .. }) if started.elapsed() < BUSY_TIMEOUT => {
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                Err(error) => return Err(error),
+                Ok(()) => return Ok(ledger),
+            }
+        }
     }
 
     /// The ledger file.

@@ -187,6 +187,24 @@ fn a_finished_request_may_be_claimed_again() {
 /// Sixteen connections (as sixteen processes would have) claim the same
 /// request at once: exactly one wins, and the ledger holds one entry.
 #[test]
+fn many_connections_opening_a_new_ledger_at_once_all_succeed() {
+    for round in 0..20 {
+        let dir = temp_dir(&format!("first-open-{round}"));
+        let path = dir.join("l.sqlite3");
+        let barrier = std::sync::Barrier::new(16);
+        std::thread::scope(|scope| {
+            for _ in 0..16 {
+                scope.spawn(|| {
+                    barrier.wait();
+                    Ledger::open(&path).expect("open a ledger another connection is creating")
+                });
+            }
+        });
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+#[test]
 fn concurrent_claims_of_one_request_from_many_connections_let_exactly_one_through() {
     let dir = temp_dir("race");
     let path = dir.join("l.sqlite3");
