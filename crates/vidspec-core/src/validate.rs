@@ -230,11 +230,6 @@ fn cut(text: String) -> String {
     }
 }
 
-/// A close enum value (see `suggest::close_value`).
-pub(crate) fn close_value(text: &str, values: &[String]) -> Option<String> {
-    crate::suggest::close_value(text, values)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

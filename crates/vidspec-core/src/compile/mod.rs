@@ -143,11 +143,6 @@ fn tag(rule: &Rule) -> Tag {
     }
 }
 
-/// The nodes of a rule's action: they hold when the action is met.
-fn action(context: &Context<'_>, rule: &Rule) -> Vec<Value> {
-    construct::action(context, &rule.then, &tag(rule))
-}
-
 /// A rule's condition (`true` without one) and its action, compiled.
 fn when_then(context: &Context<'_>, rule: &Rule) -> (Value, Value) {
     let when = rule
@@ -155,7 +150,10 @@ fn when_then(context: &Context<'_>, rule: &Rule) -> (Value, Value) {
         .as_ref()
         .map(|when| construct::condition(context, when))
         .unwrap_or(Value::Bool(true));
-    (when, construct::all::of(action(context, rule)))
+    (
+        when,
+        construct::all::of(construct::action(context, &rule.then, &tag(rule))),
+    )
 }
 
 /// The schema entry of an error rule; `None` when it can never apply.

@@ -90,7 +90,7 @@ pub(crate) fn message(failure: &Failure<'_>, values: &[Value]) -> String {
         failure
             .instance
             .as_str()
-            .and_then(|text| crate::validate::close_value(text, &words))
+            .and_then(|text| crate::suggest::close_value(text, &words))
             .map(|close| format!(" (did you mean {close}?)"))
             .unwrap_or_default()
     } else {
