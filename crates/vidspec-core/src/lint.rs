@@ -905,6 +905,17 @@ impl Linter<'_> {
             #[serde(default)]
             poll_path: Option<serde_saphyr::Spanned<String>>,
         }
+        for mode in &self.spec.modes {
+            if let Some(own) = &mode.value.endpoint
+                && let Some(problem) = gateway_path_problem(&own.path, None)
+            {
+                let name = &mode.value.name;
+                self.report(
+                    mode.referenced,
+                    format!("mode {name}: endpoint.path {:?} {problem}", own.path),
+                );
+            }
+        }
         let endpoint = self.spec.endpoint.path.clone();
         let poll = self.spec.task.poll_path.clone();
         let endpoint_problem = gateway_path_problem(&endpoint, None);

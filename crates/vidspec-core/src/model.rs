@@ -158,6 +158,23 @@ impl Model {
                 method: spec.endpoint.method.clone(),
                 path: spec.endpoint.path.clone(),
             },
+            mode_endpoints: spec
+                .modes
+                .iter()
+                .map(|mode| match &mode.value.endpoint {
+                    Some(own) => PlanEndpoint {
+                        method: own
+                            .method
+                            .clone()
+                            .unwrap_or_else(|| spec.endpoint.method.clone()),
+                        path: own.path.clone(),
+                    },
+                    None => PlanEndpoint {
+                        method: spec.endpoint.method.clone(),
+                        path: spec.endpoint.path.clone(),
+                    },
+                })
+                .collect(),
             task: Arc::new(task),
             modes: compiled
                 .modes
@@ -223,7 +240,8 @@ impl Model {
         &self.facts.task
     }
 
-    /// Where requests go.
+    /// Where requests go by default (a mode with its own `endpoint:` sends
+    /// elsewhere: read the plan's [`Plan::endpoint`](crate::Plan::endpoint)).
     pub fn endpoint(&self) -> &PlanEndpoint {
         &self.facts.endpoint
     }

@@ -57,6 +57,9 @@ pub(crate) struct Facts {
     pub id: String,
     pub family: String,
     pub endpoint: PlanEndpoint,
+    /// Per mode, in priority order: where a plan in that mode is sent (the
+    /// mode's own `endpoint:`, or the family's).
+    pub mode_endpoints: Vec<PlanEndpoint>,
     pub task: Arc<Task>,
     /// Mode names in priority order.
     pub modes: Vec<String>,
@@ -121,9 +124,12 @@ impl Plan {
         &self.facts.modes[self.mode]
     }
 
-    /// Where to send the body.
+    /// Where to send the body: the winning mode's endpoint, or the family's.
     pub fn endpoint(&self) -> &PlanEndpoint {
-        &self.facts.endpoint
+        self.facts
+            .mode_endpoints
+            .get(self.mode)
+            .unwrap_or(&self.facts.endpoint)
     }
 
     /// Exactly the JSON body to send.

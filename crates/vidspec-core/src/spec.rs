@@ -422,6 +422,22 @@ pub struct Mode {
     /// What the mode does.
     #[serde(default)]
     pub description: Option<String>,
+    /// Where a request in this mode is sent, when not the family's `endpoint:`
+    /// (APIs that post text-to-video and image-to-video to different paths).
+    #[serde(default)]
+    pub endpoint: Option<ModeEndpoint>,
+}
+
+/// The endpoint of one mode: its path, and its method if not the family's.
+/// Whether the body carries `model` stays the family's `endpoint.model_field`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ModeEndpoint {
+    /// HTTP method; the family endpoint's when absent.
+    #[serde(default)]
+    pub method: Option<String>,
+    /// Path below the base URL, e.g. `/v1/videos/image2video`.
+    pub path: String,
 }
 
 /// How bad a broken rule is.
