@@ -3,8 +3,9 @@
 //! and the one checker ([`check`], behind `cargo xtask check` and the
 //! freshness test below).
 //!
-//! Generated files: `schemas/spec.schema.json` and
-//! `schemas/vocabulary.schema.json` (from the spec language's Rust types),
+//! Generated files: `schemas/spec.schema.json`,
+//! `schemas/vocabulary.schema.json` and `schemas/gateway.schema.json` (from
+//! the spec language's Rust types),
 //! `schemas/models/<model>.json` (each model's request schema, exactly what
 //! validation runs, plus the header) and `docs/models.md` (rendered by
 //! `docs.rs`). Each starts with [`HEADER`]. `docs/spec-language.md` is
@@ -17,7 +18,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use serde_json::{Map, Value};
-use vidspec_core::spec::{Spec, Vocabulary};
+use vidspec_core::spec::{Gateway, Spec, Vocabulary};
 use vidspec_core::{Problem, Registry};
 
 use crate::docs;
@@ -73,6 +74,10 @@ pub fn expected(root: &Path) -> Result<Expected> {
         json_file(
             "schemas/vocabulary.schema.json",
             serde_json::to_value(schemars::schema_for!(Vocabulary))?,
+        )?,
+        json_file(
+            "schemas/gateway.schema.json",
+            serde_json::to_value(schemars::schema_for!(Gateway))?,
         )?,
         GeneratedFile {
             path: PathBuf::from(language::PATH),

@@ -42,6 +42,7 @@ pub mod construct;
 pub mod diagnostics;
 pub mod digest;
 mod dispatch;
+pub mod gateway;
 pub mod lint;
 mod lint_pattern;
 pub mod load;

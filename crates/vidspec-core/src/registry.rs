@@ -56,15 +56,23 @@ impl Registry {
             .collect()
     }
 
-    /// The embedded specs plus every `*.yaml` in `dir`: a family there replaces
-    /// the embedded family of the same name; a `vocabulary.yaml` there adds
-    /// modes and status spellings.
+    /// The embedded specs plus every `*.yaml` in `dir` and in `dir/gateways/`:
+    /// a family there replaces the embedded family of the same name, a
+    /// gateway file the embedded gateway of the same name; a
+    /// `vocabulary.yaml` there adds modes and status spellings.
     pub fn load_dir(dir: &Path) -> Result<Registry, SpecErrors> {
         let mut sources = Registry::embedded_sources();
-        let added = read_dir(dir)?;
+        let mut added = read_dir(dir, 0)?;
+        let gateways = dir.join(crate::gateway::GATEWAYS_FOLDER);
+        if gateways.is_dir() {
+            added.extend(read_dir(&gateways, added.len())?);
+        }
         for source in added {
+            let gateway = crate::gateway::is_gateway_source(&source);
             sources.retain(|existing| {
-                existing.stem() != source.stem() || source.stem() == "vocabulary"
+                existing.stem() != source.stem()
+                    || crate::gateway::is_gateway_source(existing) != gateway
+                    || source.stem() == "vocabulary"
             });
             sources.push(source);
         }
@@ -72,7 +80,8 @@ impl Registry {
     }
 
     /// Builds a registry from spec sources; sources whose stem is `vocabulary`
-    /// are vocabulary files (merged in order).
+    /// are vocabulary files (merged in order), sources in a `gateways` folder
+    /// gateway files (see [`crate::gateway`]).
     pub fn from_sources(sources: Vec<Source>) -> Result<Registry, SpecErrors> {
         let mut problems = Vec::new();
         let mut warnings = Vec::new();
@@ -81,6 +90,10 @@ impl Registry {
             concepts: BTreeMap::new(),
             statuses: BTreeMap::new(),
         };
+        let (gateways, sources): (Vec<Source>, Vec<Source>) = sources
+            .into_iter()
+            .partition(crate::gateway::is_gateway_source);
+        let gateways = crate::gateway::Gateways::read(&gateways, &mut problems);
         let (vocabularies, specs): (Vec<Source>, Vec<Source>) = sources
             .into_iter()
             .partition(|source| source.stem() == "vocabulary");
@@ -103,13 +116,17 @@ impl Registry {
         let mut owners: BTreeMap<String, String> = BTreeMap::new();
         let mut models = BTreeMap::new();
         for source in &specs {
-            let spec = match parse_spec(source) {
+            let mut spec = match parse_spec(source) {
                 Ok(spec) => spec,
                 Err(problem) => {
                     problems.push(problem);
                     continue;
                 }
             };
+            if let Err(unmerged) = crate::gateway::merge(&mut spec, source, &gateways) {
+                problems.extend(unmerged);
+                continue;
+            }
             let found = lint(&spec, source, &vocabulary);
             if !found.is_empty() {
                 problems.extend(found);
@@ -216,7 +233,9 @@ impl Registry {
     }
 }
 
-fn read_dir(dir: &Path) -> Result<Vec<Source>, SpecErrors> {
+/// The YAML files of `dir` (not of its subfolders), read; `already` files
+/// count against `MAX_SPEC_FILES` too.
+fn read_dir(dir: &Path, already: usize) -> Result<Vec<Source>, SpecErrors> {
     let fail = |message: String| SpecErrors {
         problems: vec![Problem {
             file: dir.display().to_string(),
@@ -235,7 +254,7 @@ fn read_dir(dir: &Path) -> Result<Vec<Source>, SpecErrors> {
         {
             continue;
         }
-        if paths.len() == MAX_SPEC_FILES {
+        if already + paths.len() >= MAX_SPEC_FILES {
             return Err(fail(format!(
                 "the spec directory holds more than {MAX_SPEC_FILES} YAML files; \
                  give a directory holding only the families to add or replace"

@@ -26,7 +26,21 @@ pub struct Spec {
     pub family: Located<String>,
     /// What this family is, in a sentence or two; shown by `vidspec models`.
     pub description: String,
-    /// Where requests are sent.
+    /// The gateway file whose `endpoint:` and `task:` blocks this family
+    /// inherits: `gateways/<name>.yaml` beside the spec files. Keys the spec
+    /// writes itself under `endpoint:` or `task:` replace the gateway's.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub gateway: Option<Located<String>>,
+    /// Where requests are sent: the keys written in the spec (with
+    /// `gateway:`, only those that differ). Read [`Spec::endpoint`], the
+    /// blocks merged at load time.
+    #[serde(default, rename = "endpoint")]
+    pub endpoint_keys: Option<EndpointKeys>,
+    /// Where requests are sent, merged at load time from the gateway's
+    /// `endpoint:` and the spec's own keys (not a key of the file).
+    #[serde(skip)]
+    #[schemars(skip)]
     pub endpoint: Endpoint,
     /// The model ids (variants) this family serves, with per-model overrides.
     #[schemars(with = "Vec<Variant>")]
@@ -49,12 +63,79 @@ pub struct Spec {
     /// How a request is billed.
     #[schemars(with = "Billing")]
     pub billing: Located<Billing>,
-    /// How to submit, poll and read the task.
+    /// How to submit, poll and read the task: the keys written in the spec
+    /// (with `gateway:`, only those that differ). Read [`Spec::task`], the
+    /// blocks merged at load time.
+    #[serde(default, rename = "task")]
+    pub task_keys: Option<TaskKeys>,
+    /// How to submit, poll and read the task, merged at load time from the
+    /// gateway's `task:` and the spec's own keys (not a key of the file).
+    #[serde(skip)]
+    #[schemars(skip)]
     pub task: Task,
 }
 
-/// The HTTP endpoint a request is submitted to.
+/// A gateway file (`gateways/<name>.yaml` beside the specs): the `endpoint:`
+/// and `task:` blocks that the families naming it with `gateway: <name>`
+/// share. A family's own keys under `endpoint:` and `task:` replace these.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Gateway {
+    /// What this gateway is.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// The endpoint keys the families inherit.
+    #[serde(default)]
+    pub endpoint: Option<EndpointKeys>,
+    /// The task keys the families inherit.
+    #[serde(default)]
+    pub task: Option<TaskKeys>,
+}
+
+/// The keys of an `endpoint:` block as written, each optional: a spec's own
+/// keys replace its gateway's, and the merged block must have a `path`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EndpointKeys {
+    /// HTTP method, normally `POST` (the default).
+    #[serde(default)]
+    pub method: Option<String>,
+    /// Path below the base URL, e.g. `/v1/videos/generations`.
+    #[serde(default)]
+    pub path: Option<String>,
+    /// Whether the body carries a `model` field naming the model id (the
+    /// default). When false, a `model` key in a request only selects the
+    /// model and is not sent.
+    #[serde(default)]
+    pub model_field: Option<bool>,
+}
+
+/// The keys of a `task:` block as written, each optional: a spec's own keys
+/// replace its gateway's (a whole key: a spec's `read:` replaces the
+/// gateway's `read:`), and the merged block must have every key but
+/// `statuses`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TaskKeys {
+    /// JSON pointers to the task id in the submit answer, tried in order.
+    #[serde(default)]
+    pub submit_task_id: Option<Vec<String>>,
+    /// Poll path with `{task_id}`.
+    #[serde(default)]
+    pub poll_path: Option<String>,
+    /// Poll hints.
+    #[serde(default)]
+    pub poll: Option<PollHints>,
+    /// Where the fields of a task snapshot live in the poll answer.
+    #[serde(default)]
+    pub read: Option<TaskRead>,
+    /// Raw status spellings by normalised status; merged over the vocabulary's.
+    #[serde(default)]
+    pub statuses: Option<BTreeMap<String, Vec<String>>>,
+}
+
+/// The HTTP endpoint a request is submitted to.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Endpoint {
     /// HTTP method, normally `POST`.
@@ -552,7 +633,7 @@ pub struct BillingCase {
 }
 
 /// How to read the gateway's answers for this family.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, JsonSchema, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, JsonSchema, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Task {
     /// JSON pointers to the task id in the submit answer, tried in order.
@@ -569,7 +650,7 @@ pub struct Task {
 }
 
 /// When to poll.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, JsonSchema, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, JsonSchema, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct PollHints {
     /// Seconds before the first poll.
@@ -586,7 +667,7 @@ pub struct PollHints {
 }
 
 /// JSON pointers into a poll answer; each list is tried in order, first hit wins.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, JsonSchema, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, JsonSchema, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct TaskRead {
     /// Task status.
