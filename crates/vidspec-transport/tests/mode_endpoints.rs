@@ -93,7 +93,9 @@ fn client(base: &str) -> Client {
 
 async fn submitted_request_line(request: Value) -> String {
     let registry = split_endpoints();
-    let model = registry.model("split-endpoints-1").expect("the made-up model");
+    let model = registry
+        .model("split-endpoints-1")
+        .expect("the made-up model");
     let plan = model
         .prepare(request)
         .unwrap_or_else(|errors| panic!("{errors}"));
