@@ -291,7 +291,7 @@ fn recorded_outcome(entry: &Entry, task_id: &str) -> Outcome {
         snapshot: TaskSnapshot {
             id: task_id.to_owned(),
             status: Status::Succeeded,
-            raw_status: "succeeded".to_owned(),
+            raw_status: Status::Succeeded.word().to_owned(),
             progress: Some(100),
             cost: None,
             estimated_time_s: None,
@@ -299,6 +299,7 @@ fn recorded_outcome(entry: &Entry, task_id: &str) -> Outcome {
             videos,
             error: None,
             request_id: None,
+            extras: Default::default(),
         },
     }
 }

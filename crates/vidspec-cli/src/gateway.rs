@@ -297,6 +297,13 @@ pub(crate) fn describe(snapshot: &TaskSnapshot) -> String {
             line.push_str(&format!(" ({warning})"));
         }
     }
+    for (name, value) in &snapshot.extras {
+        let value = match value {
+            serde_json::Value::String(text) => text.clone(),
+            other => other.to_string(),
+        };
+        line.push_str(&format!("\n  {}: {}", terminal(name), terminal(&value)));
+    }
     line
 }
 

@@ -43,6 +43,7 @@ pub mod diagnostics;
 pub mod digest;
 mod dispatch;
 pub mod gateway;
+pub mod lifecycle;
 pub mod lint;
 mod lint_pattern;
 pub mod load;

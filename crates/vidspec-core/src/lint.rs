@@ -15,11 +15,10 @@ use crate::billing;
 use crate::compile;
 use crate::construct::field;
 use crate::diagnostics::Problem;
+use crate::lifecycle::Lifecycle;
 use crate::load::Source;
 use crate::model::build_validator;
 use crate::spec::{Action, Condition, Field, FieldType, Severity, Spec, Vocabulary};
-
-const STATUSES: [&str; 5] = ["queued", "running", "succeeded", "failed", "cancelled"];
 
 struct Linter<'a> {
     spec: &'a Spec,
@@ -796,6 +795,12 @@ impl Linter<'_> {
         for video in &read.videos {
             pointers.push(&video.each);
         }
+        for (name, list) in &read.extras {
+            if name.trim().is_empty() {
+                self.report(at, "task.read.extras: a result extra needs a name");
+            }
+            pointers.extend(list.iter());
+        }
         for pointer in pointers {
             if !pointer.starts_with('/') {
                 self.report(at, format!("task pointer {pointer:?} must start with /"));
@@ -805,14 +810,40 @@ impl Linter<'_> {
             self.report(at, "task.poll_path must contain {task_id}");
         }
         for status in task.statuses.keys() {
-            if !STATUSES.contains(&status.as_str()) {
+            if Lifecycle::from_name(status).is_none() {
                 self.report(
                     at,
                     format!(
-                        "task.statuses: {status} is not one of {}",
-                        STATUSES.join(", ")
+                        "task.statuses: {status} is not one of {} (the lifecycle is the engine's; list a new spelling under one of them)",
+                        Lifecycle::names()
                     ),
                 );
+            }
+        }
+        let mut fields: Vec<(String, &crate::spec::Located<Field>)> = self
+            .spec
+            .fields
+            .iter()
+            .map(|(name, field)| (name.clone(), field))
+            .collect();
+        while let Some((name, field)) = fields.pop() {
+            if let Some(reference) = &field.value.refers_to_task
+                && Lifecycle::from_name(&reference.status).is_none()
+            {
+                self.report(
+                    field.referenced,
+                    format!(
+                        "{name}: refers_to_task.status {:?} is not one of {}",
+                        reference.status,
+                        Lifecycle::names()
+                    ),
+                );
+            }
+            if let Some(items) = &field.value.items {
+                fields.push((format!("{name}[]"), items));
+            }
+            for (key, inner) in &field.value.fields {
+                fields.push((format!("{name}.{key}"), inner));
             }
         }
     }

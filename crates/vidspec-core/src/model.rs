@@ -66,11 +66,15 @@ impl Model {
         vocabulary: &crate::spec::Vocabulary,
     ) -> Result<Model, String> {
         let mut task = spec.task.clone();
+        // A spelling the spec itself places wins over the vocabulary's place
+        // for it: only the vocabulary's other spellings are added.
+        let own: Vec<String> = task.statuses.values().flatten().cloned().collect();
         for (status, spellings) in &vocabulary.statuses {
             let entry = task.statuses.entry(status.clone()).or_default();
             for spelling in spellings {
                 if !entry
                     .iter()
+                    .chain(&own)
                     .any(|known| known.eq_ignore_ascii_case(spelling))
                 {
                     entry.push(spelling.clone());

@@ -100,6 +100,7 @@ impl Registry {
         for source in &vocabularies {
             match parse_vocabulary(source) {
                 Ok(parsed) => {
+                    problems.extend(crate::lifecycle::unknown_status_keys(source, &parsed));
                     vocabulary.modes.extend(parsed.modes);
                     vocabulary.concepts.extend(parsed.concepts);
                     for (status, spellings) in parsed.statuses {
@@ -212,6 +213,9 @@ impl Registry {
             extend(&mut into.actual_time, &from.actual_time);
             extend(&mut into.error_code, &from.error_code);
             extend(&mut into.error_message, &from.error_message);
+            for (name, pointers) in &from.extras {
+                extend(into.extras.entry(name.clone()).or_default(), pointers);
+            }
             for video in &from.videos {
                 if !into.videos.contains(video) {
                     into.videos.push(video.clone());

@@ -692,6 +692,11 @@ pub struct TaskRead {
     /// Error message of a failed task.
     #[serde(default)]
     pub error_message: Vec<String>,
+    /// Result extras beside the videos, by the name the snapshot gives them
+    /// (`thumbnail_url: [/data/result/thumbnail_url]`): JSON pointers tried
+    /// in order, the first non-null value kept as the gateway wrote it.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub extras: BTreeMap<String, Vec<String>>,
 }
 
 /// Where video URLs are: `each` points at an array; `url` and `expires_at` are

@@ -3,10 +3,16 @@
 //! Owns `TaskSnapshot` and the normalised `Status`, and reads both response
 //! shapes (standard `{code, data:{…}}` and Midjourney's bare object) and both
 //! submit shapes (`data: [{task_id}]`, `data: {id}`) purely from the JSON
-//! pointers the spec gives — no per-model code. It does no I/O.
+//! pointers the spec gives — no per-model code — and result extras beside
+//! the videos. Raw status spellings come only from data (the vocabulary and
+//! the spec's `statuses:`); the lifecycle is core's `Lifecycle`. It does no
+//! I/O.
+
+use std::collections::BTreeMap;
 
 use serde::Serialize;
 use serde_json::Value;
+use vidspec_core::lifecycle::Lifecycle;
 use vidspec_core::spec::Task;
 
 use crate::error::lenient_code;
@@ -32,18 +38,42 @@ pub enum Status {
 impl Status {
     /// Whether the task will not change any more.
     pub fn is_terminal(&self) -> bool {
-        matches!(self, Status::Succeeded | Status::Failed | Status::Cancelled)
+        self.lifecycle().is_some_and(Lifecycle::is_terminal)
     }
 
-    /// A short word for displays.
+    /// A short word for displays: the lifecycle name, or the raw spelling of
+    /// an unknown status.
     pub fn word(&self) -> &str {
+        match self.lifecycle() {
+            Some(known) => known.name(),
+            None => match self {
+                Status::Unknown(raw) => raw,
+                _ => "",
+            },
+        }
+    }
+
+    /// The lifecycle status, `None` for a status the spec does not know.
+    pub fn lifecycle(&self) -> Option<Lifecycle> {
         match self {
-            Status::Queued => "queued",
-            Status::Running => "running",
-            Status::Succeeded => "succeeded",
-            Status::Failed => "failed",
-            Status::Cancelled => "cancelled",
-            Status::Unknown(raw) => raw,
+            Status::Queued => Some(Lifecycle::Queued),
+            Status::Running => Some(Lifecycle::Running),
+            Status::Succeeded => Some(Lifecycle::Succeeded),
+            Status::Failed => Some(Lifecycle::Failed),
+            Status::Cancelled => Some(Lifecycle::Cancelled),
+            Status::Unknown(_) => None,
+        }
+    }
+}
+
+impl From<Lifecycle> for Status {
+    fn from(status: Lifecycle) -> Status {
+        match status {
+            Lifecycle::Queued => Status::Queued,
+            Lifecycle::Running => Status::Running,
+            Lifecycle::Succeeded => Status::Succeeded,
+            Lifecycle::Failed => Status::Failed,
+            Lifecycle::Cancelled => Status::Cancelled,
         }
     }
 }
@@ -89,6 +119,12 @@ pub struct TaskSnapshot {
     pub error: Option<TaskError>,
     /// `X-Oneapi-Request-Id` of the answer.
     pub request_id: Option<String>,
+    /// Result extras beside the videos (the spec's `read.extras`, such as a
+    /// `thumbnail_url`), by name, as the gateway wrote them; those the answer
+    /// does not hold are left out. Not serialised when empty, so an answer
+    /// without extras reads as before.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub extras: BTreeMap<String, Value>,
 }
 
 fn first<'a>(body: &'a Value, pointers: &[String]) -> Option<&'a Value> {
@@ -122,24 +158,14 @@ pub fn submitted_task_id(task: &Task, body: &Value) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// The normalised status of a raw spelling (case-insensitive).
+/// The normalised status of a raw spelling (case-insensitive), read only
+/// from the spellings the task section holds (the vocabulary's and the
+/// spec's): see `vidspec_core::lifecycle::normalise`.
 pub fn normalise(task: &Task, raw: &str) -> Status {
-    for (status, spellings) in &task.statuses {
-        if spellings
-            .iter()
-            .any(|spelling| spelling.eq_ignore_ascii_case(raw))
-        {
-            return match status.as_str() {
-                "queued" => Status::Queued,
-                "running" => Status::Running,
-                "succeeded" => Status::Succeeded,
-                "failed" => Status::Failed,
-                "cancelled" => Status::Cancelled,
-                _ => Status::Unknown(raw.to_owned()),
-            };
-        }
+    match vidspec_core::lifecycle::normalise(&task.statuses, raw) {
+        Some(status) => status.into(),
+        None => Status::Unknown(raw.to_owned()),
     }
-    Status::Unknown(raw.to_owned())
 }
 
 /// Reads a poll answer.
@@ -203,5 +229,10 @@ pub fn snapshot(task: &Task, id: &str, body: &Value, request_id: Option<String>)
         videos,
         error,
         request_id,
+        extras: read
+            .extras
+            .iter()
+            .filter_map(|(name, pointers)| Some((name.clone(), first(body, pointers)?.clone())))
+            .collect(),
     }
 }

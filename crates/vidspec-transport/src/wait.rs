@@ -318,6 +318,7 @@ fn not_yet_seen(id: &str) -> TaskSnapshot {
         videos: Vec::new(),
         error: None,
         request_id: None,
+        extras: Default::default(),
     }
 }
 
@@ -352,6 +353,7 @@ mod tests {
                     videos: vec![],
                     error_code: vec![],
                     error_message: vec![],
+                    extras: Default::default(),
                 },
                 statuses: Default::default(),
             }),

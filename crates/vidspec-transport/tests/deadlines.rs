@@ -240,6 +240,7 @@ fn outcome_of(urls: &[String]) -> Outcome {
                 .collect(),
             error: None,
             request_id: None,
+            extras: Default::default(),
         },
     }
 }

@@ -54,6 +54,7 @@ fn outcome(task_id: &str, urls: &[String]) -> Outcome {
                 .collect(),
             error: None,
             request_id: None,
+            extras: Default::default(),
         },
     }
 }

@@ -163,6 +163,7 @@ fn poll_schedules_from_any_options_and_any_answer_stay_bounded() {
                             videos: vec![],
                             error: None,
                             request_id: None,
+                            extras: Default::default(),
                         };
                         for &elapsed in DURATIONS {
                             bounded(

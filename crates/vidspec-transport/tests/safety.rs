@@ -153,6 +153,7 @@ async fn an_endless_download_stops_at_the_cap_and_leaves_no_file() {
             }],
             error: None,
             request_id: None,
+            extras: Default::default(),
         },
     };
     let dir = std::env::temp_dir().join(format!("vidspec-safety-{}", std::process::id()));
@@ -250,6 +251,7 @@ async fn downloads_never_send_the_key() {
             }],
             error: None,
             request_id: None,
+            extras: Default::default(),
         },
     };
     let dir = std::env::temp_dir().join(format!("vidspec-safety-dl-{}", std::process::id()));
