@@ -1,8 +1,8 @@
 //! Billing: the key and multiplier a request is charged under, from the
 //! effective values.
 //!
-//! Owns key templates (`{field}` placeholders) and multipliers. It knows no
-//! prices and no model.
+//! Owns key templates (`{field}` placeholders, `{field|fallback}` for a field
+//! that may have no value) and multipliers. It knows no prices and no model.
 
 use std::fmt::Write;
 
@@ -137,8 +137,18 @@ pub(crate) struct Template {
 enum Part {
     Text(String),
     /// A placeholder, with the value the gateway uses when the request leaves
-    /// the field out (resolved per mode by `with_defaults`).
-    Field(String, Option<Value>),
+    /// the field out (resolved per mode by `with_defaults`) and the text
+    /// written when the field has no effective value (`{duration|4}`).
+    Field(String, Option<Value>, Option<String>),
+}
+
+/// Splits the inside of a placeholder into the field name and the fallback
+/// after the first `|` (`duration|4` → `duration`, `4`).
+fn name_and_fallback(inside: &str) -> (String, Option<String>) {
+    match inside.split_once('|') {
+        Some((name, fallback)) => (name.to_owned(), Some(fallback.to_owned())),
+        None => (inside.to_owned(), None),
+    }
 }
 
 impl Template {
@@ -153,10 +163,8 @@ impl Template {
             if start > 0 {
                 parts.push(Part::Text(rest[..start].to_owned()));
             }
-            parts.push(Part::Field(
-                rest[start + 1..start + length].to_owned(),
-                None,
-            ));
+            let (name, fallback) = name_and_fallback(&rest[start + 1..start + length]);
+            parts.push(Part::Field(name, None, fallback));
             rest = &rest[start + length + 1..];
         }
         if !rest.is_empty() {
@@ -172,9 +180,11 @@ impl Template {
             .parts
             .iter()
             .map(|part| match part {
-                Part::Field(name, _) => {
-                    Part::Field(name.clone(), default_in(defaults, name).cloned())
-                }
+                Part::Field(name, _, fallback) => Part::Field(
+                    name.clone(),
+                    default_in(defaults, name).cloned(),
+                    fallback.clone(),
+                ),
                 text => text.clone(),
             })
             .collect();
@@ -182,7 +192,8 @@ impl Template {
     }
 
     /// The key with each placeholder replaced by its value: `own(name)`, else
-    /// its default unless `lost(name)`, else `model` for `{model}`, else `-`.
+    /// its default unless `lost(name)`, else `model` for `{model}`, else its
+    /// fallback (`{duration|4}`), else `-`.
     pub fn fill<'v>(
         &'v self,
         model: &str,
@@ -193,7 +204,7 @@ impl Template {
         for part in &self.parts {
             match part {
                 Part::Text(text) => out.push_str(text),
-                Part::Field(name, default) => {
+                Part::Field(name, default, fallback) => {
                     let value = own(name).or_else(|| default.as_ref().filter(|_| !lost(name)));
                     match value {
                         // Strings bare, even the empty one (`show` quotes it).
@@ -203,7 +214,7 @@ impl Template {
                         }
                         Some(value) => out.push_str(&show(value)),
                         None if name == "model" => out.push_str(model),
-                        None => out.push('-'),
+                        None => out.push_str(fallback.as_deref().unwrap_or("-")),
                     }
                 }
             }
@@ -214,11 +225,20 @@ impl Template {
 
 /// The placeholders a template names.
 pub fn placeholders(template: &str) -> Vec<String> {
+    placeholders_with_fallbacks(template)
+        .into_iter()
+        .map(|(name, _)| name)
+        .collect()
+}
+
+/// The placeholders a template names, each with its fallback text if it
+/// has one (`{duration|4}` → `duration`, `Some("4")`).
+pub fn placeholders_with_fallbacks(template: &str) -> Vec<(String, Option<String>)> {
     Template::parse(template)
         .parts
         .into_iter()
         .filter_map(|part| match part {
-            Part::Field(name, _) => Some(name),
+            Part::Field(name, _, fallback) => Some((name, fallback)),
             Part::Text(_) => None,
         })
         .collect()
@@ -267,6 +287,34 @@ mod tests {
             template.fill("m-1", |name| values.get(name), |name| name == "duration"),
             "m-2@-s"
         );
+    }
+
+    #[test]
+    fn a_fallback_is_written_when_the_field_has_no_value_and_only_then() {
+        assert_eq!(fill("{model}@{duration|4}s", json!({})), "m-1@4s");
+        assert_eq!(
+            fill("{model}@{duration|4}s", json!({"duration": 12})),
+            "m-1@12s"
+        );
+        let template =
+            Template::parse("{duration|4}s").with_defaults(&[("duration".to_owned(), json!(8))]);
+        let values = Map::new();
+        assert_eq!(
+            template.fill("m-1", |name| values.get(name), |_| false),
+            "8s",
+            "a default is a value: the fallback is not used"
+        );
+        assert_eq!(
+            template.fill("m-1", |name| values.get(name), |_| true),
+            "4s",
+            "a field that lost dispatch has no value: the fallback is used"
+        );
+    }
+
+    #[test]
+    fn an_empty_fallback_writes_nothing_and_a_bar_after_the_first_is_fallback_text() {
+        assert_eq!(fill("a{x|}b", json!({})), "ab");
+        assert_eq!(fill("{x|1|2}", json!({})), "1|2");
     }
 
     #[test]

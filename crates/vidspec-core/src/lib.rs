@@ -45,6 +45,7 @@ mod dispatch;
 pub mod gateway;
 pub mod lifecycle;
 pub mod lint;
+mod lint_billing;
 mod lint_pattern;
 pub mod load;
 pub mod model;

@@ -761,6 +761,9 @@ impl Linter<'_> {
                 }
             }
         }
+        for message in crate::lint_billing::placeholders_that_may_be_empty(self.spec) {
+            self.report(at, message);
+        }
         for case in &billing.value.cases {
             self.condition(&case.when, at, true);
         }

@@ -606,7 +606,8 @@ pub struct Derive {
 #[serde(deny_unknown_fields)]
 pub struct Billing {
     /// The billing key; `{name}` is replaced by the effective value of field
-    /// `name` (`{model}` by the model id).
+    /// `name` (`{model}` by the model id), `{name|text}` by `text` when the
+    /// field has no effective value.
     pub key: String,
     /// Keys that replace `key` when their condition holds (first match wins).
     #[serde(default)]
