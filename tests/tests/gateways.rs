@@ -232,3 +232,21 @@ fn a_mode_endpoint_path_that_leaves_the_base_url_is_reported_at_its_mode() {
         "{found:?}"
     );
 }
+
+#[test]
+fn a_gateway_path_that_leaves_the_base_url_is_refused_for_the_family_that_inherits_it() {
+    let gateway = GATEWAY.replace(
+        "endpoint: {path: /v1/videos/generations}",
+        "endpoint: {path: \"//evil.example/v1\"}",
+    );
+    let found = problems(&[
+        ("specs/gateways/madeup.yaml", &gateway),
+        ("specs/tiny.yaml", INHERITING),
+    ]);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].starts_with("specs/tiny.yaml:"), "{found:?}");
+    assert!(
+        found[0].contains("endpoint.path \"//evil.example/v1\""),
+        "{found:?}"
+    );
+}
