@@ -178,8 +178,8 @@ Example:\n  vidspec resume --download videos/\n\n",
     /// Lint spec files: print every error and warning, with file:line:column.
     #[command(
         long_about = "Lint the specs and print every problem at once, like a compiler: \
-one `error: FILE:LINE:COLUMN: message` or `warning: …` line per problem (a YAML syntax \
-problem shows the lines around it), then a summary line. Without --specs the specs built \
+one `error: FILE:LINE:COLUMN: message` or `warning: …` line per problem, with the \
+spec line it points at and a caret under the column, then a summary line. Without --specs the specs built \
 into this binary are linted; with --specs DIR, every *.yaml in DIR together with the \
 built-in specs, as `check --specs DIR` loads them (a family in DIR replaces the built-in \
 one). Warnings mark what is allowed but almost surely not meant (a default that decides a \

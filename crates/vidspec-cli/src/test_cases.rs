@@ -50,7 +50,8 @@ fn write_report(out: &mut impl Write, report: &Report, cases_dir: &Path) -> std:
         let relative = path.strip_prefix(cases_dir).unwrap_or(path);
         terminal(&relative.display().to_string()).into_owned()
     };
-    let (mut passed, mut new, mut changed, mut failed, mut waiting) = (0, 0, 0, 0, 0);
+    let (mut passed, mut new, mut changed, mut failed) = (0, 0, 0, 0);
+    let (mut waiting, mut accepted_now) = (0, 0);
     for result in &report.results {
         let label = terminal(&result.case.label).into_owned();
         match &result.outcome {
@@ -61,6 +62,7 @@ fn write_report(out: &mut impl Write, report: &Report, cases_dir: &Path) -> std:
             Outcome::New { snapshot, accepted } => {
                 new += 1;
                 waiting += usize::from(!accepted);
+                accepted_now += usize::from(*accepted);
                 let verb = if *accepted { "accepted" } else { "written" };
                 writeln!(out, "new      {label} ({verb}: {})", shown(snapshot))?;
             }
@@ -71,6 +73,7 @@ fn write_report(out: &mut impl Write, report: &Report, cases_dir: &Path) -> std:
             } => {
                 changed += 1;
                 waiting += usize::from(!accepted);
+                accepted_now += usize::from(*accepted);
                 let verb = if *accepted { "accepted" } else { "written" };
                 writeln!(out, "changed  {label} ({verb}: {})", shown(snapshot))?;
                 write_indented(out, diff)?;
@@ -98,6 +101,12 @@ fn write_report(out: &mut impl Write, report: &Report, cases_dir: &Path) -> std:
         "test: {total} case{}: {passed} ok, {new} new, {changed} changed, {failed} failed",
         if total == 1 { "" } else { "s" }
     );
+    if accepted_now > 0 {
+        summary.push_str(&format!(
+            "; {accepted_now} snapshot{} accepted",
+            if accepted_now == 1 { "" } else { "s" }
+        ));
+    }
     if waiting > 0 {
         summary.push_str(&format!(
             "; {waiting} snapshot{} to review (the .snap.new files): run again with --accept \

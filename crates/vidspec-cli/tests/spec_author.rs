@@ -233,6 +233,12 @@ fn test_accept_writes_insta_format_snapshots_and_the_next_run_passes() {
     let dir = author_copy("test-accept");
     let accepted = run_in(&dir, &["test", "--specs", ".", "--accept"]);
     assert_eq!(accepted.status.code(), Some(0), "{}", both(&accepted));
+    assert!(
+        stdout(&accepted)
+            .ends_with("test: 5 cases: 0 ok, 5 new, 0 changed, 0 failed; 5 snapshots accepted\n"),
+        "{}",
+        both(&accepted)
+    );
     let file = std::fs::read_to_string(snapshot(
         &dir,
         "acme-motion/err/A6-1080p-for-10-seconds.json",
