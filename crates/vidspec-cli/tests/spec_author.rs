@@ -88,7 +88,7 @@ fn lint_prints_every_error_of_every_file_with_file_line_and_column_and_exits_1()
     let spec = std::fs::read_to_string(dir.join("acme-motion.yaml")).expect("the spec");
     write(
         &dir.join("acme-motion.yaml"),
-        &spec.replace("    type: integer\n", "    type: integr\n"),
+        &spec.replace("type: integer,", "type: integr,"),
     );
     let other = spec
         .replace("family: acme-motion", "family: acme-other")
@@ -409,7 +409,7 @@ fn test_with_a_broken_spec_is_a_usage_error_listing_its_problems() {
     let spec = std::fs::read_to_string(dir.join("acme-motion.yaml")).expect("the spec");
     write(
         &dir.join("acme-motion.yaml"),
-        &spec.replace("    type: integer\n", "    type: integr\n"),
+        &spec.replace("type: integer,", "type: integr,"),
     );
     let output = run_in(&dir, &["test", "--specs", "."]);
     assert_eq!(output.status.code(), Some(2), "{}", both(&output));
@@ -520,4 +520,34 @@ fn sim_and_submit_with_specs_run_a_made_up_family_end_to_end_and_download_its_vi
     let stats = support::stats(&sim);
     assert_eq!(stats["submits"], 1, "{stats}");
     assert_eq!(stats["rejected"], 0, "{stats}");
+}
+
+// ---------------------------------------------------------------------------
+// The recipe
+// ---------------------------------------------------------------------------
+
+/// CONTRIBUTING's "Adding a model" gives a complete spec to start from: it is
+/// this suite's `acme-motion.yaml`, so every test above checks the template.
+#[test]
+fn the_spec_template_in_contributing_is_the_spec_these_tests_run() {
+    let contributing = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../CONTRIBUTING.md"),
+    )
+    .expect("CONTRIBUTING.md");
+    let start = contributing
+        .find("   ```yaml\n")
+        .expect("a yaml block in CONTRIBUTING.md")
+        + "   ```yaml\n".len();
+    let length = contributing[start..]
+        .find("   ```\n")
+        .expect("the end of the yaml block");
+    let template: String = contributing[start..start + length]
+        .lines()
+        .map(|line| format!("{}\n", line.strip_prefix("   ").unwrap_or(line)))
+        .collect();
+    let spec = std::fs::read_to_string(author_folder().join("acme-motion.yaml")).expect("the spec");
+    assert_eq!(
+        template, spec,
+        "update tests/spec-author/acme-motion.yaml and CONTRIBUTING.md together"
+    );
 }

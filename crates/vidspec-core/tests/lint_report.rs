@@ -57,7 +57,9 @@ fn a_warning_of_a_clean_file_is_reported_beside_the_errors_of_a_broken_one() {
     assert_eq!(report.warnings.len(), 1, "{:?}", report.warnings);
     assert_eq!(report.warnings[0].file, "specs/warned.yaml");
     assert!(
-        report.warnings[0].message.contains("forbid audio can never be met"),
+        report.warnings[0]
+            .message
+            .contains("forbid audio can never be met"),
         "{:?}",
         report.warnings
     );
@@ -69,12 +71,19 @@ fn every_broken_file_is_reported_not_only_the_first() {
     let second = WITH_A_WARNING
         .replace("family: warned", "family: other")
         .replace("warned-1", "other-1")
-        .replace("poll_path: /v1/tasks/{task_id}", "poll_path: /v1/tasks/{id}");
+        .replace(
+            "poll_path: /v1/tasks/{task_id}",
+            "poll_path: /v1/tasks/{id}",
+        );
     let report = Registry::lint_sources(sources(&[
         ("specs/warned.yaml", &first),
         ("specs/other.yaml", &second),
     ]));
-    let files: Vec<&str> = report.errors.iter().map(|error| error.file.as_str()).collect();
+    let files: Vec<&str> = report
+        .errors
+        .iter()
+        .map(|error| error.file.as_str())
+        .collect();
     assert!(files.contains(&"specs/warned.yaml"), "{:?}", report.errors);
     assert!(files.contains(&"specs/other.yaml"), "{:?}", report.errors);
 }
@@ -84,5 +93,9 @@ fn a_spec_directory_that_does_not_exist_is_one_error_naming_it() {
     let dir = std::env::temp_dir().join(format!("vidspec-lint-missing-{}", std::process::id()));
     let report = Registry::lint_dir(&dir);
     assert_eq!(report.errors.len(), 1, "{:?}", report.errors);
-    assert!(report.errors[0].to_string().contains("cannot read the spec directory"));
+    assert!(
+        report.errors[0]
+            .to_string()
+            .contains("cannot read the spec directory")
+    );
 }
