@@ -99,7 +99,7 @@ fn collect_family(
             continue;
         }
         for path in sorted_entries(&kind_dir)? {
-            if !path.extension().is_some_and(|ext| ext == "json") {
+            if path.extension().is_none_or(|ext| ext != "json") {
                 continue;
             }
             let Some(file_name) = path.file_name().and_then(|name| name.to_str()) else {

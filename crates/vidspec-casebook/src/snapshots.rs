@@ -130,9 +130,17 @@ impl Snapshots {
         Ok(orphans)
     }
 
+    /// Writes a snapshot whole or not at all: a temporary file in the same
+    /// folder renamed over `path`, so an interrupted run leaves no half
+    /// snapshot and a symbolic link planted at `path` is replaced, never
+    /// written through.
     fn write(&self, path: &Path, case: &CaseFile, rendered: &str) -> io::Result<()> {
+        use std::io::Write;
         std::fs::create_dir_all(&self.dir)?;
-        std::fs::write(path, file_text(case, rendered))
+        let mut file = tempfile::NamedTempFile::new_in(&self.dir)?;
+        file.write_all(file_text(case, rendered).as_bytes())?;
+        file.persist(path).map_err(|error| error.error)?;
+        Ok(())
     }
 }
 
@@ -203,6 +211,30 @@ mod tests {
              input_file: \"acme/err/N1-x.json\"\n---\n## Diagnostics\nerror: x\n"
         );
         assert_eq!(contents_of(&text), "## Diagnostics\nerror: x");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symlink_planted_at_a_snapshot_path_is_replaced_not_written_through() {
+        let dir =
+            std::env::temp_dir().join(format!("vidspec-casebook-link-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let snapshots = Snapshots::of(&dir);
+        std::fs::create_dir_all(snapshots.dir()).expect("create the folder");
+        let target = dir.join("precious.txt");
+        std::fs::write(&target, "keep me").expect("write the target");
+        let case = case("ok/a.json");
+        std::os::unix::fs::symlink(&target, snapshots.pending_path(&case)).expect("plant a link");
+        snapshots
+            .propose(&case, "## Plan\n{}")
+            .expect("write the snapshot");
+        assert_eq!(
+            std::fs::read_to_string(&target).expect("the target"),
+            "keep me"
+        );
+        let written = std::fs::read_to_string(snapshots.pending_path(&case)).expect("the snapshot");
+        assert!(written.ends_with("## Plan\n{}\n"), "{written}");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
