@@ -202,7 +202,8 @@ without \"model\" is checked against its family's first model.\n\n\
 The plan of a valid case, or the diagnostics of an invalid one, is a snapshot in \
 CASES_DIR/snapshots/ (insta's file format). A new or changed one is written as \
 `.snap.new` beside it and fails the run until accepted: read it (or the diff printed), \
-then run again with --accept, or review with `cargo insta review`.\n\n\
+then run again with --accept (inside a Cargo package, `cargo insta review` \
+reads them too).\n\n\
 CASES_DIR defaults to DIR/cases. One line per case (ok, new, changed with its diff, \
 failed with why), then a summary line.\n\n\
 Examples:\n  vidspec test --specs .\n  vidspec test --specs . --accept\n  \
