@@ -8,7 +8,7 @@ use std::path::Path;
 use std::sync::OnceLock;
 
 use serde_json::Value;
-use vidspec_core::{Diagnostics, Model, Plan, Registry};
+use vidspec_core::{Model, Registry};
 
 /// The embedded registry, built once per test binary.
 pub fn registry() -> &'static Registry {
@@ -92,35 +92,16 @@ impl Case {
         })
     }
 
-    /// The seed rule the file name starts with (`P4` of `P4-first-last.json`), if any.
+    /// The seed rule the file name starts with (`P4` of `P4-first-last.json`), if any:
+    /// the rule-in-the-file-name check of vidspec-casebook, which `vidspec test` runs.
     pub fn rule(&self) -> Option<&str> {
-        let head = self.name.split('-').next()?;
-        let mut chars = head.chars();
-        let letter = chars.next()?;
-        (letter.is_ascii_uppercase()
-            && chars.clone().next().is_some()
-            && chars.all(|c| c.is_ascii_digit()))
-        .then_some(head)
+        vidspec_casebook::rule_in_file_name(&self.name)
     }
 }
 
-/// A plan as a snapshot: pretty, sorted JSON under a `## Plan` heading.
-pub fn render_plan(plan: &Plan) -> String {
-    let json = serde_json::to_string_pretty(plan).unwrap_or_default();
-    format!("## Plan\n{json}\n")
-}
-
-/// Diagnostics as a user reads them under a `## Diagnostics` heading.
-pub fn render_diagnostics(diagnostics: &Diagnostics) -> String {
-    let mut out = String::from("## Diagnostics\n");
-    for error in &diagnostics.errors {
-        out.push_str(&format!("error: {error}\n"));
-    }
-    for warning in &diagnostics.warnings {
-        out.push_str(&format!("warning: {warning}\n"));
-    }
-    out
-}
+/// The one rendering of plans and diagnostics as snapshot text, shared with
+/// `vidspec test` (vidspec-casebook), so a spec author's snapshots read as these do.
+pub use vidspec_casebook::{render_diagnostics, render_plan};
 
 /// A small deterministic random number generator (splitmix64 seeding,
 /// xorshift64*), so generated tests replay from their seed without a crate.

@@ -60,11 +60,7 @@ fn invalid_cases_of_made_up_families_fail_with_the_snapshotted_diagnostics() {
             .file_stem()
             .and_then(|stem| stem.to_str())
             .unwrap_or("");
-        let rule = stem.split('-').next().filter(|first| {
-            first.len() > 1
-                && first.starts_with(|c: char| c.is_ascii_uppercase())
-                && first[1..].chars().all(|c| c.is_ascii_digit())
-        });
+        let rule = vidspec_casebook::rule_in_file_name(stem);
         match model.prepare(request) {
             Ok(plan) => panic!(
                 "{}: expected errors, got a plan in mode {}",

@@ -175,6 +175,45 @@ Example:\n  vidspec resume --download videos/\n\n",
     ))]
     Resume(ResumeArgs),
 
+    /// Lint spec files: print every error and warning, with file:line:column.
+    #[command(
+        long_about = "Lint the specs and print every problem at once, like a compiler: \
+one `error: FILE:LINE:COLUMN: message` or `warning: …` line per problem, with the \
+spec line it points at and a caret under the column, then a summary line. Without --specs the specs built \
+into this binary are linted; with --specs DIR, every *.yaml in DIR together with the \
+built-in specs, as `check --specs DIR` loads them (a family in DIR replaces the built-in \
+one). Warnings mark what is allowed but almost surely not meant (a default that decides a \
+rule on its own); they do not fail the lint unless --deny-warnings.\n\n\
+Example:\n  vidspec lint --specs my-specs/\n\n\
+Exit codes:\n  \
+0  no errors (warnings alone exit 0, unless --deny-warnings)\n  \
+1  errors, or warnings with --deny-warnings\n  \
+2  usage error: a bad flag, or DIR is not a readable directory"
+    )]
+    Lint(LintArgs),
+
+    /// Run your ok/err case folders against your specs, with snapshots.
+    #[command(long_about = "Run a spec author's cases against their specs: every \
+CASES_DIR/<family>/ok/*.json must be a valid request and every \
+CASES_DIR/<family>/err/*.json must be refused; an err file whose name starts with a rule \
+number (`A3-duration-7.json`) must be refused citing that rule. A CASES_DIR that holds \
+ok/ and err/ itself is one family's cases (then every case names its \"model\"). A case \
+without \"model\" is checked against its family's first model.\n\n\
+The plan of a valid case, or the diagnostics of an invalid one, is a snapshot in \
+CASES_DIR/snapshots/ (insta's file format). A new or changed one is written as \
+`.snap.new` beside it and fails the run until accepted: read it (or the diff printed), \
+then run again with --accept (inside a Cargo package, `cargo insta review` \
+reads them too).\n\n\
+CASES_DIR defaults to DIR/cases. One line per case (ok, new, changed with its diff, \
+failed with why), then a summary line.\n\n\
+Examples:\n  vidspec test --specs .\n  vidspec test --specs . --accept\n  \
+vidspec test --specs my-specs/ my-cases/\n\n\
+Exit codes:\n  \
+0  every case passed and every snapshot is accepted\n  \
+1  a case failed, or a snapshot is new or changed and not accepted\n  \
+2  usage error: a bad flag, a broken spec in DIR, or no cases in CASES_DIR")]
+    Test(TestArgs),
+
     /// Run a simulated gateway on loopback, for trying vidspec offline.
     #[command(
         long_about = "Run a fake gateway on loopback: both submit endpoints, task \
@@ -182,6 +221,9 @@ polling with tasks that move from submitted through processing to completed (or 
 downloadable MP4 results, image uploads, and injected faults. Its first line of output is \
 `listening on http://ADDR`. It accepts the API key given by --api-key (default sim-key). \
 Stop it with Ctrl-C.\n\n\
+A model id the simulator has no checks for (a model added as data with --specs), or a \
+submit posted to a path under /v1/ it has no route for, gets a generic task that succeeds \
+with a video, so a new spec can be tried end to end; the seed models keep their checks.\n\n\
 Faults: a comma-separated list such as \"429=0.1,500=0.1,402=0.01,drop=0.05,slow=0.05,\
 malformed=0.02,retry-after=2,slow-ms=500,on=polls\" (rates from 0 to 1).\n\n\
 Example:\n  vidspec sim --speed 50 --faults 429=0.1\n\n\
@@ -436,6 +478,33 @@ pub struct SimArgs {
     /// Share of tasks that fail (0 to 1).
     #[arg(long, default_value_t = 0.0)]
     pub fail_rate: f64,
+}
+
+/// Arguments of `lint`.
+#[derive(Debug, Args)]
+pub struct LintArgs {
+    #[command(flatten)]
+    pub specs: SpecsArgs,
+
+    /// Exit 1 when there are warnings, as for errors.
+    #[arg(long)]
+    pub deny_warnings: bool,
+}
+
+/// Arguments of `test`.
+#[derive(Debug, Args)]
+pub struct TestArgs {
+    /// The spec directory whose *.yaml are tested (with the built-in specs).
+    #[arg(long, value_name = "DIR")]
+    pub specs: PathBuf,
+
+    /// The case folder [default: DIR/cases].
+    #[arg(value_name = "CASES_DIR")]
+    pub cases: Option<PathBuf>,
+
+    /// Accept every new or changed snapshot (write it as the .snap).
+    #[arg(long)]
+    pub accept: bool,
 }
 
 /// Where the specs come from.

@@ -12,12 +12,14 @@ mod check;
 mod cli;
 mod follow;
 mod gateway;
+mod lint;
 mod output;
 mod progress;
 mod record;
 mod registry;
 mod simulate;
 mod submit;
+mod test_cases;
 
 use std::process::ExitCode;
 
@@ -86,6 +88,8 @@ fn main() -> ExitCode {
         Command::Wait(args) => follow::wait(args),
         Command::Tasks(args) => follow::tasks(args),
         Command::Resume(args) => follow::resume(args),
+        Command::Lint(args) => lint::run(args),
+        Command::Test(args) => test_cases::run(args),
         Command::Sim(args) => simulate::run(args),
     };
     match result {

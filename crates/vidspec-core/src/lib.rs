@@ -63,5 +63,5 @@ pub use diagnostics::{Diagnostic, Diagnostics, Problem, SpecErrors, Warning};
 pub use load::Source;
 pub use model::Model;
 pub use plan::{Effective, Plan, PlanEndpoint, Precondition};
-pub use registry::Registry;
+pub use registry::{LintReport, Registry};
 pub use spec::Spec;

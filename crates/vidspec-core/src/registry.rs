@@ -61,28 +61,45 @@ impl Registry {
     /// gateway file the embedded gateway of the same name; a
     /// `vocabulary.yaml` there adds modes and status spellings.
     pub fn load_dir(dir: &Path) -> Result<Registry, SpecErrors> {
-        let mut sources = Registry::embedded_sources();
-        let mut added = read_dir(dir, 0)?;
-        let gateways = dir.join(crate::gateway::GATEWAYS_FOLDER);
-        if gateways.is_dir() {
-            added.extend(read_dir(&gateways, added.len())?);
-        }
-        for source in added {
-            let gateway = crate::gateway::is_gateway_source(&source);
-            sources.retain(|existing| {
-                existing.stem() != source.stem()
-                    || crate::gateway::is_gateway_source(existing) != gateway
-                    || source.stem() == "vocabulary"
-            });
-            sources.push(source);
-        }
-        Registry::from_sources(sources)
+        let added = read_spec_dir(dir)?;
+        Registry::from_sources(with_added(Registry::embedded_sources(), added))
     }
 
     /// Builds a registry from spec sources; sources whose stem is `vocabulary`
     /// are vocabulary files (merged in order), sources in a `gateways` folder
     /// gateway files (see [`crate::gateway`]).
     pub fn from_sources(sources: Vec<Source>) -> Result<Registry, SpecErrors> {
+        Registry::build(sources).0
+    }
+
+    /// Everything lint finds in the embedded specs plus the `*.yaml` of `dir`
+    /// (as [`Registry::load_dir`] reads them): every error, and the warnings
+    /// of the spec files that have none, also when another file is broken.
+    pub fn lint_dir(dir: &Path) -> LintReport {
+        match read_spec_dir(dir) {
+            Ok(added) => Registry::lint_sources(with_added(Registry::embedded_sources(), added)),
+            Err(errors) => LintReport {
+                errors: errors.problems,
+                warnings: Vec::new(),
+            },
+        }
+    }
+
+    /// Everything lint finds in these sources (see [`Registry::lint_dir`]).
+    pub fn lint_sources(sources: Vec<Source>) -> LintReport {
+        let (result, warnings) = Registry::build(sources);
+        LintReport {
+            errors: result
+                .err()
+                .map(|errors| errors.problems)
+                .unwrap_or_default(),
+            warnings,
+        }
+    }
+
+    /// The registry, or every problem; and the warnings of the spec files
+    /// that lint passed, either way.
+    fn build(sources: Vec<Source>) -> (Result<Registry, SpecErrors>, Vec<Problem>) {
         let mut problems = Vec::new();
         let mut warnings = Vec::new();
         let mut vocabulary = Vocabulary {
@@ -163,14 +180,15 @@ impl Registry {
             }
         }
         if problems.is_empty() {
-            Ok(Registry {
+            let registry = Registry {
                 models,
                 vocabulary,
-                warnings,
-            })
+                warnings: warnings.clone(),
+            };
+            (Ok(registry), warnings)
         } else {
             problems.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
-            Err(SpecErrors { problems })
+            (Err(SpecErrors { problems }), warnings)
         }
     }
 
@@ -235,6 +253,41 @@ impl Registry {
     pub fn vocabulary(&self) -> &Vocabulary {
         &self.vocabulary
     }
+}
+
+/// Everything lint found in a spec set: what `vidspec lint` prints.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LintReport {
+    /// Problems that stop the specs from loading, sorted by file and position.
+    pub errors: Vec<Problem>,
+    /// What is allowed but doubtful (`lint::warnings`), file by file.
+    pub warnings: Vec<Problem>,
+}
+
+/// `sources` with `added` put in: a family there replaces the one of the same
+/// stem, a gateway file the gateway of the same name; vocabulary files are all
+/// kept (merged in order).
+fn with_added(mut sources: Vec<Source>, added: Vec<Source>) -> Vec<Source> {
+    for source in added {
+        let gateway = crate::gateway::is_gateway_source(&source);
+        sources.retain(|existing| {
+            existing.stem() != source.stem()
+                || crate::gateway::is_gateway_source(existing) != gateway
+                || source.stem() == "vocabulary"
+        });
+        sources.push(source);
+    }
+    sources
+}
+
+/// The YAML files of `dir` and of `dir/gateways/`, read.
+fn read_spec_dir(dir: &Path) -> Result<Vec<Source>, SpecErrors> {
+    let mut added = read_dir(dir, 0)?;
+    let gateways = dir.join(crate::gateway::GATEWAYS_FOLDER);
+    if gateways.is_dir() {
+        added.extend(read_dir(&gateways, added.len())?);
+    }
+    Ok(added)
 }
 
 /// The YAML files of `dir` (not of its subfolders), read; `already` files

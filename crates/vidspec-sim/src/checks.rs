@@ -4,12 +4,15 @@
 //! These checks are deliberately independent of vidspec-core: the simulator
 //! judges what the engine sends, so it must not reuse the engine's specs,
 //! schemas or validation. It checks the rules the gateway is documented to
-//! answer with a 400 (prompt, unknown model, Omni-Flash-Ext's coded errors,
-//! Midjourney's input rules); it does not try to be a full validator.
+//! answer with a 400 (prompt, Omni-Flash-Ext's coded errors, Midjourney's
+//! input rules); it does not try to be a full validator. A model id it has no
+//! page for (a model added as data, outside this repository) is not refused:
+//! it gets a generic task, judged only as a JSON object with a string model.
 
 use serde_json::Value;
 
-/// Model ids `POST /v1/videos/generations` knows (the five seed pages).
+/// Model ids the simulator has checks for (the five seed pages); any other
+/// id is a model added as data and gets a generic task.
 pub(crate) const KNOWN_MODELS: &[&str] = &[
     "pixverse-v6",
     "viduq3",
@@ -75,16 +78,49 @@ fn prompt_text(body: &Value) -> Result<Option<&str>, Rejection> {
     }
 }
 
-/// Checks a `POST /v1/videos/generations` body.
+/// Checks a `POST /v1/videos/generations` body: the model is required; a
+/// model the simulator knows gets its page's checks, any other a generic task.
 pub(crate) fn check_generation(body: &Value) -> Result<Accepted, Rejection> {
-    let model = match field(body, "model") {
-        None => return Err(invalid("model is required")),
-        Some(Value::String(model)) => model.as_str(),
-        Some(_) => return Err(invalid("model must be a string")),
-    };
-    if !KNOWN_MODELS.contains(&model) {
-        return Err(invalid(format!("model {model:?} is not supported")));
+    match model_id(body)? {
+        None => Err(invalid("model is required")),
+        Some(model) if KNOWN_MODELS.contains(&model) => check_known_model(body, model),
+        Some(_) => Ok(generic(body)),
     }
+}
+
+/// Checks a submit posted to a path under `/v1/` that has no route of its
+/// own (a spec may name its own endpoint, e.g. one per mode): a model the
+/// simulator knows keeps its checks; anything else is a generic task.
+pub(crate) fn check_unrouted(body: &Value) -> Result<Accepted, Rejection> {
+    match model_id(body)? {
+        Some(model) if KNOWN_MODELS.contains(&model) => check_known_model(body, model),
+        _ => Ok(generic(body)),
+    }
+}
+
+/// The body's `model`: absent, or a string.
+fn model_id(body: &Value) -> Result<Option<&str>, Rejection> {
+    match field(body, "model") {
+        None => Ok(None),
+        Some(Value::String(model)) => Ok(Some(model.as_str())),
+        Some(_) => Err(invalid("model must be a string")),
+    }
+}
+
+/// A task for a model the simulator has no page for: its rules are the
+/// spec author's, so nothing beyond the body's shape is judged.
+fn generic(body: &Value) -> Accepted {
+    Accepted {
+        prompt: field(body, "prompt")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned(),
+        videos: 1,
+    }
+}
+
+/// The checks of a model of the seed pages.
+fn check_known_model(body: &Value, model: &str) -> Result<Accepted, Rejection> {
     let prompt = prompt_text(body)?.unwrap_or_default();
     if prompt.trim().is_empty() {
         return Err(invalid("prompt is required and must not be empty"));
@@ -256,6 +292,10 @@ mod tests {
         assert_eq!(code(omni(json!({"prompt": " "}))), "invalid_request_error");
         assert_eq!(
             code(check_generation(&json!({"model": "sora", "prompt": "x"}))),
+            "ok"
+        );
+        assert_eq!(
+            code(check_generation(&json!({"model": 7, "prompt": "x"}))),
             "invalid_request_error"
         );
         assert_eq!(

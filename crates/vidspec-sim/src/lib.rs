@@ -6,7 +6,8 @@
 //!
 //! | route | what it does |
 //! |---|---|
-//! | `POST /v1/videos/generations` | checks the body (model, prompt, Omni-Flash-Ext's coded errors), creates a task, answers `{"code":200,"data":[{"status":"submitted","task_id"}]}` (or the object shape, see [`SubmitShape`]) |
+//! | `POST /v1/videos/generations` | checks the body (model, prompt, Omni-Flash-Ext's coded errors), creates a task, answers `{"code":200,"data":[{"status":"submitted","task_id"}]}` (or the object shape, see [`SubmitShape`]); a model id the simulator has no checks for (a model added as data) gets a generic task in the same shapes |
+//! | `POST /v1/…` (any other path) | a submit to an endpoint a spec named (e.g. one per mode): a known model keeps its checks, any other gets a generic task |
 //! | `POST /v1/midjourney/generations/video` | checks the Midjourney rules (exactly one of `image_urls` / `task_id`, prompt unless `task_id`, `batch_size` 1/2/4, …), creates a Midjourney task |
 //! | `GET /v1/tasks/{id}` | the task now: `submitted` → `processing` (rising `progress`, pessimistic `estimated_time`) → `completed` with `result.videos[].url[]` / `failed` with `error`; Midjourney tasks answer a bare `{id, status: SUBMITTED…SUCCESS/FAILURE, action, mode, progress, video_url, video_urls}` |
 //! | `POST /v1/uploads/images` | multipart `file`, JPEG/PNG/WebP/GIF by magic bytes, ≤ 20 MB |

@@ -11,7 +11,7 @@ use std::time::Duration;
 use axum::body::{Body, Bytes};
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{DefaultBodyLimit, Extension, Multipart, Path, Request, State};
-use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -41,11 +41,13 @@ type Shared = State<Arc<SimState>>;
 #[derive(Clone, Debug)]
 struct RequestId(String);
 
-/// The two submit endpoints.
+/// The submit endpoints: the two of the seed pages, and any other path
+/// under `/v1/` a spec may name.
 #[derive(Clone, Copy, Debug)]
 enum SubmitEndpoint {
     Generations,
     Midjourney,
+    Unrouted,
 }
 
 /// The whole application.
@@ -160,6 +162,7 @@ fn accept_submit(state: &SimState, body: &[u8], endpoint: SubmitEndpoint) -> Rep
     let checked = checks::parse_body(body).and_then(|request| match endpoint {
         SubmitEndpoint::Generations => checks::check_generation(&request),
         SubmitEndpoint::Midjourney => checks::check_midjourney(&request),
+        SubmitEndpoint::Unrouted => checks::check_unrouted(&request),
     });
     let accepted = match checked {
         Ok(accepted) => accepted,
@@ -169,7 +172,7 @@ fn accept_submit(state: &SimState, body: &[u8], endpoint: SubmitEndpoint) -> Rep
         }
     };
     let kind = match endpoint {
-        SubmitEndpoint::Generations => TaskKind::Standard,
+        SubmitEndpoint::Generations | SubmitEndpoint::Unrouted => TaskKind::Standard,
         SubmitEndpoint::Midjourney => TaskKind::Midjourney {
             batch_size: accepted.videos,
         },
@@ -246,7 +249,20 @@ async fn stats(State(state): Shared) -> Response {
     Json(state.stats()).into_response()
 }
 
-async fn unknown_route() -> Response {
+/// No route: a POST under `/v1/` is a submit to an endpoint a spec named
+/// (`/v1/videos/image2video`), answered with a generic task; anything else
+/// is not found.
+async fn unknown_route(
+    State(state): Shared,
+    Extension(RequestId(id)): Extension<RequestId>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if method == Method::POST && uri.path().starts_with("/v1/") {
+        return submit(&state, &id, &headers, &body, SubmitEndpoint::Unrouted).await;
+    }
     Reply::not_found("not found").into_response()
 }
 

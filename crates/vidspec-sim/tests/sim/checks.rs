@@ -68,24 +68,6 @@ async fn omni_two_images_is_unsupported_image_count() {
 }
 
 #[tokio::test]
-async fn an_unknown_model_is_an_invalid_request() {
-    let sim = start(fast()).await;
-    let error = rejected(
-        &sim,
-        GENERATIONS,
-        json!({"model": "sora-9", "prompt": "a fox"}),
-    )
-    .await;
-    assert_eq!(error["code"], "invalid_request_error");
-    assert!(
-        error["message"]
-            .as_str()
-            .is_some_and(|m| m.contains("sora-9")),
-        "{error}"
-    );
-}
-
-#[tokio::test]
 async fn a_missing_or_empty_prompt_is_an_invalid_request() {
     let sim = start(fast()).await;
     for body in [

@@ -8,6 +8,7 @@ mod auth;
 mod checks;
 mod fault_spec;
 mod faults;
+mod generic;
 mod paused;
 mod serve;
 mod stats;
