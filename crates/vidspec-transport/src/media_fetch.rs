@@ -450,15 +450,17 @@ fn findings(
         .into_iter()
         .map(|message| Finding::error(path, format!("{shown}: {message}"), rule))
         .collect();
-    if let Some(why) = problem {
-        findings.push(could_not(path, shown, what, &why, rule));
+    // One warning says why the header could not be read; the constraints it
+    // leaves unchecked are not listed one by one then.
+    match problem {
+        Some(why) => findings.push(could_not(path, shown, what, &why, rule)),
+        None => findings.extend(
+            judgement
+                .unchecked
+                .into_iter()
+                .map(|message| Finding::warning(path, format!("{shown}: {message}"), rule)),
+        ),
     }
-    findings.extend(
-        judgement
-            .unchecked
-            .into_iter()
-            .map(|message| Finding::warning(path, format!("{shown}: {message}"), rule)),
-    );
     if let (None, Some(max)) = (total, max_bytes) {
         findings.push(Finding::warning(
             path,
