@@ -614,7 +614,7 @@ fn image_constraints(formats: &[&str]) -> ImageConstraints {
 
 #[tokio::test]
 async fn a_local_bmp_passes_preflight_when_the_spec_names_no_formats() {
-    let path = temp_file("photo.bmp", &bmp());
+    let path = temp_file("open.bmp", &bmp());
     let findings = check_local_image(&path, &image_constraints(&[])).await;
     cleanup(&path);
     assert!(findings.is_empty(), "{findings:#?}");
@@ -622,7 +622,7 @@ async fn a_local_bmp_passes_preflight_when_the_spec_names_no_formats() {
 
 #[tokio::test]
 async fn a_local_bmp_matches_formats_bmp_and_is_refused_by_formats_png() {
-    let path = temp_file("photo.bmp", &bmp());
+    let path = temp_file("named.bmp", &bmp());
     assert!(
         check_local_image(&path, &image_constraints(&["bmp"]))
             .await
