@@ -47,8 +47,12 @@ pub enum MediaError {
     #[error("the file is empty (0 bytes)")]
     Empty,
     /// The magic bytes are none of the formats pre-flight recognises.
-    #[error("not a {expected} file (it starts with {start}); convert it to one of those")]
+    #[error(
+        "not a {kind} format pre-flight recognises ({expected}); it starts with {start}; convert it to one of those"
+    )]
     UnknownFormat {
+        /// `video` or `audio`.
+        kind: &'static str,
         /// The recognised formats, for people.
         expected: String,
         /// The first bytes, in hex.
@@ -100,6 +104,7 @@ fn unknown(kind: MediaKind, bytes: &[u8]) -> MediaError {
         return MediaError::Empty;
     }
     MediaError::UnknownFormat {
+        kind: kind.key(),
         expected: kind.names().join(", "),
         start: hex_start(bytes),
     }

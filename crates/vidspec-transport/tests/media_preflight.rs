@@ -77,7 +77,7 @@ fn temp_file(label: &str, bytes: &[u8]) -> PathBuf {
     path
 }
 
-fn cleanup(path: &PathBuf) {
+fn cleanup(path: &std::path::Path) {
     let _ = std::fs::remove_dir_all(path.parent().expect("dir"));
 }
 
@@ -261,7 +261,10 @@ async fn an_unrecognised_local_file_is_an_error_when_formats_are_named_and_a_war
     let path = temp_file("notes.mp4", b"just some text, not a video at all");
     let findings = check_local_video(&path, &video_constraints()).await;
     let message = only_error(&findings);
-    assert!(message.contains("not a mp4, mov file"), "{message}");
+    assert!(
+        message.contains("not a video format pre-flight recognises (mp4, mov)"),
+        "{message}"
+    );
     let open = VideoConstraints {
         formats: Vec::new(),
         ..video_constraints()
@@ -658,4 +661,48 @@ async fn remote_images_of_any_format_pass_when_the_spec_names_none() {
     let plan = plan(json!({"model": "media-1", "prompt": "p", "image_urls": [url]}));
     let findings = client().preflight(&plan, no_model).await;
     assert!(findings.is_empty(), "{findings:#?}");
+}
+
+// ---- hostile bytes ----
+
+/// xorshift64*: a tiny deterministic generator, so no crate is needed.
+struct XorShift(u64);
+
+impl XorShift {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+}
+
+#[test]
+fn damaged_headers_are_errors_or_readings_never_panics() {
+    let mut rng = XorShift(0x9E37_79B9_7F4A_7C15);
+    let clip = Clip::video().bytes();
+    let moov_at = clip
+        .windows(4)
+        .position(|window| window == b"moov")
+        .expect("a moov")
+        - 4;
+    let moov = &clip[moov_at..clip.len() - 1008];
+    let samples = [moov.to_vec(), fixtures::wav(1), fixtures::flac(3)];
+    for round in 0..20_000 {
+        let mut bytes = samples[round % samples.len()].clone();
+        for _ in 0..1 + rng.next() % 4 {
+            let at = (rng.next() % bytes.len() as u64) as usize;
+            bytes[at] = rng.next() as u8;
+        }
+        if rng.next() % 3 == 0 {
+            let keep = (rng.next() % bytes.len() as u64) as usize;
+            bytes.truncate(keep);
+        }
+        let _ = vidspec_transport::read_movie(&bytes, "mp4");
+        let _ = vidspec_transport::box_header(&bytes, "mp4");
+        let _ = vidspec_transport::wav_seconds(&bytes);
+        let _ = vidspec_transport::flac_seconds(&bytes);
+        let _ = sniff_video(&bytes);
+        let _ = sniff_audio(&bytes);
+    }
 }
