@@ -694,7 +694,7 @@ fn damaged_headers_are_errors_or_readings_never_panics() {
             let at = (rng.next() % bytes.len() as u64) as usize;
             bytes[at] = rng.next() as u8;
         }
-        if rng.next() % 3 == 0 {
+        if rng.next().is_multiple_of(3) {
             let keep = (rng.next() % bytes.len() as u64) as usize;
             bytes.truncate(keep);
         }
