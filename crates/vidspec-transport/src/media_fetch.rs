@@ -9,19 +9,20 @@
 //! `Range` is read as a stream, every byte outside `moov` dropped, for at
 //! most `MAX_STREAMED_BYTES`. It must never send the API key (media URLs are
 //! third-party hosts), never read more than those caps, and never pass
-//! silently: a file it cannot judge is a `Warning`. Parsing lives in `media`.
+//! silently: a file it cannot judge is a `Warning`. Parsing lives in `media`,
+//! judging in `media_check`, local files in `media_local`.
 
 use std::io::SeekFrom;
-use std::path::Path;
 
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use vidspec_core::spec::{AudioConstraints, VideoConstraints};
 
 use crate::client::Client;
 use crate::media::{
-    AudioInfo, Judgement, MAX_MOVIE_BYTES, MediaError, VideoInfo, audio_format, box_header,
-    check_audio, check_video, flac_seconds, read_movie, video_format, wav_seconds,
+    AudioInfo, MAX_MOVIE_BYTES, MediaError, VideoInfo, audio_format, box_header, flac_seconds,
+    read_movie, video_format, wav_seconds,
 };
+use crate::media_check::{Judgement, check_audio, check_video};
 use crate::preflight::{Finding, REMOTE_READ_BYTES, decode_data_url, range_total, without_query};
 
 /// How many top-level boxes are walked looking for `moov` before giving up.
@@ -33,7 +34,7 @@ pub const MAX_STREAMED_BYTES: u64 = 16 * 1024 * 1024;
 
 /// Where the bytes of one media file come from. Reads only move forward
 /// through a stream; the others read any range.
-enum Source<'a> {
+pub(crate) enum Source<'a> {
     /// A `data:` URL, decoded.
     Memory(Vec<u8>),
     /// A server that honours `Range`: its first bytes, then one ranged GET
@@ -51,13 +52,13 @@ enum Source<'a> {
         pulled: u64,
         ended: bool,
     },
-    /// A local regular file.
+    /// A local regular file (`media_local`).
     Local(tokio::fs::File),
 }
 
 impl Source<'_> {
     /// Up to `len` bytes from `offset`; fewer at the end of the file.
-    async fn read_at(&mut self, offset: u64, len: u64) -> Result<Vec<u8>, String> {
+    pub(crate) async fn read_at(&mut self, offset: u64, len: u64) -> Result<Vec<u8>, String> {
         match self {
             Source::Memory(bytes) => Ok(window(bytes, 0, offset, len)),
             Source::Ranged { client, url, head } => {
@@ -203,11 +204,11 @@ async fn find_moov(
 }
 
 /// The first bytes of a media file and a source for the rest.
-struct Opened<'a> {
-    shown: String,
-    head: Vec<u8>,
-    total: Option<u64>,
-    source: Source<'a>,
+pub(crate) struct Opened<'a> {
+    pub(crate) shown: String,
+    pub(crate) head: Vec<u8>,
+    pub(crate) total: Option<u64>,
+    pub(crate) source: Source<'a>,
 }
 
 impl Client {
@@ -380,7 +381,9 @@ impl Client {
 
 /// The format and what the `moov` box says; a `moov` that cannot be read is
 /// the second part (the format is still judged).
-async fn inspect_video(opened: &mut Opened<'_>) -> Result<(VideoInfo, Option<String>), MediaError> {
+pub(crate) async fn inspect_video(
+    opened: &mut Opened<'_>,
+) -> Result<(VideoInfo, Option<String>), MediaError> {
     let format = video_format(&opened.head)?;
     let bare = VideoInfo {
         format,
@@ -402,7 +405,9 @@ async fn inspect_video(opened: &mut Opened<'_>) -> Result<(VideoInfo, Option<Str
 }
 
 /// The format and, for WAV, FLAC and M4A, the duration.
-async fn inspect_audio(opened: &mut Opened<'_>) -> Result<(AudioInfo, Option<String>), MediaError> {
+pub(crate) async fn inspect_audio(
+    opened: &mut Opened<'_>,
+) -> Result<(AudioInfo, Option<String>), MediaError> {
     let format = audio_format(&opened.head)?;
     let (seconds, problem) = match format {
         "wav" => split(wav_seconds(&opened.head)),
@@ -435,7 +440,7 @@ fn could_not(path: &str, shown: &str, what: &str, why: &str, rule: &Option<Strin
 }
 
 #[allow(clippy::too_many_arguments)]
-fn findings(
+pub(crate) fn findings(
     path: &str,
     shown: &str,
     what: &str,
@@ -469,123 +474,4 @@ fn findings(
         ));
     }
     findings
-}
-
-/// Opens a local media file: a regular file only (never a FIFO or device),
-/// its first `REMOTE_READ_BYTES`, and its size from the file system. Only the
-/// head and, for MP4/MOV, the `moov` box are ever read.
-async fn open_local(path: &Path) -> Result<Opened<'static>, String> {
-    let owned = path.to_owned();
-    let (file, size) =
-        tokio::task::spawn_blocking(move || vidspec_core::load::open_regular_file(&owned))
-            .await
-            .map_err(|_| "reading the file stopped unexpectedly; try again".to_owned())?
-            .map_err(|error| format!("cannot read the file: {error}"))?;
-    let mut source = Source::Local(tokio::fs::File::from_std(file));
-    let head = source.read_at(0, REMOTE_READ_BYTES as u64).await?;
-    Ok(Opened {
-        shown: path.display().to_string(),
-        head,
-        total: Some(size),
-        source,
-    })
-}
-
-/// Checks a local video file against `constraints`, as pre-flight checks one
-/// behind a URL. Findings have an empty `path` and name the file. A file that
-/// cannot be opened, is empty, or is in no recognised format while the spec
-/// names `formats` is an `Error`; what cannot be read is a `Warning`.
-pub async fn check_local_video(path: &Path, constraints: &VideoConstraints) -> Vec<Finding> {
-    let rule = &constraints.rule;
-    let mut opened = match open_local(path).await {
-        Ok(opened) => opened,
-        Err(why) => {
-            return vec![Finding::error(
-                "",
-                format!("{}: {why}", path.display()),
-                rule,
-            )];
-        }
-    };
-    let shown = opened.shown.clone();
-    match inspect_video(&mut opened).await {
-        Ok((info, problem)) => {
-            let judgement = check_video(&info, opened.total, constraints);
-            findings(
-                "",
-                &shown,
-                "video",
-                judgement,
-                problem,
-                opened.total,
-                constraints.max_bytes,
-                rule,
-            )
-        }
-        Err(error) => vec![unreadable_local(
-            &shown,
-            error,
-            !constraints.formats.is_empty(),
-            "video",
-            rule,
-        )],
-    }
-}
-
-/// Checks a local audio file against `constraints`; see `check_local_video`.
-pub async fn check_local_audio(path: &Path, constraints: &AudioConstraints) -> Vec<Finding> {
-    let rule = &constraints.rule;
-    let mut opened = match open_local(path).await {
-        Ok(opened) => opened,
-        Err(why) => {
-            return vec![Finding::error(
-                "",
-                format!("{}: {why}", path.display()),
-                rule,
-            )];
-        }
-    };
-    let shown = opened.shown.clone();
-    match inspect_audio(&mut opened).await {
-        Ok((info, problem)) => {
-            let judgement = check_audio(&info, opened.total, constraints);
-            findings(
-                "",
-                &shown,
-                "audio file",
-                judgement,
-                problem,
-                opened.total,
-                constraints.max_bytes,
-                rule,
-            )
-        }
-        Err(error) => vec![unreadable_local(
-            &shown,
-            error,
-            !constraints.formats.is_empty(),
-            "audio file",
-            rule,
-        )],
-    }
-}
-
-/// An empty file is an `Error`; one in no recognised format is an `Error`
-/// only when the spec names formats (no `formats` means no format check).
-fn unreadable_local(
-    shown: &str,
-    error: MediaError,
-    formats_named: bool,
-    what: &str,
-    rule: &Option<String>,
-) -> Finding {
-    if matches!(error, MediaError::Empty) || formats_named {
-        Finding::error("", format!("{shown}: {error}"), rule)
-    } else {
-        Finding::warning(
-            "",
-            format!("could not check the {what} at {shown}: {error}; the gateway may reject it"),
-            rule,
-        )
-    }
 }
