@@ -308,6 +308,9 @@ impl Linter<'_> {
 
     fn field(&mut self, name: &str, field: &Field, at: Location) {
         self.pattern_runs_in_linear_time(name, field, at);
+        for problem in crate::lint_media::problems(name, field) {
+            self.report(at, problem);
+        }
         let is_array = field.kind == FieldType::Array;
         if field.open && field.values.is_none() {
             self.report(at, format!("{name}: open needs enum (the common values)"));

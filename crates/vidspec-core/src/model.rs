@@ -129,11 +129,16 @@ impl Model {
             .fields
             .iter()
             .filter(|(_, field)| {
-                field.image_constraints().is_some() || field.refers_to_task.is_some()
+                field.image_constraints().is_some()
+                    || field.video_constraints().is_some()
+                    || field.audio_constraints().is_some()
+                    || field.refers_to_task.is_some()
             })
             .map(|(name, field)| Checked {
                 field: name.clone(),
                 image: field.image_constraints().cloned(),
+                video: field.video_constraints().cloned(),
+                audio: field.audio_constraints().cloned(),
                 task: field.refers_to_task.clone(),
             })
             .collect();

@@ -19,7 +19,7 @@ use serde_json::{Map, Value};
 
 use crate::billing::{Biller, Charge};
 use crate::diagnostics::Warning;
-use crate::spec::{ImageConstraints, Task, TaskReference};
+use crate::spec::{AudioConstraints, ImageConstraints, Task, TaskReference, VideoConstraints};
 
 /// Where and how a plan is sent.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -38,6 +38,12 @@ pub struct Precondition {
     /// Image constraints, for image URL fields.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub image: Option<ImageConstraints>,
+    /// Video constraints, for video URL fields.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub video: Option<VideoConstraints>,
+    /// Audio constraints, for audio URL fields.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub audio: Option<AudioConstraints>,
     /// The task the field must name, for task-id fields.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub task: Option<TaskReference>,
@@ -48,6 +54,8 @@ pub struct Precondition {
 pub(crate) struct Checked {
     pub field: String,
     pub image: Option<ImageConstraints>,
+    pub video: Option<VideoConstraints>,
+    pub audio: Option<AudioConstraints>,
     pub task: Option<TaskReference>,
 }
 
@@ -189,24 +197,27 @@ impl Plan {
                 continue;
             };
             let name = crate::compile::escape(&checked.field);
-            if let Some(image) = &checked.image {
+            if checked.image.is_some() || checked.video.is_some() || checked.audio.is_some() {
+                let media = |path: String| Precondition {
+                    path,
+                    image: checked.image.clone(),
+                    video: checked.video.clone(),
+                    audio: checked.audio.clone(),
+                    task: None,
+                };
                 match value {
-                    Value::Array(items) => out.extend((0..items.len()).map(|index| Precondition {
-                        path: format!("/{name}/{index}"),
-                        image: Some(image.clone()),
-                        task: None,
-                    })),
-                    _ => out.push(Precondition {
-                        path: format!("/{name}"),
-                        image: Some(image.clone()),
-                        task: None,
-                    }),
+                    Value::Array(items) => {
+                        out.extend((0..items.len()).map(|index| media(format!("/{name}/{index}"))))
+                    }
+                    _ => out.push(media(format!("/{name}"))),
                 }
             }
             if let Some(task) = &checked.task {
                 out.push(Precondition {
                     path: format!("/{name}"),
                     image: None,
+                    video: None,
+                    audio: None,
                     task: Some(task.clone()),
                 });
             }

@@ -305,6 +305,14 @@ pub struct Field {
     /// not by the schema; exported under `x-vidspec`).
     #[serde(default)]
     pub image: Option<ImageConstraints>,
+    /// Constraints on the videos this URL field points at (checked by
+    /// pre-flight, not by the schema; exported under `x-vidspec`).
+    #[serde(default)]
+    pub video: Option<VideoConstraints>,
+    /// Constraints on the audio files this URL field points at (checked by
+    /// pre-flight, not by the schema; exported under `x-vidspec`).
+    #[serde(default)]
+    pub audio: Option<AudioConstraints>,
     /// The value names an earlier task that must be in a given state (a remote
     /// precondition, checked by pre-flight; exported under `x-vidspec`).
     #[serde(default)]
@@ -318,6 +326,24 @@ impl Field {
             self.items
                 .as_ref()
                 .and_then(|items| items.value.image.as_ref())
+        })
+    }
+
+    /// The video constraints of this field, or of its items for an array.
+    pub fn video_constraints(&self) -> Option<&VideoConstraints> {
+        self.video.as_ref().or_else(|| {
+            self.items
+                .as_ref()
+                .and_then(|items| items.value.video.as_ref())
+        })
+    }
+
+    /// The audio constraints of this field, or of its items for an array.
+    pub fn audio_constraints(&self) -> Option<&AudioConstraints> {
+        self.audio.as_ref().or_else(|| {
+            self.items
+                .as_ref()
+                .and_then(|items| items.value.audio.as_ref())
         })
     }
 }
@@ -390,7 +416,9 @@ pub struct Override {
 #[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ImageConstraints {
-    /// Accepted formats by magic bytes: `png`, `jpeg`, `webp`, `gif`.
+    /// Accepted formats by magic bytes, from the names pre-flight reads
+    /// (`media_formats::IMAGE`: `png`, `jpeg`, `webp`, `gif`, `bmp`, `tiff`);
+    /// none: any format.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub formats: Vec<String>,
     /// Minimum width in pixels.
@@ -408,6 +436,77 @@ pub struct ImageConstraints {
     /// Largest file size in bytes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_bytes: Option<u64>,
+    /// Seed-rules number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
+}
+
+/// What a pre-flight check may verify about the videos behind a URL: what
+/// the file's first bytes and its `moov` box tell (MP4 and MOV).
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct VideoConstraints {
+    /// Accepted containers by magic bytes, from the names pre-flight reads
+    /// (`media_formats::VIDEO`: `mp4`, `mov`); none: any format.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub formats: Vec<String>,
+    /// Largest file size in bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_bytes: Option<u64>,
+    /// Shortest duration in seconds (inclusive).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_seconds: Option<f64>,
+    /// Longest duration in seconds (inclusive).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_seconds: Option<f64>,
+    /// Minimum width in pixels, as displayed (rotation applied).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_width: Option<u64>,
+    /// Minimum height in pixels, as displayed (rotation applied).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_height: Option<u64>,
+    /// Minimum length of the shorter side in pixels.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_short_side: Option<u64>,
+    /// Smallest width/height ratio, as `W:H` (`1:8`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_aspect: Option<String>,
+    /// Largest width/height ratio, as `W:H` (`8:1`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_aspect: Option<String>,
+    /// Lowest average frame rate in frames per second (inclusive: "at least").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_fps: Option<f64>,
+    /// A frame rate the average must exceed (exclusive: "more than 8 fps").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fps_above: Option<f64>,
+    /// Highest average frame rate in frames per second (inclusive).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_fps: Option<f64>,
+    /// Seed-rules number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
+}
+
+/// What a pre-flight check may verify about the audio behind a URL: format,
+/// bytes, and the duration where the header gives it (WAV, FLAC, M4A).
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AudioConstraints {
+    /// Accepted formats by magic bytes, from the names pre-flight reads
+    /// (`media_formats::AUDIO`: `mp3`, `wav`, `m4a`, `aac`, `ogg`, `flac`);
+    /// none: any format.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub formats: Vec<String>,
+    /// Largest file size in bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_bytes: Option<u64>,
+    /// Shortest duration in seconds (inclusive; checked for WAV, FLAC, M4A).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_seconds: Option<f64>,
+    /// Longest duration in seconds (inclusive; checked for WAV, FLAC, M4A).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_seconds: Option<f64>,
     /// Seed-rules number.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rule: Option<String>,

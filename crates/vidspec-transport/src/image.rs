@@ -3,7 +3,9 @@
 //! files.
 //!
 //! Owns the header parsers (PNG `IHDR`, JPEG frame headers, WebP `VP8 ` /
-//! `VP8L` / `VP8X`, GIF logical screen), the human messages for broken
+//! `VP8L` / `VP8X`, GIF logical screen; BMP and TIFF through the `imagesize`
+//! crate, whose JPEG reader skips no fill bytes and runs past a scan, so the
+//! four older readers stay), the human messages for broken
 //! constraints, and the one way a local image file is read (by the pre-flight,
 //! the upload, and the CLI's double-spend key): a regular file only, never
 //! more than the gateway's upload limit, through `vidspec_core::load`'s
@@ -16,6 +18,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use vidspec_core::load::{FileReadError, open_regular_file, read_regular_file};
+use vidspec_core::media_formats::MediaKind;
 use vidspec_core::spec::ImageConstraints;
 
 /// The gateway's upload limit: `POST /v1/uploads/images` refuses a file of
@@ -91,7 +94,8 @@ pub async fn load_local_image_head(
         .unwrap_or(Err(LocalImageError::Stopped))
 }
 
-/// An image format the gateway accepts, known by its magic bytes.
+/// An image format pre-flight reads, known by its magic bytes: one per name
+/// of `vidspec_core::media_formats::IMAGE` (a test proves each is sniffed).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ImageFormat {
     /// PNG (`\x89PNG\r\n\x1a\n`).
@@ -102,32 +106,46 @@ pub enum ImageFormat {
     Webp,
     /// GIF (`GIF87a` / `GIF89a`).
     Gif,
+    /// BMP (`BM`, then a known DIB header size).
+    Bmp,
+    /// TIFF (`II*\0` little-endian, `MM\0*` big-endian).
+    Tiff,
 }
 
 impl ImageFormat {
-    /// The spelling a spec's `ImageConstraints::formats` uses: `png`, `jpeg`,
-    /// `webp`, `gif`.
+    /// Every format, in the order of `media_formats::IMAGE`.
+    pub const ALL: [ImageFormat; 6] = [
+        ImageFormat::Png,
+        ImageFormat::Jpeg,
+        ImageFormat::Webp,
+        ImageFormat::Gif,
+        ImageFormat::Bmp,
+        ImageFormat::Tiff,
+    ];
+
+    /// The canonical name a spec's `ImageConstraints::formats` uses (`png`,
+    /// `jpeg`, `webp`, `gif`, `bmp`, `tiff`; see `media_formats::IMAGE`).
     pub fn name(self) -> &'static str {
         match self {
             ImageFormat::Png => "png",
             ImageFormat::Jpeg => "jpeg",
             ImageFormat::Webp => "webp",
             ImageFormat::Gif => "gif",
+            ImageFormat::Bmp => "bmp",
+            ImageFormat::Tiff => "tiff",
         }
     }
 
-    /// The format a spec spells `name` (case-insensitive; `jpg` is JPEG).
+    /// The format a spec spells `name` (case-insensitive; the aliases of
+    /// `media_formats::IMAGE`, such as `jpg`, included).
     pub fn from_name(name: &str) -> Option<ImageFormat> {
-        match name.trim().to_ascii_lowercase().as_str() {
-            "png" => Some(ImageFormat::Png),
-            "jpeg" | "jpg" => Some(ImageFormat::Jpeg),
-            "webp" => Some(ImageFormat::Webp),
-            "gif" => Some(ImageFormat::Gif),
-            _ => None,
-        }
+        let canonical = MediaKind::Image.canonical(name)?;
+        ImageFormat::ALL
+            .into_iter()
+            .find(|format| format.name() == canonical)
     }
 
-    /// The format of `bytes` by magic bytes alone, if it is one of the four.
+    /// The format of `bytes` by magic bytes alone, if pre-flight reads it.
     pub fn sniff(bytes: &[u8]) -> Option<ImageFormat> {
         if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
             Some(ImageFormat::Jpeg)
@@ -137,6 +155,10 @@ impl ImageFormat {
             Some(ImageFormat::Webp)
         } else if bytes.starts_with(b"GIF87a") || bytes.starts_with(b"GIF89a") {
             Some(ImageFormat::Gif)
+        } else if bytes.starts_with(b"BM") {
+            Some(ImageFormat::Bmp)
+        } else if bytes.starts_with(b"II*\0") || bytes.starts_with(b"MM\0*") {
+            Some(ImageFormat::Tiff)
         } else {
             None
         }
@@ -151,6 +173,8 @@ impl fmt::Display for ImageFormat {
             ImageFormat::Jpeg => "JPEG",
             ImageFormat::Webp => "WebP",
             ImageFormat::Gif => "GIF",
+            ImageFormat::Bmp => "BMP",
+            ImageFormat::Tiff => "TIFF",
         })
     }
 }
@@ -170,11 +194,11 @@ pub struct ImageInfo {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ProbeError {
     /// No bytes at all.
-    #[error("the image is empty (0 bytes); point at a PNG, JPEG, WebP or GIF file")]
+    #[error("the image is empty (0 bytes); point at a PNG, JPEG, WebP, GIF, BMP or TIFF file")]
     Empty,
-    /// The magic bytes are none of the four formats.
+    /// The magic bytes are none of the formats pre-flight reads.
     #[error(
-        "not a PNG, JPEG, WebP or GIF image (it starts with {start}); convert it to one of those"
+        "not a PNG, JPEG, WebP, GIF, BMP or TIFF image (it starts with {start}); convert it to one of those"
     )]
     UnknownFormat {
         /// The first bytes, in hex.
@@ -214,6 +238,8 @@ pub fn probe(bytes: &[u8]) -> Result<ImageInfo, ProbeError> {
         Some(ImageFormat::Jpeg) => jpeg(bytes).map(|(w, h)| (w, h, ImageFormat::Jpeg))?,
         Some(ImageFormat::Webp) => webp(bytes).map(|(w, h)| (w, h, ImageFormat::Webp))?,
         Some(ImageFormat::Gif) => gif(bytes).map(|(w, h)| (w, h, ImageFormat::Gif))?,
+        Some(ImageFormat::Bmp) => bmp(bytes).map(|(w, h)| (w, h, ImageFormat::Bmp))?,
+        Some(ImageFormat::Tiff) => tiff(bytes).map(|(w, h)| (w, h, ImageFormat::Tiff))?,
         None => {
             return Err(ProbeError::UnknownFormat {
                 start: hex_start(bytes),
@@ -298,6 +324,60 @@ fn gif(bytes: &[u8]) -> Result<(u32, u32), ProbeError> {
     let width = le16(bytes, 6).ok_or_else(|| truncated(format, "no logical screen width"))?;
     let height = le16(bytes, 8).ok_or_else(|| truncated(format, "no logical screen height"))?;
     Ok((width, height))
+}
+
+/// The DIB header sizes of the BMP versions (OS/2 1.x core, Windows 3.x
+/// info, the v2–v5 and OS/2 2.x headers): a file that starts with `BM` but
+/// has none of them is not a BMP.
+const BMP_DIB_SIZES: [u32; 7] = [12, 40, 52, 56, 64, 108, 124];
+
+/// BMP: `BM`, the DIB header size at byte 14, then the size read by
+/// `imagesize` (a 12-byte OS/2 core header holds 16-bit sizes, which it does
+/// not know, so those are read here). A negative height (a top-down bitmap)
+/// is its magnitude.
+fn bmp(bytes: &[u8]) -> Result<(u32, u32), ProbeError> {
+    let format = ImageFormat::Bmp;
+    let dib = le32(bytes, 14).ok_or_else(|| truncated(format, "no DIB header size"))?;
+    if !BMP_DIB_SIZES.contains(&dib) {
+        return Err(malformed(
+            format,
+            format!("the DIB header size {dib} is none of a BMP's"),
+        ));
+    }
+    if dib == 12 {
+        let width = le16(bytes, 18).ok_or_else(|| truncated(format, "no width"))?;
+        let height = le16(bytes, 20).ok_or_else(|| truncated(format, "no height"))?;
+        return Ok((width, height));
+    }
+    let (width, height) = sized_by_imagesize(bytes, format)?;
+    // imagesize reads the signed 32-bit fields as unsigned.
+    let signed = |value: u32| (value as i32).unsigned_abs();
+    Ok((signed(width), signed(height)))
+}
+
+/// TIFF: the size from the first image file directory, read by `imagesize`
+/// (the directory may sit anywhere in the file; a head that ends before it
+/// is `Truncated`).
+fn tiff(bytes: &[u8]) -> Result<(u32, u32), ProbeError> {
+    sized_by_imagesize(bytes, ImageFormat::Tiff)
+}
+
+fn sized_by_imagesize(bytes: &[u8], format: ImageFormat) -> Result<(u32, u32), ProbeError> {
+    match imagesize::blob_size(bytes) {
+        Ok(size) => {
+            let side = |value: usize| {
+                u32::try_from(value)
+                    .map_err(|_| malformed(format, format!("it declares a side of {value} pixels")))
+            };
+            Ok((side(size.width)?, side(size.height)?))
+        }
+        Err(imagesize::ImageError::IoError(error))
+            if error.kind() == std::io::ErrorKind::UnexpectedEof =>
+        {
+            Err(truncated(format, "the header ends early"))
+        }
+        Err(error) => Err(malformed(format, error.to_string())),
+    }
 }
 
 /// WebP: `RIFF <size> WEBP`, then the first chunk: `VP8 ` (lossy key frame),
@@ -427,14 +507,14 @@ fn jpeg(bytes: &[u8]) -> Result<(u32, u32), ProbeError> {
 }
 
 /// A `W:H` ratio from a spec (`1:4`, `16:9`, `2.35:1`), as (W, H).
-fn parse_ratio(text: &str) -> Option<(f64, f64)> {
+pub(crate) fn parse_ratio(text: &str) -> Option<(f64, f64)> {
     let (w, h) = text.split_once(':')?;
     let w: f64 = w.trim().parse().ok()?;
     let h: f64 = h.trim().parse().ok()?;
     (w.is_finite() && h.is_finite() && w > 0.0 && h > 0.0).then_some((w, h))
 }
 
-fn gcd(mut a: u64, mut b: u64) -> u64 {
+pub(crate) fn gcd(mut a: u64, mut b: u64) -> u64 {
     while b != 0 {
         (a, b) = (b, a % b);
     }
@@ -442,7 +522,7 @@ fn gcd(mut a: u64, mut b: u64) -> u64 {
 }
 
 /// A byte count for people: `12582912 bytes (12.0 MiB)`.
-fn show_bytes(bytes: u64) -> String {
+pub(crate) fn show_bytes(bytes: u64) -> String {
     const MIB: f64 = 1024.0 * 1024.0;
     if bytes >= 1024 * 1024 {
         format!("{bytes} bytes ({:.1} MiB)", bytes as f64 / MIB)
@@ -603,6 +683,34 @@ mod tests {
         jpeg_with(&app0, 0xC0, width, height)
     }
 
+    pub(crate) fn bmp_header(width: i32, height: i32) -> Vec<u8> {
+        let mut bytes = b"BM".to_vec();
+        bytes.extend_from_slice(&[0; 8]); // file size, reserved
+        bytes.extend_from_slice(&54u32.to_le_bytes()); // pixel data offset
+        bytes.extend_from_slice(&40u32.to_le_bytes()); // BITMAPINFOHEADER
+        bytes.extend_from_slice(&width.to_le_bytes());
+        bytes.extend_from_slice(&height.to_le_bytes());
+        bytes.extend_from_slice(&1u16.to_le_bytes()); // planes
+        bytes.extend_from_slice(&24u16.to_le_bytes()); // bits per pixel
+        bytes.extend_from_slice(&[0; 24]);
+        bytes
+    }
+
+    fn tiff_header(width: u16, height: u16) -> Vec<u8> {
+        let mut bytes = b"II*\0".to_vec();
+        bytes.extend_from_slice(&8u32.to_le_bytes()); // first directory
+        bytes.extend_from_slice(&2u16.to_le_bytes()); // two entries
+        for (tag, value) in [(256u16, width), (257u16, height)] {
+            bytes.extend_from_slice(&tag.to_le_bytes());
+            bytes.extend_from_slice(&3u16.to_le_bytes()); // SHORT
+            bytes.extend_from_slice(&1u32.to_le_bytes());
+            bytes.extend_from_slice(&value.to_le_bytes());
+            bytes.extend_from_slice(&[0, 0]);
+        }
+        bytes.extend_from_slice(&0u32.to_le_bytes()); // no next directory
+        bytes
+    }
+
     fn info(format: ImageFormat, width: u32, height: u32) -> ImageInfo {
         ImageInfo {
             format,
@@ -617,6 +725,65 @@ mod tests {
             probe(&png_header(640, 480)),
             Ok(info(ImageFormat::Png, 640, 480))
         );
+    }
+
+    #[test]
+    fn bmp_size_comes_from_the_info_header_and_a_top_down_height_is_its_magnitude() {
+        assert_eq!(
+            probe(&bmp_header(640, 480)),
+            Ok(info(ImageFormat::Bmp, 640, 480))
+        );
+        assert_eq!(
+            probe(&bmp_header(640, -480)),
+            Ok(info(ImageFormat::Bmp, 640, 480))
+        );
+    }
+
+    #[test]
+    fn a_file_starting_with_bm_without_a_bmp_header_is_malformed() {
+        assert!(matches!(
+            probe(b"BMW owners manual, chapter one"),
+            Err(ProbeError::Malformed {
+                format: ImageFormat::Bmp,
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn tiff_size_comes_from_the_first_directory() {
+        assert_eq!(
+            probe(&tiff_header(300, 200)),
+            Ok(info(ImageFormat::Tiff, 300, 200))
+        );
+    }
+
+    /// One header per format of `media_formats::IMAGE`: lint accepts exactly
+    /// these names, so each must be sniffed and sized.
+    #[test]
+    fn every_image_format_lint_accepts_is_sniffed_and_sized() {
+        let headers = [
+            png_header(64, 48),
+            jpeg(64, 48),
+            webp_lossy(64, 48),
+            gif_header(64, 48),
+            bmp_header(64, 48),
+            tiff_header(64, 48),
+        ];
+        let probed: Vec<&str> = headers
+            .iter()
+            .map(|header| probe(header).expect("the header reads").format.name())
+            .collect();
+        let listed: Vec<&str> = MediaKind::Image.names();
+        assert_eq!(probed, listed);
+        for format in vidspec_core::media_formats::IMAGE {
+            for spelling in std::iter::once(&format.name).chain(format.aliases) {
+                assert_eq!(
+                    ImageFormat::from_name(spelling).map(ImageFormat::name),
+                    Some(format.name)
+                );
+            }
+        }
     }
 
     #[test]
@@ -712,7 +879,16 @@ mod tests {
             webp_lossless(64, 64),
             webp_extended(64, 64),
             jpeg(64, 64),
+            bmp_header(64, 64),
         ];
+        // imagesize words a cut TIFF directory as corrupt: an error all the same.
+        let tiff = tiff_header(64, 64);
+        let needed = (0..=tiff.len())
+            .find(|&len| probe(&tiff[..len]).is_ok())
+            .expect("some prefix reads");
+        for len in 0..needed {
+            assert!(probe(&tiff[..len]).is_err(), "TIFF cut at {len}");
+        }
         for header in &headers {
             let full = probe(header).expect("the full header reads");
             // the shortest prefix that still reads is the header proper
@@ -763,7 +939,10 @@ mod tests {
     #[test]
     fn random_bytes_never_panic() {
         let mut rng = XorShift(0x9E37_79B9_7F4A_7C15);
-        let prefixes: [&[u8]; 7] = [
+        let prefixes: [&[u8]; 11] = [
+            b"BM",
+            b"BM\0\0\0\0\0\0\0\0\0\0\0\0\x28\0\0\0",
+            b"II*\0",
             b"",
             PNG_SIGNATURE,
             &[0xFF, 0xD8, 0xFF],
@@ -771,6 +950,7 @@ mod tests {
             b"RIFF\0\0\0\0WEBPVP8 ",
             b"RIFF\0\0\0\0WEBPVP8L",
             b"RIFF\0\0\0\0WEBPVP8X",
+            b"MM\0*",
         ];
         for round in 0..20_000 {
             let mut bytes = prefixes[round % prefixes.len()].to_vec();

@@ -35,6 +35,10 @@ mod download;
 mod error;
 mod image;
 mod limit;
+mod media;
+mod media_check;
+mod media_fetch;
+mod media_local;
 mod preflight;
 mod read;
 mod retry;
@@ -55,6 +59,13 @@ pub use image::{
     probe, read_local_image,
 };
 pub use limit::RateLimiter;
+pub use media::{
+    AudioInfo, BoxHeader, MAX_MOVIE_BYTES, MediaError, Movie, VideoInfo, audio_format, box_header,
+    flac_seconds, read_movie, sniff_audio, sniff_video, video_format, wav_seconds,
+};
+pub use media_check::{Judgement, check_audio, check_video};
+pub use media_fetch::{MAX_STREAMED_BYTES, MAX_TOP_LEVEL_BOXES};
+pub use media_local::{check_local_audio, check_local_video};
 pub use preflight::{Finding, LOCAL_READ_BYTES, REMOTE_READ_BYTES, Severity, check_local_image};
 pub use read::{Status, TaskError, TaskSnapshot, Video, normalise, snapshot, submitted_task_id};
 pub use retry::{Backoff, parse_retry_after};

@@ -1,6 +1,7 @@
 //! Pre-flight: the checks a schema cannot make, run over the network before a
 //! plan is submitted — the images behind URL fields (format, pixels, aspect
-//! ratio, bytes) and the earlier tasks that id fields name (status, model).
+//! ratio, bytes), the videos and audio files behind them (through
+//! `media_fetch`) and the earlier tasks that id fields name (status, model).
 //!
 //! Owns `Finding`, `Severity`, the capped ranged image fetch, `data:` URL
 //! decoding and `Client::preflight`. It must not submit anything, must never
@@ -59,7 +60,7 @@ pub struct Finding {
 }
 
 impl Finding {
-    fn error(path: &str, message: String, rule: &Option<String>) -> Finding {
+    pub(crate) fn error(path: &str, message: String, rule: &Option<String>) -> Finding {
         Finding {
             path: path.to_owned(),
             severity: Severity::Error,
@@ -68,7 +69,7 @@ impl Finding {
         }
     }
 
-    fn warning(path: &str, message: String, rule: &Option<String>) -> Finding {
+    pub(crate) fn warning(path: &str, message: String, rule: &Option<String>) -> Finding {
         Finding {
             path: path.to_owned(),
             severity: Severity::Warning,
@@ -84,9 +85,10 @@ impl Finding {
 /// file over the gateway's upload limit, is an `Error` before it is read.
 ///
 /// Each finding's `path` is empty (the caller knows which field the file is
-/// for); messages name the file. A file that cannot be read or is not a PNG,
-/// JPEG, WebP or GIF is an `Error` (the upload would be refused); a header that
-/// cannot be read is a `Warning`.
+/// for); messages name the file. A file that cannot be read, is empty, or is
+/// in no format pre-flight recognises while the spec names `formats`, is an
+/// `Error`; a header that cannot be read (or an unrecognised format when the
+/// spec names none: no `formats` means no format check) is a `Warning`.
 pub async fn check_local_image(path: &Path, constraints: &ImageConstraints) -> Vec<Finding> {
     let rule = &constraints.rule;
     let shown = path.display();
@@ -112,7 +114,12 @@ pub async fn check_local_image(path: &Path, constraints: &ImageConstraints) -> V
             }
             findings
         }
-        Err(error @ (ProbeError::Empty | ProbeError::UnknownFormat { .. })) => {
+        // A spec that names formats accepts none that cannot be recognised;
+        // one that names none makes no format check, so the file is only
+        // left unchecked.
+        Err(error @ (ProbeError::Empty | ProbeError::UnknownFormat { .. }))
+            if !constraints.formats.is_empty() || matches!(error, ProbeError::Empty) =>
+        {
             vec![Finding::error("", format!("{shown}: {error}"), rule)]
         }
         Err(error) => vec![Finding::warning(
@@ -135,6 +142,12 @@ impl Client {
     ///   `Content-Length`. `data:image/…;base64,` URLs are decoded and checked
     ///   locally. An unreachable image, a non-2xx answer or bytes that cannot
     ///   be probed are a `Warning` ("could not check …").
+    /// - **Videos and audio**: the first `REMOTE_READ_BYTES` the same way,
+    ///   then, for MP4/MOV (and M4A), the top-level boxes walked with ranged
+    ///   GETs to the `moov` box, which `mp4parse` reads (duration, displayed
+    ///   size, frame rate); WAV and FLAC durations come from the head. A
+    ///   server that ignores `Range` is streamed, only `moov` kept, for at
+    ///   most `MAX_STREAMED_BYTES`. What cannot be read is a `Warning`.
     /// - **Tasks**: the id at the pointer is polled (with the plan's `task`
     ///   section); a status other than the reference's is an `Error`, as is an
     ///   unknown task (404); other transport failures are a `Warning`. When the
@@ -187,6 +200,34 @@ impl Client {
                     path,
                     format!(
                         "could not check the image at {path}: the body holds no URL string there"
+                    ),
+                    &constraints.rule,
+                )),
+            }
+        }
+        if let Some(constraints) = &precondition.video {
+            match value {
+                Some(Value::String(url)) => {
+                    findings.extend(self.check_remote_video(path, url, constraints).await)
+                }
+                _ => findings.push(Finding::warning(
+                    path,
+                    format!(
+                        "could not check the video at {path}: the body holds no URL string there"
+                    ),
+                    &constraints.rule,
+                )),
+            }
+        }
+        if let Some(constraints) = &precondition.audio {
+            match value {
+                Some(Value::String(url)) => {
+                    findings.extend(self.check_remote_audio(path, url, constraints).await)
+                }
+                _ => findings.push(Finding::warning(
+                    path,
+                    format!(
+                        "could not check the audio file at {path}: the body holds no URL string there"
                     ),
                     &constraints.rule,
                 )),
@@ -399,12 +440,12 @@ impl Client {
 }
 
 /// The total of `Content-Range: bytes 0-65535/12345` (`None` for `/*`).
-fn range_total(value: &str) -> Option<u64> {
+pub(crate) fn range_total(value: &str) -> Option<u64> {
     value.rsplit_once('/')?.1.trim().parse().ok()
 }
 
 /// A URL without its query string or fragment (they may carry signatures).
-fn without_query(url: &str) -> String {
+pub(crate) fn without_query(url: &str) -> String {
     match url.find(['?', '#']) {
         Some(at) => format!("{}?…", &url[..at]),
         None => url.to_owned(),
@@ -412,7 +453,7 @@ fn without_query(url: &str) -> String {
 }
 
 /// The bytes of a `data:[<type>];base64,<data>` URL and their count.
-fn decode_data_url(url: &str) -> Result<(Vec<u8>, Option<u64>), String> {
+pub(crate) fn decode_data_url(url: &str) -> Result<(Vec<u8>, Option<u64>), String> {
     let rest = url.strip_prefix("data:").unwrap_or(url);
     let (meta, data) = rest
         .split_once(',')

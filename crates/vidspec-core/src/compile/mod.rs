@@ -80,7 +80,7 @@ pub struct Compiled {
     pub billing_cases: Vec<(Value, String)>,
     /// Alias → canonical field name.
     pub aliases: BTreeMap<String, String>,
-    /// Whether any field carries image constraints or a task reference.
+    /// Whether any field carries media constraints or a task reference.
     pub has_preconditions: bool,
 }
 
@@ -321,6 +321,12 @@ pub fn compile(spec: &Spec, variant: &str) -> Compiled {
     for (name, field) in &fields {
         if let Some(image) = field.image_constraints() {
             preconditions.push(json!({ "field": name, "image": image }));
+        }
+        if let Some(video) = field.video_constraints() {
+            preconditions.push(json!({ "field": name, "video": video }));
+        }
+        if let Some(audio) = field.audio_constraints() {
+            preconditions.push(json!({ "field": name, "audio": audio }));
         }
         if let Some(task) = &field.refers_to_task {
             preconditions.push(json!({ "field": name, "task": task }));
