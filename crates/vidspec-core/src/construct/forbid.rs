@@ -23,9 +23,9 @@ pub(crate) fn compile(context: &Context<'_>, names: &[String], tag: &Tag) -> Vec
                 })
             }
             .tagged(tag);
-            match default {
-                Some(_) => never(&annotation),
-                None => wrap(context.absent_schema(name), &annotation),
+            match super::absent::one(context, name) {
+                Value::Bool(false) if default.is_some() => never(&annotation),
+                absent => wrap(absent, &annotation),
             }
         })
         .collect()
