@@ -229,7 +229,7 @@ pub fn compile(spec: &Spec, variant: &str) -> Compiled {
                 );
             }
             properties.insert(alias.clone(), alias_schema);
-            all_of.push(construct::alias::compile(name, alias, field));
+            all_of.push(construct::alias::compile("", name, alias, field));
         }
     }
 

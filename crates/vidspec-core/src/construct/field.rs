@@ -65,7 +65,7 @@ pub(crate) fn schema(name: &str, field: &Field) -> Value {
                         );
                     }
                     properties.insert(alias.clone(), alias_schema);
-                    checks.push(super::alias::compile(key, alias, &sub.value));
+                    checks.push(super::alias::compile(name, key, alias, &sub.value));
                 }
             }
             out.insert("properties".into(), Value::Object(properties));
