@@ -34,6 +34,27 @@ pub fn pointer(path: &str) -> String {
         .collect()
 }
 
+/// The JSON pointer of `path` without its leading `/` (`metadata/resolution`).
+pub fn pointer_segments(path: &str) -> String {
+    path.split(SEPARATOR)
+        .map(crate::compile::escape)
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// Every field below `fields` with its path, each top-level field followed
+/// by its sub-fields.
+pub fn every_field(fields: &BTreeMap<String, Field>) -> Vec<(String, &Field)> {
+    let mut paths = Vec::new();
+    for (name, field) in fields {
+        paths_below(name, field, &mut paths);
+    }
+    paths
+        .into_iter()
+        .filter_map(|path| field(fields, &path).ok().map(|found| (path, found)))
+        .collect()
+}
+
 /// What is wrong with a path, for lint to word.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PathProblem {

@@ -117,14 +117,13 @@ impl Model {
                 defaults
             })
             .collect();
-        let checked = compiled
-            .fields
-            .iter()
+        let checked = crate::field_path::every_field(&compiled.fields)
+            .into_iter()
             .filter(|(_, field)| {
                 field.image_constraints().is_some() || field.refers_to_task.is_some()
             })
             .map(|(name, field)| Checked {
-                field: name.clone(),
+                field: name,
                 image: field.image_constraints().cloned(),
                 task: field.refers_to_task.clone(),
             })

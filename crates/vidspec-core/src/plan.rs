@@ -188,10 +188,11 @@ impl Plan {
     pub fn preconditions(&self) -> Vec<Precondition> {
         let mut out = Vec::new();
         for checked in &self.facts.checked {
-            let Some(value) = self.body().get(&checked.field) else {
+            // A sub-field is checked where its object holds it.
+            let Some(value) = field_path::get(self.body(), &checked.field) else {
                 continue;
             };
-            let name = crate::compile::escape(&checked.field);
+            let name = field_path::pointer_segments(&checked.field);
             if let Some(image) = &checked.image {
                 match value {
                     Value::Array(items) => out.extend((0..items.len()).map(|index| Precondition {
