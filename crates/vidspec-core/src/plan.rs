@@ -479,3 +479,62 @@ impl Serialize for Effective<'_> {
         map.end()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Map, Value, json};
+
+    use super::*;
+
+    fn object(value: Value) -> Map<String, Value> {
+        match value {
+            Value::Object(object) => object,
+            _ => Map::new(),
+        }
+    }
+
+    #[test]
+    fn a_sub_field_default_fills_its_object_given_or_not_and_get_reads_it_by_path() {
+        let defaults = vec![
+            ("duration".to_owned(), json!(6)),
+            ("metadata.resolution".to_owned(), json!("768p")),
+        ];
+        for (body, expected) in [
+            (json!({}), json!({"resolution": "768p"})),
+            (
+                json!({"metadata": {"watermark": true}}),
+                json!({"resolution": "768p", "watermark": true}),
+            ),
+            (
+                json!({"metadata": {"resolution": "1080p"}}),
+                json!({"resolution": "1080p"}),
+            ),
+        ] {
+            let body = object(body);
+            let filled = fill_objects(&body, &defaults, &[]);
+            let effective = Effective::new(&body, &defaults, &[]).with_filled(&filled);
+            assert_eq!(effective.get("metadata"), Some(&expected), "{body:?}");
+            assert_eq!(
+                effective.get("metadata.resolution"),
+                expected.get("resolution"),
+                "{body:?}"
+            );
+            assert_eq!(
+                effective.iter().map(|(name, _)| name).collect::<Vec<_>>(),
+                ["duration", "metadata"],
+                "a path is never a top-level name"
+            );
+        }
+    }
+
+    #[test]
+    fn a_field_that_lost_takes_its_sub_fields_defaults_with_it() {
+        let defaults = vec![("metadata.resolution".to_owned(), json!("768p"))];
+        let losing = vec!["metadata".to_owned()];
+        let body = Map::new();
+        let filled = fill_objects(&body, &defaults, &losing);
+        let effective = Effective::new(&body, &defaults, &losing).with_filled(&filled);
+        assert_eq!(effective.get("metadata.resolution"), None);
+        assert!(effective.is_empty());
+    }
+}
