@@ -605,28 +605,33 @@ fn taking_priority_over_an_unknown_field_is_an_error_that_suggests_the_close_one
     )]);
     assert_eq!(found.len(), 1, "{found:?}");
     assert!(
-        found[0]
-            .contains("audio_url takes priority over unknown field adio; did you mean audio?"),
+        found[0].contains("audio_url takes priority over unknown field adio; did you mean audio?"),
         "{found:?}"
     );
 }
 
 #[test]
 fn a_cycle_of_priorities_is_an_error() {
-    let text = with_priority("takes_priority_over: [audio]")
-        .replace("audio: {type: boolean}", "audio: {type: boolean, takes_priority_over: [audio_url]}");
+    let text = with_priority("takes_priority_over: [audio]").replace(
+        "audio: {type: boolean}",
+        "audio: {type: boolean, takes_priority_over: [audio_url]}",
+    );
     let found = problems(&[("specs/tiny.yaml", &text)]);
     assert_eq!(found.len(), 2, "{found:?}");
     assert!(
-        found.iter().all(|problem| problem.contains("which takes priority over")),
+        found
+            .iter()
+            .all(|problem| problem.contains("which takes priority over")),
         "{found:?}"
     );
 }
 
 #[test]
 fn a_winner_with_a_default_is_a_warning_because_the_loser_could_never_be_used() {
-    let text = with_priority("takes_priority_over: [audio]")
-        .replace("audio_url: {type: url,", "audio_url: {type: url, default: \"https://example.com/a.mp3\",");
+    let text = with_priority("takes_priority_over: [audio]").replace(
+        "audio_url: {type: url,",
+        "audio_url: {type: url, default: \"https://example.com/a.mp3\",",
+    );
     let found = warnings(&text);
     assert_eq!(found.len(), 1, "{found:?}");
     assert!(

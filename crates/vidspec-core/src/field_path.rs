@@ -70,7 +70,10 @@ pub enum PathProblem {
 }
 
 /// The field `path` names among the top-level `fields` (overrides applied).
-pub fn field<'f>(fields: &'f BTreeMap<String, Field>, path: &str) -> Result<&'f Field, PathProblem> {
+pub fn field<'f>(
+    fields: &'f BTreeMap<String, Field>,
+    path: &str,
+) -> Result<&'f Field, PathProblem> {
     let mut segments = path.split(SEPARATOR);
     let first = segments.next().unwrap_or(path);
     let Some(field) = fields.get(first) else {
@@ -195,7 +198,10 @@ mod tests {
         assert_eq!(get(&request, "duration.seconds"), None);
         insert(&mut request, "metadata.camera.zoom", json!(2));
         assert_eq!(get(&request, "metadata.camera.zoom"), Some(&json!(2)));
-        assert_eq!(remove(&mut request, "metadata.resolution"), Some(json!("1080p")));
+        assert_eq!(
+            remove(&mut request, "metadata.resolution"),
+            Some(json!("1080p"))
+        );
         assert_eq!(
             Value::Object(request),
             json!({"metadata": {"camera": {"zoom": 2}}, "duration": 6})

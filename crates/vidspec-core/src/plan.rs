@@ -397,7 +397,10 @@ impl<'a> Effective<'a> {
                 !field_path::is_nested(name) && !losing.iter().any(|lost| lost == name)
             })
             .map(|(name, value)| (name.as_str(), value));
-        let filled = self.filled.iter().map(|(name, value)| (name.as_str(), value));
+        let filled = self
+            .filled
+            .iter()
+            .map(|(name, value)| (name.as_str(), value));
         merge_by_name(filled, merge_by_name(own, defaults))
     }
 

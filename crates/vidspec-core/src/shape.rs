@@ -99,9 +99,11 @@ pub(crate) fn attention(
 
 /// Whether shaping may change or warn about a value of `field`.
 fn rewrites_values(field: &Field) -> bool {
-    field.fields.values().any(|inner| {
-        inner.value.alias.is_some() || rewrites_values(&inner.value)
-    }) || !field.value_aliases.is_empty()
+    field
+        .fields
+        .values()
+        .any(|inner| inner.value.alias.is_some() || rewrites_values(&inner.value))
+        || !field.value_aliases.is_empty()
         || (field.case_insensitive && matches!(field.kind, FieldType::String))
         || field.only_first
         || (field.open && field.values.is_some())
