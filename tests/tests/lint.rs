@@ -640,3 +640,19 @@ fn a_winner_with_a_default_is_a_warning_because_the_loser_could_never_be_used() 
         "{found:?}"
     );
 }
+
+#[test]
+fn an_object_field_with_fields_and_a_default_of_its_own_is_an_error() {
+    let text = with_metadata("")
+        .replace("rules:\nbilling:", "billing:")
+        .replace(
+            "    type: object\n    fields:\n      resolution",
+            "    type: object\n    default: {resolution: 1080p}\n    fields:\n      resolution",
+        );
+    let found = problems(&[("specs/tiny.yaml", &text)]);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].contains("metadata: an object field with fields takes no default; give its sub-fields defaults instead"),
+        "{found:?}"
+    );
+}

@@ -462,6 +462,15 @@ impl Linter<'_> {
         if !field.fields.is_empty() && field.kind != FieldType::Object {
             self.report(at, format!("{name}: fields apply to object fields only"));
         }
+        if !field.fields.is_empty() && field.default.is_some() {
+            // Its sub-fields' defaults say what the gateway uses, key by key
+            // (also when the object is absent); a whole-object default would
+            // say it twice.
+            self.report(
+                at,
+                format!("{name}: an object field with fields takes no default; give its sub-fields defaults instead"),
+            );
+        }
         if let (Some(min), Some(max)) = (
             field.min.as_ref().and_then(|n| n.as_f64()),
             field.max.as_ref().and_then(|n| n.as_f64()),

@@ -14,7 +14,13 @@ pub(crate) fn compile(context: &Context<'_>, names: &[String], tag: &Tag) -> Vec
     names
         .iter()
         .map(|name| {
-            let default = context.default(name).cloned();
+            let absent = super::absent::one(context, name);
+            // A default makes the rule impossible unless a field that takes
+            // priority over this one can take the default away.
+            let default = context
+                .default(name)
+                .filter(|_| absent == Value::Bool(false))
+                .cloned();
             let annotation = Annotation {
                 field: Some(name.clone()),
                 ..Annotation::of(Kind::Forbid {
@@ -23,7 +29,7 @@ pub(crate) fn compile(context: &Context<'_>, names: &[String], tag: &Tag) -> Vec
                 })
             }
             .tagged(tag);
-            match super::absent::one(context, name) {
+            match absent {
                 Value::Bool(false) if default.is_some() => never(&annotation),
                 absent => wrap(absent, &annotation),
             }
