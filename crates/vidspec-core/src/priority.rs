@@ -64,17 +64,19 @@ impl Request<'_> {
                 .is_some_and(|alias| self.request.contains_key(alias))
     }
 
-    /// Whether `name` has an effective value: carried or defaulted, not lost
-    /// to dispatch, and no field that takes priority over it has one.
-    fn has_value(&self, pairs: &[Pair], name: &str, losing: &[String], depth: usize) -> bool {
-        if depth > pairs.len() || losing.iter().any(|lost| lost == name) {
+    /// Whether `name` has a value in the request as given (carried, or
+    /// defaulted) that no field taking priority over it takes away — what the
+    /// compiled schema reads (`construct::Context::overruled`), so the two
+    /// agree even when dispatch later drops the winner.
+    fn has_value(&self, pairs: &[Pair], name: &str, depth: usize) -> bool {
+        if depth > pairs.len() {
             return false;
         }
         (self.carried(name) || default_in(self.defaults, name).is_some())
             && !pairs
                 .iter()
                 .filter(|pair| pair.loser == name)
-                .any(|pair| self.has_value(pairs, &pair.winner, losing, depth + 1))
+                .any(|pair| self.has_value(pairs, &pair.winner, depth + 1))
     }
 }
 
@@ -89,9 +91,8 @@ pub(crate) fn apply(
     if pairs.is_empty() {
         return;
     }
-    let before = losing.clone();
     for pair in pairs {
-        if losing.contains(&pair.loser) || !request.has_value(pairs, &pair.winner, &before, 0) {
+        if losing.contains(&pair.loser) || !request.has_value(pairs, &pair.winner, 0) {
             continue;
         }
         losing.push(pair.loser.clone());
@@ -114,5 +115,51 @@ pub(crate) fn apply(
                 pair.winner, pair.loser, pair.winner
             ),
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn fields(yaml: &str) -> BTreeMap<String, Field> {
+        serde_saphyr::from_str(yaml).expect("fields")
+    }
+
+    fn losers(fields: &BTreeMap<String, Field>, request: Value) -> (Vec<String>, Vec<Warning>) {
+        let Value::Object(request) = request else {
+            return (Vec::new(), Vec::new());
+        };
+        let (mut losing, mut warnings) = (Vec::new(), Vec::new());
+        apply(
+            &pairs(fields),
+            &Request {
+                fields,
+                request: &request,
+                defaults: &[("c".to_owned(), json!(1))],
+            },
+            &mut losing,
+            &mut warnings,
+        );
+        (losing, warnings)
+    }
+
+    #[test]
+    fn in_a_chain_only_a_field_whose_winner_keeps_its_value_loses() {
+        let chain = fields(
+            "a: {type: string, takes_priority_over: [b]}\nb: {type: string, takes_priority_over: [c]}\nc: {type: integer}\n",
+        );
+        // a takes b away, so b takes nothing from c.
+        let (losing, warnings) = losers(&chain, json!({"a": "x", "b": "y"}));
+        assert_eq!(losing, ["b"]);
+        assert_eq!(warnings.len(), 1);
+        // b given alone takes c away, its default too, silently.
+        let (losing, warnings) = losers(&chain, json!({"b": "y"}));
+        assert_eq!(losing, ["c"]);
+        assert!(warnings.is_empty());
+        // Without winners nothing changes.
+        assert_eq!(losers(&chain, json!({"c": 2})).0, Vec::<String>::new());
     }
 }
