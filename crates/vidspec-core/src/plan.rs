@@ -266,7 +266,9 @@ impl Serialize for Plan {
 }
 
 /// The effective values of a plan, read without copying: the body's own values,
-/// then the defaults of the fields it leaves out. Iterates and serialises in
+/// then the defaults of the fields it leaves out; objects keep the request's
+/// nesting with their sub-fields' defaults filled in (built once per plan,
+/// only for models whose sub-fields have defaults), and `get` takes a path. Iterates and serialises in
 /// name order, like a JSON object map.
 #[derive(Clone, Copy)]
 pub struct Effective<'a> {

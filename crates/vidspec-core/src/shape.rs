@@ -1,9 +1,11 @@
 //! Shaping: the exact body to send, made from the request in place.
 //!
-//! Owns alias renaming, value normalisation (case, value aliases), keeping only
-//! the first item where only the first is used, dropping fields the mode ignores
-//! or that lost dispatch, whole numbers written as floats (`5.0`) where an
-//! integer is declared, and derived values — each change with a warning. The
+//! Owns alias renaming (of sub-fields too, inside their object), value
+//! normalisation (case, value aliases, at any depth of an object), keeping
+//! only the first item where only the first is used, dropping fields (or
+//! sub-fields, by path) the mode ignores or that lost dispatch or priority,
+//! whole numbers written as floats (`5.0`) where an integer is declared, and
+//! derived values — each change with a warning. The
 //! keys that may need any of this are listed per mode when the model compiles
 //! (`attention`), so a request that needs no change is walked in a few
 //! comparisons and nothing is copied. It must not judge validity: it runs only

@@ -16,6 +16,11 @@
 //! Compile makes this true of the exported schema itself: a condition on a
 //! field with a default holds for an absent field exactly when it holds for
 //! the default (`Context::value_test`), so any JSON Schema validator agrees.
+//! `Context` also makes every construct take a path to a sub-field
+//! (`metadata.resolution`: nested `required`/`properties`, each segment under
+//! its name or alias) and read a field that another takes priority over
+//! (`takes_priority_over`) as absent while the winner has a value
+//! (`Context::overruled`).
 //!
 //! A new construct is a new module here, a variant of `Kind` when it can fail,
 //! and its key in `spec`. This module must not run requests: `validate` runs
