@@ -479,3 +479,180 @@ fn a_rule_with_a_message_may_leave_a_default_outside_its_bounds() {
     ));
     assert_eq!(found, Vec::<String>::new());
 }
+
+/// `GOOD` with an object field `metadata` (a `resolution` with a default, and
+/// a `camera` object) and `rules`.
+fn with_metadata(rules: &str) -> String {
+    GOOD.replace(
+        "  duration: {type: integer, enum: [4, 8], default: 4}\n",
+        "  duration: {type: integer, enum: [4, 8], default: 4}\n  metadata:\n    type: object\n    fields:\n      resolution: {type: string, enum: [768p, 1080p], default: 768p}\n      camera:\n        type: object\n        fields:\n          motion: {type: string}\n",
+    )
+    .replace("billing:", &format!("rules:\n{rules}billing:"))
+}
+
+#[test]
+fn a_rule_naming_a_sub_field_by_its_path_loads() {
+    let text = with_metadata(
+        "  - {rule: R1, when: {equals: {metadata.resolution: 1080p}}, then: {constrain: {duration: {enum: [4]}}}}\n  - {rule: R2, when: {present: metadata.camera.motion}, then: {require: [prompt]}}\n",
+    );
+    assert_eq!(
+        problems(&[("specs/tiny.yaml", &text)]),
+        Vec::<String>::new()
+    );
+}
+
+#[test]
+fn an_unknown_sub_field_path_is_an_error_that_suggests_the_close_path() {
+    let text = with_metadata(
+        "  - {rule: R1, when: {equals: {metadata.resolutoin: 1080p}}, then: {require: [prompt]}}\n",
+    );
+    let found = problems(&[("specs/tiny.yaml", &text)]);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].contains(
+            "condition names unknown field metadata.resolutoin; did you mean metadata.resolution?"
+        ),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn a_path_through_a_field_that_is_not_an_object_is_an_error() {
+    let text = with_metadata(
+        "  - {rule: R1, when: {present: flag}, then: {forbid: [metadata.resolution.width]}}\n",
+    );
+    let found = problems(&[("specs/tiny.yaml", &text)]);
+    assert!(
+        found.iter().any(|problem| problem.contains(
+            "rule R1 names unknown field metadata.resolution.width; metadata.resolution is a string, not an object, so it has no sub-fields"
+        )),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn a_billing_placeholder_may_name_a_sub_field_by_path_and_an_unknown_one_is_an_error() {
+    let good = with_metadata("").replace(
+        "billing: {key: \"{model}\"}",
+        "billing: {key: \"{model}@{metadata.resolution}\"}",
+    );
+    let good = good.replace("rules:\nbilling:", "billing:");
+    assert_eq!(
+        problems(&[("specs/tiny.yaml", &good)]),
+        Vec::<String>::new()
+    );
+    let bad = good.replace("{metadata.resolution}", "{metadata.size}");
+    let found = problems(&[("specs/tiny.yaml", &bad)]);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].contains("names unknown field metadata.size"),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn a_field_name_holding_a_dot_is_an_error_because_dots_separate_paths() {
+    let text = GOOD.replace(
+        "  duration: {type: integer,",
+        "  \"metadata.resolution\": {type: string}\n  duration: {type: integer,",
+    );
+    let found = problems(&[("specs/tiny.yaml", &text)]);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].contains("the field name metadata.resolution holds a `.`"),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn a_sub_field_default_outside_its_own_constraints_is_an_error() {
+    let text = with_metadata("").replace("default: 768p}", "default: 720p}");
+    let text = text.replace("rules:\nbilling:", "billing:");
+    let found = problems(&[("specs/tiny.yaml", &text)]);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].contains("default \"720p\" of metadata.resolution is outside its own constraints"),
+        "{found:?}"
+    );
+}
+
+/// `GOOD` with `audio_url` (its `extra` keys inserted) taking priority over
+/// a boolean `audio`.
+fn with_priority(winner: &str) -> String {
+    GOOD.replace(
+        "  duration: {type: integer, enum: [4, 8], default: 4}\n",
+        &format!(
+            "  duration: {{type: integer, enum: [4, 8], default: 4}}\n  audio: {{type: boolean}}\n  audio_url: {{type: url, {winner}}}\n"
+        ),
+    )
+}
+
+#[test]
+fn a_field_taking_priority_over_known_fields_loads_without_warnings() {
+    let text = with_priority("takes_priority_over: [audio]");
+    assert_eq!(
+        problems(&[("specs/tiny.yaml", &text)]),
+        Vec::<String>::new()
+    );
+    assert_eq!(warnings(&text), Vec::<String>::new());
+}
+
+#[test]
+fn taking_priority_over_an_unknown_field_is_an_error_that_suggests_the_close_one() {
+    let found = problems(&[(
+        "specs/tiny.yaml",
+        &with_priority("takes_priority_over: [adio]"),
+    )]);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].contains("audio_url takes priority over unknown field adio; did you mean audio?"),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn a_cycle_of_priorities_is_an_error() {
+    let text = with_priority("takes_priority_over: [audio]").replace(
+        "audio: {type: boolean}",
+        "audio: {type: boolean, takes_priority_over: [audio_url]}",
+    );
+    let found = problems(&[("specs/tiny.yaml", &text)]);
+    assert_eq!(found.len(), 2, "{found:?}");
+    assert!(
+        found
+            .iter()
+            .all(|problem| problem.contains("which takes priority over")),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn a_winner_with_a_default_is_a_warning_because_the_loser_could_never_be_used() {
+    let text = with_priority("takes_priority_over: [audio]").replace(
+        "audio_url: {type: url,",
+        "audio_url: {type: url, default: \"https://example.com/a.mp3\",",
+    );
+    let found = warnings(&text);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].contains("audio_url takes priority over audio but has a default")
+            && found[0].contains("audio can never be used"),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn an_object_field_with_fields_and_a_default_of_its_own_is_an_error() {
+    let text = with_metadata("")
+        .replace("rules:\nbilling:", "billing:")
+        .replace(
+            "    type: object\n    fields:\n      resolution",
+            "    type: object\n    default: {resolution: 1080p}\n    fields:\n      resolution",
+        );
+    let found = problems(&[("specs/tiny.yaml", &text)]);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].contains("metadata: an object field with fields takes no default; give its sub-fields defaults instead"),
+        "{found:?}"
+    );
+}

@@ -58,8 +58,9 @@ impl Biller {
             .position(|(condition, reads)| condition.is_valid(&values(effective, reads.as_deref())))
             .map(|index| &billing.cases[index])
             .unwrap_or(&billing.key);
-        let own = |name: &str| body.get(name);
-        let lost = |name: &str| losing.iter().any(|lost| lost == name);
+        // Placeholders may name sub-fields by path (`metadata.resolution`).
+        let own = |name: &str| crate::field_path::get_in(body, name);
+        let lost = |name: &str| crate::field_path::is_dropped(losing, name);
         Charge {
             key: template.fill(model, own, lost),
             multiplier: billing.multiplier(own, lost),
@@ -70,13 +71,15 @@ impl Biller {
 /// The effective values a billing case reads: those of `reads`, or all.
 fn values(effective: crate::plan::Effective<'_>, reads: Option<&[String]>) -> Value {
     match reads {
+        // A path reads its whole top-level object (sub-defaults filled in).
         Some(names) => Value::Object(
             names
                 .iter()
+                .map(|name| crate::field_path::top(name))
                 .filter_map(|name| {
                     effective
                         .get(name)
-                        .map(|value| (name.clone(), value.clone()))
+                        .map(|value| (name.to_owned(), value.clone()))
                 })
                 .collect(),
         ),

@@ -35,7 +35,9 @@ pub(crate) fn dispatch(
     let mut losing: Vec<String> = Vec::new();
     let mut warnings = Vec::new();
     let could_lose = |field: &String, losing: &[String]| {
-        request.get(field).is_some() && !winning.uses.contains(field) && !losing.contains(field)
+        crate::field_path::get_in(request, field).is_some()
+            && !winning.uses.contains(field)
+            && !losing.contains(field)
     };
     for (index, loser) in modes.iter().enumerate().skip(winner + 1) {
         if !loser
@@ -55,7 +57,7 @@ pub(crate) fn dispatch(
                     .map(|rule| format!(" ({rule})"))
                     .unwrap_or_default();
                 warnings.push(Warning {
-                    path: format!("/{field}"),
+                    path: crate::field_path::pointer(field),
                     message: format!(
                         "{field} is ignored and not sent: {} takes priority over {}{rule}; remove {field} or the inputs of {}",
                         winning.name, loser.name, winning.name

@@ -15,6 +15,7 @@ use crate::billing;
 use crate::compile;
 use crate::construct::field;
 use crate::diagnostics::Problem;
+use crate::field_path::{self, PathProblem};
 use crate::lifecycle::Lifecycle;
 use crate::load::Source;
 use crate::model::build_validator;
@@ -50,7 +51,29 @@ pub fn warnings(spec: &Spec, source: &Source) -> Vec<Problem> {
     for model in &spec.models {
         let id = &model.value.id;
         let fields = compile::resolve_fields(spec, id);
-        let default = |name: &str| fields.get(name).and_then(|field| field.default.as_ref());
+        let default = |name: &str| {
+            crate::field_path::field(&fields, name)
+                .ok()
+                .and_then(|field| field.default.as_ref())
+        };
+        for (name, field) in &fields {
+            if let (Some(value), false) = (&field.default, field.takes_priority_over.is_empty()) {
+                let at = spec
+                    .fields
+                    .get(name)
+                    .map(|located| located.referenced)
+                    .unwrap_or(model.referenced);
+                warn(
+                    at,
+                    format!(
+                        "{name} takes priority over {} but has a default ({}) for {id}, so it always has a value and {} can never be used; remove the default or the priority",
+                        field.takes_priority_over.join(", "),
+                        crate::words::show(&value.value),
+                        crate::words::join_or(&field.takes_priority_over),
+                    ),
+                );
+            }
+        }
         let mut conditions: Vec<(&Condition, Location, String)> = Vec::new();
         for mode in &spec.modes {
             if let Some(when) = &mode.value.when {
@@ -122,7 +145,9 @@ pub fn warnings(spec: &Spec, source: &Source) -> Vec<Problem> {
                 // shown with "(… is missing, and its default … does not fit)".
                 Action::Constrain(map) if rule.message.is_none() => {
                     for (name, bounds) in map {
-                        let (Some(field), Some(value)) = (fields.get(name), default(name)) else {
+                        let (Ok(field), Some(value)) =
+                            (crate::field_path::field(&fields, name), default(name))
+                        else {
                             continue;
                         };
                         let nodes = field::bounds(name, field, bounds, &Default::default());
@@ -227,6 +252,7 @@ impl Linter<'_> {
             }
         }
         self.fields();
+        self.priorities();
         self.defaults();
         self.modes();
         self.dropped_inputs();
@@ -237,7 +263,20 @@ impl Linter<'_> {
     }
 
     fn suggest(&self, name: &str) -> String {
-        let names: Vec<&String> = self.spec.fields.keys().collect();
+        if let Err(PathProblem::NotAnObject { parent, kind }) = self.resolve(name) {
+            return format!(
+                "; {parent} is {kind}, not an object, so it has no sub-fields: name {parent} itself or make it an object with fields"
+            );
+        }
+        let mut paths = Vec::new();
+        for (top, field) in &self.spec.fields {
+            field_path::paths_below(top, &field.value, &mut paths);
+        }
+        let names: Vec<&String> = if field_path::is_nested(name) {
+            paths.iter().collect()
+        } else {
+            self.spec.fields.keys().collect()
+        };
         crate::suggest::did_you_mean(name, &names)
             .map(|close| format!("; did you mean {close}?"))
             .unwrap_or_else(|| {
@@ -252,8 +291,53 @@ impl Linter<'_> {
             })
     }
 
+    /// Whether `name` names a field: a top-level one, or a sub-field by path.
     fn known(&self, name: &str) -> bool {
-        self.spec.fields.contains_key(name)
+        self.resolve(name).is_ok()
+    }
+
+    /// The field a name or path names among the spec's own fields.
+    fn resolve(&self, path: &str) -> Result<&Field, PathProblem> {
+        let mut segments = path.split(field_path::SEPARATOR);
+        let first = segments.next().unwrap_or(path);
+        let Some(field) = self.spec.fields.get(first) else {
+            return Err(PathProblem::Unknown);
+        };
+        field_path::descend(&field.value, first, segments)
+    }
+
+    /// `takes_priority_over`: names of top-level fields, no cycle, not on a
+    /// sub-field (checked where sub-fields are linted).
+    fn priorities(&mut self) {
+        let spec = self.spec;
+        let fields: BTreeMap<String, Field> = spec
+            .fields
+            .iter()
+            .map(|(name, field)| (name.clone(), field.value.clone()))
+            .collect();
+        for (name, located) in &spec.fields {
+            let at = located.referenced;
+            for lost in &located.value.takes_priority_over {
+                if lost == name {
+                    self.report(at, format!("{name} takes priority over itself: remove {lost} from its takes_priority_over"));
+                } else if !spec.fields.contains_key(lost) {
+                    let hint = if field_path::is_nested(lost) {
+                        "; takes_priority_over names top-level fields only".to_owned()
+                    } else {
+                        self.suggest(lost)
+                    };
+                    self.report(
+                        at,
+                        format!("{name} takes priority over unknown field {lost}{hint}"),
+                    );
+                } else if crate::construct::takes_priority(&fields, lost, name) {
+                    self.report(
+                        at,
+                        format!("{name} takes priority over {lost}, which takes priority over {name} again: remove one of them from the other's takes_priority_over"),
+                    );
+                }
+            }
+        }
     }
 
     fn fields(&mut self) {
@@ -289,6 +373,10 @@ impl Linter<'_> {
                     at,
                     "model is implied by endpoint.model_field: remove this field",
                 );
+            }
+            self.no_separator(name, "field", name, at);
+            if let Some(alias) = &located.value.alias {
+                self.no_separator(name, "alias", alias, at);
             }
             self.field(name, &located.value, at);
             if let Some(alias) = &located.value.alias {
@@ -376,6 +464,15 @@ impl Linter<'_> {
         if !field.fields.is_empty() && field.kind != FieldType::Object {
             self.report(at, format!("{name}: fields apply to object fields only"));
         }
+        if !field.fields.is_empty() && field.default.is_some() {
+            // Its sub-fields' defaults say what the gateway uses, key by key
+            // (also when the object is absent); a whole-object default would
+            // say it twice.
+            self.report(
+                at,
+                format!("{name}: an object field with fields takes no default; give its sub-fields defaults instead"),
+            );
+        }
         if let (Some(min), Some(max)) = (
             field.min.as_ref().and_then(|n| n.as_f64()),
             field.max.as_ref().and_then(|n| n.as_f64()),
@@ -410,7 +507,35 @@ impl Linter<'_> {
             self.field(&format!("{name}[]"), &items.value, items.referenced);
         }
         for (key, sub) in &field.fields {
-            self.field(&format!("{name}.{key}"), &sub.value, sub.referenced);
+            let path = format!("{name}.{key}");
+            self.no_separator(&path, "field", key, sub.referenced);
+            if let Some(alias) = &sub.value.alias {
+                self.no_separator(&path, "alias", alias, sub.referenced);
+                if field.fields.contains_key(alias) {
+                    self.report(
+                        sub.referenced,
+                        format!("alias {alias} of {path} collides with field {name}.{alias}: choose another alias"),
+                    );
+                }
+            }
+            if !sub.value.takes_priority_over.is_empty() {
+                self.report(
+                    sub.referenced,
+                    format!("{path}: takes_priority_over applies to top-level fields only"),
+                );
+            }
+            self.field(&path, &sub.value, sub.referenced);
+        }
+    }
+
+    /// A field name or alias may not hold `.`: it separates the segments of a
+    /// path (`metadata.resolution`).
+    fn no_separator(&mut self, path: &str, what: &str, name: &str, at: Location) {
+        if name.contains(field_path::SEPARATOR) {
+            self.report(
+                at,
+                format!("{path}: the {what} name {name} holds a `.`, which separates the fields of a path (metadata.resolution): rename it, or describe an object field with fields"),
+            );
         }
     }
 
@@ -451,10 +576,15 @@ impl Linter<'_> {
             let resolved = compile::resolve_fields(spec, &model.value.id);
             let mut properties = serde_json::Map::new();
             let mut defaults = serde_json::Map::new();
+            // Sub-fields' defaults too, each under its path as one key.
+            let mut all = Vec::new();
             for (name, field) in &resolved {
-                if let Some(default) = &field.default {
-                    properties.insert(name.clone(), field::schema(name, field));
-                    defaults.insert(name.clone(), default.value.clone());
+                crate::plan::defaults_below(name, field, &mut all);
+            }
+            for (path, default) in all {
+                if let Ok(field) = field_path::field(&resolved, &path) {
+                    properties.insert(path.clone(), field::schema(&path, field));
+                    defaults.insert(path, default);
                 }
             }
             let schema = serde_json::json!({ "properties": properties });
@@ -476,7 +606,9 @@ impl Linter<'_> {
             outside.sort();
             outside.dedup();
             for name in outside {
-                let Some(default) = resolved.get(&name).and_then(|field| field.default.as_ref())
+                let Some(default) = field_path::field(&resolved, &name)
+                    .ok()
+                    .and_then(|field| field.default.as_ref())
                 else {
                     continue;
                 };

@@ -26,6 +26,8 @@ pub struct Model {
     facts: Arc<Facts>,
     /// Per mode: the request keys shaping may act on (see `shape::attention`).
     attention: Vec<Vec<shape::Attention>>,
+    /// Which fields take priority over which (`takes_priority_over`).
+    priority: Vec<crate::priority::Pair>,
     source: String,
     spec_digest: String,
     compiled: Compiled,
@@ -107,17 +109,11 @@ impl Model {
             .modes
             .iter()
             .map(|mode| {
-                let mut defaults: Vec<(String, Value)> = compiled
-                    .fields
-                    .iter()
-                    .filter(|(name, _)| !mode.ignores.contains(name))
-                    .filter_map(|(name, field)| {
-                        field
-                            .default
-                            .as_ref()
-                            .map(|default| (name.clone(), default.value.clone()))
-                    })
-                    .collect();
+                let mut defaults: Vec<(String, Value)> = Vec::new();
+                for (name, field) in &compiled.fields {
+                    crate::plan::defaults_below(name, field, &mut defaults);
+                }
+                defaults.retain(|(path, _)| !crate::field_path::is_dropped(&mode.ignores, path));
                 if !model_field {
                     defaults.push(("model".to_owned(), Value::String(id.to_owned())));
                 }
@@ -125,9 +121,8 @@ impl Model {
                 defaults
             })
             .collect();
-        let checked = compiled
-            .fields
-            .iter()
+        let checked = crate::field_path::every_field(&compiled.fields)
+            .into_iter()
             .filter(|(_, field)| {
                 field.image_constraints().is_some()
                     || field.video_constraints().is_some()
@@ -135,7 +130,7 @@ impl Model {
                     || field.refers_to_task.is_some()
             })
             .map(|(name, field)| Checked {
-                field: name.clone(),
+                field: name,
                 image: field.image_constraints().cloned(),
                 video: field.video_constraints().cloned(),
                 audio: field.audio_constraints().cloned(),
@@ -202,6 +197,7 @@ impl Model {
             spec,
             facts: Arc::new(facts),
             attention,
+            priority: crate::priority::pairs(&compiled.fields),
             source: source.name.clone(),
             spec_digest: crate::digest::digest(source.text.as_bytes()),
             compiled,
@@ -344,6 +340,17 @@ impl Model {
         };
 
         let mode = dispatched.mode;
+        let mut dispatched = dispatched;
+        crate::priority::apply(
+            &self.priority,
+            &crate::priority::Request {
+                fields: &self.compiled.fields,
+                request: &body,
+                defaults: &self.facts.defaults[mode],
+            },
+            &mut dispatched.losing,
+            &mut dispatched.warnings,
+        );
         let input = ShapeInput {
             model: &self.id,
             mode: &self.compiled.modes[mode],

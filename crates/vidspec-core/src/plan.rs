@@ -19,7 +19,8 @@ use serde_json::{Map, Value};
 
 use crate::billing::{Biller, Charge};
 use crate::diagnostics::Warning;
-use crate::spec::{AudioConstraints, ImageConstraints, Task, TaskReference, VideoConstraints};
+use crate::field_path;
+use crate::spec::{AudioConstraints, Field, ImageConstraints, Task, TaskReference, VideoConstraints};
 
 /// Where and how a plan is sent.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -94,6 +95,10 @@ pub struct Plan {
     /// without a copy).
     body: Value,
     losing: Vec<String>,
+    /// The objects of the body with their sub-fields' defaults filled in (and
+    /// those the request leaves out that such defaults make), sorted by name;
+    /// empty for most models.
+    filled: Vec<(String, Value)>,
     warnings: Vec<Warning>,
     /// Worked out when first asked for.
     billing: OnceLock<Charge>,
@@ -107,11 +112,13 @@ impl Plan {
         losing: Vec<String>,
         warnings: Vec<Warning>,
     ) -> Plan {
+        let filled = fill_objects(&body, &facts.defaults[mode], &losing);
         Plan {
             facts,
             mode,
             body: Value::Object(body),
             losing,
+            filled,
             warnings,
             billing: OnceLock::new(),
         }
@@ -160,6 +167,7 @@ impl Plan {
     /// with a body the engine would refuse. Never for real requests.
     #[doc(hidden)]
     pub fn with_unchecked_body(mut self, body: Map<String, Value>) -> Plan {
+        self.filled = fill_objects(&body, &self.facts.defaults[self.mode], &self.losing);
         self.body = Value::Object(body);
         self.billing = OnceLock::new();
         self
@@ -169,6 +177,7 @@ impl Plan {
     /// endpoint takes no model field, `model`) filled in.
     pub fn effective(&self) -> Effective<'_> {
         Effective::new(self.body(), &self.facts.defaults[self.mode], &self.losing)
+            .with_filled(&self.filled)
     }
 
     /// Changes made and advice.
@@ -193,10 +202,11 @@ impl Plan {
     pub fn preconditions(&self) -> Vec<Precondition> {
         let mut out = Vec::new();
         for checked in &self.facts.checked {
-            let Some(value) = self.body().get(&checked.field) else {
+            // A sub-field is checked where its object holds it.
+            let Some(value) = field_path::get(self.body(), &checked.field) else {
                 continue;
             };
-            let name = crate::compile::escape(&checked.field);
+            let name = field_path::pointer_segments(&checked.field);
             if checked.image.is_some() || checked.video.is_some() || checked.audio.is_some() {
                 let media = |path: String| Precondition {
                     path,
@@ -273,16 +283,72 @@ impl Serialize for Plan {
 }
 
 /// The effective values of a plan, read without copying: the body's own values,
-/// then the defaults of the fields it leaves out. Iterates and serialises in
+/// then the defaults of the fields it leaves out; objects keep the request's
+/// nesting with their sub-fields' defaults filled in (built once per plan,
+/// only for models whose sub-fields have defaults), and `get` takes a path. Iterates and serialises in
 /// name order, like a JSON object map.
 #[derive(Clone, Copy)]
 pub struct Effective<'a> {
     body: &'a Map<String, Value>,
+    /// Name-sorted; a sub-field's default under its path (`metadata.resolution`).
     defaults: &'a [(String, Value)],
     losing: &'a [String],
+    /// Objects with their sub-fields' defaults filled in, name-sorted: they
+    /// stand in for the body's own.
+    filled: &'a [(String, Value)],
 }
 
 static NULL: Value = Value::Null;
+
+/// The defaults of field `path` and of its sub-fields at any depth, under
+/// their paths (`metadata.resolution`).
+pub(crate) fn defaults_below(path: &str, field: &Field, out: &mut Vec<(String, Value)>) {
+    if let Some(default) = &field.default {
+        out.push((path.to_owned(), default.value.clone()));
+    }
+    for (key, inner) in &field.fields {
+        defaults_below(&format!("{path}.{key}"), &inner.value, out);
+    }
+}
+
+/// The objects of `body` with the defaults of their sub-fields filled in,
+/// and the objects the body leaves out that such defaults make (a sub-field's
+/// default applies when its object is absent too), sorted by name. Fields
+/// in `losing`, and sub-fields below them, get no default.
+pub(crate) fn fill_objects(
+    body: &Map<String, Value>,
+    defaults: &[(String, Value)],
+    losing: &[String],
+) -> Vec<(String, Value)> {
+    let mut out: Vec<(String, Value)> = Vec::new();
+    for (path, default) in defaults {
+        let Some((top, rest)) = path.split_once(field_path::SEPARATOR) else {
+            continue;
+        };
+        if field_path::is_dropped(losing, path)
+            || field_path::get(body, path).is_some()
+            || body.get(top).is_some_and(|given| !given.is_object())
+        {
+            continue;
+        }
+        let index = match out.iter().position(|(name, _)| name == top) {
+            Some(index) => index,
+            None => {
+                let start = body
+                    .get(top)
+                    .cloned()
+                    .unwrap_or_else(|| Value::Object(Map::new()));
+                out.push((top.to_owned(), start));
+                out.len() - 1
+            }
+        };
+        if let Value::Object(object) = &mut out[index].1 {
+            field_path::insert(object, rest, default.clone());
+        }
+    }
+    out.sort_by(|left, right| left.0.cmp(&right.0));
+    out
+}
 
 /// The default for `name` in a name-sorted list of defaults.
 pub(crate) fn default_in<'a>(defaults: &'a [(String, Value)], name: &str) -> Option<&'a Value> {
@@ -304,51 +370,57 @@ impl<'a> Effective<'a> {
             body,
             defaults,
             losing,
+            filled: &[],
         }
     }
 
-    /// The value the gateway uses for `name`, if any.
-    pub fn get(&self, name: &str) -> Option<&'a Value> {
-        self.body.get(name).or_else(|| {
-            default_in(self.defaults, name).filter(|_| !self.losing.iter().any(|lost| lost == name))
-        })
+    /// These values with `filled` (objects with their sub-fields' defaults
+    /// filled in, name-sorted) in place of the body's own objects.
+    pub(crate) fn with_filled(self, filled: &'a [(String, Value)]) -> Effective<'a> {
+        Effective { filled, ..self }
     }
 
-    /// Whether the gateway uses a value for `name`.
-    pub fn contains_key(&self, name: &str) -> bool {
-        self.get(name).is_some()
+    /// The value the gateway uses for field `path` (`duration`, or a
+    /// sub-field: `metadata.resolution`), if any.
+    pub fn get(&self, path: &str) -> Option<&'a Value> {
+        let mut segments = path.split(field_path::SEPARATOR);
+        let top = segments.next()?;
+        let mut value = default_in(self.filled, top)
+            .or_else(|| self.body.get(top))
+            .or_else(|| default_in(self.defaults, top).filter(|_| !self.lost(top)));
+        for segment in segments {
+            value = value.and_then(|value| value.as_object()?.get(segment));
+        }
+        value.or_else(|| default_in(self.defaults, path).filter(|_| !self.lost(path)))
     }
 
-    /// Every effective value, in name order.
+    /// Whether field `path` lost to another (dispatch or priority).
+    fn lost(&self, path: &str) -> bool {
+        field_path::is_dropped(self.losing, path)
+    }
+
+    /// Whether the gateway uses a value for field `path`.
+    pub fn contains_key(&self, path: &str) -> bool {
+        self.get(path).is_some()
+    }
+
+    /// Every effective top-level value, in name order (objects with their
+    /// sub-fields' defaults filled in).
     pub fn iter(&self) -> impl Iterator<Item = (&'a str, &'a Value)> + 'a {
         let losing = self.losing;
-        let mut own = self.body.iter().peekable();
-        let mut defaults = self
+        let own = self.body.iter().map(|(name, value)| (name.as_str(), value));
+        let defaults = self
             .defaults
             .iter()
-            .filter(move |(name, _)| !losing.iter().any(|lost| lost == name))
-            .peekable();
-        // A merge of two name-ordered lists; the body's value wins a tie.
-        std::iter::from_fn(move || {
-            let take_own = match (own.peek(), defaults.peek()) {
-                (None, None) => return None,
-                (Some(_), None) => true,
-                (None, Some(_)) => false,
-                (Some((left, _)), Some((right, _))) => match left.as_str().cmp(right.as_str()) {
-                    Ordering::Less => true,
-                    Ordering::Greater => false,
-                    Ordering::Equal => {
-                        defaults.next();
-                        true
-                    }
-                },
-            };
-            if take_own {
-                own.next().map(|(name, value)| (name.as_str(), value))
-            } else {
-                defaults.next().map(|(name, value)| (name.as_str(), value))
-            }
-        })
+            .filter(move |(name, _)| {
+                !field_path::is_nested(name) && !losing.iter().any(|lost| lost == name)
+            })
+            .map(|(name, value)| (name.as_str(), value));
+        let filled = self
+            .filled
+            .iter()
+            .map(|(name, value)| (name.as_str(), value));
+        merge_by_name(filled, merge_by_name(own, defaults))
     }
 
     /// How many effective values there are.
@@ -367,6 +439,35 @@ impl<'a> Effective<'a> {
             .map(|(name, value)| (name.to_owned(), value.clone()))
             .collect()
     }
+}
+
+/// A merge of two name-ordered lists; `first`'s value wins a tie.
+fn merge_by_name<'a>(
+    first: impl Iterator<Item = (&'a str, &'a Value)>,
+    second: impl Iterator<Item = (&'a str, &'a Value)>,
+) -> impl Iterator<Item = (&'a str, &'a Value)> {
+    let mut first = first.peekable();
+    let mut second = second.peekable();
+    std::iter::from_fn(move || {
+        let take_first = match (first.peek(), second.peek()) {
+            (None, None) => return None,
+            (Some(_), None) => true,
+            (None, Some(_)) => false,
+            (Some((left, _)), Some((right, _))) => match left.cmp(right) {
+                Ordering::Less => true,
+                Ordering::Greater => false,
+                Ordering::Equal => {
+                    second.next();
+                    true
+                }
+            },
+        };
+        if take_first {
+            first.next()
+        } else {
+            second.next()
+        }
+    })
 }
 
 impl std::ops::Index<&str> for Effective<'_> {
@@ -398,5 +499,64 @@ impl Serialize for Effective<'_> {
             map.serialize_entry(name, value)?;
         }
         map.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Map, Value, json};
+
+    use super::*;
+
+    fn object(value: Value) -> Map<String, Value> {
+        match value {
+            Value::Object(object) => object,
+            _ => Map::new(),
+        }
+    }
+
+    #[test]
+    fn a_sub_field_default_fills_its_object_given_or_not_and_get_reads_it_by_path() {
+        let defaults = vec![
+            ("duration".to_owned(), json!(6)),
+            ("metadata.resolution".to_owned(), json!("768p")),
+        ];
+        for (body, expected) in [
+            (json!({}), json!({"resolution": "768p"})),
+            (
+                json!({"metadata": {"watermark": true}}),
+                json!({"resolution": "768p", "watermark": true}),
+            ),
+            (
+                json!({"metadata": {"resolution": "1080p"}}),
+                json!({"resolution": "1080p"}),
+            ),
+        ] {
+            let body = object(body);
+            let filled = fill_objects(&body, &defaults, &[]);
+            let effective = Effective::new(&body, &defaults, &[]).with_filled(&filled);
+            assert_eq!(effective.get("metadata"), Some(&expected), "{body:?}");
+            assert_eq!(
+                effective.get("metadata.resolution"),
+                expected.get("resolution"),
+                "{body:?}"
+            );
+            assert_eq!(
+                effective.iter().map(|(name, _)| name).collect::<Vec<_>>(),
+                ["duration", "metadata"],
+                "a path is never a top-level name"
+            );
+        }
+    }
+
+    #[test]
+    fn a_field_that_lost_takes_its_sub_fields_defaults_with_it() {
+        let defaults = vec![("metadata.resolution".to_owned(), json!("768p"))];
+        let losing = vec!["metadata".to_owned()];
+        let body = Map::new();
+        let filled = fill_objects(&body, &defaults, &losing);
+        let effective = Effective::new(&body, &defaults, &losing).with_filled(&filled);
+        assert_eq!(effective.get("metadata.resolution"), None);
+        assert!(effective.is_empty());
     }
 }

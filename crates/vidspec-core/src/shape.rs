@@ -1,9 +1,11 @@
 //! Shaping: the exact body to send, made from the request in place.
 //!
-//! Owns alias renaming, value normalisation (case, value aliases), keeping only
-//! the first item where only the first is used, dropping fields the mode ignores
-//! or that lost dispatch, whole numbers written as floats (`5.0`) where an
-//! integer is declared, and derived values — each change with a warning. The
+//! Owns alias renaming (of sub-fields too, inside their object), value
+//! normalisation (case, value aliases, at any depth of an object), keeping
+//! only the first item where only the first is used, dropping fields (or
+//! sub-fields, by path) the mode ignores or that lost dispatch or priority,
+//! whole numbers written as floats (`5.0`) where an integer is declared, and
+//! derived values — each change with a warning. The
 //! keys that may need any of this are listed per mode when the model compiles
 //! (`attention`), so a request that needs no change is walked in a few
 //! comparisons and nothing is copied. It must not judge validity: it runs only
@@ -16,6 +18,7 @@ use serde_json::{Map, Value};
 
 use crate::compile::{CompiledDerive, CompiledMode};
 use crate::diagnostics::Warning;
+use crate::field_path;
 use crate::plan::Effective;
 use crate::spec::{Field, FieldType};
 use crate::words::show;
@@ -98,7 +101,11 @@ pub(crate) fn attention(
 
 /// Whether shaping may change or warn about a value of `field`.
 fn rewrites_values(field: &Field) -> bool {
-    !field.value_aliases.is_empty()
+    field
+        .fields
+        .values()
+        .any(|inner| inner.value.alias.is_some() || rewrites_values(&inner.value))
+        || !field.value_aliases.is_empty()
         || (field.case_insensitive && matches!(field.kind, FieldType::String))
         || field.only_first
         || (field.open && field.values.is_some())
@@ -182,9 +189,33 @@ pub(crate) fn shape(
     derive_holds: impl Fn(usize) -> bool,
 ) -> Vec<Warning> {
     let mut warnings = Vec::new();
-    // Fields that lost dispatch are named by dispatch's own warnings.
-    for lost in input.losing {
-        body.remove(lost);
+    // Fields that lost (dispatch, priority) are named by their own warnings;
+    // they leave the body under every spelling.
+    if !input.losing.is_empty() {
+        for lost in input.losing {
+            field_path::remove(body, lost);
+        }
+        for entry in input.attention {
+            if entry
+                .alias_of
+                .as_ref()
+                .is_some_and(|canonical| input.losing.contains(canonical))
+            {
+                body.remove(&entry.key);
+            }
+        }
+    }
+    // Sub-fields the mode ignores (top-level ones are in `attention`).
+    for ignored in &input.mode.ignores {
+        if field_path::is_nested(ignored) && field_path::remove(body, ignored).is_some() {
+            warnings.push(Warning {
+                path: field_path::pointer(ignored),
+                message: format!(
+                    "{ignored} has no effect in {} mode; it is not sent",
+                    input.mode.name
+                ),
+            });
+        }
     }
     let mut renames: Vec<(&str, &str)> = Vec::new();
     for entry in input.attention {
@@ -249,7 +280,7 @@ pub(crate) fn shape(
             && new != current
         {
             warnings.push(Warning {
-                path: format!("/{}", derive.field),
+                path: field_path::pointer(&derive.field),
                 message: format!(
                     "{} becomes {} {} ({})",
                     derive.field,
@@ -258,7 +289,7 @@ pub(crate) fn shape(
                     derive.rule
                 ),
             });
-            body.insert(derive.field.clone(), new.clone());
+            field_path::insert(body, &derive.field, new.clone());
         }
     }
     warnings
@@ -307,6 +338,9 @@ fn normalise(field: &Field, key: &str, name: &str, value: &mut Value, warnings: 
         });
         items.truncate(1);
     }
+    if let Value::Object(entries) = value {
+        normalise_keys(field, key, name, entries, warnings);
+    }
     if field.open
         && let Some(common) = &field.values
         && !common.contains(value)
@@ -319,6 +353,38 @@ fn normalise(field: &Field, key: &str, name: &str, value: &mut Value, warnings: 
                 common.iter().map(show).collect::<Vec<_>>().join(", ")
             ),
         });
+    }
+}
+
+/// The sub-fields of an object value (field `name`, given under `key`): each
+/// alias renamed to its canonical key, each value normalised.
+fn normalise_keys(
+    field: &Field,
+    key: &str,
+    name: &str,
+    entries: &mut Map<String, Value>,
+    warnings: &mut Vec<Warning>,
+) {
+    for (sub_key, inner) in &field.fields {
+        let inner = &inner.value;
+        if let Some(alias) = &inner.alias
+            && let Some(value) = entries.remove(alias)
+        {
+            warnings.push(Warning {
+                path: format!("/{key}/{}", crate::compile::escape(alias)),
+                message: format!(
+                    "{name}.{alias} is an alias of {name}.{sub_key}; sent as {name}.{sub_key}"
+                ),
+            });
+            entries.insert(sub_key.clone(), value);
+        }
+        if rewrites_values(inner)
+            && let Some(value) = entries.get_mut(sub_key)
+        {
+            let inner_key = format!("{key}/{}", crate::compile::escape(sub_key));
+            let inner_name = format!("{name}.{sub_key}");
+            normalise(inner, &inner_key, &inner_name, value, warnings);
+        }
     }
 }
 

@@ -295,6 +295,11 @@ pub struct Field {
     /// The seed-rules number of the alias (cited when both names are given).
     #[serde(default)]
     pub alias_rule: Option<String>,
+    /// Top-level fields this one takes priority over: when this field has a
+    /// value, each of them leaves the body and the effective values (its
+    /// default too), with a warning citing this field's `rule`.
+    #[serde(default)]
+    pub takes_priority_over: Vec<String>,
     /// The gateway uses only the first item: extra items are dropped with a warning.
     #[serde(default)]
     pub only_first: bool,

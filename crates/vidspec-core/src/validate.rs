@@ -184,7 +184,8 @@ impl Mapper<'_> {
             instance,
         });
         let path = match &said.key {
-            Some(key) => format!("{instance_path}/{}", crate::compile::escape(key)),
+            // A key may be a path to a sub-field (`metadata.resolution`).
+            Some(key) => format!("{instance_path}{}", crate::field_path::pointer(key)),
             None => instance_path.to_owned(),
         };
         Diagnostic {

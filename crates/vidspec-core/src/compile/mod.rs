@@ -229,7 +229,7 @@ pub fn compile(spec: &Spec, variant: &str) -> Compiled {
                 );
             }
             properties.insert(alias.clone(), alias_schema);
-            all_of.push(construct::alias::compile(name, alias, field));
+            all_of.push(construct::alias::compile("", name, alias, field));
         }
     }
 
@@ -318,7 +318,7 @@ pub fn compile(spec: &Spec, variant: &str) -> Compiled {
         .collect();
 
     let mut preconditions = Vec::new();
-    for (name, field) in &fields {
+    for (name, field) in crate::field_path::every_field(&fields) {
         if let Some(image) = field.image_constraints() {
             preconditions.push(json!({ "field": name, "image": image }));
         }

@@ -16,7 +16,7 @@ pub(crate) fn compile(context: &Context<'_>, names: &[String]) -> Value {
 /// The schema that holds when field `name` has no effective value.
 pub(crate) fn one(context: &Context<'_>, name: &str) -> Value {
     if context.default(name).is_some() {
-        return Value::Bool(false);
+        return context.overruled(name);
     }
     context.absent_schema(name)
 }

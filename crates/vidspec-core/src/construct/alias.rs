@@ -8,10 +8,17 @@ use serde_json::{Value, json};
 use super::{Annotation, Failure, Kind, Said};
 use crate::spec::Field;
 
-/// The node that fails when both `name` and its alias are given.
-pub(crate) fn compile(name: &str, alias: &str, field: &Field) -> Value {
+/// The node that fails when both `name` and its alias are given, keys of the
+/// same object; `object` is the path of that object (`metadata`), or empty
+/// at the top of the request.
+pub(crate) fn compile(object: &str, name: &str, alias: &str, field: &Field) -> Value {
+    let path = if object.is_empty() {
+        alias.to_owned()
+    } else {
+        format!("{object}.{alias}")
+    };
     let annotation = Annotation {
-        field: Some(alias.to_owned()),
+        field: Some(path),
         rule: field.alias_rule.clone().or_else(|| field.rule.clone()),
         ..Annotation::of(Kind::Alias {
             canonical: name.to_owned(),
@@ -28,7 +35,16 @@ pub(crate) fn compile(name: &str, alias: &str, field: &Field) -> Value {
 pub(crate) fn message(failure: &Failure<'_>, canonical: &str, alias: &str) -> Said {
     Said {
         message: failure.or_generated(|| {
-            format!("{alias} is another name for {canonical}: give one of them, not both")
+            // Inside an object, both named by path (`metadata.quality`).
+            let object = failure
+                .annotation
+                .field
+                .as_deref()
+                .and_then(|path| path.strip_suffix(alias))
+                .unwrap_or_default();
+            format!(
+                "{object}{alias} is another name for {object}{canonical}: give one of them, not both"
+            )
         }),
         key: Some(alias.to_owned()),
     }

@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use super::{Annotation, Context, Failure, Kind, Said, Tag, all, holds, wrap};
 use crate::spec::Bounds;
@@ -19,7 +19,7 @@ use crate::words::{Style, bounds_words, show};
 pub(crate) fn compile(context: &Context<'_>, map: &BTreeMap<String, Bounds>, tag: &Tag) -> Value {
     let mut parts = Vec::new();
     for (name, bounds) in map {
-        let Some(field) = context.fields.get(name) else {
+        let Some(field) = context.field(name) else {
             continue;
         };
         let nodes = super::field::bounds(name, field, bounds, tag);
@@ -27,11 +27,7 @@ pub(crate) fn compile(context: &Context<'_>, map: &BTreeMap<String, Bounds>, tag
             continue;
         }
         let test = json!({ "allOf": nodes });
-        let mut properties = Map::new();
-        for spelling in context.spellings(name) {
-            properties.insert(spelling, test.clone());
-        }
-        parts.push(json!({ "properties": properties }));
+        parts.push(context.on_value(name, &test));
         if let Some(default) = context.default(name)
             && !holds(&test, default)
         {

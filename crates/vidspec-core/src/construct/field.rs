@@ -55,6 +55,18 @@ pub(crate) fn schema(name: &str, field: &Field) -> Value {
                 if sub.value.required {
                     checks.push(super::required::compile_key(&path, key, &sub.value));
                 }
+                // An alias of a sub-field is a sibling key of the same object.
+                if let Some(alias) = &sub.value.alias {
+                    let mut alias_schema = schema(&format!("{name}.{alias}"), &sub.value);
+                    if let Some(object) = alias_schema.as_object_mut() {
+                        object.insert(
+                            "description".into(),
+                            json!(format!("Alias of {key}; sent as {key}.")),
+                        );
+                    }
+                    properties.insert(alias.clone(), alias_schema);
+                    checks.push(super::alias::compile(name, key, alias, &sub.value));
+                }
             }
             out.insert("properties".into(), Value::Object(properties));
             out.insert("additionalProperties".into(), json!(false));

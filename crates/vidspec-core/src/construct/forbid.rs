@@ -14,7 +14,13 @@ pub(crate) fn compile(context: &Context<'_>, names: &[String], tag: &Tag) -> Vec
     names
         .iter()
         .map(|name| {
-            let default = context.default(name).cloned();
+            let absent = super::absent::one(context, name);
+            // A default makes the rule impossible unless a field that takes
+            // priority over this one can take the default away.
+            let default = context
+                .default(name)
+                .filter(|_| absent == Value::Bool(false))
+                .cloned();
             let annotation = Annotation {
                 field: Some(name.clone()),
                 ..Annotation::of(Kind::Forbid {
@@ -23,9 +29,9 @@ pub(crate) fn compile(context: &Context<'_>, names: &[String], tag: &Tag) -> Vec
                 })
             }
             .tagged(tag);
-            match default {
-                Some(_) => never(&annotation),
-                None => wrap(context.absent_schema(name), &annotation),
+            match absent {
+                Value::Bool(false) if default.is_some() => never(&annotation),
+                absent => wrap(absent, &annotation),
             }
         })
         .collect()

@@ -16,6 +16,11 @@
 //! Compile makes this true of the exported schema itself: a condition on a
 //! field with a default holds for an absent field exactly when it holds for
 //! the default (`Context::value_test`), so any JSON Schema validator agrees.
+//! `Context` also makes every construct take a path to a sub-field
+//! (`metadata.resolution`: nested `required`/`properties`, each segment under
+//! its name or alias) and read a field that another takes priority over
+//! (`takes_priority_over`) as absent while the winner has a value
+//! (`Context::overruled`).
 //!
 //! A new construct is a new module here, a variant of `Kind` when it can fail,
 //! and its key in `spec`. This module must not run requests: `validate` runs
@@ -388,78 +393,218 @@ impl Context<'_> {
         Value::Bool(false)
     }
 
-    /// The names a field may be given under: its own and its alias.
-    pub fn spellings(&self, name: &str) -> Vec<String> {
-        let mut out = vec![name.to_owned()];
-        if let Some(alias) = self.fields.get(name).and_then(|field| field.alias.clone()) {
-            out.push(alias);
+    /// The field a path names (`metadata.resolution`), overrides applied.
+    pub fn field(&self, path: &str) -> Option<&Field> {
+        crate::field_path::field(self.fields, path).ok()
+    }
+
+    /// The paths a field may be given under: each segment under its own name
+    /// or its alias (`metadata.resolution`, `metadata.res`, …).
+    pub fn spellings(&self, path: &str) -> Vec<String> {
+        let mut segments = path.split(crate::field_path::SEPARATOR);
+        let first = segments.next().unwrap_or(path);
+        let mut field = self.fields.get(first);
+        let mut out = vec![first.to_owned()];
+        if let Some(alias) = field.and_then(|field| field.alias.as_ref()) {
+            out.push(alias.clone());
+        }
+        for segment in segments {
+            let inner = field.and_then(|field| field.fields.get(segment));
+            let mut keys = vec![segment.to_owned()];
+            if let Some(alias) = inner.and_then(|inner| inner.value.alias.as_ref()) {
+                keys.push(alias.clone());
+            }
+            out = out
+                .iter()
+                .flat_map(|above| keys.iter().map(move |key| format!("{above}.{key}")))
+                .collect();
+            field = inner.map(|inner| &inner.value);
         }
         out
     }
 
-    /// The value the gateway uses when field `name` is absent.
-    pub fn default(&self, name: &str) -> Option<&Value> {
+    /// The value the gateway uses when field `path` is absent (a sub-field's
+    /// default applies also when its object is absent).
+    pub fn default(&self, path: &str) -> Option<&Value> {
         if self.filled {
             return None;
         }
-        self.fields
-            .get(name)?
+        self.field(path)?
             .default
             .as_ref()
             .map(|default| &default.value)
     }
 
-    /// The schema that holds when none of the spellings of `name` is given.
-    pub fn absent_schema(&self, name: &str) -> Value {
-        all::of(
-            self.spellings(name)
-                .iter()
-                .map(|spelling| json!({ "not": { "required": [spelling] } }))
-                .collect(),
-        )
-    }
-
-    /// The schema that holds when some spelling of `name` is given.
-    pub fn given_schema(&self, name: &str) -> Value {
-        any::of(
-            self.spellings(name)
-                .iter()
-                .map(|spelling| json!({ "required": [spelling] }))
-                .collect(),
-        )
-    }
-
-    /// The schema that holds when the effective value of field `name` passes
-    /// `test` (a schema on the value): a spelling of it is given and passes,
-    /// or none is given and the value it then has passes — its default, or
-    /// `absent_value` (what an absent field without a default counts as, if
-    /// anything).
-    pub fn value_test(&self, name: &str, test: &Value, absent_value: Option<&Value>) -> Value {
-        let given = any::of(
-            self.spellings(name)
-                .iter()
-                .map(|spelling| {
-                    json!({
-                        "required": [spelling],
-                        "properties": { spelling: test },
-                    })
-                })
-                .collect(),
-        );
-        let stands_in = self.default(name).or(absent_value);
-        if stands_in.is_some_and(|value| holds(test, value)) {
-            any::of(vec![self.absent_schema(name), given])
-        } else {
-            given
+    /// The schema that holds when some field that takes priority over top-level
+    /// field `path` has an effective value (so `path` has none); `false` when
+    /// no field does.
+    pub fn overruled(&self, path: &str) -> Value {
+        if crate::field_path::is_nested(path) {
+            return Value::Bool(false);
         }
+        any::of(
+            self.fields
+                .iter()
+                .filter(|(winner, field)| {
+                    field.takes_priority_over.iter().any(|lost| lost == path)
+                        // A cycle (refused by lint) is cut rather than followed.
+                        && !takes_priority(self.fields, path, winner)
+                })
+                .map(|(winner, _)| present::one(self, winner))
+                .collect(),
+        )
     }
 
-    /// Keywords matching exactly `values` of field `name` (in any accepted spelling).
-    pub fn value_matcher(&self, name: &str, values: &[Value]) -> Value {
-        match self.fields.get(name) {
+    /// The schema that holds when the request carries no spelling of `path`,
+    /// whatever takes priority over it.
+    pub fn carried_absent(&self, path: &str) -> Value {
+        all::of(
+            self.spellings(path)
+                .iter()
+                .map(|spelling| json!({ "not": nested(spelling, &|key| json!({ "required": [key] })) }))
+                .collect(),
+        )
+    }
+
+    /// The schema that holds when the request carries some spelling of `path`,
+    /// whatever takes priority over it.
+    pub fn carried(&self, path: &str) -> Value {
+        any::of(
+            self.spellings(path)
+                .iter()
+                .map(|spelling| nested(spelling, &|key| json!({ "required": [key] })))
+                .collect(),
+        )
+    }
+
+    /// The schema that holds when field `path` is not in the effective
+    /// request as given: no spelling of it is carried, or a field that takes
+    /// priority over it has a value.
+    pub fn absent_schema(&self, path: &str) -> Value {
+        any::of(vec![self.carried_absent(path), self.overruled(path)])
+    }
+
+    /// The schema that holds when field `path` is given and counts: some
+    /// spelling of it is carried and no field that takes priority over it
+    /// has a value.
+    pub fn given_schema(&self, path: &str) -> Value {
+        all::of(vec![self.carried(path), not::of(self.overruled(path))])
+    }
+
+    /// The schema that holds when the effective value of field `path` passes
+    /// `test` (a schema on the value): a spelling of it is given, counts and
+    /// passes, or none counts and the value it then has passes — its default
+    /// (when nothing takes priority over it), or `absent_value` (what an
+    /// absent field without a default counts as, if anything).
+    pub fn value_test(&self, path: &str, test: &Value, absent_value: Option<&Value>) -> Value {
+        let overruled = self.overruled(path);
+        let given = all::of(vec![
+            any::of(
+                self.spellings(path)
+                    .iter()
+                    .map(|spelling| {
+                        nested(spelling, &|key| {
+                            json!({
+                                "required": [key],
+                                "properties": { key: test },
+                            })
+                        })
+                    })
+                    .collect(),
+            ),
+            not::of(overruled.clone()),
+        ]);
+        let passes = |value: Option<&Value>| value.is_some_and(|value| holds(test, value));
+        let mut options = Vec::new();
+        if passes(self.default(path).or(absent_value)) {
+            options.push(all::of(vec![
+                self.carried_absent(path),
+                not::of(overruled.clone()),
+            ]));
+        }
+        options.push(given);
+        if overruled != Value::Bool(false) && passes(absent_value) {
+            options.push(overruled);
+        }
+        any::of(options)
+    }
+
+    /// The schema that applies `test` to the value of field `path` wherever a
+    /// spelling of it is carried and counts (`true` where it is not).
+    pub fn on_value(&self, path: &str, test: &Value) -> Value {
+        let mut out = Map::new();
+        for spelling in self.spellings(path) {
+            merge_properties(&mut out, &spelling, test);
+        }
+        any::of(vec![self.overruled(path), Value::Object(out)])
+    }
+
+    /// Keywords matching exactly `values` of field `path` (in any accepted spelling).
+    pub fn value_matcher(&self, path: &str, values: &[Value]) -> Value {
+        match self.field(path) {
             Some(field) => Value::Object(values::matcher(field, values)),
             None if values.len() == 1 => json!({ "const": values[0] }),
             None => json!({ "enum": values }),
+        }
+    }
+}
+
+/// Whether top-level field `winner` takes priority over `loser`, directly or
+/// through other fields.
+pub(crate) fn takes_priority(fields: &BTreeMap<String, Field>, winner: &str, loser: &str) -> bool {
+    let mut seen: Vec<&str> = Vec::new();
+    let mut todo = vec![winner];
+    while let Some(name) = todo.pop() {
+        if seen.contains(&name) {
+            continue;
+        }
+        seen.push(name);
+        for lost in fields
+            .get(name)
+            .map(|field| field.takes_priority_over.as_slice())
+            .unwrap_or_default()
+        {
+            if lost == loser {
+                return true;
+            }
+            todo.push(lost);
+        }
+    }
+    false
+}
+
+/// The schema for dotted `spelling`: each object on the way is required and
+/// holds the next, and the last key is tested by `leaf(key)`.
+fn nested(spelling: &str, leaf: &dyn Fn(&str) -> Value) -> Value {
+    match spelling.split_once(crate::field_path::SEPARATOR) {
+        None => leaf(spelling),
+        Some((first, rest)) => json!({
+            "required": [first],
+            "properties": { first: nested(rest, leaf) },
+        }),
+    }
+}
+
+/// Adds `{"properties": {a: {"properties": {b: test}}}}` for dotted
+/// `spelling` `a.b` into `schema`, sharing the objects on the way.
+fn merge_properties(schema: &mut Map<String, Value>, spelling: &str, test: &Value) {
+    let properties = schema
+        .entry("properties")
+        .or_insert_with(|| Value::Object(Map::new()));
+    let Some(properties) = properties.as_object_mut() else {
+        return;
+    };
+    match spelling.split_once(crate::field_path::SEPARATOR) {
+        None => {
+            properties.insert(spelling.to_owned(), test.clone());
+        }
+        Some((first, rest)) => {
+            let inner = properties
+                .entry(first)
+                .or_insert_with(|| Value::Object(Map::new()));
+            if let Some(inner) = inner.as_object_mut() {
+                merge_properties(inner, rest, test);
+            }
         }
     }
 }

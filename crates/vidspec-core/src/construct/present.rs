@@ -17,7 +17,7 @@ pub(crate) fn compile(context: &Context<'_>, names: &[String]) -> Value {
 /// The schema that holds when field `name` has an effective value.
 pub(crate) fn one(context: &Context<'_>, name: &str) -> Value {
     if context.default(name).is_some() {
-        return Value::Bool(true);
+        return super::not::of(context.overruled(name));
     }
     context.given_schema(name)
 }

@@ -19,7 +19,7 @@ pub(crate) fn compile(context: &Context<'_>, name: &str, field: &Field) -> Value
         },
         &Tag::default(),
     );
-    wrap(context.given_schema(name), &annotation)
+    wrap(context.carried(name), &annotation)
 }
 
 /// The node that holds when the object holds `key` (field `path` inside it).

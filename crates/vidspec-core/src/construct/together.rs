@@ -46,8 +46,8 @@ pub(crate) fn message(
     let given = |name: &String| match spellings.get(name) {
         Some(spellings) => spellings
             .iter()
-            .any(|spelling| failure.instance.get(spelling).is_some()),
-        None => failure.instance.get(name).is_some(),
+            .any(|spelling| crate::field_path::get_in(failure.instance, spelling).is_some()),
+        None => crate::field_path::get_in(failure.instance, name).is_some(),
     };
     let missing: Vec<&String> = names.iter().filter(|name| !given(name)).collect();
     let message =
