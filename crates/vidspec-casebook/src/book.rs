@@ -187,6 +187,24 @@ pub fn judge(registry: &Registry, case: &CaseFile) -> Result<String, String> {
     }
 }
 
+/// The family of a case in a single family's folder (`DIR/cases/{ok,err}`):
+/// the one spec file of `DIR` (its stem is its family), if there is exactly one.
+fn implied_family(case: &CaseFile) -> Option<String> {
+    let spec_dir = case.path.parent()?.parent()?.parent()?;
+    let mut stems = std::fs::read_dir(spec_dir)
+        .ok()?
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| {
+            path.extension()
+                .is_some_and(|extension| extension == "yaml")
+        })
+        .filter_map(|path| path.file_stem()?.to_str().map(str::to_owned))
+        .filter(|stem| stem != "vocabulary");
+    let stem = stems.next()?;
+    stems.next().is_none().then_some(stem)
+}
+
 /// The model a case is for: the request's `model` when the specs define it,
 /// else the first model of the case's family (as `vidspec check --model`
 /// with that model would read it, so a wrong id is reported by the spec).
@@ -199,7 +217,8 @@ fn model_of<'r>(
     if let Some(model) = named.and_then(|id| registry.model(id)) {
         return Ok(model);
     }
-    let first_of_family = case.family.as_deref().and_then(|family| {
+    let implied = case.family.clone().or_else(|| implied_family(case));
+    let first_of_family = implied.as_deref().and_then(|family| {
         registry
             .models()
             .filter(|model| model.family() == family)
@@ -213,7 +232,7 @@ fn model_of<'r>(
     });
     first_of_family.ok_or_else(|| {
         let known = registry.ids().join(", ");
-        match (named, &case.family) {
+        match (named, &implied) {
             (Some(id), _) => format!(
                 "the case names model {} which no spec defines (known: {known})",
                 vidspec_core::text::quote_short(id)
