@@ -332,7 +332,14 @@ impl Client {
                             rule,
                         )
                     }
-                    Err(error) => vec![could_not(path, &shown, "video", &error.to_string(), rule)],
+                    Err(error) => vec![unreadable(
+                        path,
+                        &shown,
+                        "video",
+                        error,
+                        !constraints.formats.is_empty(),
+                        rule,
+                    )],
                 }
             }
             Err((shown, why)) => vec![could_not(path, &shown, "video", &why, rule)],
@@ -365,11 +372,12 @@ impl Client {
                             rule,
                         )
                     }
-                    Err(error) => vec![could_not(
+                    Err(error) => vec![unreadable(
                         path,
                         &shown,
                         "audio file",
-                        &error.to_string(),
+                        error,
+                        !constraints.formats.is_empty(),
                         rule,
                     )],
                 }
@@ -428,6 +436,25 @@ fn split(read: Result<Option<f64>, MediaError>) -> (Option<f64>, Option<String>)
     match read {
         Ok(seconds) => (seconds, None),
         Err(error) => (None, Some(error.to_string())),
+    }
+}
+
+/// A file whose header names no format pre-flight recognises: an `Error`
+/// when it is empty or the spec names `formats` (every format lint accepts is
+/// recognised, so the file is none of them), else a `Warning` (no `formats`
+/// means no format check), as for local files.
+fn unreadable(
+    path: &str,
+    shown: &str,
+    what: &str,
+    error: MediaError,
+    formats_named: bool,
+    rule: &Option<String>,
+) -> Finding {
+    if matches!(error, MediaError::Empty) || formats_named {
+        Finding::error(path, format!("{shown}: {error}"), rule)
+    } else {
+        could_not(path, shown, what, &error.to_string(), rule)
     }
 }
 

@@ -278,6 +278,13 @@ impl Client {
         };
         let info = match probe(&head) {
             Ok(info) => info,
+            // As for local files: a spec that names formats accepts none
+            // pre-flight cannot recognise (lint lets it name only those).
+            Err(error @ (ProbeError::Empty | ProbeError::UnknownFormat { .. }))
+                if !constraints.formats.is_empty() || matches!(error, ProbeError::Empty) =>
+            {
+                return vec![Finding::error(path, format!("{shown}: {error}"), rule)];
+            }
             Err(error) => return could_not(error.to_string()),
         };
         let mut findings: Vec<Finding> = check(&info, total, constraints)

@@ -706,3 +706,46 @@ fn damaged_headers_are_errors_or_readings_never_panics() {
         let _ = sniff_audio(&bytes);
     }
 }
+
+// ---- unrecognised remote files ----
+
+/// The first bytes of a WebM (Matroska) file: no format pre-flight recognises.
+fn webm() -> Vec<u8> {
+    let mut bytes = vec![0x1a, 0x45, 0xdf, 0xa3, 0x9f, 0x42, 0x86, 0x81];
+    bytes.extend([0; 256]);
+    bytes
+}
+
+#[tokio::test]
+async fn a_remote_video_in_no_recognised_format_is_an_error_when_the_spec_names_formats() {
+    // media-1's video_url names [mp4, mov]; lint admits only names pre-flight
+    // recognises, so a file it does not recognise is none of them.
+    let (url, _) = server(webm(), true).await;
+    let findings = preflight_video(&url).await;
+    assert_eq!(findings.len(), 1, "{findings:#?}");
+    assert_eq!(findings[0].severity, Severity::Error, "{findings:#?}");
+    assert!(
+        findings[0]
+            .message
+            .contains("not a video format pre-flight recognises"),
+        "{findings:#?}"
+    );
+}
+
+#[tokio::test]
+async fn a_remote_image_in_no_recognised_format_is_an_error_when_the_spec_names_formats() {
+    // viduq3's image_urls name [png, jpeg, webp].
+    let (url, _) = server(
+        b"<svg xmlns=\"http://www.w3.org/2000/svg\"/>".to_vec(),
+        true,
+    )
+    .await;
+    let plan = vidspec_core::Registry::embedded()
+        .model("viduq3")
+        .expect("viduq3")
+        .prepare(json!({"model": "viduq3", "prompt": "p", "image_urls": [url]}))
+        .expect("a valid request");
+    let findings = client().preflight(&plan, no_model).await;
+    assert_eq!(findings.len(), 1, "{findings:#?}");
+    assert_eq!(findings[0].severity, Severity::Error, "{findings:#?}");
+}
