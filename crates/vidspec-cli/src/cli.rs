@@ -197,8 +197,9 @@ Exit codes:\n  \
 CASES_DIR/<family>/ok/*.json must be a valid request and every \
 CASES_DIR/<family>/err/*.json must be refused; an err file whose name starts with a rule \
 number (`A3-duration-7.json`) must be refused citing that rule. A CASES_DIR that holds \
-ok/ and err/ itself is one family's cases (then every case names its \"model\"). A case \
-without \"model\" is checked against its family's first model.\n\n\
+ok/ and err/ itself is one family's cases: the family of the one spec file in the folder \
+above it. A case without \"model\", or naming a model its family lacks (a wrong-model case), \
+is checked against its family's first model.\n\n\
 The plan of a valid case, or the diagnostics of an invalid one, is a snapshot in \
 CASES_DIR/snapshots/ (insta's file format). A new or changed one is written as \
 `.snap.new` beside it and fails the run until accepted: read it (or the diff printed), \
