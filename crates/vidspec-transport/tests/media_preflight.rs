@@ -748,4 +748,5 @@ async fn a_remote_image_in_no_recognised_format_is_an_error_when_the_spec_names_
     let findings = client().preflight(&plan, no_model).await;
     assert_eq!(findings.len(), 1, "{findings:#?}");
     assert_eq!(findings[0].severity, Severity::Error, "{findings:#?}");
+    assert!(findings[0].message.contains("not a PNG"), "{findings:#?}");
 }

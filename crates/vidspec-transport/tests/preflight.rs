@@ -183,20 +183,6 @@ async fn an_image_that_cannot_be_fetched_is_a_warning_never_a_silent_pass() {
         findings[0].message
     );
 
-    // Bytes that are not an image: could not check either.
-    let findings = client
-        .preflight(
-            &viduq3(&format!("{}/__sim/stats", sim.base_url())),
-            no_model,
-        )
-        .await;
-    assert_eq!(findings.len(), 1, "{findings:#?}");
-    assert_eq!(findings[0].severity, Severity::Warning);
-    assert!(
-        findings[0].message.contains("not a PNG"),
-        "{}",
-        findings[0].message
-    );
     sim.shutdown().await;
 }
 
