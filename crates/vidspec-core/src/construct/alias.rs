@@ -25,8 +25,15 @@ pub(crate) fn compile(object: &str, name: &str, alias: &str, field: &Field) -> V
             alias: alias.to_owned(),
         })
     };
+    // Inside an object, only an object can hold both keys (`required` holds
+    // for a string, so `not` would fail beside the object's type error).
+    let both = if object.is_empty() {
+        json!({ "required": [name, alias] })
+    } else {
+        json!({ "type": "object", "required": [name, alias] })
+    };
     json!({
-        "not": { "required": [name, alias] },
+        "not": both,
         "x-vidspec": annotation.to_json(),
     })
 }

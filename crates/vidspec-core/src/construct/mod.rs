@@ -573,15 +573,23 @@ pub(crate) fn takes_priority(fields: &BTreeMap<String, Field>, winner: &str, los
     false
 }
 
-/// The schema for dotted `spelling`: each object on the way is required and
-/// holds the next, and the last key is tested by `leaf(key)`.
+/// The schema for dotted `spelling`: each object on the way is required, is
+/// an object (so a string where the object belongs holds no sub-field, and
+/// rules about its sub-fields add no errors beside its type error) and holds
+/// the next, and the last key is tested by `leaf(key)`.
 fn nested(spelling: &str, leaf: &dyn Fn(&str) -> Value) -> Value {
     match spelling.split_once(crate::field_path::SEPARATOR) {
         None => leaf(spelling),
-        Some((first, rest)) => json!({
-            "required": [first],
-            "properties": { first: nested(rest, leaf) },
-        }),
+        Some((first, rest)) => {
+            let mut inner = nested(rest, leaf);
+            if let Some(inner) = inner.as_object_mut() {
+                inner.insert("type".to_owned(), json!("object"));
+            }
+            json!({
+                "required": [first],
+                "properties": { first: inner },
+            })
+        }
     }
 }
 
