@@ -20,7 +20,9 @@ use serde_json::{Map, Value};
 use crate::billing::{Biller, Charge};
 use crate::diagnostics::Warning;
 use crate::field_path;
-use crate::spec::{AudioConstraints, Field, ImageConstraints, Task, TaskReference, VideoConstraints};
+use crate::spec::{
+    AudioConstraints, Field, ImageConstraints, Task, TaskReference, VideoConstraints,
+};
 
 /// Where and how a plan is sent.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
