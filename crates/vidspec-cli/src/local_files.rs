@@ -1,6 +1,6 @@
 //! Local files where a request puts URLs: finding them in every URL field at
-//! any depth (a sub-field of an object field too, under its name or its alias
-//! at each level), telling which kind of media each is by its field's
+//! any depth (a sub-field of an object field, or of each object of an array,
+//! under its name or its alias at each level), telling which kind of media each is by its field's
 //! constraints, and wording the refusal of a local video or audio file, which
 //! the gateway cannot take (it uploads images only).
 //!
@@ -100,6 +100,20 @@ fn walk(
             .items
             .as_ref()
             .is_some_and(|items| items.value.kind == FieldType::Url);
+        // Arrays of objects: the items' own fields, in each item.
+        let item_fields: Vec<(&String, &Field)> = field
+            .items
+            .as_ref()
+            .filter(|items| items.value.kind == FieldType::Object)
+            .map(|items| {
+                items
+                    .value
+                    .fields
+                    .iter()
+                    .map(|(key, inner)| (key, &inner.value))
+                    .collect()
+            })
+            .unwrap_or_default();
         for key in std::iter::once(name).chain(field.alias.as_ref()) {
             let request_pointer = format!("{request_prefix}/{}", escape(key));
             let local = |request_pointer: String, body_pointer: String, path: &str| LocalFile {
@@ -120,6 +134,19 @@ fn walk(
                                 format!("{body_pointer}/{index}"),
                                 text,
                             ));
+                        }
+                    }
+                }
+                Some(Value::Array(items)) if !item_fields.is_empty() => {
+                    for (index, item) in items.iter().enumerate() {
+                        if let Some(inner) = item.as_object() {
+                            walk(
+                                &item_fields,
+                                inner,
+                                &format!("{request_pointer}/{index}"),
+                                &format!("{body_pointer}/{index}"),
+                                found,
+                            );
                         }
                     }
                 }
@@ -188,6 +215,24 @@ mod tests {
                 body_pointer: "/meta~1data/frame".to_owned(),
                 path: "a.png".to_owned(),
                 media: Media::Image,
+            }]
+        );
+    }
+
+    #[test]
+    fn a_local_path_in_a_url_field_of_an_array_of_objects_is_found_in_each_item() {
+        let fields = fields(
+            "shots:\n  type: array\n  items:\n    type: object\n    fields:\n      clip: {type: url, video: {max_seconds: 5}}\n",
+        );
+        let request = json!({"shots": [{"clip": "https://example.com/a.mp4"}, {"clip": "b.mp4"}]});
+        let found = local_files(&fields, &request);
+        assert_eq!(
+            found,
+            vec![LocalFile {
+                request_pointer: "/shots/1/clip".to_owned(),
+                body_pointer: "/shots/1/clip".to_owned(),
+                path: "b.mp4".to_owned(),
+                media: Media::Video,
             }]
         );
     }
