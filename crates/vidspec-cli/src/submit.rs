@@ -1,10 +1,12 @@
 //! `submit`: the order that keeps money safe — validate first (an invalid
-//! request never reaches the network), upload local images only for a valid
-//! request, check the journal for an identical unfinished request, write the
-//! intent to the journal, submit once, then optionally wait and download.
+//! request never reaches the network), pre-flight local files, refuse local
+//! videos and audio files (the gateway uploads images only), upload local
+//! images only for a valid request, check the journal for an identical
+//! unfinished request, write the intent to the journal, submit once, then
+//! optionally wait and download.
 //!
 //! It must not hold model knowledge: URL fields are found through the spec's
-//! field types.
+//! field types (`local_files`).
 
 use std::io::Write;
 use std::path::Path;
@@ -12,10 +14,11 @@ use std::path::Path;
 use anyhow::Context;
 use serde::Serialize;
 use serde_json::{Value, json};
-use vidspec_core::spec::{Field, FieldType};
-use vidspec_core::{Model, Plan, Registry};
+use vidspec_core::{Model, Plan, Precondition, Registry};
 use vidspec_journal::TaskStore as _;
-use vidspec_transport::{Finding, Severity, check_local_image};
+use vidspec_transport::{
+    Finding, Severity, check_local_audio, check_local_image, check_local_video,
+};
 
 use crate::Exit;
 use crate::check::{self, Report, Verdict};
@@ -23,6 +26,7 @@ use crate::cli::{Format, SubmitArgs};
 use crate::gateway::{
     client, download_options, fail, report_finished, runtime, wait_and_download, wait_options,
 };
+use crate::local_files::{LocalFile, Media, local_files, refusal};
 use crate::output;
 use crate::progress::Progress;
 use crate::record::{self, Recorder};
@@ -33,45 +37,6 @@ use crate::registry;
 struct Uploaded {
     path: String,
     url: String,
-}
-
-/// Is a value in a URL field a local path (not http(s), not a data URI)?
-fn is_local(text: &str) -> bool {
-    let lowered = text.to_ascii_lowercase();
-    !(lowered.starts_with("http://")
-        || lowered.starts_with("https://")
-        || lowered.starts_with("data:"))
-}
-
-/// Every local path in the URL fields of `request`, as (JSON pointer, path).
-fn local_paths(
-    fields: &std::collections::BTreeMap<String, Field>,
-    request: &Value,
-) -> Vec<(String, String)> {
-    let mut found = Vec::new();
-    for (name, field) in fields {
-        let url_items = field
-            .items
-            .as_ref()
-            .is_some_and(|items| items.value.kind == FieldType::Url);
-        let names = std::iter::once(name.clone()).chain(field.alias.clone());
-        for key in names {
-            match request.get(&key) {
-                Some(Value::String(text)) if field.kind == FieldType::Url && is_local(text) => {
-                    found.push((format!("/{key}"), text.clone()));
-                }
-                Some(Value::Array(items)) if url_items => {
-                    for (index, item) in items.iter().enumerate() {
-                        if let Some(text) = item.as_str().filter(|text| is_local(text)) {
-                            found.push((format!("/{key}/{index}"), text.to_owned()));
-                        }
-                    }
-                }
-                _ => {}
-            }
-        }
-    }
-    found
 }
 
 /// Runs `submit`.
@@ -90,13 +55,13 @@ pub fn submit(args: &SubmitArgs) -> anyhow::Result<Exit> {
         .or_else(|| request.as_ref()?.get("model")?.as_str().map(str::to_owned));
     let model = model_id.as_deref().and_then(|id| registry.model(id));
     let locals = match (model, &request) {
-        (Some(model), Some(value)) => local_paths(model.fields(), value),
+        (Some(model), Some(value)) => local_files(model.fields(), value),
         _ => Vec::new(),
     };
     let mut stand_in = request.clone();
     if let Some(value) = stand_in.as_mut() {
-        for (index, (pointer, _)) in locals.iter().enumerate() {
-            if let Some(slot) = value.pointer_mut(pointer) {
+        for (index, local) in locals.iter().enumerate() {
+            if let Some(slot) = value.pointer_mut(&local.request_pointer) {
                 *slot = Value::String(format!("https://upload.invalid/local-{index}"));
             }
         }
@@ -127,7 +92,14 @@ pub fn submit(args: &SubmitArgs) -> anyhow::Result<Exit> {
     // (or whose videos are not saved yet) is not paid for twice by accident.
     // This early look saves uploads; the claim below is what decides.
     let ledger = record::ledger(&args.journal)?;
-    let key = record::request_key(&stand_in_plan, &locals)?;
+    // Only images are uploaded (and so stand for their contents); a request
+    // with a local video or audio file is refused below, never claimed.
+    let images: Vec<(String, String)> = locals
+        .iter()
+        .filter(|local| local.media == Media::Image)
+        .map(|local| (local.request_pointer.clone(), local.path.clone()))
+        .collect();
+    let key = record::request_key(&stand_in_plan, &images)?;
     if !args.again
         && let Some(entry) = ledger.unfinished_with_request(&key)?
     {
@@ -146,30 +118,61 @@ pub fn submit(args: &SubmitArgs) -> anyhow::Result<Exit> {
     let preflight = !args.no_preflight
         && !std::env::var("VIDSPEC_PREFLIGHT").is_ok_and(|value| value.eq_ignore_ascii_case("off"));
 
-    // Pre-flight, part one: local images are checked before they are uploaded.
+    // Pre-flight, part one: local files are checked before they are uploaded
+    // (or refused below), against the constraints the plan gives their place
+    // in the body.
     if preflight {
+        let preconditions = stand_in_plan.preconditions();
         let mut findings = Vec::new();
-        for (pointer, path) in &locals {
-            let constraints = stand_in_plan
-                .preconditions()
-                .into_iter()
-                .find(|precondition| &precondition.path == pointer)
-                .and_then(|precondition| precondition.image);
-            if let Some(constraints) = constraints {
-                for mut finding in
-                    runtime.block_on(check_local_image(Path::new(path), &constraints))
-                {
-                    finding.path = pointer.clone();
-                    findings.push(finding);
-                }
+        for local in &locals {
+            let Some(precondition) = preconditions
+                .iter()
+                .find(|precondition| precondition.path == local.body_pointer)
+            else {
+                continue;
+            };
+            let path = Path::new(&local.path);
+            let found = match (local.media, precondition) {
+                (
+                    Media::Image,
+                    Precondition {
+                        image: Some(constraints),
+                        ..
+                    },
+                ) => runtime.block_on(check_local_image(path, constraints)),
+                (
+                    Media::Video,
+                    Precondition {
+                        video: Some(constraints),
+                        ..
+                    },
+                ) => runtime.block_on(check_local_video(path, constraints)),
+                (
+                    Media::Audio,
+                    Precondition {
+                        audio: Some(constraints),
+                        ..
+                    },
+                ) => runtime.block_on(check_local_audio(path, constraints)),
+                _ => Vec::new(),
+            };
+            for mut finding in found {
+                finding.path = local.request_pointer.clone();
+                findings.push(finding);
             }
         }
         if report_findings(&source, &findings, args.gateway.format) {
             return Ok(Exit::Invalid);
         }
     }
+    // The gateway uploads images only (no video or audio upload endpoint): a
+    // local video or audio file is refused before anything is sent.
+    if refuse_local_media(&source, &locals, args.gateway.format) {
+        return Ok(Exit::Invalid);
+    }
     let mut uploads = Vec::new();
-    for (pointer, path) in &locals {
+    for local in &locals {
+        let (pointer, path) = (&local.request_pointer, &local.path);
         let uploaded = match runtime.block_on(client.upload_image(Path::new(path))) {
             Ok(upload) => upload,
             Err(error) => return fail(args.gateway.format, &error, None),
@@ -358,6 +361,35 @@ fn report_findings(source: &str, findings: &[Finding], format: Format) -> bool {
         }
     }
     errors > 0
+}
+
+/// Prints why each local video or audio file in `locals` is not sent; true
+/// when there is one (the request is then not sent).
+fn refuse_local_media(source: &str, locals: &[LocalFile], format: Format) -> bool {
+    let refusals: Vec<String> = locals.iter().filter_map(refusal).collect();
+    if refusals.is_empty() {
+        return false;
+    }
+    match format {
+        Format::Text => {
+            for refusal in &refusals {
+                let line = format!("error: {source}: {refusal}");
+                eprintln!("{}", output::terminal(&line));
+            }
+            eprintln!(
+                "{}",
+                output::terminal(&format!(
+                    "{source}: not sent: {} local file(s) the gateway cannot take",
+                    refusals.len()
+                ))
+            );
+        }
+        Format::Json => println!(
+            "{}",
+            json!({"task_id": null, "error": {"kind": "local_media", "message": refusals.join("; "), "retryable": false}})
+        ),
+    }
+    true
 }
 
 /// Prepares the final request (local paths replaced) as `check` would.

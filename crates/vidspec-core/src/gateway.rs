@@ -33,7 +33,8 @@ pub fn is_gateway_source(source: &Source) -> bool {
 /// the gateway does not exist.
 #[derive(Debug, Default)]
 pub struct Gateways {
-    read: BTreeMap<String, (String, Gateway)>,
+    /// By name: the file's name, its text (for the spec digest) and what it says.
+    read: BTreeMap<String, (String, String, Gateway)>,
     broken: Vec<String>,
 }
 
@@ -46,7 +47,9 @@ impl Gateways {
             let name = source.stem().to_owned();
             match parse_gateway(source) {
                 Ok(gateway) => {
-                    gateways.read.insert(name, (source.name.clone(), gateway));
+                    gateways
+                        .read
+                        .insert(name, (source.name.clone(), source.text.clone(), gateway));
                 }
                 Err(problem) => {
                     problems.push(problem);
@@ -55,6 +58,13 @@ impl Gateways {
             }
         }
         gateways
+    }
+
+    /// The text of the gateway file `spec` names, if it names one that was
+    /// read: part of the spec's digest (`digest::spec_digest`).
+    pub fn inherited_text(&self, spec: &Spec) -> Option<&str> {
+        let name = &spec.gateway.as_ref()?.value;
+        self.read.get(name).map(|(_, text, _)| text.as_str())
     }
 }
 
@@ -79,7 +89,7 @@ pub fn merge(spec: &mut Spec, source: &Source, gateways: &Gateways) -> Result<()
                 return Err(problems);
             }
             match gateways.read.get(name) {
-                Some((file, gateway)) => (Some(gateway), Some((name.as_str(), file.as_str()))),
+                Some((file, _, gateway)) => (Some(gateway), Some((name.as_str(), file.as_str()))),
                 None => {
                     let known: Vec<&String> = gateways.read.keys().collect();
                     let hint = match crate::suggest::did_you_mean(name, &known) {

@@ -60,11 +60,13 @@ pub fn build_validator(schema: &Value) -> Result<jsonschema::Validator, String> 
 }
 
 impl Model {
-    /// Compiles model `id` of `spec` (read from `source`).
+    /// Compiles model `id` of `spec` (read from `source`; `spec_digest` covers
+    /// it and the gateway file it inherits from, see `digest::spec_digest`).
     pub(crate) fn compile(
         spec: Arc<Spec>,
         id: &str,
         source: &crate::load::Source,
+        spec_digest: String,
         vocabulary: &crate::spec::Vocabulary,
     ) -> Result<Model, String> {
         let mut task = spec.task.clone();
@@ -199,7 +201,7 @@ impl Model {
             attention,
             priority: crate::priority::pairs(&compiled.fields),
             source: source.name.clone(),
-            spec_digest: crate::digest::digest(source.text.as_bytes()),
+            spec_digest,
             compiled,
             annotations,
             validator,
@@ -229,7 +231,9 @@ impl Model {
         &self.source
     }
 
-    /// The digest of the spec file's text: which spec version shaped a request.
+    /// The digest of the spec file's text and of the gateway file it inherits
+    /// from, if any: which spec version shaped a request (recorded with each
+    /// task in the ledger).
     pub fn spec_digest(&self) -> &str {
         &self.spec_digest
     }

@@ -151,6 +151,8 @@ impl Registry {
                 continue;
             }
             warnings.extend(crate::lint::warnings(&spec, source));
+            let spec_digest =
+                crate::digest::spec_digest(&source.text, gateways.inherited_text(&spec));
             let spec = Arc::new(spec);
             for variant in &spec.models {
                 let id = &variant.value.id;
@@ -166,7 +168,13 @@ impl Registry {
                     continue;
                 }
                 owners.insert(id.clone(), source.name.clone());
-                match Model::compile(Arc::clone(&spec), id, source, &vocabulary) {
+                match Model::compile(
+                    Arc::clone(&spec),
+                    id,
+                    source,
+                    spec_digest.clone(),
+                    &vocabulary,
+                ) {
                     Ok(model) => {
                         models.insert(id.clone(), model);
                     }

@@ -357,12 +357,26 @@ pub fn compile(spec: &Spec, variant: &str) -> Compiled {
                 "path": spec.endpoint.path,
                 "model_field": spec.endpoint.model_field,
             },
-            "modes": modes.iter().map(|mode| json!({
-                "name": mode.name,
-                "when": mode.when,
-                "uses": mode.uses,
-                "ignores": mode.ignores,
-            })).collect::<Vec<_>>(),
+            "modes": modes.iter().zip(&spec.modes).map(|(mode, written)| {
+                let mut exported = json!({
+                    "name": mode.name,
+                    "when": mode.when,
+                    "uses": mode.uses,
+                    "ignores": mode.ignores,
+                });
+                // A mode's own endpoint only where it has one: the schemas
+                // of families without per-mode endpoints stay as they were.
+                if let (Some(own), Some(object)) =
+                    (&written.value.endpoint, exported.as_object_mut())
+                {
+                    let method = own.method.as_ref().unwrap_or(&spec.endpoint.method);
+                    object.insert(
+                        "endpoint".into(),
+                        json!({"method": method, "path": own.path}),
+                    );
+                }
+                exported
+            }).collect::<Vec<_>>(),
             "advice": advice_list,
             "preconditions": preconditions,
         }),

@@ -1,0 +1,405 @@
+//! `vidspec submit --specs DIR` with local files where URLs go, beyond
+//! top-level image fields: a local video or audio file (made-up family
+//! `tests/specs/media`) is pre-flighted like a local image and then refused,
+//! since the gateway has no video or audio upload endpoint; a local image in
+//! a sub-field (made-up family `tests/specs/nested`,
+//! `metadata.first_frame_image`) is checked, uploaded and sent at its nested
+//! place. The gateway is `vidspec sim`, or, where the body sent must be read,
+//! a recording stub of this test. Nothing here leaves 127.0.0.1.
+
+mod support;
+
+#[path = "../../vidspec-transport/tests/fixtures/mod.rs"]
+mod fixtures;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::{Arc, Mutex};
+
+use serde_json::{Value, json};
+use support::{SimProcess, png, sim, stats, temp_dir};
+
+/// A folder with the `media` family's spec and vocabulary in `specs/`.
+fn media_specs(label: &str) -> PathBuf {
+    let dir = temp_dir(label);
+    let specs = dir.join("specs");
+    std::fs::create_dir_all(&specs).expect("specs dir");
+    std::fs::write(
+        specs.join("media.yaml"),
+        include_str!("../../../tests/specs/media/media.yaml"),
+    )
+    .expect("spec");
+    std::fs::write(
+        specs.join("vocabulary.yaml"),
+        include_str!("../../../tests/specs/media/vocabulary.yaml"),
+    )
+    .expect("vocabulary");
+    dir
+}
+
+/// A folder with the `nested` family's spec (as `edit` makes it) in `specs/`.
+fn nested_specs(label: &str, edit: impl Fn(&str) -> String) -> PathBuf {
+    let dir = temp_dir(label);
+    let specs = dir.join("specs");
+    std::fs::create_dir_all(&specs).expect("specs dir");
+    let spec = edit(include_str!("../../../tests/specs/nested/nested.yaml"));
+    std::fs::write(specs.join("nested.yaml"), spec).expect("spec");
+    dir
+}
+
+/// Runs `vidspec submit --specs DIR/specs DIR/request.json EXTRA` in `dir`
+/// against `base_url`, pre-flight on.
+fn submit(dir: &Path, request: &Value, base_url: &str, journal: &Path, extra: &[&str]) -> Output {
+    std::fs::write(dir.join("request.json"), request.to_string()).expect("request");
+    Command::new(env!("CARGO_BIN_EXE_vidspec"))
+        .arg("submit")
+        .arg("--specs")
+        .arg(dir.join("specs"))
+        .arg("request.json")
+        .args(extra)
+        .current_dir(dir)
+        .env("VIDSPEC_JOURNAL", journal)
+        .env("APIMART_BASE_URL", base_url)
+        .env("APIMART_API_KEY", "sim-key")
+        .env_remove("VIDSPEC_PREFLIGHT")
+        .output()
+        .expect("vidspec runs")
+}
+
+fn submit_to_sim(dir: &Path, request: &Value, sim: &SimProcess, extra: &[&str]) -> Output {
+    submit(dir, request, &sim.base_url, &sim.journal, extra)
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn assert_nothing_sent(sim: &SimProcess) {
+    let seen = stats(sim);
+    assert_eq!(seen["submit_attempts"], 0, "{seen}");
+    assert_eq!(seen["uploads"], 0, "{seen}");
+}
+
+// ---------------------------------------------------------------------------
+// local video and audio files
+// ---------------------------------------------------------------------------
+
+#[test]
+fn a_local_video_shorter_than_the_spec_allows_is_refused_by_pre_flight_citing_the_duration_rule() {
+    let sim = sim(&[]);
+    let dir = media_specs("local-short-video");
+    std::fs::write(
+        dir.join("clip.mp4"),
+        fixtures::Clip::video().timed(2, 25).bytes(),
+    )
+    .expect("clip");
+    let request = json!({"model": "media-1", "prompt": "add snow", "video_url": "clip.mp4"});
+    let output = submit_to_sim(&dir, &request, &sim, &[]);
+    let text = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert!(text.contains("/video_url"), "{text}");
+    assert!(
+        text.contains("lasts 2.00 s, shorter than the minimum 3 s"),
+        "{text}"
+    );
+    assert!(text.contains("[D2]"), "{text}");
+    assert!(text.contains("(pre-flight)"), "{text}");
+    assert!(!text.contains("upload"), "{text}");
+    assert_nothing_sent(&sim);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_local_video_that_passes_pre_flight_is_refused_before_anything_is_sent_saying_to_pass_a_url() {
+    let sim = sim(&[]);
+    let dir = media_specs("local-valid-video");
+    std::fs::write(dir.join("clip.mp4"), fixtures::Clip::video().bytes()).expect("clip");
+    let request = json!({"model": "media-1", "prompt": "add snow", "video_url": "clip.mp4"});
+    let output = submit_to_sim(&dir, &request, &sim, &[]);
+    let text = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert!(text.contains("/video_url"), "{text}");
+    assert!(text.contains("clip.mp4 is a local file"), "{text}");
+    assert!(text.contains("no upload endpoint for videos"), "{text}");
+    assert!(text.contains("http(s) URL"), "{text}");
+    assert!(!text.contains("pre-flight error"), "{text}");
+    assert_nothing_sent(&sim);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_local_video_is_refused_without_pre_flight_too() {
+    let sim = sim(&[]);
+    let dir = media_specs("local-video-no-preflight");
+    std::fs::write(
+        dir.join("clip.mp4"),
+        fixtures::Clip::video().timed(2, 25).bytes(),
+    )
+    .expect("clip");
+    let request = json!({"model": "media-1", "prompt": "add snow", "video_url": "clip.mp4"});
+    let output = submit_to_sim(&dir, &request, &sim, &["--no-preflight"]);
+    let text = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert!(text.contains("no upload endpoint for videos"), "{text}");
+    assert!(!text.contains("shorter than the minimum"), "{text}");
+    assert_nothing_sent(&sim);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_local_audio_file_is_checked_then_refused_in_json_as_local_media_before_anything_is_sent() {
+    let sim = sim(&[]);
+    let dir = media_specs("local-audio");
+    std::fs::write(dir.join("track.wav"), fixtures::wav(10)).expect("track");
+    let request = json!({
+        "model": "media-1",
+        "prompt": "add snow",
+        "video_url": "https://example.invalid/clip.mp4",
+        "audio_url": "track.wav",
+    });
+    let output = submit_to_sim(&dir, &request, &sim, &["--format", "json"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let result: Value = serde_json::from_slice(&output.stdout).expect("one JSON object");
+    assert_eq!(result["task_id"], Value::Null);
+    assert_eq!(result["error"]["kind"], "local_media");
+    assert_eq!(result["error"]["retryable"], false);
+    let message = result["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("/audio_url"), "{message}");
+    assert!(
+        message.contains("no upload endpoint for audio"),
+        "{message}"
+    );
+    assert_nothing_sent(&sim);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_local_audio_file_longer_than_the_spec_allows_is_refused_by_pre_flight() {
+    let sim = sim(&[]);
+    let dir = media_specs("local-long-audio");
+    std::fs::write(dir.join("track.wav"), fixtures::wav(45)).expect("track");
+    let request = json!({
+        "model": "media-1",
+        "prompt": "add snow",
+        "video_url": "https://example.invalid/clip.mp4",
+        "audio_url": "track.wav",
+    });
+    let output = submit_to_sim(&dir, &request, &sim, &[]);
+    let text = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert!(text.contains("/audio_url"), "{text}");
+    assert!(text.contains("[D3]"), "{text}");
+    assert!(text.contains("(pre-flight)"), "{text}");
+    assert_nothing_sent(&sim);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+// ---------------------------------------------------------------------------
+// local images in sub-fields
+// ---------------------------------------------------------------------------
+
+/// What the recording gateway saw: (path, body) per request.
+type Seen = Arc<Mutex<Vec<(String, Vec<u8>)>>>;
+
+/// A gateway stub on loopback that records every request's path and body and
+/// answers an upload with a URL of its own and a submit with a task id.
+fn recording_gateway() -> (String, Seen) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+    let base = format!("http://{}", listener.local_addr().expect("address"));
+    let seen: Seen = Arc::new(Mutex::new(Vec::new()));
+    let log = Arc::clone(&seen);
+    let own = base.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { continue };
+            let Ok(clone) = stream.try_clone() else {
+                continue;
+            };
+            let mut reader = BufReader::new(clone);
+            let mut writer = stream;
+            let mut request_line = String::new();
+            if reader.read_line(&mut request_line).is_err() {
+                continue;
+            }
+            let path = request_line
+                .split_whitespace()
+                .nth(1)
+                .unwrap_or_default()
+                .to_owned();
+            let mut length = 0usize;
+            let mut chunked = false;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                let lowered = line.to_ascii_lowercase();
+                if let Some(value) = lowered.strip_prefix("content-length:") {
+                    length = value.trim().parse().unwrap_or(0);
+                }
+                if lowered.starts_with("transfer-encoding:") && lowered.contains("chunked") {
+                    chunked = true;
+                }
+            }
+            let mut body = Vec::new();
+            if chunked {
+                loop {
+                    let mut size = String::new();
+                    if reader.read_line(&mut size).unwrap_or(0) == 0 {
+                        break;
+                    }
+                    let size = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+                    let mut chunk = vec![0u8; size + 2];
+                    if reader.read_exact(&mut chunk).is_err() || size == 0 {
+                        break;
+                    }
+                    body.extend_from_slice(&chunk[..size]);
+                }
+            } else {
+                body.resize(length, 0);
+                let _ = reader.read_exact(&mut body);
+            }
+            let answer = if path.ends_with("/uploads/images") {
+                json!({"url": format!("{own}/uploaded/frame.png"), "filename": "frame.png",
+                       "content_type": "image/png", "bytes": 33, "created_at": 1})
+            } else {
+                json!({"code": 200, "data": [{"status": "submitted", "task_id": "task_local_1"}]})
+            }
+            .to_string();
+            if let Ok(mut seen) = log.lock() {
+                seen.push((path, body));
+            }
+            let _ = write!(
+                writer,
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{answer}",
+                answer.len()
+            );
+            let _ = writer.flush();
+        }
+    });
+    (base, seen)
+}
+
+/// The JSON body of the one submit the stub saw.
+fn submitted_body(seen: &Seen) -> Value {
+    let seen = seen.lock().expect("the log");
+    let submits: Vec<&(String, Vec<u8>)> = seen
+        .iter()
+        .filter(|(path, _)| path.ends_with("/videos/generations"))
+        .collect();
+    assert_eq!(
+        submits.len(),
+        1,
+        "one submit: {:?}",
+        seen.iter().map(|s| &s.0)
+    );
+    serde_json::from_slice(&submits[0].1).expect("a JSON body")
+}
+
+fn uploads(seen: &Seen) -> usize {
+    let seen = seen.lock().expect("the log");
+    seen.iter()
+        .filter(|(path, _)| path.ends_with("/uploads/images"))
+        .count()
+}
+
+#[test]
+fn a_local_image_in_a_sub_field_is_uploaded_and_the_body_carries_its_url_at_the_nested_place() {
+    let (base, seen) = recording_gateway();
+    let dir = nested_specs("nested-local-image", str::to_owned);
+    std::fs::write(dir.join("frame.png"), png(512, 512)).expect("png");
+    let request = json!({
+        "model": "nested-1",
+        "prompt": "the cat walks",
+        "metadata": {"first_frame_image": "frame.png"},
+    });
+    let journal = dir.join("journal.jsonl");
+    let output = submit(&dir, &request, &base, &journal, &[]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(uploads(&seen), 1);
+    let body = submitted_body(&seen);
+    assert_eq!(
+        body["metadata"]["first_frame_image"],
+        format!("{base}/uploaded/frame.png")
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_local_image_under_a_sub_fields_alias_is_uploaded_and_sent_under_the_canonical_name() {
+    let (base, seen) = recording_gateway();
+    let dir = nested_specs("nested-local-image-alias", |spec| {
+        spec.replace(
+            "first_frame_image: {type: url, rule: N4, image: {min_width: 300}}",
+            "first_frame_image: {type: url, rule: N4, image: {min_width: 300}, alias: first_frame}",
+        )
+    });
+    std::fs::write(dir.join("frame.png"), png(512, 512)).expect("png");
+    let request = json!({
+        "model": "nested-1",
+        "prompt": "the cat walks",
+        "metadata": {"first_frame": "frame.png"},
+    });
+    let journal = dir.join("journal.jsonl");
+    let output = submit(&dir, &request, &base, &journal, &[]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(uploads(&seen), 1);
+    let body = submitted_body(&seen);
+    assert_eq!(
+        body["metadata"]["first_frame_image"],
+        format!("{base}/uploaded/frame.png")
+    );
+    assert_eq!(body["metadata"].get("first_frame"), None, "{body}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_local_image_in_a_sub_field_too_small_for_the_spec_is_refused_before_upload() {
+    let sim = sim(&[]);
+    let dir = nested_specs("nested-small-image", str::to_owned);
+    std::fs::write(dir.join("frame.png"), png(200, 200)).expect("png");
+    let request = json!({
+        "model": "nested-1",
+        "prompt": "the cat walks",
+        "metadata": {"first_frame_image": "frame.png"},
+    });
+    let output = submit_to_sim(&dir, &request, &sim, &[]);
+    let text = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert!(text.contains("/metadata/first_frame_image"), "{text}");
+    assert!(
+        text.contains("smaller than the minimum 300 pixels wide"),
+        "{text}"
+    );
+    assert_nothing_sent(&sim);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_local_image_under_a_sub_fields_alias_too_small_for_the_spec_is_refused_before_upload() {
+    let sim = sim(&[]);
+    let dir = nested_specs("nested-small-image-alias", |spec| {
+        spec.replace(
+            "first_frame_image: {type: url, rule: N4, image: {min_width: 300}}",
+            "first_frame_image: {type: url, rule: N4, image: {min_width: 300}, alias: first_frame}",
+        )
+    });
+    std::fs::write(dir.join("frame.png"), png(200, 200)).expect("png");
+    let request = json!({
+        "model": "nested-1",
+        "prompt": "the cat walks",
+        "metadata": {"first_frame": "frame.png"},
+    });
+    let output = submit_to_sim(&dir, &request, &sim, &[]);
+    let text = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert!(text.contains("/metadata/first_frame:"), "{text}");
+    assert!(
+        text.contains("smaller than the minimum 300 pixels wide"),
+        "{text}"
+    );
+    assert_nothing_sent(&sim);
+    let _ = std::fs::remove_dir_all(&dir);
+}

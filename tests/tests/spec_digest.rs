@@ -1,0 +1,96 @@
+//! The spec digest (`Model::spec_digest`, recorded with every task in the
+//! ledger as the version of the spec that shaped it) covers the gateway file
+//! a family inherits its `endpoint:` and `task:` blocks from: editing
+//! `gateways/<name>.yaml` changes the digest of every model inheriting from
+//! it, and of no other.
+
+use vidspec_core::{Registry, Source};
+
+const GATEWAY: &str = r#"description: a made-up gateway
+endpoint: {path: /v1/videos/generations}
+task:
+  submit_task_id: [/data/0/task_id]
+  poll_path: /v1/tasks/{task_id}
+  poll: {first_after_s: 1, every_s: 1, typical_s: 10, timeout_s: 60}
+  read: {status: [/data/status], videos: [{each: /data/result/videos, url: /url}]}
+"#;
+
+const INHERITING: &str = r#"family: tiny
+description: a tiny made-up family that inherits from the gateway file
+gateway: madeup
+models:
+  - id: tiny-1
+fields:
+  prompt: {type: string, required: true}
+modes:
+  - {name: text_to_video}
+billing: {key: "{model}"}
+"#;
+
+const STANDALONE: &str = r#"family: alone
+description: a tiny made-up family that writes its own blocks
+endpoint: {path: /v1/videos/generations}
+models:
+  - id: alone-1
+fields:
+  prompt: {type: string, required: true}
+modes:
+  - {name: text_to_video}
+billing: {key: "{model}"}
+task:
+  submit_task_id: [/data/0/task_id]
+  poll_path: /v1/tasks/{task_id}
+  poll: {first_after_s: 1, every_s: 1, typical_s: 10, timeout_s: 60}
+  read: {status: [/data/status], videos: [{each: /data/result/videos, url: /url}]}
+"#;
+
+/// A registry of the vocabulary, the two families and `gateway` as the
+/// gateway file.
+fn registry(gateway: &str) -> Registry {
+    let mut sources = Registry::embedded_sources();
+    sources.retain(|source| source.stem() == "vocabulary");
+    sources.extend([
+        Source::new("specs/gateways/madeup.yaml", gateway),
+        Source::new("specs/tiny.yaml", INHERITING),
+        Source::new("specs/alone.yaml", STANDALONE),
+    ]);
+    Registry::from_sources(sources).unwrap_or_else(|errors| panic!("{errors}"))
+}
+
+fn digest(registry: &Registry, id: &str) -> String {
+    registry
+        .model(id)
+        .unwrap_or_else(|| panic!("{id} is loaded"))
+        .spec_digest()
+        .to_owned()
+}
+
+#[test]
+fn editing_the_gateway_file_changes_the_digest_of_a_model_inheriting_from_it() {
+    let before = registry(GATEWAY);
+    let after = registry(&GATEWAY.replace("every_s: 1,", "every_s: 2,"));
+    assert_ne!(digest(&before, "tiny-1"), digest(&after, "tiny-1"));
+}
+
+#[test]
+fn editing_the_gateway_file_leaves_the_digest_of_a_model_that_names_no_gateway_unchanged() {
+    let before = registry(GATEWAY);
+    let after = registry(&GATEWAY.replace("every_s: 1,", "every_s: 2,"));
+    assert_eq!(digest(&before, "alone-1"), digest(&after, "alone-1"));
+}
+
+#[test]
+fn the_same_spec_and_gateway_files_give_the_same_digest_on_every_load() {
+    assert_eq!(
+        digest(&registry(GATEWAY), "tiny-1"),
+        digest(&registry(GATEWAY), "tiny-1")
+    );
+}
+
+#[test]
+fn a_model_naming_no_gateway_keeps_the_digest_of_its_spec_files_text() {
+    assert_eq!(
+        digest(&registry(GATEWAY), "alone-1"),
+        vidspec_core::digest::digest(STANDALONE.as_bytes())
+    );
+}
