@@ -187,6 +187,16 @@ impl Model {
                 .iter()
                 .map(|mode| mode.name.clone())
                 .collect(),
+            nested_defaults: defaults
+                .iter()
+                .map(|defaults| {
+                    defaults
+                        .iter()
+                        .filter(|(path, _)| crate::field_path::is_nested(path))
+                        .cloned()
+                        .collect()
+                })
+                .collect(),
             defaults,
             checked,
             biller: Biller {

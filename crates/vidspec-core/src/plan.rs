@@ -78,6 +78,10 @@ pub(crate) struct Facts {
     /// request leaves out (defaults of the fields the mode does not ignore, and
     /// `model` where the endpoint takes no model field).
     pub defaults: Vec<Vec<(String, Value)>>,
+    /// Per mode, the same list's defaults of sub-fields only (`metadata.resolution`),
+    /// which a plan fills into its objects; empty for a family with no
+    /// defaulted sub-field, so its plans fill nothing.
+    pub nested_defaults: Vec<Vec<(String, Value)>>,
     /// Fields checked before sending, in name order.
     pub checked: Vec<Checked>,
     /// How plans are charged.
@@ -114,7 +118,7 @@ impl Plan {
         losing: Vec<String>,
         warnings: Vec<Warning>,
     ) -> Plan {
-        let filled = fill_objects(&body, &facts.defaults[mode], &losing);
+        let filled = fill_objects(&body, &facts.nested_defaults[mode], &losing);
         Plan {
             facts,
             mode,
@@ -169,7 +173,7 @@ impl Plan {
     /// with a body the engine would refuse. Never for real requests.
     #[doc(hidden)]
     pub fn with_unchecked_body(mut self, body: Map<String, Value>) -> Plan {
-        self.filled = fill_objects(&body, &self.facts.defaults[self.mode], &self.losing);
+        self.filled = fill_objects(&body, &self.facts.nested_defaults[self.mode], &self.losing);
         self.body = Value::Object(body);
         self.billing = OnceLock::new();
         self
@@ -324,7 +328,7 @@ pub(crate) fn fill_objects(
 ) -> Vec<(String, Value)> {
     let mut out: Vec<(String, Value)> = Vec::new();
     for (path, default) in defaults {
-        let Some((top, rest)) = path.split_once(field_path::SEPARATOR) else {
+        let Some((top, rest)) = field_path::split_top(path) else {
             continue;
         };
         if field_path::is_dropped(losing, path)
@@ -385,13 +389,12 @@ impl<'a> Effective<'a> {
     /// The value the gateway uses for field `path` (`duration`, or a
     /// sub-field: `metadata.resolution`), if any.
     pub fn get(&self, path: &str) -> Option<&'a Value> {
-        let mut segments = path.split(field_path::SEPARATOR);
-        let top = segments.next()?;
+        let (top, rest) = field_path::split_top(path).unwrap_or((path, ""));
         let mut value = default_in(self.filled, top)
             .or_else(|| self.body.get(top))
             .or_else(|| default_in(self.defaults, top).filter(|_| !self.lost(top)));
-        for segment in segments {
-            value = value.and_then(|value| value.as_object()?.get(segment));
+        if !rest.is_empty() {
+            value = value.and_then(|value| field_path::get(value.as_object()?, rest));
         }
         value.or_else(|| default_in(self.defaults, path).filter(|_| !self.lost(path)))
     }
