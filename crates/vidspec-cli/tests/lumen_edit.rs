@@ -12,12 +12,10 @@ mod support;
 #[path = "../../vidspec-transport/tests/fixtures/mod.rs"]
 mod fixtures;
 
-use std::io::{Read, Write};
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use support::{sim, stats, temp_dir, vidspec_preflight};
+use support::{serve_file, sim, stats, temp_dir, vidspec_preflight};
 
 /// The family folder, copied (spec, vocabulary, cases; no snapshots) to a
 /// fresh folder, as an author's own checkout would be.
@@ -56,32 +54,6 @@ fn text(output: &Output) -> String {
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     )
-}
-
-/// Serves `file` to every request on a loopback port, whole (no `Range`).
-fn serve(file: Vec<u8>) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
-    let addr = listener.local_addr().expect("addr");
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { return };
-            let mut head = Vec::new();
-            let mut buffer = [0u8; 1024];
-            while !head.windows(4).any(|window| window == b"\r\n\r\n") {
-                match stream.read(&mut buffer) {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => head.extend_from_slice(&buffer[..n]),
-                }
-            }
-            let answer = format!(
-                "HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
-                file.len()
-            );
-            let _ = stream.write_all(answer.as_bytes());
-            let _ = stream.write_all(&file);
-        }
-    });
-    format!("http://{addr}/clip.mp4")
 }
 
 #[test]
@@ -139,7 +111,7 @@ fn a_video_edit_of_the_lumen_edit_family_runs_end_to_end_against_the_simulator()
         serde_json::json!({
             "model": "lumen-edit-1",
             "prompt": "make it snow",
-            "video_url": serve(video),
+            "video_url": serve_file(video),
             "settings": {"resolution": "1080p"},
         })
         .to_string(),
@@ -184,7 +156,7 @@ fn a_video_too_short_for_the_lumen_edit_family_is_refused_by_pre_flight_and_neve
     let request = dir.join("request.json");
     std::fs::write(
         &request,
-        serde_json::json!({"model": "lumen-edit-1", "prompt": "make it snow", "video_url": serve(video)})
+        serde_json::json!({"model": "lumen-edit-1", "prompt": "make it snow", "video_url": serve_file(video)})
             .to_string(),
     )
     .expect("the request");

@@ -9,38 +9,9 @@ mod support;
 #[path = "../../vidspec-transport/tests/fixtures/mod.rs"]
 mod fixtures;
 
-use std::io::{Read, Write};
-use std::net::TcpListener;
 use std::process::Command;
 
-use support::{sim, stats, temp_dir};
-
-/// Serves `file` to every request on a loopback port (whole answers, no
-/// `Range`: the streamed fallback), for as long as the test runs.
-fn serve(file: Vec<u8>) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
-    let addr = listener.local_addr().expect("addr");
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { return };
-            let mut head = Vec::new();
-            let mut buffer = [0u8; 1024];
-            while !head.windows(4).any(|window| window == b"\r\n\r\n") {
-                match stream.read(&mut buffer) {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => head.extend_from_slice(&buffer[..n]),
-                }
-            }
-            let answer = format!(
-                "HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
-                file.len()
-            );
-            let _ = stream.write_all(answer.as_bytes());
-            let _ = stream.write_all(&file);
-        }
-    });
-    format!("http://{addr}/clip.mp4")
-}
+use support::{serve_file, sim, stats, temp_dir};
 
 #[test]
 fn submit_refuses_a_video_url_shorter_than_the_spec_allows_before_anything_is_sent() {
@@ -60,7 +31,7 @@ fn submit_refuses_a_video_url_shorter_than_the_spec_allows_before_anything_is_se
     let request = serde_json::json!({
         "model": "media-1",
         "prompt": "add snow",
-        "video_url": serve(short),
+        "video_url": serve_file(short),
     });
     let request_path = dir.join("request.json");
     std::fs::write(&request_path, request.to_string()).expect("request");

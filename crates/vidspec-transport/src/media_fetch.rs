@@ -306,84 +306,94 @@ impl Client {
         })
     }
 
-    /// The pre-flight findings for the video at `url` (see
+    /// The pre-flight findings for the video or audio file at `url` (see
     /// `Client::preflight`).
-    pub(crate) async fn check_remote_video(
+    pub(crate) async fn check_remote_media(
         &self,
         path: &str,
         url: &str,
-        constraints: &VideoConstraints,
+        wanted: Wanted<'_>,
     ) -> Vec<Finding> {
-        let rule = &constraints.rule;
         match self.open_media(url).await {
-            Ok(mut opened) => {
-                let shown = opened.shown.clone();
-                match inspect_video(&mut opened).await {
-                    Ok((info, problem)) => {
-                        let judgement = check_video(&info, opened.total, constraints);
-                        findings(
-                            path,
-                            &shown,
-                            "video",
-                            judgement,
-                            problem,
-                            opened.total,
-                            constraints.max_bytes,
-                            rule,
-                        )
-                    }
-                    Err(error) => vec![unreadable(
-                        path,
-                        &shown,
-                        "video",
-                        error,
-                        !constraints.formats.is_empty(),
-                        rule,
-                    )],
-                }
-            }
-            Err((shown, why)) => vec![could_not(path, &shown, "video", &why, rule)],
+            Ok(mut opened) => judge(&mut opened, path, wanted).await,
+            Err((shown, why)) => vec![could_not(path, &shown, wanted.what(), &why, wanted.rule())],
+        }
+    }
+}
+
+/// The constraints a media file is judged by: a video's or an audio file's.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Wanted<'c> {
+    /// `video:` of a field.
+    Video(&'c VideoConstraints),
+    /// `audio:` of a field.
+    Audio(&'c AudioConstraints),
+}
+
+impl Wanted<'_> {
+    /// The file, for people (`video`, `audio file`).
+    pub(crate) fn what(self) -> &'static str {
+        match self {
+            Wanted::Video(_) => "video",
+            Wanted::Audio(_) => "audio file",
         }
     }
 
-    /// The pre-flight findings for the audio file at `url` (see
-    /// `Client::preflight`).
-    pub(crate) async fn check_remote_audio(
-        &self,
-        path: &str,
-        url: &str,
-        constraints: &AudioConstraints,
-    ) -> Vec<Finding> {
-        let rule = &constraints.rule;
-        match self.open_media(url).await {
-            Ok(mut opened) => {
-                let shown = opened.shown.clone();
-                match inspect_audio(&mut opened).await {
-                    Ok((info, problem)) => {
-                        let judgement = check_audio(&info, opened.total, constraints);
-                        findings(
-                            path,
-                            &shown,
-                            "audio file",
-                            judgement,
-                            problem,
-                            opened.total,
-                            constraints.max_bytes,
-                            rule,
-                        )
-                    }
-                    Err(error) => vec![unreadable(
-                        path,
-                        &shown,
-                        "audio file",
-                        error,
-                        !constraints.formats.is_empty(),
-                        rule,
-                    )],
-                }
-            }
-            Err((shown, why)) => vec![could_not(path, &shown, "audio file", &why, rule)],
+    /// The rule the constraints cite.
+    pub(crate) fn rule(&self) -> &Option<String> {
+        match self {
+            Wanted::Video(constraints) => &constraints.rule,
+            Wanted::Audio(constraints) => &constraints.rule,
         }
+    }
+
+    fn formats_named(self) -> bool {
+        match self {
+            Wanted::Video(constraints) => !constraints.formats.is_empty(),
+            Wanted::Audio(constraints) => !constraints.formats.is_empty(),
+        }
+    }
+
+    fn max_bytes(self) -> Option<u64> {
+        match self {
+            Wanted::Video(constraints) => constraints.max_bytes,
+            Wanted::Audio(constraints) => constraints.max_bytes,
+        }
+    }
+}
+
+/// The findings for an opened media file, local or remote: its header read
+/// and judged against `wanted`; `path` is the body place findings point at.
+pub(crate) async fn judge(opened: &mut Opened<'_>, path: &str, wanted: Wanted<'_>) -> Vec<Finding> {
+    let shown = opened.shown.clone();
+    let inspected = match wanted {
+        Wanted::Video(constraints) => inspect_video(opened)
+            .await
+            .map(|(info, problem)| (check_video(&info, opened.total, constraints), problem)),
+        Wanted::Audio(constraints) => inspect_audio(opened)
+            .await
+            .map(|(info, problem)| (check_audio(&info, opened.total, constraints), problem)),
+    };
+    let (rule, what) = (wanted.rule(), wanted.what());
+    match inspected {
+        Ok((judgement, problem)) => findings(
+            path,
+            &shown,
+            what,
+            judgement,
+            problem,
+            opened.total,
+            wanted.max_bytes(),
+            rule,
+        ),
+        Err(error) => vec![unreadable(
+            path,
+            &shown,
+            what,
+            error,
+            wanted.formats_named(),
+            rule,
+        )],
     }
 }
 

@@ -4,7 +4,7 @@
 //!
 //! Owns opening the file — a regular file only, through
 //! `vidspec_core::load::open_regular_file`, so a FIFO or device is refused
-//! without hanging — and which findings are errors for a local file. It reads
+//! without hanging; the file is judged by `media_fetch::judge`, as a remote one. It reads
 //! only the first `REMOTE_READ_BYTES` and, for MP4/MOV, the `moov` box; it
 //! must never read a whole video.
 
@@ -12,9 +12,7 @@ use std::path::Path;
 
 use vidspec_core::spec::{AudioConstraints, VideoConstraints};
 
-use crate::media::MediaError;
-use crate::media_check::{check_audio, check_video};
-use crate::media_fetch::{Opened, Source, findings, inspect_audio, inspect_video};
+use crate::media_fetch::{Opened, Source, Wanted, judge};
 use crate::preflight::{Finding, REMOTE_READ_BYTES};
 
 /// Opens a local media file: a regular file only (never a FIFO or device),
@@ -42,96 +40,21 @@ async fn open_local(path: &Path) -> Result<Opened<'static>, String> {
 /// cannot be opened, is empty, or is in no recognised format while the spec
 /// names `formats` is an `Error`; what cannot be read is a `Warning`.
 pub async fn check_local_video(path: &Path, constraints: &VideoConstraints) -> Vec<Finding> {
-    let rule = &constraints.rule;
-    let mut opened = match open_local(path).await {
-        Ok(opened) => opened,
-        Err(why) => {
-            return vec![Finding::error(
-                "",
-                format!("{}: {why}", path.display()),
-                rule,
-            )];
-        }
-    };
-    let shown = opened.shown.clone();
-    match inspect_video(&mut opened).await {
-        Ok((info, problem)) => {
-            let judgement = check_video(&info, opened.total, constraints);
-            findings(
-                "",
-                &shown,
-                "video",
-                judgement,
-                problem,
-                opened.total,
-                constraints.max_bytes,
-                rule,
-            )
-        }
-        Err(error) => vec![unreadable_local(
-            &shown,
-            error,
-            !constraints.formats.is_empty(),
-            "video",
-            rule,
-        )],
-    }
+    check_local(path, Wanted::Video(constraints)).await
 }
 
 /// Checks a local audio file against `constraints`; see `check_local_video`.
 pub async fn check_local_audio(path: &Path, constraints: &AudioConstraints) -> Vec<Finding> {
-    let rule = &constraints.rule;
-    let mut opened = match open_local(path).await {
-        Ok(opened) => opened,
-        Err(why) => {
-            return vec![Finding::error(
-                "",
-                format!("{}: {why}", path.display()),
-                rule,
-            )];
-        }
-    };
-    let shown = opened.shown.clone();
-    match inspect_audio(&mut opened).await {
-        Ok((info, problem)) => {
-            let judgement = check_audio(&info, opened.total, constraints);
-            findings(
-                "",
-                &shown,
-                "audio file",
-                judgement,
-                problem,
-                opened.total,
-                constraints.max_bytes,
-                rule,
-            )
-        }
-        Err(error) => vec![unreadable_local(
-            &shown,
-            error,
-            !constraints.formats.is_empty(),
-            "audio file",
-            rule,
-        )],
-    }
+    check_local(path, Wanted::Audio(constraints)).await
 }
 
-/// An empty file is an `Error`; one in no recognised format is an `Error`
-/// only when the spec names formats (no `formats` means no format check).
-fn unreadable_local(
-    shown: &str,
-    error: MediaError,
-    formats_named: bool,
-    what: &str,
-    rule: &Option<String>,
-) -> Finding {
-    if matches!(error, MediaError::Empty) || formats_named {
-        Finding::error("", format!("{shown}: {error}"), rule)
-    } else {
-        Finding::warning(
+async fn check_local(path: &Path, wanted: Wanted<'_>) -> Vec<Finding> {
+    match open_local(path).await {
+        Ok(mut opened) => judge(&mut opened, "", wanted).await,
+        Err(why) => vec![Finding::error(
             "",
-            format!("could not check the {what} at {shown}: {error}; the gateway may reject it"),
-            rule,
-        )
+            format!("{}: {why}", path.display()),
+            wanted.rule(),
+        )],
     }
 }

@@ -22,6 +22,7 @@ use vidspec_core::{Plan, Precondition};
 use crate::client::{Client, TaskHandle};
 use crate::error::Error;
 use crate::image::{ProbeError, check, probe};
+use crate::media_fetch::Wanted;
 use crate::read::Status;
 
 /// How many bytes of a remote image are fetched (`Range: bytes=0-65535`):
@@ -207,9 +208,10 @@ impl Client {
         }
         if let Some(constraints) = &precondition.video {
             match value {
-                Some(Value::String(url)) => {
-                    findings.extend(self.check_remote_video(path, url, constraints).await)
-                }
+                Some(Value::String(url)) => findings.extend(
+                    self.check_remote_media(path, url, Wanted::Video(constraints))
+                        .await,
+                ),
                 _ => findings.push(Finding::warning(
                     path,
                     format!(
@@ -222,7 +224,7 @@ impl Client {
         if let Some(constraints) = &precondition.audio {
             match value {
                 Some(Value::String(url)) => {
-                    findings.extend(self.check_remote_audio(path, url, constraints).await)
+                    findings.extend(self.check_remote_media(path, url, Wanted::Audio(constraints)).await)
                 }
                 _ => findings.push(Finding::warning(
                     path,

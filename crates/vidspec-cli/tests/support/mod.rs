@@ -142,3 +142,32 @@ pub fn png(width: u32, height: u32) -> Vec<u8> {
     bytes.extend_from_slice(&[8, 6, 0, 0, 0, 0, 0, 0, 0]);
     bytes
 }
+
+/// Serves `file` whole to every request on a loopback port (no `Range`: the
+/// streamed fallback of pre-flight) for as long as the test runs; its URL,
+/// ending in `/clip.mp4`.
+pub fn serve_file(file: Vec<u8>) -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+    let addr = listener.local_addr().expect("addr");
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let mut head = Vec::new();
+            let mut buffer = [0u8; 1024];
+            while !head.windows(4).any(|window| window == b"\r\n\r\n") {
+                match stream.read(&mut buffer) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => head.extend_from_slice(&buffer[..n]),
+                }
+            }
+            let answer = format!(
+                "HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                file.len()
+            );
+            let _ = stream.write_all(answer.as_bytes());
+            let _ = stream.write_all(&file);
+        }
+    });
+    format!("http://{addr}/clip.mp4")
+}
