@@ -1,5 +1,6 @@
 //! Shared helpers for the workspace integration tests: the embedded registry,
-//! reading case files and rendering plans and diagnostics as snapshots.
+//! reading case files, rendering plans and diagnostics as snapshots, and the
+//! made-up spec texts and loaders the lint tests share.
 //!
 //! The tests themselves live in `tests/tests/*.rs`; the per-spec cases in
 //! `tests/cases/<family>/{ok,err}/*.json`. Nothing here is used outside tests.
@@ -8,7 +9,7 @@ use std::path::Path;
 use std::sync::OnceLock;
 
 use serde_json::Value;
-use vidspec_core::{Model, Registry};
+use vidspec_core::{Model, Registry, Source, SpecErrors};
 
 /// The embedded registry, built once per test binary.
 pub fn registry() -> &'static Registry {
@@ -102,6 +103,107 @@ impl Case {
 /// The one rendering of plans and diagnostics as snapshot text, shared with
 /// `vidspec test` (vidspec-casebook), so a spec author's snapshots read as these do.
 pub use vidspec_casebook::{render_diagnostics, render_plan};
+
+/// The `task:` block of the made-up specs and gateway file below (task id at
+/// `/data/0/task_id`, polled at `/v1/tasks/{task_id}` every second, status and
+/// videos under `/data`), as a literal for `concat!`.
+#[macro_export]
+macro_rules! task_block {
+    () => {
+        r#"task:
+  submit_task_id: [/data/0/task_id]
+  poll_path: /v1/tasks/{task_id}
+  poll: {first_after_s: 1, every_s: 1, typical_s: 10, timeout_s: 60}
+  read: {status: [/data/status], videos: [{each: /data/result/videos, url: /url}]}
+"#
+    };
+}
+
+/// The `duration` field line of [`TINY`] (its line 8), which tests replace or
+/// add to.
+pub const TINY_DURATION: &str = "  duration: {type: integer, enum: [4, 8], default: 4}\n";
+
+/// A minimal made-up family `tiny` (model `tiny-1`, a required `prompt`, a
+/// `duration` on line 8, one mode, its own endpoint and task blocks) that
+/// loads without errors or warnings, for tests to break one line at a time.
+pub const TINY: &str = concat!(
+    r#"family: tiny
+description: a tiny made-up family
+endpoint: {path: /v1/videos/generations}
+models:
+  - id: tiny-1
+fields:
+  prompt: {type: string, required: true}
+  duration: {type: integer, enum: [4, 8], default: 4}
+modes:
+  - {name: text_to_video}
+billing: {key: "{model}"}
+"#,
+    task_block!()
+);
+
+/// [`TINY`] with its `duration` line replaced by `field_lines` (indented as
+/// fields are, several joined by `\n  `), so the first of them is on line 8.
+pub fn tiny_with_field(field_lines: &str) -> String {
+    TINY.replace(TINY_DURATION, &format!("  {field_lines}\n"))
+}
+
+/// [`TINY`] with `field_lines` (indented as fields are, several joined by
+/// `\n  `) added after its `duration` line.
+pub fn tiny_plus(field_lines: &str) -> String {
+    TINY.replace(TINY_DURATION, &format!("{TINY_DURATION}  {field_lines}\n"))
+}
+
+/// A made-up gateway file (`specs/gateways/madeup.yaml`) giving the
+/// `endpoint:` and `task:` blocks a family naming `gateway: madeup` inherits.
+pub const GATEWAY: &str = concat!(
+    "description: a made-up gateway\nendpoint: {path: /v1/videos/generations}\n",
+    task_block!()
+);
+
+/// A made-up family `tiny` that writes neither `endpoint:` nor `task:` and
+/// names gateway `madeup` on line 3.
+pub const INHERITING: &str = r#"family: tiny
+description: a tiny made-up family
+gateway: madeup
+models:
+  - id: tiny-1
+fields:
+  prompt: {type: string, required: true}
+modes:
+  - {name: text_to_video}
+billing: {key: "{model}"}
+"#;
+
+/// The embedded vocabulary followed by `files` (name, text): the sources of a
+/// registry of made-up specs only.
+pub fn sources(files: &[(&str, &str)]) -> Vec<Source> {
+    let mut sources = Registry::embedded_sources();
+    sources.retain(|source| source.stem() == "vocabulary");
+    sources.extend(files.iter().map(|(name, text)| Source::new(*name, *text)));
+    sources
+}
+
+/// Loads the embedded vocabulary and `files` (name, text) as a registry.
+pub fn load(files: &[(&str, &str)]) -> Result<Registry, SpecErrors> {
+    Registry::from_sources(sources(files))
+}
+
+/// The problems loading `files` reports, as printed; empty if they load.
+pub fn problems(files: &[(&str, &str)]) -> Vec<String> {
+    match load(files) {
+        Ok(_) => Vec::new(),
+        Err(errors) => errors.problems.iter().map(ToString::to_string).collect(),
+    }
+}
+
+/// The one problem loading `files` reports; panics listing them when there
+/// is not exactly one.
+pub fn only_problem(files: &[(&str, &str)]) -> String {
+    let mut found = problems(files);
+    assert_eq!(found.len(), 1, "exactly one problem expected: {found:?}");
+    found.remove(0)
+}
 
 /// A small deterministic random number generator (splitmix64 seeding,
 /// xorshift64*), so generated tests replay from their seed without a crate.

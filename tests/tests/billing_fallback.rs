@@ -5,61 +5,52 @@
 //! that use the template. The made-up family `tests/specs/billing-fallback`
 //! shows the fallback rendered.
 
-use vidspec_core::{Registry, Source, SpecErrors};
+use vidspec_core::{Registry, SpecErrors};
+use vidspec_tests::tiny_with_field;
 
-const SORA_LIKE: &str = r#"family: tiny
-description: a tiny made-up family
-endpoint: {path: /v1/videos/generations}
-models:
-  - id: tiny-1
-fields:
-  prompt: {type: string, required: true}
-  duration: {type: integer, enum: [4, 8, 12]}
-  image_url: {type: url, schemes: [https]}
-modes:
-  - {name: text_to_video}
-billing: {key: "{model}@{duration}s"}
-task:
-  submit_task_id: [/data/0/task_id]
-  poll_path: /v1/tasks/{task_id}
-  poll: {first_after_s: 1, every_s: 1, typical_s: 10, timeout_s: 60}
-  read: {status: [/data/status], videos: [{each: /data/result/videos, url: /url}]}
-"#;
+/// [`TINY`](vidspec_tests::TINY) with an optional `duration` (no default) and
+/// an `image_url`, billed under `{model}@{duration}s` on line 12.
+fn sora_like() -> String {
+    tiny_with_field(
+        "duration: {type: integer, enum: [4, 8, 12]}\n  image_url: {type: url, schemes: [https]}",
+    )
+    .replace(
+        r#"billing: {key: "{model}"}"#,
+        r#"billing: {key: "{model}@{duration}s"}"#,
+    )
+}
 
 fn load(text: &str) -> Result<Registry, SpecErrors> {
-    let mut sources = Registry::embedded_sources();
-    sources.retain(|source| source.stem() == "vocabulary");
-    sources.push(Source::new("specs/tiny.yaml", text));
-    Registry::from_sources(sources)
+    vidspec_tests::load(&[("specs/tiny.yaml", text)])
 }
 
 fn problems(text: &str) -> Vec<String> {
-    match load(text) {
-        Ok(_) => Vec::new(),
-        Err(errors) => errors.problems.iter().map(ToString::to_string).collect(),
-    }
+    vidspec_tests::problems(&[("specs/tiny.yaml", text)])
+}
+
+fn only_problem(text: &str) -> String {
+    vidspec_tests::only_problem(&[("specs/tiny.yaml", text)])
 }
 
 #[test]
 fn a_placeholder_whose_field_may_be_absent_is_refused_at_the_billing_line() {
-    let found = problems(SORA_LIKE);
-    assert_eq!(found.len(), 1, "{found:?}");
-    assert!(found[0].starts_with("specs/tiny.yaml:12:"), "{found:?}");
+    let found = only_problem(&sora_like());
+    assert!(found.starts_with("specs/tiny.yaml:12:"), "{found:?}");
     assert!(
-        found[0].contains(
+        found.contains(
             "billing key {model}@{duration}s: {duration} may have no value for tiny-1 in mode text_to_video"
         ),
         "{found:?}"
     );
     assert!(
-        found[0].contains("give it a fallback ({duration|…})"),
+        found.contains("give it a fallback ({duration|…})"),
         "{found:?}"
     );
 }
 
 #[test]
 fn the_same_placeholder_with_a_fallback_loads_and_bills_under_the_fallback() {
-    let text = SORA_LIKE.replace("{duration}s", "{duration|4}s");
+    let text = sora_like().replace("{duration}s", "{duration|4}s");
     let registry = load(&text).unwrap_or_else(|errors| panic!("{errors}"));
     let model = registry.model("tiny-1").expect("the model");
     let plan = model
@@ -70,18 +61,18 @@ fn the_same_placeholder_with_a_fallback_loads_and_bills_under_the_fallback() {
 
 #[test]
 fn a_required_field_or_one_with_a_default_needs_no_fallback() {
-    let required = SORA_LIKE.replace(
+    let required = sora_like().replace(
         "duration: {type: integer,",
         "duration: {type: integer, required: true,",
     );
     assert_eq!(problems(&required), Vec::<String>::new());
-    let defaulted = SORA_LIKE.replace("enum: [4, 8, 12]}", "enum: [4, 8, 12], default: 4}");
+    let defaulted = sora_like().replace("enum: [4, 8, 12]}", "enum: [4, 8, 12], default: 4}");
     assert_eq!(problems(&defaulted), Vec::<String>::new());
 }
 
 #[test]
 fn a_field_every_mode_s_condition_needs_has_a_value_and_needs_no_fallback() {
-    let text = SORA_LIKE.replace("{duration}s", "{image_url}").replace(
+    let text = sora_like().replace("{duration}s", "{image_url}").replace(
         "  - {name: text_to_video}",
         "  - {name: image_to_video, when: {present: image_url}}",
     );
@@ -90,20 +81,19 @@ fn a_field_every_mode_s_condition_needs_has_a_value_and_needs_no_fallback() {
 
 #[test]
 fn a_default_the_mode_ignores_leaves_the_placeholder_empty_in_that_mode() {
-    let text = SORA_LIKE
+    let text = sora_like()
         .replace("enum: [4, 8, 12]}", "enum: [4, 8, 12], default: 4}")
         .replace(
             "  - {name: text_to_video}",
             "  - {name: image_to_video, when: {present: image_url}, ignores: [duration]}\n  - {name: text_to_video}",
         );
-    let found = problems(&text);
-    assert_eq!(found.len(), 1, "{found:?}");
-    assert!(found[0].contains("in mode image_to_video"), "{found:?}");
+    let found = only_problem(&text);
+    assert!(found.contains("in mode image_to_video"), "{found:?}");
 }
 
 #[test]
 fn a_billing_case_whose_condition_names_the_field_needs_no_fallback_for_it() {
-    let text = SORA_LIKE.replace(
+    let text = sora_like().replace(
         r#"billing: {key: "{model}@{duration}s"}"#,
         "billing:\n  key: \"{model}\"\n  cases:\n    - {when: {in: {duration: [8, 12]}}, key: \"{model}@{duration}s\"}",
     );

@@ -6,51 +6,21 @@
 
 use std::path::PathBuf;
 
-use vidspec_core::{Registry, Source, SpecErrors};
+use vidspec_core::Registry;
+use vidspec_tests::{GATEWAY, INHERITING, load, only_problem, problems};
 
-const GATEWAY: &str = r#"description: a made-up gateway
-endpoint: {path: /v1/videos/generations}
-task:
-  submit_task_id: [/data/0/task_id]
-  poll_path: /v1/tasks/{task_id}
-  poll: {first_after_s: 1, every_s: 1, typical_s: 10, timeout_s: 60}
-  read: {status: [/data/status], videos: [{each: /data/result/videos, url: /url}]}
-"#;
-
-/// A family that writes neither `endpoint:` nor `task:` (line 3 names the gateway).
-const INHERITING: &str = r#"family: tiny
-description: a tiny made-up family
-gateway: madeup
-models:
-  - id: tiny-1
-fields:
-  prompt: {type: string, required: true}
-modes:
-  - {name: text_to_video}
-billing: {key: "{model}"}
-"#;
-
-fn load(files: &[(&str, &str)]) -> Result<Registry, SpecErrors> {
-    let mut sources = Registry::embedded_sources();
-    sources.retain(|source| source.stem() == "vocabulary");
-    sources.extend(files.iter().map(|(name, text)| Source::new(*name, *text)));
-    Registry::from_sources(sources)
-}
-
-fn problems(files: &[(&str, &str)]) -> Vec<String> {
-    match load(files) {
-        Ok(_) => Vec::new(),
-        Err(errors) => errors.problems.iter().map(ToString::to_string).collect(),
-    }
+/// The gateway file `madeup` and the family `tiny`, as files to load.
+fn gateway_and_spec<'a>(gateway: &'a str, spec: &'a str) -> [(&'a str, &'a str); 2] {
+    [
+        ("specs/gateways/madeup.yaml", gateway),
+        ("specs/tiny.yaml", spec),
+    ]
 }
 
 #[test]
 fn a_family_naming_a_gateway_inherits_its_endpoint_and_task_blocks() {
-    let registry = load(&[
-        ("specs/gateways/madeup.yaml", GATEWAY),
-        ("specs/tiny.yaml", INHERITING),
-    ])
-    .unwrap_or_else(|errors| panic!("{errors}"));
+    let registry =
+        load(&gateway_and_spec(GATEWAY, INHERITING)).unwrap_or_else(|errors| panic!("{errors}"));
     let model = registry.model("tiny-1").expect("the family loads");
     assert_eq!(model.endpoint().method, "POST");
     assert_eq!(model.endpoint().path, "/v1/videos/generations");
@@ -68,11 +38,8 @@ fn a_spec_s_own_endpoint_and_task_keys_replace_the_gateway_s_and_the_rest_is_inh
     let text = INHERITING.to_owned()
         + "endpoint: {path: /v1/own/path, model_field: false}\n"
         + "task:\n  poll: {first_after_s: 9, every_s: 7, typical_s: 90, timeout_s: 900}\n";
-    let registry = load(&[
-        ("specs/gateways/madeup.yaml", GATEWAY),
-        ("specs/tiny.yaml", &text),
-    ])
-    .unwrap_or_else(|errors| panic!("{errors}"));
+    let registry =
+        load(&gateway_and_spec(GATEWAY, &text)).unwrap_or_else(|errors| panic!("{errors}"));
     let model = registry.model("tiny-1").expect("the family loads");
     assert_eq!(model.endpoint().path, "/v1/own/path");
     assert_eq!(
@@ -90,26 +57,19 @@ fn a_spec_s_own_endpoint_and_task_keys_replace_the_gateway_s_and_the_rest_is_inh
 #[test]
 fn an_unknown_gateway_is_reported_at_the_spec_s_gateway_line_with_the_close_name() {
     let text = INHERITING.replace("gateway: madeup", "gateway: madeupp");
-    let found = problems(&[
-        ("specs/gateways/madeup.yaml", GATEWAY),
-        ("specs/tiny.yaml", &text),
-    ]);
-    assert_eq!(found.len(), 1, "{found:?}");
-    assert!(found[0].starts_with("specs/tiny.yaml:3:"), "{found:?}");
+    let found = only_problem(&gateway_and_spec(GATEWAY, &text));
+    assert!(found.starts_with("specs/tiny.yaml:3:"), "{found:?}");
     assert!(
-        found[0].contains("gateway \"madeupp\" is unknown"),
+        found.contains("gateway \"madeupp\" is unknown"),
         "{found:?}"
     );
-    assert!(found[0].contains("did you mean madeup?"), "{found:?}");
+    assert!(found.contains("did you mean madeup?"), "{found:?}");
 }
 
 #[test]
 fn a_gateway_file_with_an_unknown_key_is_reported_at_the_gateway_file_s_line() {
     let gateway = GATEWAY.replace("  poll_path:", "  pol_path: /x\n  poll_path:");
-    let found = problems(&[
-        ("specs/gateways/madeup.yaml", &gateway),
-        ("specs/tiny.yaml", INHERITING),
-    ]);
+    let found = problems(&gateway_and_spec(&gateway, INHERITING));
     assert_eq!(found.len(), 1, "only the gateway file's problem: {found:?}");
     assert!(
         found[0].starts_with("specs/gateways/madeup.yaml:5:"),
@@ -124,14 +84,10 @@ fn a_task_key_that_neither_spec_nor_gateway_gives_is_reported_at_the_gateway_lin
         "  poll: {first_after_s: 1, every_s: 1, typical_s: 10, timeout_s: 60}\n",
         "",
     );
-    let found = problems(&[
-        ("specs/gateways/madeup.yaml", &gateway),
-        ("specs/tiny.yaml", INHERITING),
-    ]);
-    assert_eq!(found.len(), 1, "{found:?}");
-    assert!(found[0].starts_with("specs/tiny.yaml:3:"), "{found:?}");
+    let found = only_problem(&gateway_and_spec(&gateway, INHERITING));
+    assert!(found.starts_with("specs/tiny.yaml:3:"), "{found:?}");
     assert!(
-        found[0].contains("task.poll is missing after merging: neither this spec nor gateway madeup (specs/gateways/madeup.yaml) gives it; add `poll:` under `task:`"),
+        found.contains("task.poll is missing after merging: neither this spec nor gateway madeup (specs/gateways/madeup.yaml) gives it; add `poll:` under `task:`"),
         "{found:?}"
     );
 }
@@ -221,14 +177,10 @@ fn a_mode_endpoint_path_that_leaves_the_base_url_is_reported_at_its_mode() {
         "  - {name: text_to_video}",
         "  - {name: text_to_video, endpoint: {path: \"//evil.example/x\"}}",
     );
-    let found = problems(&[
-        ("specs/gateways/madeup.yaml", GATEWAY),
-        ("specs/tiny.yaml", &text),
-    ]);
-    assert_eq!(found.len(), 1, "{found:?}");
-    assert!(found[0].starts_with("specs/tiny.yaml:9:"), "{found:?}");
+    let found = only_problem(&gateway_and_spec(GATEWAY, &text));
+    assert!(found.starts_with("specs/tiny.yaml:9:"), "{found:?}");
     assert!(
-        found[0].contains("mode text_to_video: endpoint.path \"//evil.example/x\""),
+        found.contains("mode text_to_video: endpoint.path \"//evil.example/x\""),
         "{found:?}"
     );
 }
@@ -239,14 +191,10 @@ fn a_gateway_path_that_leaves_the_base_url_is_refused_for_the_family_that_inheri
         "endpoint: {path: /v1/videos/generations}",
         "endpoint: {path: \"//evil.example/v1\"}",
     );
-    let found = problems(&[
-        ("specs/gateways/madeup.yaml", &gateway),
-        ("specs/tiny.yaml", INHERITING),
-    ]);
-    assert_eq!(found.len(), 1, "{found:?}");
-    assert!(found[0].starts_with("specs/tiny.yaml:"), "{found:?}");
+    let found = only_problem(&gateway_and_spec(&gateway, INHERITING));
+    assert!(found.starts_with("specs/tiny.yaml:"), "{found:?}");
     assert!(
-        found[0].contains("endpoint.path \"//evil.example/v1\""),
+        found.contains("endpoint.path \"//evil.example/v1\""),
         "{found:?}"
     );
 }

@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use serde_json::{Value, json};
-use vidspec_core::{Registry, Source};
+use vidspec_core::Registry;
 
 /// The `x-vidspec.modes` of `id`'s exported schema.
 fn exported_modes(registry: &Registry, id: &str) -> Value {
@@ -44,7 +44,8 @@ fn the_exported_modes_of_split_endpoints_carry_each_modes_own_endpoint() {
     );
 }
 
-const ONE_MODE_ELSEWHERE: &str = r#"family: elsewhere
+const ONE_MODE_ELSEWHERE: &str = concat!(
+    r#"family: elsewhere
 description: a made-up family whose image mode alone posts elsewhere, with its own method
 endpoint: {method: POST, path: /v1/videos/generations}
 models:
@@ -58,19 +59,14 @@ modes:
     endpoint: {method: PUT, path: /v1/videos/image2video}
   - {name: text_to_video}
 billing: {key: "{model}"}
-task:
-  submit_task_id: [/data/0/task_id]
-  poll_path: /v1/tasks/{task_id}
-  poll: {first_after_s: 1, every_s: 1, typical_s: 10, timeout_s: 60}
-  read: {status: [/data/status], videos: [{each: /data/result/videos, url: /url}]}
-"#;
+"#,
+    vidspec_tests::task_block!()
+);
 
 #[test]
 fn a_mode_without_its_own_endpoint_exports_none_and_a_mode_with_one_exports_its_method_and_path() {
-    let mut sources = Registry::embedded_sources();
-    sources.retain(|source| source.stem() == "vocabulary");
-    sources.push(Source::new("specs/elsewhere.yaml", ONE_MODE_ELSEWHERE));
-    let registry = Registry::from_sources(sources).unwrap_or_else(|errors| panic!("{errors}"));
+    let registry = vidspec_tests::load(&[("specs/elsewhere.yaml", ONE_MODE_ELSEWHERE)])
+        .unwrap_or_else(|errors| panic!("{errors}"));
     assert_eq!(
         names_and_endpoints(&exported_modes(&registry, "elsewhere-1")),
         vec![

@@ -4,57 +4,25 @@
 //! `gateways/<name>.yaml` changes the digest of every model inheriting from
 //! it, and of no other.
 
-use vidspec_core::{Registry, Source};
+use vidspec_core::Registry;
+use vidspec_tests::{GATEWAY, INHERITING, TINY, load};
 
-const GATEWAY: &str = r#"description: a made-up gateway
-endpoint: {path: /v1/videos/generations}
-task:
-  submit_task_id: [/data/0/task_id]
-  poll_path: /v1/tasks/{task_id}
-  poll: {first_after_s: 1, every_s: 1, typical_s: 10, timeout_s: 60}
-  read: {status: [/data/status], videos: [{each: /data/result/videos, url: /url}]}
-"#;
-
-const INHERITING: &str = r#"family: tiny
-description: a tiny made-up family that inherits from the gateway file
-gateway: madeup
-models:
-  - id: tiny-1
-fields:
-  prompt: {type: string, required: true}
-modes:
-  - {name: text_to_video}
-billing: {key: "{model}"}
-"#;
-
-const STANDALONE: &str = r#"family: alone
-description: a tiny made-up family that writes its own blocks
-endpoint: {path: /v1/videos/generations}
-models:
-  - id: alone-1
-fields:
-  prompt: {type: string, required: true}
-modes:
-  - {name: text_to_video}
-billing: {key: "{model}"}
-task:
-  submit_task_id: [/data/0/task_id]
-  poll_path: /v1/tasks/{task_id}
-  poll: {first_after_s: 1, every_s: 1, typical_s: 10, timeout_s: 60}
-  read: {status: [/data/status], videos: [{each: /data/result/videos, url: /url}]}
-"#;
+/// [`TINY`] as a family `alone` that names no gateway and writes its own
+/// `endpoint:` and `task:` blocks.
+fn standalone() -> String {
+    TINY.replace("family: tiny", "family: alone")
+        .replace("id: tiny-1", "id: alone-1")
+}
 
 /// A registry of the vocabulary, the two families and `gateway` as the
 /// gateway file.
 fn registry(gateway: &str) -> Registry {
-    let mut sources = Registry::embedded_sources();
-    sources.retain(|source| source.stem() == "vocabulary");
-    sources.extend([
-        Source::new("specs/gateways/madeup.yaml", gateway),
-        Source::new("specs/tiny.yaml", INHERITING),
-        Source::new("specs/alone.yaml", STANDALONE),
-    ]);
-    Registry::from_sources(sources).unwrap_or_else(|errors| panic!("{errors}"))
+    load(&[
+        ("specs/gateways/madeup.yaml", gateway),
+        ("specs/tiny.yaml", INHERITING),
+        ("specs/alone.yaml", &standalone()),
+    ])
+    .unwrap_or_else(|errors| panic!("{errors}"))
 }
 
 fn digest(registry: &Registry, id: &str) -> String {
@@ -91,6 +59,6 @@ fn the_same_spec_and_gateway_files_give_the_same_digest_on_every_load() {
 fn a_model_naming_no_gateway_keeps_the_digest_of_its_spec_files_text() {
     assert_eq!(
         digest(&registry(GATEWAY), "alone-1"),
-        vidspec_core::digest::digest(STANDALONE.as_bytes())
+        vidspec_core::digest::digest(standalone().as_bytes())
     );
 }

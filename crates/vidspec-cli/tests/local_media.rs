@@ -86,19 +86,56 @@ fn assert_nothing_sent(sim: &SimProcess) {
 // local video and audio files
 // ---------------------------------------------------------------------------
 
+/// A `media-1` request whose `video_url` is the local file `clip.mp4`.
+fn local_video_request() -> Value {
+    json!({"model": "media-1", "prompt": "add snow", "video_url": "clip.mp4"})
+}
+
+/// A `media-1` request with a remote video and the local file `track.wav` as
+/// its `audio_url`.
+fn local_audio_request() -> Value {
+    json!({
+        "model": "media-1",
+        "prompt": "add snow",
+        "video_url": "https://example.invalid/clip.mp4",
+        "audio_url": "track.wav",
+    })
+}
+
+/// Submits `request` with `extra` arguments from a folder of the `media`
+/// specs holding `file` (name, bytes) to a fresh simulator, and checks that
+/// the simulator saw neither a submit nor an upload.
+fn submit_local_media(
+    label: &str,
+    file: (&str, Vec<u8>),
+    request: &Value,
+    extra: &[&str],
+) -> Output {
+    let sim = sim(&[]);
+    let dir = media_specs(label);
+    std::fs::write(dir.join(file.0), file.1).expect("media file");
+    let output = submit_to_sim(&dir, request, &sim, extra);
+    assert_nothing_sent(&sim);
+    let _ = std::fs::remove_dir_all(&dir);
+    output
+}
+
+/// The stderr of a `vidspec` run that must have exited with status 1.
+fn refused(output: &Output) -> String {
+    let text = stderr(output);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    text
+}
+
 #[test]
 fn a_local_video_shorter_than_the_spec_allows_is_refused_by_pre_flight_citing_the_duration_rule() {
-    let sim = sim(&[]);
-    let dir = media_specs("local-short-video");
-    std::fs::write(
-        dir.join("clip.mp4"),
-        fixtures::Clip::video().timed(2, 25).bytes(),
-    )
-    .expect("clip");
-    let request = json!({"model": "media-1", "prompt": "add snow", "video_url": "clip.mp4"});
-    let output = submit_to_sim(&dir, &request, &sim, &[]);
-    let text = stderr(&output);
-    assert_eq!(output.status.code(), Some(1), "{text}");
+    let clip = fixtures::Clip::video().timed(2, 25).bytes();
+    let text = refused(&submit_local_media(
+        "local-short-video",
+        ("clip.mp4", clip),
+        &local_video_request(),
+        &[],
+    ));
     assert!(text.contains("/video_url"), "{text}");
     assert!(
         text.contains("lasts 2.00 s, shorter than the minimum 3 s"),
@@ -107,60 +144,46 @@ fn a_local_video_shorter_than_the_spec_allows_is_refused_by_pre_flight_citing_th
     assert!(text.contains("[D2]"), "{text}");
     assert!(text.contains("(pre-flight)"), "{text}");
     assert!(!text.contains("upload"), "{text}");
-    assert_nothing_sent(&sim);
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn a_local_video_that_passes_pre_flight_is_refused_before_anything_is_sent_saying_to_pass_a_url() {
-    let sim = sim(&[]);
-    let dir = media_specs("local-valid-video");
-    std::fs::write(dir.join("clip.mp4"), fixtures::Clip::video().bytes()).expect("clip");
-    let request = json!({"model": "media-1", "prompt": "add snow", "video_url": "clip.mp4"});
-    let output = submit_to_sim(&dir, &request, &sim, &[]);
-    let text = stderr(&output);
-    assert_eq!(output.status.code(), Some(1), "{text}");
+    let clip = fixtures::Clip::video().bytes();
+    let text = refused(&submit_local_media(
+        "local-valid-video",
+        ("clip.mp4", clip),
+        &local_video_request(),
+        &[],
+    ));
     assert!(text.contains("/video_url"), "{text}");
     assert!(text.contains("clip.mp4 is a local file"), "{text}");
     assert!(text.contains("no upload endpoint for videos"), "{text}");
     assert!(text.contains("http(s) URL"), "{text}");
     assert!(!text.contains("pre-flight error"), "{text}");
-    assert_nothing_sent(&sim);
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn a_local_video_is_refused_without_pre_flight_too() {
-    let sim = sim(&[]);
-    let dir = media_specs("local-video-no-preflight");
-    std::fs::write(
-        dir.join("clip.mp4"),
-        fixtures::Clip::video().timed(2, 25).bytes(),
-    )
-    .expect("clip");
-    let request = json!({"model": "media-1", "prompt": "add snow", "video_url": "clip.mp4"});
-    let output = submit_to_sim(&dir, &request, &sim, &["--no-preflight"]);
-    let text = stderr(&output);
-    assert_eq!(output.status.code(), Some(1), "{text}");
+    let clip = fixtures::Clip::video().timed(2, 25).bytes();
+    let text = refused(&submit_local_media(
+        "local-video-no-preflight",
+        ("clip.mp4", clip),
+        &local_video_request(),
+        &["--no-preflight"],
+    ));
     assert!(text.contains("no upload endpoint for videos"), "{text}");
     assert!(!text.contains("shorter than the minimum"), "{text}");
-    assert_nothing_sent(&sim);
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn a_local_audio_file_is_checked_then_refused_in_json_as_local_media_before_anything_is_sent() {
-    let sim = sim(&[]);
-    let dir = media_specs("local-audio");
-    std::fs::write(dir.join("track.wav"), fixtures::wav(10)).expect("track");
-    let request = json!({
-        "model": "media-1",
-        "prompt": "add snow",
-        "video_url": "https://example.invalid/clip.mp4",
-        "audio_url": "track.wav",
-    });
-    let output = submit_to_sim(&dir, &request, &sim, &["--format", "json"]);
-    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let output = submit_local_media(
+        "local-audio",
+        ("track.wav", fixtures::wav(10)),
+        &local_audio_request(),
+        &["--format", "json"],
+    );
+    refused(&output);
     let result: Value = serde_json::from_slice(&output.stdout).expect("one JSON object");
     assert_eq!(result["task_id"], Value::Null);
     assert_eq!(result["error"]["kind"], "local_media");
@@ -171,29 +194,19 @@ fn a_local_audio_file_is_checked_then_refused_in_json_as_local_media_before_anyt
         message.contains("no upload endpoint for audio"),
         "{message}"
     );
-    assert_nothing_sent(&sim);
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn a_local_audio_file_longer_than_the_spec_allows_is_refused_by_pre_flight() {
-    let sim = sim(&[]);
-    let dir = media_specs("local-long-audio");
-    std::fs::write(dir.join("track.wav"), fixtures::wav(45)).expect("track");
-    let request = json!({
-        "model": "media-1",
-        "prompt": "add snow",
-        "video_url": "https://example.invalid/clip.mp4",
-        "audio_url": "track.wav",
-    });
-    let output = submit_to_sim(&dir, &request, &sim, &[]);
-    let text = stderr(&output);
-    assert_eq!(output.status.code(), Some(1), "{text}");
+    let text = refused(&submit_local_media(
+        "local-long-audio",
+        ("track.wav", fixtures::wav(45)),
+        &local_audio_request(),
+        &[],
+    ));
     assert!(text.contains("/audio_url"), "{text}");
     assert!(text.contains("[D3]"), "{text}");
     assert!(text.contains("(pre-flight)"), "{text}");
-    assert_nothing_sent(&sim);
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 // ---------------------------------------------------------------------------
@@ -305,101 +318,102 @@ fn uploads(seen: &Seen) -> usize {
         .count()
 }
 
-#[test]
-fn a_local_image_in_a_sub_field_is_uploaded_and_the_body_carries_its_url_at_the_nested_place() {
-    let (base, seen) = recording_gateway();
-    let dir = nested_specs("nested-local-image", str::to_owned);
-    std::fs::write(dir.join("frame.png"), png(512, 512)).expect("png");
-    let request = json!({
+/// The `nested` spec as it is.
+fn as_is(spec: &str) -> String {
+    spec.to_owned()
+}
+
+/// The `nested` spec with `metadata.first_frame_image` also accepted as
+/// `metadata.first_frame`.
+fn with_first_frame_alias(spec: &str) -> String {
+    spec.replace(
+        "first_frame_image: {type: url, rule: N4, image: {min_width: 300}}",
+        "first_frame_image: {type: url, rule: N4, image: {min_width: 300}, alias: first_frame}",
+    )
+}
+
+/// A `nested-1` request whose `metadata.<key>` is the local file `frame.png`.
+fn local_frame_request(key: &str) -> Value {
+    json!({
         "model": "nested-1",
         "prompt": "the cat walks",
-        "metadata": {"first_frame_image": "frame.png"},
-    });
+        "metadata": {key: "frame.png"},
+    })
+}
+
+/// Submits a local 512x512 `frame.png` as `metadata.<key>` of the `nested`
+/// spec (as `edit` makes it) to the recording gateway, checks that it
+/// succeeded after one upload, and gives the gateway's base URL and the body
+/// submitted.
+fn submit_uploaded_frame(label: &str, edit: impl Fn(&str) -> String, key: &str) -> (String, Value) {
+    let (base, seen) = recording_gateway();
+    let dir = nested_specs(label, edit);
+    std::fs::write(dir.join("frame.png"), png(512, 512)).expect("png");
     let journal = dir.join("journal.jsonl");
-    let output = submit(&dir, &request, &base, &journal, &[]);
+    let output = submit(&dir, &local_frame_request(key), &base, &journal, &[]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     assert_eq!(uploads(&seen), 1);
     let body = submitted_body(&seen);
+    let _ = std::fs::remove_dir_all(&dir);
+    (base, body)
+}
+
+/// Submits a local 200x200 `frame.png` (too narrow for the spec) as
+/// `metadata.<key>` of the `nested` spec (as `edit` makes it) to a fresh
+/// simulator, checks it was refused with nothing sent, and gives stderr.
+fn submit_too_small_frame(label: &str, edit: impl Fn(&str) -> String, key: &str) -> String {
+    let sim = sim(&[]);
+    let dir = nested_specs(label, edit);
+    std::fs::write(dir.join("frame.png"), png(200, 200)).expect("png");
+    let text = refused(&submit_to_sim(&dir, &local_frame_request(key), &sim, &[]));
+    assert_nothing_sent(&sim);
+    let _ = std::fs::remove_dir_all(&dir);
+    text
+}
+
+#[test]
+fn a_local_image_in_a_sub_field_is_uploaded_and_the_body_carries_its_url_at_the_nested_place() {
+    let (base, body) = submit_uploaded_frame("nested-local-image", as_is, "first_frame_image");
     assert_eq!(
         body["metadata"]["first_frame_image"],
         format!("{base}/uploaded/frame.png")
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn a_local_image_under_a_sub_fields_alias_is_uploaded_and_sent_under_the_canonical_name() {
-    let (base, seen) = recording_gateway();
-    let dir = nested_specs("nested-local-image-alias", |spec| {
-        spec.replace(
-            "first_frame_image: {type: url, rule: N4, image: {min_width: 300}}",
-            "first_frame_image: {type: url, rule: N4, image: {min_width: 300}, alias: first_frame}",
-        )
-    });
-    std::fs::write(dir.join("frame.png"), png(512, 512)).expect("png");
-    let request = json!({
-        "model": "nested-1",
-        "prompt": "the cat walks",
-        "metadata": {"first_frame": "frame.png"},
-    });
-    let journal = dir.join("journal.jsonl");
-    let output = submit(&dir, &request, &base, &journal, &[]);
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    assert_eq!(uploads(&seen), 1);
-    let body = submitted_body(&seen);
+    let (base, body) = submit_uploaded_frame(
+        "nested-local-image-alias",
+        with_first_frame_alias,
+        "first_frame",
+    );
     assert_eq!(
         body["metadata"]["first_frame_image"],
         format!("{base}/uploaded/frame.png")
     );
     assert_eq!(body["metadata"].get("first_frame"), None, "{body}");
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn a_local_image_in_a_sub_field_too_small_for_the_spec_is_refused_before_upload() {
-    let sim = sim(&[]);
-    let dir = nested_specs("nested-small-image", str::to_owned);
-    std::fs::write(dir.join("frame.png"), png(200, 200)).expect("png");
-    let request = json!({
-        "model": "nested-1",
-        "prompt": "the cat walks",
-        "metadata": {"first_frame_image": "frame.png"},
-    });
-    let output = submit_to_sim(&dir, &request, &sim, &[]);
-    let text = stderr(&output);
-    assert_eq!(output.status.code(), Some(1), "{text}");
+    let text = submit_too_small_frame("nested-small-image", as_is, "first_frame_image");
     assert!(text.contains("/metadata/first_frame_image"), "{text}");
     assert!(
         text.contains("smaller than the minimum 300 pixels wide"),
         "{text}"
     );
-    assert_nothing_sent(&sim);
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn a_local_image_under_a_sub_fields_alias_too_small_for_the_spec_is_refused_before_upload() {
-    let sim = sim(&[]);
-    let dir = nested_specs("nested-small-image-alias", |spec| {
-        spec.replace(
-            "first_frame_image: {type: url, rule: N4, image: {min_width: 300}}",
-            "first_frame_image: {type: url, rule: N4, image: {min_width: 300}, alias: first_frame}",
-        )
-    });
-    std::fs::write(dir.join("frame.png"), png(200, 200)).expect("png");
-    let request = json!({
-        "model": "nested-1",
-        "prompt": "the cat walks",
-        "metadata": {"first_frame": "frame.png"},
-    });
-    let output = submit_to_sim(&dir, &request, &sim, &[]);
-    let text = stderr(&output);
-    assert_eq!(output.status.code(), Some(1), "{text}");
+    let text = submit_too_small_frame(
+        "nested-small-image-alias",
+        with_first_frame_alias,
+        "first_frame",
+    );
     assert!(text.contains("/metadata/first_frame:"), "{text}");
     assert!(
         text.contains("smaller than the minimum 300 pixels wide"),
         "{text}"
     );
-    assert_nothing_sent(&sim);
-    let _ = std::fs::remove_dir_all(&dir);
 }
