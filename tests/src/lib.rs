@@ -75,16 +75,7 @@ impl Case {
         }
         // No model, or an unknown one: check against the family's first model, as
         // `vidspec check --model <first>` would.
-        let first = registry
-            .models()
-            .filter(|model| model.family() == self.family)
-            .min_by_key(|model| {
-                model
-                    .spec()
-                    .models
-                    .iter()
-                    .position(|variant| variant.value.id == model.id())
-            });
+        let first = registry.first_of_family(&self.family);
         first.unwrap_or_else(|| {
             panic!(
                 "case {}/{}: no model of family {}",

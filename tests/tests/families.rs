@@ -44,8 +44,7 @@ fn model_for<'r>(registry: &'r Registry, case: &Path, request: &Value) -> &'r Mo
         .and_then(|name| name.to_str())
         .expect("tests/specs/<family>/cases/<ok|err>/<case>.json");
     registry
-        .models()
-        .find(|model| model.family() == family)
+        .first_of_family(family)
         .unwrap_or_else(|| panic!("{}: no model of family {family}", case.display()))
 }
 

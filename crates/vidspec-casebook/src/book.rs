@@ -218,18 +218,9 @@ fn model_of<'r>(
         return Ok(model);
     }
     let implied = case.family.clone().or_else(|| implied_family(case));
-    let first_of_family = implied.as_deref().and_then(|family| {
-        registry
-            .models()
-            .filter(|model| model.family() == family)
-            .min_by_key(|model| {
-                model
-                    .spec()
-                    .models
-                    .iter()
-                    .position(|variant| variant.value.id == model.id())
-            })
-    });
+    let first_of_family = implied
+        .as_deref()
+        .and_then(|family| registry.first_of_family(family));
     first_of_family.ok_or_else(|| {
         let known = registry.ids().join(", ");
         match (named, &implied) {

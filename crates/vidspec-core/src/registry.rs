@@ -205,6 +205,20 @@ impl Registry {
         self.models.get(id)
     }
 
+    /// The first model its spec lists of `family` (what a request of that
+    /// family naming no model, or a wrong one, is checked against).
+    pub fn first_of_family(&self, family: &str) -> Option<&Model> {
+        self.models()
+            .filter(|model| model.family() == family)
+            .min_by_key(|model| {
+                model
+                    .spec()
+                    .models
+                    .iter()
+                    .position(|variant| variant.value.id == model.id())
+            })
+    }
+
     /// Every model, sorted by id.
     pub fn models(&self) -> impl Iterator<Item = &Model> {
         self.models.values()
