@@ -259,7 +259,9 @@ pub fn probe(bytes: &[u8]) -> Result<ImageInfo, ProbeError> {
     })
 }
 
-fn hex_start(bytes: &[u8]) -> String {
+/// The first eight bytes in hex (`25 50 44 46 …`), for "not a … file" messages
+/// about images, videos and audio alike.
+pub(crate) fn hex_start(bytes: &[u8]) -> String {
     bytes
         .iter()
         .take(8)

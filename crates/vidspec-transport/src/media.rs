@@ -12,6 +12,7 @@
 
 use std::io::Cursor;
 
+use crate::image::hex_start;
 use vidspec_core::media_formats::MediaKind;
 
 /// What a video's container says. Each part is `None` when the file does
@@ -86,15 +87,6 @@ pub enum MediaError {
 /// The largest `moov` box pre-flight reads (a minute of 60 fps video indexes
 /// in well under 1 MiB).
 pub const MAX_MOVIE_BYTES: u64 = 32 * 1024 * 1024;
-
-fn hex_start(bytes: &[u8]) -> String {
-    bytes
-        .iter()
-        .take(8)
-        .map(|byte| format!("{byte:02x}"))
-        .collect::<Vec<_>>()
-        .join(" ")
-}
 
 fn unknown(kind: MediaKind, bytes: &[u8]) -> MediaError {
     if bytes.is_empty() {
