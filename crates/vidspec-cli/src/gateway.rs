@@ -43,6 +43,7 @@ pub(crate) fn kind_of(error: &Error) -> &'static str {
         Error::Server { .. } => "server_error",
         Error::Connect { .. } => "connect",
         Error::NoAnswer { .. } => "no_answer",
+        Error::IdempotencyConflict { .. } => "idempotency_conflict",
         Error::Undecodable { .. } => "undecodable",
         Error::TaskFailed { .. } => "task_failed",
         Error::DeadlinePassed { .. } => "deadline_passed",

@@ -146,6 +146,7 @@ pub fn merge(spec: &mut Spec, source: &Source, gateways: &Gateways) -> Result<()
         method: own.method.or(shared.method),
         path: own.path.or(shared.path),
         model_field: own.model_field.or(shared.model_field),
+        idempotency: own.idempotency.or(shared.idempotency),
     };
     match endpoint.path {
         Some(path) => {
@@ -153,6 +154,7 @@ pub fn merge(spec: &mut Spec, source: &Source, gateways: &Gateways) -> Result<()
                 method: endpoint.method.unwrap_or_else(|| "POST".to_owned()),
                 path,
                 model_field: endpoint.model_field.unwrap_or(true),
+                idempotency: endpoint.idempotency,
             };
         }
         None => missing("endpoint.path", "`path:` under `endpoint:`"),

@@ -204,6 +204,7 @@ pub fn lint(spec: &Spec, source: &Source, vocabulary: &Vocabulary) -> Vec<Proble
     };
     linter.run(source.stem());
     linter.gateway_paths(source);
+    linter.idempotency_header(source);
     linter.problems
 }
 
@@ -987,6 +988,8 @@ impl Linter<'_> {
     }
 }
 
+pub use crate::lint_idempotency::idempotency_header_problem;
+
 /// The placeholder a poll path holds for the task id.
 pub const TASK_ID_PLACEHOLDER: &str = "{task_id}";
 
@@ -1110,5 +1113,56 @@ impl Linter<'_> {
         if let Some(problem) = poll_problem {
             self.report(poll_at, format!("task.poll_path {poll:?} {problem}"));
         }
+    }
+}
+
+impl Linter<'_> {
+    /// `endpoint.idempotency.header` (the spec's own or its gateway's) must be
+    /// a header name the client can send (`idempotency_header_problem`),
+    /// reported where the spec writes it, else at the family line.
+    fn idempotency_header(&mut self, source: &Source) {
+        #[derive(serde::Deserialize)]
+        struct HeaderAt {
+            #[serde(default)]
+            endpoint: Option<EndpointAt>,
+        }
+        #[derive(serde::Deserialize)]
+        struct EndpointAt {
+            #[serde(default)]
+            idempotency: Option<IdempotencyAt>,
+        }
+        #[derive(serde::Deserialize)]
+        struct IdempotencyAt {
+            header: serde_saphyr::Spanned<String>,
+        }
+        let Some(idempotency) = &self.spec.endpoint.idempotency else {
+            return;
+        };
+        let header = &idempotency.header;
+        let Some(problem) = idempotency_header_problem(header) else {
+            return;
+        };
+        // Read the place again from the text, only when there is a problem.
+        let at: Option<HeaderAt> = serde_saphyr::from_str(&source.text).ok();
+        let written = at.as_ref().and_then(|at| {
+            Some(
+                at.endpoint
+                    .as_ref()?
+                    .idempotency
+                    .as_ref()?
+                    .header
+                    .referenced,
+            )
+        });
+        let whence = if written.is_some() {
+            ""
+        } else {
+            " (from the spec's gateway file)"
+        };
+        let location = written.unwrap_or(self.spec.family.referenced);
+        self.report(
+            location,
+            format!("endpoint.idempotency.header {header:?}{whence} {problem}"),
+        );
     }
 }

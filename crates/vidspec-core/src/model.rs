@@ -163,6 +163,7 @@ impl Model {
             endpoint: PlanEndpoint {
                 method: spec.endpoint.method.clone(),
                 path: spec.endpoint.path.clone(),
+                idempotency: spec.endpoint.idempotency.clone(),
             },
             mode_endpoints: spec
                 .modes
@@ -174,10 +175,12 @@ impl Model {
                             .clone()
                             .unwrap_or_else(|| spec.endpoint.method.clone()),
                         path: own.path.clone(),
+                        idempotency: spec.endpoint.idempotency.clone(),
                     },
                     None => PlanEndpoint {
                         method: spec.endpoint.method.clone(),
                         path: spec.endpoint.path.clone(),
+                        idempotency: spec.endpoint.idempotency.clone(),
                     },
                 })
                 .collect(),

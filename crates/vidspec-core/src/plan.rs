@@ -21,7 +21,7 @@ use crate::billing::{Biller, Charge};
 use crate::diagnostics::Warning;
 use crate::field_path;
 use crate::spec::{
-    AudioConstraints, Field, ImageConstraints, Task, TaskReference, VideoConstraints,
+    AudioConstraints, Field, Idempotency, ImageConstraints, Task, TaskReference, VideoConstraints,
 };
 
 /// Where and how a plan is sent.
@@ -31,6 +31,11 @@ pub struct PlanEndpoint {
     pub method: String,
     /// Path below the base URL.
     pub path: String,
+    /// The header the endpoint reads an idempotency key from, when the spec
+    /// declares one (`endpoint: {idempotency: {header: …}}`); a mode's own
+    /// endpoint keeps the family's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub idempotency: Option<Idempotency>,
 }
 
 /// A check that needs the network, left for the transport's pre-flight.
@@ -154,6 +159,20 @@ impl Plan {
             .mode_endpoints
             .get(self.mode)
             .unwrap_or(&self.facts.endpoint)
+    }
+
+    /// Whether and how the endpoint takes an idempotency key: `None` unless
+    /// the spec declares it. With one, a submit whose answer was lost may be
+    /// resent with the same key and the same body.
+    pub fn idempotency(&self) -> Option<&Idempotency> {
+        self.endpoint().idempotency.as_ref()
+    }
+
+    /// The header name an idempotency key goes in (`Idempotency-Key`), when
+    /// the spec declares one.
+    pub fn idempotency_header(&self) -> Option<&str> {
+        self.idempotency()
+            .map(|idempotency| idempotency.header.as_str())
     }
 
     /// Exactly the JSON body to send.

@@ -108,6 +108,23 @@ pub struct EndpointKeys {
     /// model and is not sent.
     #[serde(default)]
     pub model_field: Option<bool>,
+    /// The request header the endpoint reads an idempotency key from, when
+    /// it honours one. Absent: submits carry no key and are never resent
+    /// once they may have arrived.
+    #[serde(default)]
+    pub idempotency: Option<Idempotency>,
+}
+
+/// An endpoint that honours idempotency keys: a submit carrying the same key
+/// and the same body is answered with the original task (replayed) instead
+/// of creating, and charging, a second one. With it the transport resends a
+/// submit whose answer was lost, with the same key and body bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, JsonSchema, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Idempotency {
+    /// The request header that carries the key, e.g. `Idempotency-Key` (an
+    /// HTTP header name; not one the client sets itself).
+    pub header: String,
 }
 
 /// The keys of a `task:` block as written, each optional: a spec's own keys
@@ -147,6 +164,9 @@ pub struct Endpoint {
     /// a `model` key in a request only selects the model and is not sent.
     #[serde(default = "default_true")]
     pub model_field: bool,
+    /// The header the endpoint reads an idempotency key from, if it honours one.
+    #[serde(default)]
+    pub idempotency: Option<Idempotency>,
 }
 
 fn default_method() -> String {
@@ -614,7 +634,8 @@ pub struct Mode {
 }
 
 /// The endpoint of one mode: its path, and its method if not the family's.
-/// Whether the body carries `model` stays the family's `endpoint.model_field`.
+/// Whether the body carries `model` and whether idempotency keys are honoured
+/// stay the family's (`endpoint.model_field`, `endpoint.idempotency`).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ModeEndpoint {

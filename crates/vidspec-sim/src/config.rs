@@ -171,6 +171,13 @@ pub struct Faults {
     /// Answer 200 with the normal body cut in half (invalid JSON). On a submit
     /// the task is created first.
     pub malformed_json: f64,
+    /// To a submit carrying an idempotency key: 503
+    /// `idempotency_unavailable`, the request not executed.
+    pub idempotency_unavailable: f64,
+    /// To a submit carrying an idempotency key: the task is created, the
+    /// answer is 409 `idempotency_result_indeterminate`, and so is every
+    /// later answer for that key.
+    pub idempotency_indeterminate: f64,
     /// Which requests the rates apply to.
     pub apply_to: FaultTarget,
 }
@@ -187,6 +194,8 @@ impl Default for Faults {
             slow_ms: 500,
             drop_connection: 0.0,
             malformed_json: 0.0,
+            idempotency_unavailable: 0.0,
+            idempotency_indeterminate: 0.0,
             apply_to: FaultTarget::Both,
         }
     }
@@ -203,7 +212,7 @@ pub enum FaultSpecError {
     },
     /// A key that is not one of the known faults or settings.
     #[error(
-        "unknown fault `{key}`; use one of 402, 429, 500, drop, slow, malformed, retry-after, slow-ms, on"
+        "unknown fault `{key}`; use one of 402, 429, 500, drop, slow, malformed, idem-unavailable, idem-indeterminate, retry-after, slow-ms, on"
     )]
     UnknownKey {
         /// The key as written.
@@ -249,8 +258,9 @@ impl Faults {
     /// Parses the command-line spelling of faults: comma-separated `key=value`
     /// items, e.g. `429=0.1,500=0.1,402=0.01,drop=0.05,slow=0.05,malformed=0.02,retry-after=2,slow-ms=500,on=polls`.
     ///
-    /// Rates: `402`, `429`, `500`, `drop`, `slow`, `malformed` (0..=1, adding up
-    /// to at most 1). Settings: `retry-after` (seconds, or `none`), `slow-ms`
+    /// Rates: `402`, `429`, `500`, `drop`, `slow`, `malformed`, and for submits
+    /// carrying an idempotency key `idem-unavailable` and `idem-indeterminate`
+    /// (0..=1, adding up to at most 1). Settings: `retry-after` (seconds, or `none`), `slow-ms`
     /// (milliseconds), `on` (`submits`, `polls` or `both`). Spaces around items
     /// are ignored; an empty string means no faults. Keys not given keep the
     /// [`Faults::default`] values.
@@ -288,6 +298,8 @@ impl Faults {
                 "drop" => faults.drop_connection = parse_rate(&key, value)?,
                 "slow" => faults.slow = parse_rate(&key, value)?,
                 "malformed" => faults.malformed_json = parse_rate(&key, value)?,
+                "idem-unavailable" => faults.idempotency_unavailable = parse_rate(&key, value)?,
+                "idem-indeterminate" => faults.idempotency_indeterminate = parse_rate(&key, value)?,
                 "retry-after" => {
                     faults.rate_limited_retry_after = if value.eq_ignore_ascii_case("none") {
                         None
@@ -327,6 +339,8 @@ impl Faults {
             + self.slow
             + self.drop_connection
             + self.malformed_json
+            + self.idempotency_unavailable
+            + self.idempotency_indeterminate
     }
 }
 

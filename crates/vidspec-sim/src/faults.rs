@@ -53,6 +53,21 @@ pub enum Scripted {
         /// Which requests it may hit.
         on: FaultTarget,
     },
+    /// 503 `idempotency_unavailable` to a submit carrying an idempotency key:
+    /// the request is not executed. A request without a key is handled as if
+    /// no fault were drawn.
+    IdempotencyUnavailable {
+        /// Which requests it may hit.
+        on: FaultTarget,
+    },
+    /// 409 `idempotency_result_indeterminate` to a submit carrying an
+    /// idempotency key: the task is created (and charged), the answer says
+    /// the outcome is unknown, and every later request with the key gets the
+    /// same 409. A request without a key is handled as if no fault were drawn.
+    IdempotencyIndeterminate {
+        /// Which requests it may hit.
+        on: FaultTarget,
+    },
 }
 
 impl Scripted {
@@ -64,7 +79,9 @@ impl Scripted {
             | Scripted::ServerError { on }
             | Scripted::Slow { on, .. }
             | Scripted::Drop { on }
-            | Scripted::Malformed { on } => on,
+            | Scripted::Malformed { on }
+            | Scripted::IdempotencyUnavailable { on }
+            | Scripted::IdempotencyIndeterminate { on } => on,
         }
     }
 
@@ -76,6 +93,8 @@ impl Scripted {
             Scripted::Slow { ms, .. } => Injected::Slow(ms),
             Scripted::Drop { .. } => Injected::Drop,
             Scripted::Malformed { .. } => Injected::Malformed,
+            Scripted::IdempotencyUnavailable { .. } => Injected::IdempotencyUnavailable,
+            Scripted::IdempotencyIndeterminate { .. } => Injected::IdempotencyIndeterminate,
         }
     }
 }
@@ -95,6 +114,11 @@ pub(crate) enum Injected {
     Drop,
     /// Handle the request, then send its body cut in half.
     Malformed,
+    /// To a keyed submit: answer 503 `idempotency_unavailable` unexecuted.
+    IdempotencyUnavailable,
+    /// To a keyed submit: handle it, then answer 409
+    /// `idempotency_result_indeterminate` (and keep doing so for the key).
+    IdempotencyIndeterminate,
 }
 
 /// Picks the fault for a request of kind `request` (`Submits` or `Polls`).
@@ -128,6 +152,14 @@ pub(crate) fn pick(
         (faults.drop_connection, Injected::Drop),
         (faults.malformed_json, Injected::Malformed),
         (faults.slow, Injected::Slow(faults.slow_ms)),
+        (
+            faults.idempotency_unavailable,
+            Injected::IdempotencyUnavailable,
+        ),
+        (
+            faults.idempotency_indeterminate,
+            Injected::IdempotencyIndeterminate,
+        ),
     ];
     let mut threshold = 0.0;
     for (rate, injected) in table {

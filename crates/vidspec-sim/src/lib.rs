@@ -21,6 +21,22 @@
 //! (optionally with `Retry-After`), 500, slow answers, dropped connections and
 //! truncated JSON.
 //!
+//! # Idempotency keys
+//!
+//! A submit to any endpoint that carries `Idempotency-Key` (1–191 visible
+//! ASCII characters, else 400) is handled as the gateway documents
+//! (gateway-facts §3.4), per API key and path: the first request runs and its
+//! answer is kept; the same key and body again gets that answer replayed with
+//! `Idempotency-Replayed: true` (no new task: [`Stats::submits`] counts
+//! charges); while the first still runs (a slow fault), `409
+//! idempotency_in_progress` with `Retry-After: 1`; another body, `409
+//! idempotency_key_reused`. Two faults apply only to keyed submits: `503
+//! idempotency_unavailable` (not executed, the key stays free) and `409
+//! idempotency_result_indeterminate` (the task is created, the answer lost,
+//! and the key answers 409 indeterminate from then on). A 402, 429 or 500
+//! fault leaves the key free (the request was not executed); a dropped or
+//! malformed answer keeps it (the task exists: a resend is replayed).
+//!
 //! # Order of handling
 //!
 //! A submit or poll is counted (`submit_attempts` / `polls`), then the key is
@@ -67,6 +83,7 @@
 mod checks;
 mod config;
 mod faults;
+mod idempotency;
 mod media;
 mod replies;
 mod rng;

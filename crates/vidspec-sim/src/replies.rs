@@ -22,6 +22,9 @@ pub(crate) struct Reply {
     pub(crate) body: Value,
     /// `Retry-After` header value in seconds, if any.
     pub(crate) retry_after: Option<u64>,
+    /// Whether this is a kept answer sent again for an idempotency key
+    /// (`Idempotency-Replayed: true`).
+    pub(crate) replayed: bool,
 }
 
 impl Reply {
@@ -35,7 +38,67 @@ impl Reply {
             status,
             body,
             retry_after: None,
+            replayed: false,
         }
+    }
+
+    /// The same answer, marked as a replay for an idempotency key.
+    pub(crate) fn replayed(mut self) -> Reply {
+        self.replayed = true;
+        self
+    }
+
+    /// 409 `idempotency_in_progress`: the first request with this key is
+    /// still running; wait `retry_after` seconds.
+    pub(crate) fn idempotency_in_progress(retry_after: u64) -> Reply {
+        let mut reply = Reply::error(
+            StatusCode::CONFLICT,
+            json!("idempotency_in_progress"),
+            "A request with this Idempotency-Key is still in progress; retry after Retry-After with the same key",
+            "idempotency_error",
+        );
+        reply.retry_after = Some(retry_after);
+        reply
+    }
+
+    /// 409 `idempotency_key_reused`: the key came with another body.
+    pub(crate) fn idempotency_key_reused() -> Reply {
+        Reply::error(
+            StatusCode::CONFLICT,
+            json!("idempotency_key_reused"),
+            "This Idempotency-Key was used with a different request body",
+            "idempotency_error",
+        )
+    }
+
+    /// 409 `idempotency_result_indeterminate`: the outcome is unknown.
+    pub(crate) fn idempotency_result_indeterminate() -> Reply {
+        Reply::error(
+            StatusCode::CONFLICT,
+            json!("idempotency_result_indeterminate"),
+            "The result of the request with this Idempotency-Key is indeterminate; stop retrying and keep the key",
+            "idempotency_error",
+        )
+    }
+
+    /// 503 `idempotency_unavailable`: the request was not executed.
+    pub(crate) fn idempotency_unavailable() -> Reply {
+        Reply::error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            json!("idempotency_unavailable"),
+            "Idempotency is temporarily unavailable; the request was not executed",
+            "idempotency_error",
+        )
+    }
+
+    /// 400 for an `Idempotency-Key` that is not 1–191 visible ASCII characters.
+    pub(crate) fn invalid_idempotency_key(message: &str) -> Reply {
+        Reply::error(
+            StatusCode::BAD_REQUEST,
+            json!("invalid_idempotency_key"),
+            message,
+            "invalid_request_error",
+        )
     }
 
     /// `{"error":{"code","message","type"}}` with `status`.
@@ -134,17 +197,31 @@ impl Reply {
             cut -= 1;
         }
         let cut = cut.max(1).min(text.len());
-        json_response(StatusCode::OK, Body::from(text[..cut].to_owned()), None)
+        let mut response = json_response(StatusCode::OK, Body::from(text[..cut].to_owned()), None);
+        mark_replayed(&mut response, self.replayed);
+        response
     }
 }
 
 impl IntoResponse for Reply {
     fn into_response(self) -> Response {
-        json_response(
+        let mut response = json_response(
             self.status,
             Body::from(self.body.to_string()),
             self.retry_after,
-        )
+        );
+        mark_replayed(&mut response, self.replayed);
+        response
+    }
+}
+
+/// Adds `Idempotency-Replayed: true` to a replayed answer.
+fn mark_replayed(response: &mut Response, replayed: bool) {
+    if replayed {
+        response.headers_mut().insert(
+            crate::idempotency::REPLAYED_HEADER,
+            HeaderValue::from_static("true"),
+        );
     }
 }
 

@@ -21,6 +21,7 @@ use serde_json::json;
 use crate::checks;
 use crate::config::{FaultTarget, SubmitShape};
 use crate::faults::Injected;
+use crate::idempotency::{self, Begin, Scope};
 use crate::media::tiny_mp4;
 use crate::replies::{Reply, dropped_connection};
 use crate::state::SimState;
@@ -118,7 +119,10 @@ async fn with_fault(
             dropped_connection()
         }
         Some(Injected::Malformed) => handle().truncated(),
-        None => handle().into_response(),
+        // Faults of idempotency keys hit only keyed submits (`keyed_submit`).
+        Some(Injected::IdempotencyUnavailable | Injected::IdempotencyIndeterminate) | None => {
+            handle().into_response()
+        }
     }
 }
 
@@ -128,7 +132,15 @@ async fn submit_generation(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    submit(&state, &id, &headers, &body, SubmitEndpoint::Generations).await
+    submit(
+        &state,
+        &id,
+        &headers,
+        &body,
+        SubmitEndpoint::Generations,
+        "/v1/videos/generations",
+    )
+    .await
 }
 
 async fn submit_midjourney(
@@ -137,24 +149,124 @@ async fn submit_midjourney(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    submit(&state, &id, &headers, &body, SubmitEndpoint::Midjourney).await
+    submit(
+        &state,
+        &id,
+        &headers,
+        &body,
+        SubmitEndpoint::Midjourney,
+        "/v1/midjourney/generations/video",
+    )
+    .await
 }
 
 async fn submit(
-    state: &SimState,
+    state: &Arc<SimState>,
     request_id: &str,
     headers: &HeaderMap,
     body: &[u8],
     endpoint: SubmitEndpoint,
+    path: &str,
 ) -> Response {
     bump(&state.counters.submit_attempts);
     if let Some(refusal) = refuse_unauthorized(state, request_id, headers) {
         return refusal;
     }
+    if let Some(key) = headers.get(idempotency::KEY_HEADER) {
+        let Some(problem) = idempotency::key_problem(key.as_bytes()) else {
+            let scope = Scope {
+                api_key: bearer_token(headers),
+                path: path.to_owned(),
+                key: String::from_utf8_lossy(key.as_bytes()).into_owned(),
+            };
+            return keyed_submit(state, &scope, body, endpoint).await;
+        };
+        bump(&state.counters.rejected);
+        return Reply::invalid_idempotency_key(&problem).into_response();
+    }
     with_fault(state, FaultTarget::Submits, || {
         accept_submit(state, body, endpoint)
     })
     .await
+}
+
+/// The token of an authorised request's `Authorization` header: the API key
+/// an idempotency key is scoped to.
+fn bearer_token(headers: &HeaderMap) -> String {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.trim().split_once(' '))
+        .map(|(_, token)| token.trim().to_owned())
+        .unwrap_or_default()
+}
+
+/// A submit carrying an idempotency key (see `idempotency`): a key seen
+/// before is replayed or refused; a new one runs the request under the fault
+/// chosen for it, and keeps its answer unless the request was not executed
+/// (402, 429, 500, 503 `idempotency_unavailable`: the key is free again).
+async fn keyed_submit(
+    state: &Arc<SimState>,
+    scope: &Scope,
+    body: &[u8],
+    endpoint: SubmitEndpoint,
+) -> Response {
+    match state.idempotency_begin(scope, body) {
+        Begin::Refuse(reply) => {
+            bump(&state.counters.idempotency_refusals);
+            return reply.into_response();
+        }
+        Begin::Replay(reply) => {
+            bump(&state.counters.idempotent_replays);
+            return with_fault(state, FaultTarget::Submits, || reply).await;
+        }
+        Begin::Fresh => {}
+    }
+    let run = || {
+        let reply = accept_submit(state, body, endpoint);
+        state.idempotency_finish(scope, &reply);
+        reply
+    };
+    let not_executed = |reply: Reply| {
+        state.idempotency_forget(scope);
+        reply.into_response()
+    };
+    match state.pick_fault(FaultTarget::Submits) {
+        Some(Injected::PaymentRequired) => not_executed(Reply::payment_required()),
+        Some(Injected::RateLimited(retry_after)) => not_executed(Reply::rate_limited(retry_after)),
+        Some(Injected::ServerError) => not_executed(Reply::server_error()),
+        Some(Injected::IdempotencyUnavailable) => {
+            bump(&state.counters.idempotency_refusals);
+            not_executed(Reply::idempotency_unavailable())
+        }
+        Some(Injected::IdempotencyIndeterminate) => {
+            let _answer_never_sent = accept_submit(state, body, endpoint);
+            state.idempotency_make_indeterminate(scope);
+            bump(&state.counters.idempotency_refusals);
+            Reply::idempotency_result_indeterminate().into_response()
+        }
+        Some(Injected::Slow(ms)) => {
+            // Runs on its own task: a client that gives up and closes the
+            // connection must not leave the key running for ever.
+            let (state, scope, body) = (Arc::clone(state), scope.clone(), body.to_vec());
+            let running = tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_millis(ms)).await;
+                let reply = accept_submit(&state, &body, endpoint);
+                state.idempotency_finish(&scope, &reply);
+                reply
+            });
+            match running.await {
+                Ok(reply) => reply.into_response(),
+                Err(_) => Reply::server_error().into_response(),
+            }
+        }
+        Some(Injected::Drop) => {
+            let _answer_never_sent = run();
+            dropped_connection()
+        }
+        Some(Injected::Malformed) => run().truncated(),
+        None => run().into_response(),
+    }
 }
 
 /// Checks a submit body and creates its task.
@@ -261,7 +373,15 @@ async fn unknown_route(
     body: Bytes,
 ) -> Response {
     if method == Method::POST && uri.path().starts_with("/v1/") {
-        return submit(&state, &id, &headers, &body, SubmitEndpoint::Unrouted).await;
+        return submit(
+            &state,
+            &id,
+            &headers,
+            &body,
+            SubmitEndpoint::Unrouted,
+            uri.path(),
+        )
+        .await;
     }
     Reply::not_found("not found").into_response()
 }

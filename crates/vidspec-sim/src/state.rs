@@ -15,6 +15,8 @@ use tokio::time::Instant;
 
 use crate::config::{FaultTarget, Faults, SimConfig, SubmitShape};
 use crate::faults::{self, Injected, Scripted};
+use crate::idempotency::{Begin, Keys, Scope};
+use crate::replies::Reply;
 use crate::rng::Rng;
 use crate::stats::{Counters, Stats, bump};
 use crate::tasks::{NewTask, Phase, Task, TaskKind};
@@ -51,6 +53,7 @@ pub(crate) struct SimState {
     name_rng: Mutex<Rng>,
     tasks: Mutex<HashMap<String, Task>>,
     uploads: Mutex<HashMap<String, StoredUpload>>,
+    idempotency_keys: Mutex<Keys>,
     serial: AtomicU64,
     created_tasks: AtomicU64,
 }
@@ -94,6 +97,7 @@ impl SimState {
             name_rng: Mutex::new(Rng::new(config.seed, NAME_STREAM)),
             tasks: Mutex::new(HashMap::new()),
             uploads: Mutex::new(HashMap::new()),
+            idempotency_keys: Mutex::new(Keys::default()),
             serial: AtomicU64::new(0),
             created_tasks: AtomicU64::new(0),
             counters: Counters::default(),
@@ -136,6 +140,27 @@ impl SimState {
             bump(&self.counters.faults_injected);
         }
         injected
+    }
+
+    /// The decision for a submit carrying an idempotency key (see
+    /// `idempotency`); a fresh key is marked running.
+    pub(crate) fn idempotency_begin(&self, scope: &Scope, body: &[u8]) -> Begin {
+        lock(&self.idempotency_keys).begin(scope, body)
+    }
+
+    /// Keeps the answer of the request a key first came with.
+    pub(crate) fn idempotency_finish(&self, scope: &Scope, reply: &Reply) {
+        lock(&self.idempotency_keys).finish(scope, reply);
+    }
+
+    /// Frees a key whose request was not executed.
+    pub(crate) fn idempotency_forget(&self, scope: &Scope) {
+        lock(&self.idempotency_keys).forget(scope);
+    }
+
+    /// Makes the outcome under a key unknown for good.
+    pub(crate) fn idempotency_make_indeterminate(&self, scope: &Scope) {
+        lock(&self.idempotency_keys).make_indeterminate(scope);
     }
 
     /// A unique id for the `X-Oneapi-Request-Id` header.

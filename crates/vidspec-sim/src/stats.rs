@@ -13,7 +13,8 @@ use serde::{Deserialize, Serialize};
 /// (unauthorised, faulted, rejected); outcome counters count outcomes.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
 pub struct Stats {
-    /// Submits that passed the checks and created a task. A submit answered
+    /// Submits that passed the checks and created a task: the charges. A
+    /// replay for an idempotency key creates none. A submit answered
     /// with a dropped connection or a malformed body still counts: the task
     /// was created before the answer was spoiled, as the gateway would have
     /// charged for it.
@@ -34,6 +35,15 @@ pub struct Stats {
     pub rejected: u64,
     /// 401 answers (missing or wrong API key).
     pub unauthorized: u64,
+    /// Submits carrying an idempotency key answered with the kept answer
+    /// (`Idempotency-Replayed: true`): no task created, nothing charged.
+    #[serde(default)]
+    pub idempotent_replays: u64,
+    /// Submits carrying an idempotency key refused for it: 409
+    /// `idempotency_in_progress`, `idempotency_key_reused`,
+    /// `idempotency_result_indeterminate`, 503 `idempotency_unavailable`.
+    #[serde(default)]
+    pub idempotency_refusals: u64,
     /// Tasks that have reached `completed` / `SUCCESS` by now.
     pub tasks_completed: u64,
     /// Tasks that have reached `failed` / `FAILURE` by now.
@@ -52,6 +62,8 @@ pub(crate) struct Counters {
     pub(crate) faults_injected: AtomicU64,
     pub(crate) rejected: AtomicU64,
     pub(crate) unauthorized: AtomicU64,
+    pub(crate) idempotent_replays: AtomicU64,
+    pub(crate) idempotency_refusals: AtomicU64,
 }
 
 /// Adds one to a counter.
@@ -72,6 +84,8 @@ impl Counters {
             faults_injected: read(&self.faults_injected),
             rejected: read(&self.rejected),
             unauthorized: read(&self.unauthorized),
+            idempotent_replays: read(&self.idempotent_replays),
+            idempotency_refusals: read(&self.idempotency_refusals),
             tasks_completed: 0,
             tasks_failed: 0,
         }

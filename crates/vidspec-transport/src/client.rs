@@ -222,6 +222,11 @@ pub struct ClientOptions {
     /// Retry schedule of submits (used only when a submit provably did not
     /// arrive, or was answered 429).
     pub submit_backoff: Backoff,
+    /// Resend schedule of submits with an idempotency key
+    /// (`Client::submit_idempotent`): attempts in all and the delays between
+    /// them, `Retry-After` honoured up to its `max_retry_after`. The default
+    /// makes at most 8 attempts over at most about 4 minutes.
+    pub idempotent_resend: Backoff,
     /// Largest API answer read, in bytes.
     pub max_answer_bytes: usize,
     /// Largest video downloaded, in bytes.
@@ -242,6 +247,12 @@ impl Default for ClientOptions {
             timeout: Duration::from_secs(60),
             poll_backoff: Backoff::default(),
             submit_backoff: Backoff::default(),
+            idempotent_resend: Backoff {
+                base: Duration::from_secs(1),
+                cap: Duration::from_secs(30),
+                max_attempts: 8,
+                max_retry_after: Duration::from_secs(30),
+            },
             max_answer_bytes: 4 * 1024 * 1024,
             max_download_bytes: 2 * 1024 * 1024 * 1024,
             allow_insecure_http: false,
@@ -375,6 +386,11 @@ impl Client {
         &self.inner.limiter
     }
 
+    /// The redactor of gateway text (the key out of every answer).
+    pub(crate) fn redactor(&self) -> &Redactor {
+        &self.inner.redactor
+    }
+
     /// Sends a plan's body. Resent only when it provably did not arrive
     /// (connection failed) or was answered 429; never after a timeout, a reset
     /// or a 5xx, since the task may exist and be charged.
@@ -500,7 +516,7 @@ impl Client {
     /// `{task_id}` replaced by `task_id` inside one segment) joined below the
     /// parsed base URL through the `Url` API, refused unless the result keeps
     /// the base URL's scheme, host and port. Nothing else sets `Authorization`.
-    fn keyed_request(
+    pub(crate) fn keyed_request(
         &self,
         method: reqwest::Method,
         path: &str,

@@ -11,6 +11,7 @@ use std::time::Duration;
 use serde_json::Value;
 use vidspec_core::Diagnostics;
 
+use crate::idempotent::IdempotencyRefusal;
 use crate::read::TaskSnapshot;
 
 /// What went wrong talking to the gateway, and what to do about it.
@@ -85,6 +86,17 @@ pub enum Error {
         message: String,
         /// True when this was a submit (which is never resent).
         submitted: bool,
+    },
+    /// A submit sent with an idempotency key was refused for the key (409):
+    /// a task may exist under it. Never resend it under a new key.
+    #[error("{refusal} (409 {}, key {key}){}", .refusal.code(), request_id_suffix(.request_id))]
+    IdempotencyConflict {
+        /// Which refusal, and what it means.
+        refusal: IdempotencyRefusal,
+        /// The idempotency key sent.
+        key: String,
+        /// `X-Oneapi-Request-Id` of the answer.
+        request_id: Option<String>,
     },
     /// The answer was not what the spec says the gateway sends.
     #[error("undecodable answer from the gateway (HTTP {status}){}: {reason}; starts with: {excerpt}", request_id_suffix(.request_id))]

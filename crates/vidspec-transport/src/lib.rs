@@ -13,6 +13,17 @@
 //!   malformed answer or any 5xx. A submit is retried only when it provably did
 //!   not arrive (the connection could not be made: refused, DNS, TLS) and when
 //!   the gateway answered 429 (refused unprocessed), honouring `Retry-After`.
+//! - **Submits with an idempotency key** (`Client::submit_idempotent`, for an
+//!   endpoint whose spec declares `endpoint: {idempotency: {header: …}}`)
+//!   are the one exception: the gateway answers the same key and body with
+//!   the task it already created, so a submit whose answer was lost (a
+//!   timeout, a reset, a 5xx, a 429, `409 idempotency_in_progress` after its
+//!   `Retry-After`, `503 idempotency_unavailable`) is resent with the same
+//!   key and the same body bytes, within `ClientOptions::idempotent_resend`.
+//!   `409 idempotency_key_reused` and `409 idempotency_result_indeterminate`
+//!   stop it (`Error::IdempotencyConflict`: a task may exist); it is never
+//!   resent under a new key. Without the declaration it is a plain submit:
+//!   no header, nothing resent once it may have arrived.
 //! - **Polls and uploads** are retried on 429, 5xx, connection failures, lost
 //!   and undecodable answers, with exponential backoff and full jitter, again
 //!   honouring `Retry-After` (seconds or an HTTP date). While waiting, a poll
@@ -33,6 +44,7 @@
 mod client;
 mod download;
 mod error;
+mod idempotent;
 mod image;
 mod limit;
 mod media;
@@ -54,6 +66,7 @@ pub use download::{
     EXPIRY_WARNING_S, expiry_warning, safe_name,
 };
 pub use error::{Error, error_body, lenient_code};
+pub use idempotent::{IdempotencyKey, IdempotencyKeyError, IdempotencyRefusal, MAX_KEY_LENGTH};
 pub use image::{
     ImageFormat, ImageInfo, LocalImageError, MAX_UPLOAD_BYTES, ProbeError, check as check_image,
     probe, read_local_image,

@@ -381,6 +381,16 @@ pub fn compile(spec: &Spec, variant: &str) -> Compiled {
             "preconditions": preconditions,
         }),
     );
+    // The idempotency header only where a spec declares one: the exported
+    // schemas of the families that do not stay as they were.
+    if let (Some(idempotency), Some(Value::Object(endpoint))) = (
+        &spec.endpoint.idempotency,
+        schema
+            .get_mut("x-vidspec")
+            .and_then(|annotation| annotation.get_mut("endpoint")),
+    ) {
+        endpoint.insert("idempotency".into(), json!({"header": idempotency.header}));
+    }
     let aliases = fields
         .iter()
         .filter_map(|(name, field)| field.alias.clone().map(|alias| (alias, name.clone())))

@@ -20,6 +20,8 @@ fn a_full_spec_sets_every_field() {
             slow_ms: 500,
             drop_connection: 0.05,
             malformed_json: 0.02,
+            idempotency_unavailable: 0.0,
+            idempotency_indeterminate: 0.0,
             apply_to: FaultTarget::Polls,
         }
     );
@@ -42,7 +44,7 @@ fn bad_specs_say_what_is_wrong() {
         ),
         (
             "503=0.1",
-            "unknown fault `503`; use one of 402, 429, 500, drop, slow, malformed, retry-after, slow-ms, on",
+            "unknown fault `503`; use one of 402, 429, 500, drop, slow, malformed, idem-unavailable, idem-indeterminate, retry-after, slow-ms, on",
         ),
         (
             "429=1.5",

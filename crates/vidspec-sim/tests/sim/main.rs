@@ -9,6 +9,7 @@ mod checks;
 mod fault_spec;
 mod faults;
 mod generic;
+mod idempotency;
 mod paused;
 mod serve;
 mod stats;
