@@ -242,6 +242,20 @@ impl Client {
     /// [`Client::submit`]: no header, and never resent once it may have
     /// arrived. The caller stores the key before calling (so a crash can be
     /// followed by the same call with the same key and plan).
+    ///
+    /// ```no_run
+    /// # async fn example(client: &vidspec_transport::Client, plan: &vidspec_core::Plan)
+    /// #     -> Result<(), vidspec_transport::Error> {
+    /// use vidspec_transport::IdempotencyKey;
+    ///
+    /// let key = IdempotencyKey::new(); // one per logical submission
+    /// // … store key.as_str() with the submission before sending …
+    /// let handle = client.submit_idempotent(plan, &key).await?;
+    /// // after a crash: IdempotencyKey::parse(stored)? and the same plan again
+    /// println!("task {}", handle.id);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn submit_idempotent(
         &self,
         plan: &Plan,
