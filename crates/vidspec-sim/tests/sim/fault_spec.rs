@@ -81,3 +81,16 @@ fn bad_specs_say_what_is_wrong() {
         Ok(None)
     );
 }
+
+#[test]
+fn the_idempotency_faults_have_rates_of_their_own_that_count_toward_the_sum() {
+    let faults =
+        Faults::parse("idem-unavailable=0.1, idem-indeterminate=0.05, on=submits").expect("valid");
+    assert_eq!(faults.idempotency_unavailable, 0.1);
+    assert_eq!(faults.idempotency_indeterminate, 0.05);
+    assert!((faults.rate_sum() - 0.15).abs() < 1e-9);
+    assert!(matches!(
+        Faults::parse("drop=0.6,idem-unavailable=0.5"),
+        Err(FaultSpecError::RatesOverOne { .. })
+    ));
+}

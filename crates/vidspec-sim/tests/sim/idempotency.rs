@@ -172,3 +172,17 @@ async fn a_dropped_answer_keeps_the_key_so_a_resend_is_replayed() {
     assert_eq!((stats.submits, stats.idempotent_replays), (1, 1));
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_submit_without_the_header_is_handled_as_before_even_under_an_idempotency_fault() {
+    let sim = start(fast()).await;
+    sim.script(vec![Scripted::IdempotencyIndeterminate {
+        on: FaultTarget::Submits,
+    }]);
+    let (status, body) =
+        status_and_json(crate::common::post(&sim, PATH, &omni("a kite")).await).await;
+    assert_eq!(status, 200, "{body}");
+    let stats = sim.stats();
+    assert_eq!((stats.submits, stats.idempotency_refusals), (1, 0));
+    sim.shutdown().await;
+}
