@@ -51,14 +51,15 @@ async fn start(faults: Faults) -> Sim {
         .expect("the simulator starts")
 }
 
-/// A client with millisecond backoffs and `attempts` keyed attempts.
+/// A client with millisecond backoffs and `attempts` keyed attempts (and a
+/// generous timeout: the faults here drop connections, they do not stall).
 fn client(sim: &Sim, attempts: u32) -> Client {
     Client::new(
         ApiKey::new("sim-key"),
         ClientOptions {
             base_url: sim.base_url(),
             requests_per_second: 0.0,
-            timeout: Duration::from_millis(300),
+            timeout: Duration::from_secs(10),
             poll_backoff: Backoff::fast(),
             submit_backoff: Backoff::fast(),
             idempotent_resend: Backoff {
@@ -110,7 +111,7 @@ async fn every_logical_submission_ends_with_a_task_id_and_one_charge_while_answe
     );
     assert_eq!(
         stats.submit_attempts,
-        SUBMISSIONS + stats.idempotent_replays,
+        SUBMISSIONS + stats.idempotent_replays + stats.idempotency_refusals,
         "each resend was answered from the key, never run again: {stats:?}"
     );
     sim.shutdown().await;
@@ -171,10 +172,10 @@ async fn a_500_and_a_503_unavailable_are_resent_and_create_one_task() {
 async fn a_submission_still_in_progress_is_resent_after_retry_after_and_gets_its_task() {
     let sim = start(Faults::default()).await;
     // The first attempt's answer comes after the client's 300 ms timeout;
-    // the resend finds the key running (409, Retry-After: 1), and the one
-    // after that gets the finished answer replayed.
+    // the resend finds the key running (409, Retry-After: 1, perhaps twice),
+    // and a later one gets the finished answer replayed.
     sim.script(vec![Scripted::Slow {
-        ms: 600,
+        ms: 1500,
         on: FaultTarget::Submits,
     }]);
     let registry = idempotent_family();

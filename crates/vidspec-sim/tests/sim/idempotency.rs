@@ -65,7 +65,7 @@ async fn the_same_key_with_another_body_is_refused_as_reused() {
 async fn a_key_whose_first_request_still_runs_is_answered_in_progress_with_retry_after() {
     let sim = start(fast()).await;
     sim.script(vec![Scripted::Slow {
-        ms: 400,
+        ms: 1000,
         on: FaultTarget::Submits,
     }]);
     let slow = {
