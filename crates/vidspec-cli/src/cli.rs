@@ -226,7 +226,9 @@ A model id the simulator has no checks for (a model added as data with --specs),
 submit posted to a path under /v1/ it has no route for, gets a generic task that succeeds \
 with a video, so a new spec can be tried end to end; the seed models keep their checks.\n\n\
 Faults: a comma-separated list such as \"429=0.1,500=0.1,402=0.01,drop=0.05,slow=0.05,\
-malformed=0.02,retry-after=2,slow-ms=500,on=polls\" (rates from 0 to 1).\n\n\
+malformed=0.02,retry-after=2,slow-ms=500,on=polls\" (rates from 0 to 1); \
+idem-unavailable and idem-indeterminate hit only submits that carry an Idempotency-Key \
+(503 idempotency_unavailable; 409 idempotency_result_indeterminate).\n\n\
 Example:\n  vidspec sim --speed 50 --faults 429=0.1\n\n\
 Exit codes:\n  0  stopped\n  2  usage error or the address cannot be bound"
     )]

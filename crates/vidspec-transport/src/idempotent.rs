@@ -416,6 +416,19 @@ mod tests {
     }
 
     #[test]
+    fn the_default_resends_end_within_four_minutes_even_when_every_answer_asks_to_wait() {
+        let resend = crate::ClientOptions::default().idempotent_resend;
+        let longest_wait: Duration = (0..resend.max_attempts.saturating_sub(1))
+            .map(|attempt| resend.delay(attempt, Some(Duration::from_secs(3600))))
+            .sum();
+        assert!(longest_wait <= Duration::from_secs(240), "{longest_wait:?}");
+        assert!(
+            resend.max_attempts >= 4,
+            "a lost answer gets several resends"
+        );
+    }
+
+    #[test]
     fn two_new_keys_differ() {
         assert_ne!(IdempotencyKey::new(), IdempotencyKey::new());
     }
