@@ -228,9 +228,9 @@ impl Client {
     /// (`endpoint.idempotency.header`), resending it with the same key and
     /// the same body bytes while its answer is lost: after a timeout, a
     /// reset, a 5xx, a 429, an answer cut short or not JSON, a `409
-    /// idempotency_in_progress` (after its
-    /// `Retry-After`) or a `503 idempotency_unavailable` (not executed),
-    /// within `ClientOptions::idempotent_resend` (attempts, delays). The
+    /// idempotency_in_progress` (after its `Retry-After`) or a `503
+    /// idempotency_unavailable` (not executed), within
+    /// `ClientOptions::idempotent_resend` (attempts, delays). The
     /// gateway answers a resend of a submission it finished with the same
     /// task, so each logical submission is charged once.
     ///
