@@ -21,9 +21,9 @@ use serde_json::Value;
 use url::{Host, Url};
 use vidspec_core::Plan;
 use vidspec_core::lint::{TASK_ID_PLACEHOLDER, gateway_path_problem};
-use vidspec_core::spec::Task;
 
 use crate::error::{Error, Redactor, error_body};
+use crate::handle::TaskHandle;
 use crate::limit::RateLimiter;
 use crate::read::{TaskSnapshot, snapshot, submitted_task_id};
 use crate::retry::{Backoff, with_retries};
@@ -248,19 +248,6 @@ impl Default for ClientOptions {
             max_in_flight: 32,
         }
     }
-}
-
-/// A submitted task: its id and how to read it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct TaskHandle {
-    /// Task id.
-    pub id: String,
-    /// Model id.
-    pub model: String,
-    /// The spec's task section (poll path, pointers, statuses).
-    pub task: Arc<Task>,
-    /// `X-Oneapi-Request-Id` of the submit answer.
-    pub request_id: Option<String>,
 }
 
 /// An uploaded image.

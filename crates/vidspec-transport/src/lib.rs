@@ -33,6 +33,7 @@
 mod client;
 mod download;
 mod error;
+mod handle;
 mod image;
 mod limit;
 mod media;
@@ -46,14 +47,14 @@ mod seconds;
 mod wait;
 
 pub use client::{
-    ApiKey, BaseUrlError, Client, ClientOptions, DEFAULT_BASE_URL, KeyError, TaskHandle, Upload,
-    image_mime,
+    ApiKey, BaseUrlError, Client, ClientOptions, DEFAULT_BASE_URL, KeyError, Upload, image_mime,
 };
 pub use download::{
     DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_TOTAL_BYTES, DEFAULT_MAX_VIDEOS, DownloadOptions, Downloaded,
     EXPIRY_WARNING_S, expiry_warning, safe_name,
 };
 pub use error::{Error, error_body, lenient_code};
+pub use handle::{HandleError, TaskHandle, TaskRef};
 pub use image::{
     ImageFormat, ImageInfo, LocalImageError, MAX_UPLOAD_BYTES, ProbeError, check as check_image,
     probe, read_local_image,

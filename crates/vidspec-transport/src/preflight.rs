@@ -19,7 +19,8 @@ use serde_json::Value;
 use vidspec_core::spec::{ImageConstraints, TaskReference};
 use vidspec_core::{Plan, Precondition};
 
-use crate::client::{Client, TaskHandle};
+use crate::client::Client;
+use crate::handle::TaskHandle;
 use crate::error::Error;
 use crate::image::{ProbeError, check, probe};
 use crate::media_fetch::Wanted;

@@ -15,7 +15,8 @@ use std::time::Duration;
 use serde::Serialize;
 use tokio::time::Instant;
 
-use crate::client::{Client, TaskHandle};
+use crate::client::Client;
+use crate::handle::TaskHandle;
 use crate::error::Error;
 use crate::read::{Status, TaskSnapshot, Video};
 use crate::retry::random_unit;
