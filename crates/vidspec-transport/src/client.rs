@@ -288,12 +288,12 @@ pub(crate) struct Answer {
 }
 
 impl Client {
-    /// A client for `api_key` with `options`.
+    /// A client for `api_key` with `options`, on an HTTP client of its own:
+    /// a 10-second connect timeout, `vidspec/<version>` as user agent, a
+    /// connection pool sized by `max_in_flight`, and proxies from the
+    /// environment only for a base URL off this machine.
     pub fn new(api_key: ApiKey, options: ClientOptions) -> Result<Client, Error> {
         let base = parse_base_url(&options.base_url, options.allow_insecure_http)
-            .map_err(|error| Error::Config(error.to_string()))?;
-        let authorization = api_key
-            .authorization()
             .map_err(|error| Error::Config(error.to_string()))?;
         // No total timeout on the shared client: API requests set their own
         // (`exchange`), and downloads use an idle timeout (`download`).
@@ -309,6 +309,62 @@ impl Client {
         let http = builder
             .build()
             .map_err(|error| Error::Config(format!("cannot build the HTTP client: {error}")))?;
+        Client::assemble(api_key, options, base, http)
+    }
+
+    /// A client for `api_key` with `options` that sends everything through
+    /// the caller's own `http` client (its proxies, root certificates, DNS,
+    /// connection pool). The base URL and key are checked as by `new`.
+    ///
+    /// What the caller's client must and must not have:
+    /// - **Redirects**: any policy is safe for the key. reqwest itself drops
+    ///   the `Authorization` header whenever a redirect changes the scheme,
+    ///   host or port, whatever the policy (`redirect::Policy::none()` stops
+    ///   at the 3xx, which is then read as a rejected request).
+    /// - **No credentials in `default_headers`**: downloads of result videos
+    ///   go through the same client to other hosts, so a default
+    ///   `Authorization` or cookie would travel with them. (The key of this
+    ///   client is set per request on gateway requests only.)
+    /// - **No total `timeout`**, or a long one: API requests set
+    ///   `ClientOptions::timeout` each, and downloads end on
+    ///   `DownloadOptions::idle_timeout`; a short total timeout on the client
+    ///   would cut off a large video that is still arriving.
+    /// - **Proxies are the caller's**: `new` ignores environment proxies for
+    ///   a base URL on this machine; here the caller's proxy settings apply
+    ///   as built. With plain `http://` a proxy reads the key; with
+    ///   `https://` it sees only a CONNECT tunnel.
+    ///
+    /// ```no_run
+    /// use vidspec_transport::{ApiKey, Client, ClientOptions};
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let http = reqwest::Client::builder()
+    ///     .proxy(reqwest::Proxy::https("http://proxy.internal:3128")?)
+    ///     .build()?;
+    /// let client = Client::with_http(ApiKey::parse("sk-…")?, ClientOptions::default(), http)?;
+    /// # let _ = client;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn with_http(
+        api_key: ApiKey,
+        options: ClientOptions,
+        http: reqwest::Client,
+    ) -> Result<Client, Error> {
+        let base = parse_base_url(&options.base_url, options.allow_insecure_http)
+            .map_err(|error| Error::Config(error.to_string()))?;
+        Client::assemble(api_key, options, base, http)
+    }
+
+    fn assemble(
+        api_key: ApiKey,
+        options: ClientOptions,
+        base: Url,
+        http: reqwest::Client,
+    ) -> Result<Client, Error> {
+        let authorization = api_key
+            .authorization()
+            .map_err(|error| Error::Config(error.to_string()))?;
         let limiter = RateLimiter::new(options.requests_per_second);
         let mut options = options;
         options.base_url = base.as_str().trim_end_matches('/').to_owned();

@@ -20,8 +20,8 @@ use vidspec_core::spec::{ImageConstraints, TaskReference};
 use vidspec_core::{Plan, Precondition};
 
 use crate::client::Client;
-use crate::handle::TaskHandle;
 use crate::error::Error;
+use crate::handle::TaskHandle;
 use crate::image::{ProbeError, check, probe};
 use crate::media_fetch::Wanted;
 use crate::read::Status;

@@ -16,8 +16,8 @@ use serde::Serialize;
 use tokio::time::Instant;
 
 use crate::client::Client;
-use crate::handle::TaskHandle;
 use crate::error::Error;
+use crate::handle::TaskHandle;
 use crate::read::{Status, TaskSnapshot, Video};
 use crate::retry::random_unit;
 use crate::seconds::{LONGEST, later, scaled, seconds};
