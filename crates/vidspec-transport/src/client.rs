@@ -490,23 +490,68 @@ impl Client {
     }
 
     /// Uploads a local image (`POST /v1/uploads/images`) and returns its URL.
+    /// The file must be a regular file of at most `MAX_UPLOAD_BYTES`, a JPEG,
+    /// PNG, WebP or GIF by its bytes (the checks `upload_image_bytes` makes).
     pub async fn upload_image(&self, path: &Path) -> Result<Upload, Error> {
+        let refused = |message: String| Error::Io {
+            path: path.display().to_string(),
+            message,
+        };
         let bytes = crate::image::load_local_image(path)
             .await
-            .map_err(|error| Error::Io {
-                path: path.display().to_string(),
-                message: error.to_string(),
-            })?;
+            .map_err(|error| refused(error.to_string()))?;
         let name = path
             .file_name()
             .and_then(|name| name.to_str())
             .unwrap_or("image")
             .to_owned();
-        let mime = image_mime(&bytes).ok_or_else(|| Error::Io {
-            path: path.display().to_string(),
-            message: "not a JPEG, PNG, WebP or GIF image (the upload endpoint takes only those)"
-                .to_owned(),
-        })?;
+        let mime = upload_type(&bytes).map_err(refused)?;
+        self.upload(bytes, name, mime).await
+    }
+
+    /// Uploads an image held in memory, under `file_name` (only its last
+    /// path component is sent), with the checks of `upload_image`: at most
+    /// `MAX_UPLOAD_BYTES`, a JPEG, PNG, WebP or GIF by its bytes. A refused
+    /// image is `Error::Io` naming `file_name`, and nothing is sent.
+    ///
+    /// ```no_run
+    /// # async fn example(client: &vidspec_transport::Client) -> Result<(), vidspec_transport::Error> {
+    /// let png: Vec<u8> = std::fs::read("frame.png").unwrap_or_default();
+    /// let upload = client.upload_image_bytes(png, "frame.png").await?;
+    /// println!("{}", upload.url);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn upload_image_bytes(
+        &self,
+        bytes: impl Into<Vec<u8>>,
+        file_name: &str,
+    ) -> Result<Upload, Error> {
+        let bytes = bytes.into();
+        let refused = |message: String| Error::Io {
+            path: file_name.to_owned(),
+            message,
+        };
+        if u64::try_from(bytes.len()).unwrap_or(u64::MAX) > crate::image::MAX_UPLOAD_BYTES {
+            return Err(refused(crate::image::LocalImageError::TooLarge.to_string()));
+        }
+        let mime = upload_type(&bytes).map_err(refused)?;
+        let name = Path::new(file_name)
+            .file_name()
+            .and_then(|name| name.to_str())
+            .filter(|name| !name.is_empty())
+            .unwrap_or("image")
+            .to_owned();
+        self.upload(bytes, name, mime).await
+    }
+
+    /// Sends checked image bytes to the upload endpoint (retried as polls are).
+    async fn upload(
+        &self,
+        bytes: Vec<u8>,
+        name: String,
+        mime: &'static str,
+    ) -> Result<Upload, Error> {
         with_retries(
             &self.inner.options.poll_backoff,
             Error::is_retryable,
@@ -845,6 +890,14 @@ pub(crate) fn classify(
             request_id,
         }),
     }
+}
+
+/// The MIME type the upload endpoint is sent for `bytes`, or why it takes
+/// none: the one type check of both uploads (from a path and from bytes).
+fn upload_type(bytes: &[u8]) -> Result<&'static str, String> {
+    image_mime(bytes).ok_or_else(|| {
+        "not a JPEG, PNG, WebP or GIF image (the upload endpoint takes only those)".to_owned()
+    })
 }
 
 /// The MIME type of an image by its magic bytes, for the formats the upload

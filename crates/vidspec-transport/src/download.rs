@@ -15,11 +15,15 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::Serialize;
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncWrite, AsyncWriteExt};
 
 use crate::client::Client;
 use crate::error::Error;
+use crate::read::Video;
 use crate::wait::Outcome;
+
+/// What a failed write to a caller's writer is called in an error.
+const WRITER: &str = "(the writer given to download_to)";
 
 /// Warn when a URL expires within this many seconds.
 pub const EXPIRY_WARNING_S: i64 = 3600;
@@ -240,11 +244,18 @@ impl Client {
         };
         let mut written = Vec::new();
         for ((video, url), path) in videos.iter().zip(urls).zip(targets) {
-            let (file, temporary) = temporary_file(dir, &stem)?;
+            let (mut file, temporary) = temporary_file(dir, &stem)?;
             // On any error below, `temporary` drops and the partial file goes.
             let bytes = self
-                .fetch_to(url, &video.url, file, &temporary, options, &mut budget)
+                .fetch_to(url, &video.url, &mut file, &temporary, options, &mut budget)
                 .await?;
+            file.sync_all().await.map_err(|error| {
+                io_error(
+                    &temporary,
+                    format!("cannot flush the download of {}: {error}", video.url),
+                )
+            })?;
+            drop(file);
             let persisted = if options.overwrite {
                 check_target(&path, true).await?;
                 temporary.persist(&path)
@@ -270,15 +281,71 @@ impl Client {
         Ok(written)
     }
 
-    async fn fetch_to(
+    /// Downloads one video into `writer`, with the caps and idle timeout of
+    /// `download`: at most `ClientOptions::max_download_bytes` and
+    /// `options.max_total_bytes`, ended when no byte arrives for
+    /// `options.idle_timeout`; the API key is never sent. Returns the bytes
+    /// written. On an error, what was written so far stays in `writer`: the
+    /// caller discards it (`download` writes to a temporary file for that).
+    ///
+    /// ```no_run
+    /// # async fn example(client: &vidspec_transport::Client, outcome: &vidspec_transport::Outcome) -> Result<(), vidspec_transport::Error> {
+    /// use vidspec_transport::DownloadOptions;
+    ///
+    /// let mut buffer: Vec<u8> = Vec::new();
+    /// for video in outcome.videos() {
+    ///     let bytes = client.download_to(video, &mut buffer, &DownloadOptions::default()).await?;
+    ///     println!("{bytes} bytes");
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn download_to<W>(
+        &self,
+        video: &Video,
+        writer: &mut W,
+        options: &DownloadOptions,
+    ) -> Result<u64, Error>
+    where
+        W: AsyncWrite + Unpin + ?Sized,
+    {
+        let url = checked_url(&video.url)?;
+        let mut budget = Budget {
+            per_video: self.options().max_download_bytes,
+            total: options.max_total_bytes,
+            taken: 0,
+        };
+        let bytes = self
+            .fetch_to(
+                url,
+                &video.url,
+                writer,
+                Path::new(WRITER),
+                options,
+                &mut budget,
+            )
+            .await?;
+        writer.flush().await.map_err(|error| {
+            io_error(
+                Path::new(WRITER),
+                format!("cannot flush the download of {}: {error}", video.url),
+            )
+        })?;
+        Ok(bytes)
+    }
+
+    async fn fetch_to<W>(
         &self,
         url: reqwest::Url,
         shown: &str,
-        mut file: tokio::fs::File,
+        file: &mut W,
         temporary: &Path,
         options: &DownloadOptions,
         budget: &mut Budget,
-    ) -> Result<u64, Error> {
+    ) -> Result<u64, Error>
+    where
+        W: AsyncWrite + Unpin + ?Sized,
+    {
         let failed = |message: String| Error::Download {
             url: shown.to_owned(),
             message,
@@ -324,12 +391,6 @@ impl Client {
                 )
             })?;
         }
-        file.sync_all().await.map_err(|error| {
-            io_error(
-                temporary,
-                format!("cannot flush the download of {shown}: {error}"),
-            )
-        })?;
         if total == 0 {
             return Err(failed("the answer was empty".to_owned()));
         }
