@@ -26,7 +26,10 @@ use crate::error::{Error, Redactor, error_body};
 use crate::handle::TaskHandle;
 use crate::limit::RateLimiter;
 use crate::read::{TaskSnapshot, snapshot, submitted_task_id};
-use crate::retry::{Backoff, with_retries};
+use crate::retry::{Backoff, with_retries, with_retries_reporting};
+use crate::wait::{PollClock, millis};
+use crate::watch::Retry;
+use tracing::Instrument;
 
 /// The default base URL.
 pub const DEFAULT_BASE_URL: &str = "https://api.apimart.ai";
@@ -263,6 +266,9 @@ pub struct Upload {
 #[derive(Debug, Clone)]
 pub struct Client {
     inner: Arc<Inner>,
+    /// How waits read spec and gateway durations (real time unless a
+    /// simulator's speed was set with `with_poll_clock`).
+    clock: PollClock,
 }
 
 #[derive(Debug)]
@@ -378,6 +384,7 @@ impl Client {
                 options,
                 limiter,
             }),
+            clock: PollClock::REAL,
         })
     }
 
@@ -398,6 +405,35 @@ impl Client {
                 ..ClientOptions::default()
             },
         )
+    }
+
+    /// This client, its waits reading the spec's poll hints and the
+    /// gateway's estimates on `clock`: a test/simulator hook for a gateway
+    /// that runs faster than real time (`vidspec sim --speed N`); production
+    /// code keeps the default, real time. The copy shares the original's
+    /// connections and rate cap.
+    ///
+    /// ```
+    /// use vidspec_transport::{ApiKey, Client, ClientOptions, PollClock};
+    ///
+    /// let options = ClientOptions {
+    ///     base_url: "http://127.0.0.1:8080".into(),
+    ///     ..ClientOptions::default()
+    /// };
+    /// let client = Client::new(ApiKey::new("sim-key"), options).unwrap();
+    /// let fast = client.with_poll_clock(PollClock::simulated(50.0));
+    /// assert_eq!(fast.poll_clock().speed(), 50.0);
+    /// ```
+    pub fn with_poll_clock(&self, clock: PollClock) -> Client {
+        Client {
+            inner: Arc::clone(&self.inner),
+            clock,
+        }
+    }
+
+    /// The clock waits read durations on (`PollClock::REAL` unless set).
+    pub fn poll_clock(&self) -> PollClock {
+        self.clock
     }
 
     /// The base URL.
@@ -422,6 +458,22 @@ impl Client {
     /// (connection failed) or was answered 429; never after a timeout, a reset
     /// or a 5xx, since the task may exist and be charged.
     pub async fn submit(&self, plan: &Plan) -> Result<TaskHandle, Error> {
+        let span = tracing::info_span!(
+            "submit",
+            model = %plan.model(),
+            path = %plan.endpoint().path,
+            task_id = tracing::field::Empty
+        );
+        let handle = self.submit_in_span(plan).instrument(span.clone()).await;
+        if let Ok(handle) = &handle {
+            span.record("task_id", handle.id.as_str());
+            let _entered = span.enter();
+            tracing::info!("submitted");
+        }
+        handle
+    }
+
+    async fn submit_in_span(&self, plan: &Plan) -> Result<TaskHandle, Error> {
         let method =
             reqwest::Method::from_bytes(plan.endpoint().method.as_bytes()).map_err(|_| {
                 Error::Config(format!(
@@ -472,9 +524,20 @@ impl Client {
     /// Polls a task once (retrying 429, 5xx, lost and undecodable answers with
     /// backoff; polls are free and idempotent).
     pub async fn task(&self, handle: &TaskHandle) -> Result<TaskSnapshot, Error> {
-        with_retries(
+        self.poll(handle, &mut |_| {}).await
+    }
+
+    /// `task`, telling `on_retry` of each retry. Runs in a `poll` span.
+    pub(crate) async fn poll(
+        &self,
+        handle: &TaskHandle,
+        on_retry: &mut (dyn FnMut(Retry) + Send),
+    ) -> Result<TaskSnapshot, Error> {
+        let span = tracing::debug_span!("poll", task_id = %handle.id);
+        with_retries_reporting(
             &self.inner.options.poll_backoff,
             Error::is_retryable,
+            on_retry,
             || async {
                 let request = self.keyed_request(
                     reqwest::Method::GET,
@@ -486,6 +549,7 @@ impl Client {
                 Ok(snapshot(&handle.task, &handle.id, &body, request_id))
             },
         )
+        .instrument(span)
         .await
     }
 
@@ -547,6 +611,24 @@ impl Client {
 
     /// Sends checked image bytes to the upload endpoint (retried as polls are).
     async fn upload(
+        &self,
+        bytes: Vec<u8>,
+        name: String,
+        mime: &'static str,
+    ) -> Result<Upload, Error> {
+        let span = tracing::info_span!("upload", bytes = bytes.len(), mime);
+        let upload = self
+            .upload_in_span(bytes, name, mime)
+            .instrument(span.clone())
+            .await;
+        if upload.is_ok() {
+            let _entered = span.enter();
+            tracing::info!("uploaded");
+        }
+        upload
+    }
+
+    async fn upload_in_span(
         &self,
         bytes: Vec<u8>,
         name: String,
@@ -616,11 +698,20 @@ impl Client {
             .map_err(|_| Error::Config("the client was shut down".to_owned()))?;
         self.inner.limiter.acquire().await;
         let redactor = &self.inner.redactor;
+        let sent = tokio::time::Instant::now();
         let mut response = request
             .timeout(self.inner.options.timeout)
             .send()
             .await
-            .map_err(|error| network_error(&error, submitted, redactor))?;
+            .map_err(|error| {
+                let error = network_error(&error, submitted, redactor);
+                tracing::warn!(
+                    elapsed_ms = millis(sent.elapsed()),
+                    error = %error,
+                    "HTTP attempt got no answer"
+                );
+                error
+            })?;
         let status = response.status().as_u16();
         let header = |name: &str| {
             response
@@ -649,9 +740,21 @@ impl Client {
                     body.extend_from_slice(&chunk);
                 }
                 Ok(None) => break,
-                Err(error) => return Err(network_error(&error, submitted, redactor)),
+                Err(error) => {
+                    let error = network_error(&error, submitted, redactor);
+                    tracing::warn!(status, error = %error, "HTTP attempt's answer broke off");
+                    return Err(error);
+                }
             }
         }
+        tracing::debug!(
+            status,
+            bytes = body.len(),
+            elapsed_ms = millis(sent.elapsed()),
+            request_id = request_id.as_deref(),
+            retry_after_ms = retry_after.map(millis),
+            "HTTP attempt answered"
+        );
         Ok(Answer {
             status,
             body,

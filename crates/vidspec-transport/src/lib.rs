@@ -45,6 +45,7 @@ mod read;
 mod retry;
 mod seconds;
 mod wait;
+mod watch;
 
 pub use client::{
     ApiKey, BaseUrlError, Client, ClientOptions, DEFAULT_BASE_URL, KeyError, Upload, image_mime,
@@ -71,4 +72,7 @@ pub use preflight::{Finding, LOCAL_READ_BYTES, REMOTE_READ_BYTES, Severity, chec
 pub use read::{Status, TaskError, TaskSnapshot, Video, normalise, snapshot, submitted_task_id};
 pub use retry::{Backoff, parse_retry_after};
 pub use seconds::{LONGEST, later, scaled, seconds};
-pub use wait::{LONGEST_DEADLINE, Outcome, POLL_SCALE_RANGE, PollSchedule, WaitOptions};
+pub use wait::{
+    LONGEST_DEADLINE, Outcome, POLL_SCALE_RANGE, PollClock, PollSchedule, WaitOptions,
+};
+pub use watch::{EachStream, Retry, WaitEvent, WaitStream};
