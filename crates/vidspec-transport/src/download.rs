@@ -16,6 +16,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 use tokio::io::{AsyncWrite, AsyncWriteExt};
+use tracing::Instrument;
 
 use crate::client::Client;
 use crate::error::Error;
@@ -334,7 +335,43 @@ impl Client {
         Ok(bytes)
     }
 
+    /// `fetch_unlogged` in a `download` span that names the URL by host and
+    /// path only (result URLs may carry signed tokens in their query), with
+    /// an event for how it went.
     async fn fetch_to<W>(
+        &self,
+        url: reqwest::Url,
+        shown: &str,
+        file: &mut W,
+        temporary: &Path,
+        options: &DownloadOptions,
+        budget: &mut Budget,
+    ) -> Result<u64, Error>
+    where
+        W: AsyncWrite + Unpin + ?Sized,
+    {
+        let logged_url = logged_url(&url);
+        let span = tracing::info_span!("download", url = %logged_url);
+        let started = tokio::time::Instant::now();
+        let fetched = self
+            .fetch_unlogged(url, shown, file, temporary, options, budget)
+            .instrument(span.clone())
+            .await;
+        let _entered = span.enter();
+        let elapsed_ms = crate::wait::millis(started.elapsed());
+        match &fetched {
+            Ok(bytes) => tracing::info!(bytes, elapsed_ms, "downloaded"),
+            // An error's text holds the whole URL: logged with it redacted.
+            Err(error) => tracing::warn!(
+                elapsed_ms,
+                error = %error.to_string().replace(shown, &logged_url),
+                "download failed"
+            ),
+        }
+        fetched
+    }
+
+    async fn fetch_unlogged<W>(
         &self,
         url: reqwest::Url,
         shown: &str,
@@ -399,6 +436,20 @@ impl Client {
     }
 }
 
+/// A result URL as logs show it: scheme, host, port and path; never a user
+/// name, password, query or fragment (signed URLs carry tokens there).
+pub(crate) fn logged_url(url: &reqwest::Url) -> String {
+    let mut shown = format!("{}://{}", url.scheme(), url.host_str().unwrap_or_default());
+    if let Some(port) = url.port() {
+        shown.push_str(&format!(":{port}"));
+    }
+    shown.push_str(url.path());
+    if url.query().is_some() {
+        shown.push_str("?<redacted>");
+    }
+    shown
+}
+
 /// The byte caps of one task's download.
 struct Budget {
     per_video: u64,
@@ -451,6 +502,18 @@ mod tests {
     fn expiry_times_at_the_ends_of_the_clock_do_not_overflow() {
         assert!(expiry_warning(Some(i64::MIN), i64::MAX).is_some());
         assert_eq!(expiry_warning(Some(i64::MAX), i64::MIN), None);
+    }
+
+    #[test]
+    fn a_url_in_the_logs_keeps_host_and_path_but_no_token_or_password() {
+        let url = reqwest::Url::parse(
+            "https://user:secret@cdn.example.com:8443/v/1.mp4?X-Amz-Signature=abc#frag",
+        )
+        .expect("a URL");
+        assert_eq!(
+            logged_url(&url),
+            "https://cdn.example.com:8443/v/1.mp4?<redacted>"
+        );
     }
 
     #[test]

@@ -26,9 +26,9 @@ use crate::error::Error;
 use crate::handle::TaskHandle;
 use crate::read::{Status, TaskSnapshot, Video};
 use crate::retry::random_unit;
+use crate::seconds::{LONGEST, later, scaled, seconds};
 use crate::watch::{Retry, WaitEvent};
 use tracing::Instrument;
-use crate::seconds::{LONGEST, later, scaled, seconds};
 
 /// The speeds a `PollClock` may run at: a thousandth of real time to a
 /// simulator a million times faster. Values outside are clamped there; a
@@ -352,8 +352,7 @@ impl Client {
             // and slowly dribbled answer of this poll ends there.
             let polled = {
                 let mut on_retry = |retry: Retry| report(WaitEvent::Retrying(retry));
-                tokio::time::timeout_at(deadline, Box::pin(self.poll(handle, &mut on_retry)))
-                    .await
+                tokio::time::timeout_at(deadline, Box::pin(self.poll(handle, &mut on_retry))).await
             };
             let Ok(polled) = polled else {
                 return Err(gave_up(last));
