@@ -9,10 +9,12 @@
 use std::path::Path;
 
 use anyhow::Context;
+use futures_util::StreamExt;
 use serde_json::{Value, json};
 use vidspec_transport::{
     ApiKey, Client, ClientOptions, DEFAULT_BASE_URL, DownloadOptions, Downloaded, Error,
-    LONGEST_DEADLINE, Outcome, POLL_SCALE_RANGE, TaskHandle, TaskSnapshot, WaitOptions,
+    LONGEST_DEADLINE, Outcome, POLL_SCALE_RANGE, PollClock, TaskHandle, TaskSnapshot, WaitEvent,
+    WaitOptions,
 };
 
 use crate::Exit;
@@ -77,9 +79,17 @@ pub(crate) fn client(gateway: &GatewayArgs) -> Result<Client, Error> {
     )
 }
 
+/// How to wait: the options, and the clock the spec's and the gateway's
+/// durations are read on (real time unless `--poll-scale` or
+/// `VIDSPEC_POLL_SCALE` says the gateway is a simulator running faster).
+pub(crate) struct Waiting {
+    pub options: WaitOptions,
+    pub clock: PollClock,
+}
+
 /// The wait options of the flags; an out-of-range number is a usage error
 /// that gives the allowed range (never a panic further on).
-pub(crate) fn wait_options(gateway: &GatewayArgs) -> anyhow::Result<WaitOptions> {
+pub(crate) fn wait_options(gateway: &GatewayArgs) -> anyhow::Result<Waiting> {
     let scale = match gateway.poll_scale {
         Some(scale) => poll_scale(scale, "--poll-scale")?,
         None => match std::env::var("VIDSPEC_POLL_SCALE") {
@@ -103,10 +113,12 @@ pub(crate) fn wait_options(gateway: &GatewayArgs) -> anyhow::Result<WaitOptions>
         }
         None => None,
     };
-    Ok(WaitOptions {
-        time_scale: scale,
-        deadline,
-        ..WaitOptions::default()
+    Ok(Waiting {
+        options: WaitOptions {
+            deadline,
+            ..WaitOptions::default()
+        },
+        clock: PollClock::simulated(scale),
     })
 }
 
@@ -167,17 +179,31 @@ pub(crate) struct Finished {
 pub(crate) async fn wait_and_download(
     client: &Client,
     handle: &TaskHandle,
-    options: &WaitOptions,
+    waiting: &Waiting,
     progress: &Progress,
     dir: Option<&Path>,
     download: &DownloadOptions,
 ) -> Finished {
     progress.add(&handle.id);
-    let outcome = client
-        .wait(handle, options, |snapshot| {
-            progress.update(&handle.id, snapshot)
-        })
-        .await;
+    let mut events = client
+        .with_poll_clock(waiting.clock)
+        .watch(handle, &waiting.options);
+    let mut outcome = None;
+    while let Some(event) = events.next().await {
+        match event {
+            WaitEvent::Snapshot(snapshot) => progress.update(&handle.id, &snapshot),
+            WaitEvent::Retrying(retry) => progress.retrying(&handle.id, &retry),
+            WaitEvent::Finished(result) => outcome = Some(result),
+            _ => {}
+        }
+    }
+    // The stream always ends with `Finished`; an end without one is a
+    // wait that stopped, reported as such rather than as a panic.
+    let outcome = outcome.unwrap_or_else(|| {
+        Err(Error::Config(
+            "the wait ended without a result; run `vidspec wait` again".to_owned(),
+        ))
+    });
     progress.finish(
         &handle.id,
         match &outcome {
