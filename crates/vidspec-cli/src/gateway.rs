@@ -11,6 +11,8 @@ use std::path::Path;
 use anyhow::Context;
 use futures_util::StreamExt;
 use serde_json::{Value, json};
+use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::util::SubscriberInitExt as _;
 use vidspec_transport::{
     ApiKey, Client, ClientOptions, DEFAULT_BASE_URL, DownloadOptions, Downloaded, Error,
     LONGEST_DEADLINE, Outcome, POLL_SCALE_RANGE, PollClock, TaskHandle, TaskSnapshot, WaitEvent,
@@ -151,7 +153,62 @@ pub(crate) fn download_options(
     })
 }
 
+/// The environment variable that turns on the transport's log on stderr: a
+/// `tracing` filter such as `debug`, `info` or `vidspec_transport=debug`.
+const LOG_VARIABLE: &str = "VIDSPEC_LOG";
+
+/// Writes the transport's spans and events to stderr when `VIDSPEC_LOG` is
+/// set (nothing is installed otherwise). Each line goes through the terminal
+/// escaper, since events carry gateway text. A filter that does not parse is
+/// a usage error naming the variable.
+fn log_to_stderr() -> anyhow::Result<()> {
+    let Ok(filter) = std::env::var(LOG_VARIABLE) else {
+        return Ok(());
+    };
+    let targets: tracing_subscriber::filter::Targets = filter.parse().with_context(|| {
+        terminal(&format!(
+            "{LOG_VARIABLE}={filter} is not a log filter: give a level (error, warn, info, debug, trace), target=level, or a comma-separated list of them"
+        ))
+        .into_owned()
+    })?;
+    // `try_init` fails only when a subscriber is already installed (a second
+    // command in one process): the first one stays.
+    let _ = tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_ansi(false)
+                .with_writer(|| EscapedStderr),
+        )
+        .with(targets)
+        .try_init();
+    Ok(())
+}
+
+/// stderr, each write (one formatted log line) escaped for a terminal.
+struct EscapedStderr;
+
+impl std::io::Write for EscapedStderr {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        let text = String::from_utf8_lossy(bytes);
+        let (line, newline) = match text.strip_suffix('\n') {
+            Some(line) => (line, "\n"),
+            None => (text.as_ref(), ""),
+        };
+        let mut stderr = std::io::stderr().lock();
+        stderr.write_all(terminal(line).as_bytes())?;
+        stderr.write_all(newline.as_bytes())?;
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stderr().flush()
+    }
+}
+
+/// The async runtime of a remote command, with the transport's log on
+/// stderr when `VIDSPEC_LOG` asks for it.
 pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    log_to_stderr()?;
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
