@@ -151,20 +151,40 @@ impl Client {
     /// then `WaitEvent::Finished` with the result. Dropping the stream stops
     /// the wait.
     ///
-    /// ```no_run
-    /// use futures_util::StreamExt;
-    /// use vidspec_transport::{Client, TaskHandle, WaitEvent, WaitOptions};
+    /// Against the in-process simulator, with paused tokio time (a 60-second
+    /// task takes no real time):
     ///
-    /// # async fn example(client: &Client, handle: &TaskHandle) {
-    /// let mut events = client.watch(handle, &WaitOptions::default());
+    /// ```
+    /// use futures_util::StreamExt;
+    /// use vidspec_core::Registry;
+    /// use vidspec_sim::{Sim, SimConfig};
+    /// use vidspec_transport::{ApiKey, Client, ClientOptions, WaitEvent, WaitOptions};
+    ///
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let sim = Sim::start("127.0.0.1:0".parse()?, SimConfig::default()).await?;
+    /// let options = ClientOptions { base_url: sim.base_url(), ..ClientOptions::default() };
+    /// let client = Client::new(ApiKey::new("sim-key"), options)?;
+    /// let registry = Registry::embedded();
+    /// let model = registry.model("Omni-Flash-Ext").ok_or("no such model")?;
+    /// let plan = model
+    ///     .prepare(serde_json::json!({"model": model.id(), "prompt": "a fox"}))
+    ///     .map_err(|diagnostics| diagnostics.to_string())?;
+    /// let handle = client.submit(&plan).await?;
+    ///
+    /// let mut events = client.watch(&handle, &WaitOptions::default());
+    /// let mut outcome = None;
     /// while let Some(event) = events.next().await {
     ///     match event {
     ///         WaitEvent::Snapshot(snapshot) => println!("{:?} {:?}%", snapshot.status, snapshot.progress),
     ///         WaitEvent::Retrying(retry) => println!("retrying in {:?}: {}", retry.delay, retry.error),
-    ///         WaitEvent::Finished(result) => println!("done: {}", result.is_ok()),
+    ///         WaitEvent::Finished(result) => outcome = Some(result?),
     ///         _ => {}
     ///     }
     /// }
+    /// assert_eq!(outcome.ok_or("no end")?.videos().len(), 1);
+    /// # sim.shutdown().await;
+    /// # Ok(())
     /// # }
     /// ```
     pub fn watch(&self, handle: &TaskHandle, options: &WaitOptions) -> WaitStream {
