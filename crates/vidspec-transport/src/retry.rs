@@ -148,7 +148,7 @@ where
                     attempts = attempt + 1,
                     retryable = may_retry(&error),
                     error = %error,
-                    "attempt failed; not retried"
+                    "attempt failed; this request gives up"
                 );
                 return Err(error);
             }
