@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 use tokio::time::Instant;
 use vidspec_core::Registry;
 use vidspec_sim::SimConfig;
-use vidspec_transport::{ApiKey, Backoff, Client, ClientOptions, WaitOptions};
+use vidspec_transport::{ApiKey, Backoff, Client, ClientOptions, PollClock, WaitOptions};
 
 /// Unscaled task time: 120 s ± 50%, estimates 1.8–2.4× the real time.
 const TASK_SECONDS: f64 = 120.0;
@@ -219,10 +219,10 @@ async fn measure(base_url: &str, args: &Args, adaptive: bool) -> anyhow::Result<
             submit_backoff: Backoff::fast(),
             ..ClientOptions::default()
         },
-    )?;
+    )?
+    .with_poll_clock(PollClock::simulated(args.speed));
     let options = if adaptive {
         WaitOptions {
-            time_scale: args.speed,
             deadline: Some(Duration::from_secs(3600)),
             ..WaitOptions::default()
         }
@@ -232,7 +232,6 @@ async fn measure(base_url: &str, args: &Args, adaptive: bool) -> anyhow::Result<
             first_poll: Some(interval),
             interval: Some(interval),
             deadline: Some(Duration::from_secs(3600)),
-            time_scale: args.speed,
             jitter: 0.0,
             adaptive: false,
         }
@@ -257,7 +256,7 @@ async fn measure(base_url: &str, args: &Args, adaptive: bool) -> anyhow::Result<
                 Box::pin(client.submit(&plan)).await?
             };
             let submitted = Instant::now();
-            let outcome = Box::pin(client.wait(&handle, options, |_| {})).await;
+            let outcome = Box::pin(client.wait(&handle, options)).await;
             let known = Instant::now();
             anyhow::Ok((submitted, known, outcome))
         }

@@ -9,10 +9,14 @@
 use std::path::Path;
 
 use anyhow::Context;
+use futures_util::StreamExt;
 use serde_json::{Value, json};
+use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::util::SubscriberInitExt as _;
 use vidspec_transport::{
     ApiKey, Client, ClientOptions, DEFAULT_BASE_URL, DownloadOptions, Downloaded, Error,
-    LONGEST_DEADLINE, Outcome, POLL_SCALE_RANGE, TaskHandle, TaskSnapshot, WaitOptions,
+    LONGEST_DEADLINE, Outcome, POLL_SCALE_RANGE, PollClock, TaskHandle, TaskSnapshot, WaitEvent,
+    WaitOptions,
 };
 
 use crate::Exit;
@@ -78,9 +82,17 @@ pub(crate) fn client(gateway: &GatewayArgs) -> Result<Client, Error> {
     )
 }
 
+/// How to wait: the options, and the clock the spec's and the gateway's
+/// durations are read on (real time unless `--poll-scale` or
+/// `VIDSPEC_POLL_SCALE` says the gateway is a simulator running faster).
+pub(crate) struct Waiting {
+    pub options: WaitOptions,
+    pub clock: PollClock,
+}
+
 /// The wait options of the flags; an out-of-range number is a usage error
 /// that gives the allowed range (never a panic further on).
-pub(crate) fn wait_options(gateway: &GatewayArgs) -> anyhow::Result<WaitOptions> {
+pub(crate) fn wait_options(gateway: &GatewayArgs) -> anyhow::Result<Waiting> {
     let scale = match gateway.poll_scale {
         Some(scale) => poll_scale(scale, "--poll-scale")?,
         None => match std::env::var("VIDSPEC_POLL_SCALE") {
@@ -104,10 +116,12 @@ pub(crate) fn wait_options(gateway: &GatewayArgs) -> anyhow::Result<WaitOptions>
         }
         None => None,
     };
-    Ok(WaitOptions {
-        time_scale: scale,
-        deadline,
-        ..WaitOptions::default()
+    Ok(Waiting {
+        options: WaitOptions {
+            deadline,
+            ..WaitOptions::default()
+        },
+        clock: PollClock::simulated(scale),
     })
 }
 
@@ -140,7 +154,62 @@ pub(crate) fn download_options(
     })
 }
 
+/// The environment variable that turns on the transport's log on stderr: a
+/// `tracing` filter such as `debug`, `info` or `vidspec_transport=debug`.
+const LOG_VARIABLE: &str = "VIDSPEC_LOG";
+
+/// Writes the transport's spans and events to stderr when `VIDSPEC_LOG` is
+/// set (nothing is installed otherwise). Each line goes through the terminal
+/// escaper, since events carry gateway text. A filter that does not parse is
+/// a usage error naming the variable.
+fn log_to_stderr() -> anyhow::Result<()> {
+    let Ok(filter) = std::env::var(LOG_VARIABLE) else {
+        return Ok(());
+    };
+    let targets: tracing_subscriber::filter::Targets = filter.parse().with_context(|| {
+        terminal(&format!(
+            "{LOG_VARIABLE}={filter} is not a log filter: give a level (error, warn, info, debug, trace), target=level, or a comma-separated list of them"
+        ))
+        .into_owned()
+    })?;
+    // `try_init` fails only when a subscriber is already installed (a second
+    // command in one process): the first one stays.
+    let _ = tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_ansi(false)
+                .with_writer(|| EscapedStderr),
+        )
+        .with(targets)
+        .try_init();
+    Ok(())
+}
+
+/// stderr, each write (one formatted log line) escaped for a terminal.
+struct EscapedStderr;
+
+impl std::io::Write for EscapedStderr {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        let text = String::from_utf8_lossy(bytes);
+        let (line, newline) = match text.strip_suffix('\n') {
+            Some(line) => (line, "\n"),
+            None => (text.as_ref(), ""),
+        };
+        let mut stderr = std::io::stderr().lock();
+        stderr.write_all(terminal(line).as_bytes())?;
+        stderr.write_all(newline.as_bytes())?;
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stderr().flush()
+    }
+}
+
+/// The async runtime of a remote command, with the transport's log on
+/// stderr when `VIDSPEC_LOG` asks for it.
 pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    log_to_stderr()?;
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -168,17 +237,31 @@ pub(crate) struct Finished {
 pub(crate) async fn wait_and_download(
     client: &Client,
     handle: &TaskHandle,
-    options: &WaitOptions,
+    waiting: &Waiting,
     progress: &Progress,
     dir: Option<&Path>,
     download: &DownloadOptions,
 ) -> Finished {
     progress.add(&handle.id);
-    let outcome = client
-        .wait(handle, options, |snapshot| {
-            progress.update(&handle.id, snapshot)
-        })
-        .await;
+    let mut events = client
+        .with_poll_clock(waiting.clock)
+        .watch(handle, &waiting.options);
+    let mut outcome = None;
+    while let Some(event) = events.next().await {
+        match event {
+            WaitEvent::Snapshot(snapshot) => progress.update(&handle.id, &snapshot),
+            WaitEvent::Retrying(retry) => progress.retrying(&handle.id, &retry),
+            WaitEvent::Finished(result) => outcome = Some(result),
+            _ => {}
+        }
+    }
+    // The stream always ends with `Finished`; an end without one is a
+    // wait that stopped, reported as such rather than as a panic.
+    let outcome = outcome.unwrap_or_else(|| {
+        Err(Error::Config(
+            "the wait ended without a result; run `vidspec wait` again".to_owned(),
+        ))
+    });
     progress.finish(
         &handle.id,
         match &outcome {

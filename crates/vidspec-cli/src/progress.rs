@@ -10,7 +10,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
-use vidspec_transport::TaskSnapshot;
+use vidspec_transport::{Retry, TaskSnapshot};
 
 use crate::output::terminal;
 
@@ -87,6 +87,35 @@ impl Progress {
             );
             last.insert(id.to_owned(), (status, progress));
         }
+    }
+
+    /// Shows that a poll of task `id` is being retried: in the bar's message
+    /// on a terminal; as a line otherwise, only when a poll failed after all
+    /// its retries (single failed attempts would flood a log).
+    pub fn retrying(&self, id: &str, retry: &Retry) {
+        if let Some((_, bars)) = &self.bars {
+            if let Ok(bars) = bars.lock()
+                && let Some(bar) = bars.get(id)
+            {
+                bar.set_message(format!(
+                    "retrying in {:.1} s (attempt {})",
+                    retry.delay.as_secs_f64(),
+                    retry.attempt
+                ));
+            }
+            return;
+        }
+        if self.quiet || !retry.next_poll {
+            return;
+        }
+        eprintln!(
+            "{}",
+            terminal(&format!(
+                "{id}: a poll failed ({}); trying again in {:.1} s",
+                retry.error,
+                retry.delay.as_secs_f64()
+            ))
+        );
     }
 
     /// Stops showing task `id`, with a last word.

@@ -21,12 +21,15 @@ use serde_json::Value;
 use url::{Host, Url};
 use vidspec_core::Plan;
 use vidspec_core::lint::{TASK_ID_PLACEHOLDER, gateway_path_problem};
-use vidspec_core::spec::Task;
 
 use crate::error::{Error, Redactor, error_body};
+use crate::handle::TaskHandle;
 use crate::limit::RateLimiter;
 use crate::read::{TaskSnapshot, snapshot, submitted_task_id};
-use crate::retry::{Backoff, with_retries};
+use crate::retry::{Backoff, with_retries, with_retries_reporting};
+use crate::wait::{PollClock, millis};
+use crate::watch::Retry;
+use tracing::Instrument;
 
 /// The default base URL.
 pub const DEFAULT_BASE_URL: &str = "https://api.apimart.ai";
@@ -261,19 +264,6 @@ impl Default for ClientOptions {
     }
 }
 
-/// A submitted task: its id and how to read it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct TaskHandle {
-    /// Task id.
-    pub id: String,
-    /// Model id.
-    pub model: String,
-    /// The spec's task section (poll path, pointers, statuses).
-    pub task: Arc<Task>,
-    /// `X-Oneapi-Request-Id` of the submit answer.
-    pub request_id: Option<String>,
-}
-
 /// An uploaded image.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Upload {
@@ -287,6 +277,9 @@ pub struct Upload {
 #[derive(Debug, Clone)]
 pub struct Client {
     inner: Arc<Inner>,
+    /// How waits read spec and gateway durations (real time unless a
+    /// simulator's speed was set with `with_poll_clock`).
+    clock: PollClock,
 }
 
 #[derive(Debug)]
@@ -312,12 +305,12 @@ pub(crate) struct Answer {
 }
 
 impl Client {
-    /// A client for `api_key` with `options`.
+    /// A client for `api_key` with `options`, on an HTTP client of its own:
+    /// a 10-second connect timeout, `vidspec/<version>` as user agent, a
+    /// connection pool sized by `max_in_flight`, and proxies from the
+    /// environment only for a base URL off this machine.
     pub fn new(api_key: ApiKey, options: ClientOptions) -> Result<Client, Error> {
         let base = parse_base_url(&options.base_url, options.allow_insecure_http)
-            .map_err(|error| Error::Config(error.to_string()))?;
-        let authorization = api_key
-            .authorization()
             .map_err(|error| Error::Config(error.to_string()))?;
         // No total timeout on the shared client: API requests set their own
         // (`exchange`), and downloads use an idle timeout (`download`).
@@ -333,6 +326,62 @@ impl Client {
         let http = builder
             .build()
             .map_err(|error| Error::Config(format!("cannot build the HTTP client: {error}")))?;
+        Client::assemble(api_key, options, base, http)
+    }
+
+    /// A client for `api_key` with `options` that sends everything through
+    /// the caller's own `http` client (its proxies, root certificates, DNS,
+    /// connection pool). The base URL and key are checked as by `new`.
+    ///
+    /// What the caller's client must and must not have:
+    /// - **Redirects**: any policy is safe for the key. reqwest itself drops
+    ///   the `Authorization` header whenever a redirect changes the scheme,
+    ///   host or port, whatever the policy (`redirect::Policy::none()` stops
+    ///   at the 3xx, which is then read as a rejected request).
+    /// - **No credentials in `default_headers`**: downloads of result videos
+    ///   go through the same client to other hosts, so a default
+    ///   `Authorization` or cookie would travel with them. (The key of this
+    ///   client is set per request on gateway requests only.)
+    /// - **No total `timeout`**, or a long one: API requests set
+    ///   `ClientOptions::timeout` each, and downloads end on
+    ///   `DownloadOptions::idle_timeout`; a short total timeout on the client
+    ///   would cut off a large video that is still arriving.
+    /// - **Proxies are the caller's**: `new` ignores environment proxies for
+    ///   a base URL on this machine; here the caller's proxy settings apply
+    ///   as built. With plain `http://` a proxy reads the key; with
+    ///   `https://` it sees only a CONNECT tunnel.
+    ///
+    /// ```no_run
+    /// use vidspec_transport::{ApiKey, Client, ClientOptions};
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let http = reqwest::Client::builder()
+    ///     .proxy(reqwest::Proxy::https("http://proxy.internal:3128")?)
+    ///     .build()?;
+    /// let client = Client::with_http(ApiKey::parse("sk-…")?, ClientOptions::default(), http)?;
+    /// # let _ = client;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn with_http(
+        api_key: ApiKey,
+        options: ClientOptions,
+        http: reqwest::Client,
+    ) -> Result<Client, Error> {
+        let base = parse_base_url(&options.base_url, options.allow_insecure_http)
+            .map_err(|error| Error::Config(error.to_string()))?;
+        Client::assemble(api_key, options, base, http)
+    }
+
+    fn assemble(
+        api_key: ApiKey,
+        options: ClientOptions,
+        base: Url,
+        http: reqwest::Client,
+    ) -> Result<Client, Error> {
+        let authorization = api_key
+            .authorization()
+            .map_err(|error| Error::Config(error.to_string()))?;
         let limiter = RateLimiter::new(options.requests_per_second);
         let mut options = options;
         options.base_url = base.as_str().trim_end_matches('/').to_owned();
@@ -346,6 +395,7 @@ impl Client {
                 options,
                 limiter,
             }),
+            clock: PollClock::REAL,
         })
     }
 
@@ -366,6 +416,35 @@ impl Client {
                 ..ClientOptions::default()
             },
         )
+    }
+
+    /// This client, its waits reading the spec's poll hints and the
+    /// gateway's estimates on `clock`: a test/simulator hook for a gateway
+    /// that runs faster than real time (`vidspec sim --speed N`); production
+    /// code keeps the default, real time. The copy shares the original's
+    /// connections and rate cap.
+    ///
+    /// ```
+    /// use vidspec_transport::{ApiKey, Client, ClientOptions, PollClock};
+    ///
+    /// let options = ClientOptions {
+    ///     base_url: "http://127.0.0.1:8080".into(),
+    ///     ..ClientOptions::default()
+    /// };
+    /// let client = Client::new(ApiKey::new("sim-key"), options).unwrap();
+    /// let fast = client.with_poll_clock(PollClock::simulated(50.0));
+    /// assert_eq!(fast.poll_clock().speed(), 50.0);
+    /// ```
+    pub fn with_poll_clock(&self, clock: PollClock) -> Client {
+        Client {
+            inner: Arc::clone(&self.inner),
+            clock,
+        }
+    }
+
+    /// The clock waits read durations on (`PollClock::REAL` unless set).
+    pub fn poll_clock(&self) -> PollClock {
+        self.clock
     }
 
     /// The base URL.
@@ -395,6 +474,22 @@ impl Client {
     /// (connection failed) or was answered 429; never after a timeout, a reset
     /// or a 5xx, since the task may exist and be charged.
     pub async fn submit(&self, plan: &Plan) -> Result<TaskHandle, Error> {
+        let span = tracing::info_span!(
+            "submit",
+            model = %plan.model(),
+            path = %plan.endpoint().path,
+            task_id = tracing::field::Empty
+        );
+        let handle = self.submit_in_span(plan).instrument(span.clone()).await;
+        if let Ok(handle) = &handle {
+            span.record("task_id", handle.id.as_str());
+            let _entered = span.enter();
+            tracing::info!("submitted");
+        }
+        handle
+    }
+
+    async fn submit_in_span(&self, plan: &Plan) -> Result<TaskHandle, Error> {
         let method =
             reqwest::Method::from_bytes(plan.endpoint().method.as_bytes()).map_err(|_| {
                 Error::Config(format!(
@@ -445,9 +540,20 @@ impl Client {
     /// Polls a task once (retrying 429, 5xx, lost and undecodable answers with
     /// backoff; polls are free and idempotent).
     pub async fn task(&self, handle: &TaskHandle) -> Result<TaskSnapshot, Error> {
-        with_retries(
+        self.poll(handle, &mut |_| {}).await
+    }
+
+    /// `task`, telling `on_retry` of each retry. Runs in a `poll` span.
+    pub(crate) async fn poll(
+        &self,
+        handle: &TaskHandle,
+        on_retry: &mut (dyn FnMut(Retry) + Send),
+    ) -> Result<TaskSnapshot, Error> {
+        let span = tracing::debug_span!("poll", task_id = %handle.id);
+        with_retries_reporting(
             &self.inner.options.poll_backoff,
             Error::is_retryable,
+            on_retry,
             || async {
                 let request = self.keyed_request(
                     reqwest::Method::GET,
@@ -459,27 +565,91 @@ impl Client {
                 Ok(snapshot(&handle.task, &handle.id, &body, request_id))
             },
         )
+        .instrument(span)
         .await
     }
 
     /// Uploads a local image (`POST /v1/uploads/images`) and returns its URL.
+    /// The file must be a regular file of at most `MAX_UPLOAD_BYTES`, a JPEG,
+    /// PNG, WebP or GIF by its bytes (the checks `upload_image_bytes` makes).
     pub async fn upload_image(&self, path: &Path) -> Result<Upload, Error> {
+        let refused = |message: String| Error::Io {
+            path: path.display().to_string(),
+            message,
+        };
         let bytes = crate::image::load_local_image(path)
             .await
-            .map_err(|error| Error::Io {
-                path: path.display().to_string(),
-                message: error.to_string(),
-            })?;
+            .map_err(|error| refused(error.to_string()))?;
         let name = path
             .file_name()
             .and_then(|name| name.to_str())
             .unwrap_or("image")
             .to_owned();
-        let mime = image_mime(&bytes).ok_or_else(|| Error::Io {
-            path: path.display().to_string(),
-            message: "not a JPEG, PNG, WebP or GIF image (the upload endpoint takes only those)"
-                .to_owned(),
-        })?;
+        let mime = upload_type(&bytes).map_err(refused)?;
+        self.upload(bytes, name, mime).await
+    }
+
+    /// Uploads an image held in memory, under `file_name` (only its last
+    /// path component is sent), with the checks of `upload_image`: at most
+    /// `MAX_UPLOAD_BYTES`, a JPEG, PNG, WebP or GIF by its bytes. A refused
+    /// image is `Error::Io` naming `file_name`, and nothing is sent.
+    ///
+    /// ```no_run
+    /// # async fn example(client: &vidspec_transport::Client) -> Result<(), vidspec_transport::Error> {
+    /// let png: Vec<u8> = std::fs::read("frame.png").unwrap_or_default();
+    /// let upload = client.upload_image_bytes(png, "frame.png").await?;
+    /// println!("{}", upload.url);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn upload_image_bytes(
+        &self,
+        bytes: impl Into<Vec<u8>>,
+        file_name: &str,
+    ) -> Result<Upload, Error> {
+        let bytes = bytes.into();
+        let refused = |message: String| Error::Io {
+            path: file_name.to_owned(),
+            message,
+        };
+        if u64::try_from(bytes.len()).unwrap_or(u64::MAX) > crate::image::MAX_UPLOAD_BYTES {
+            return Err(refused(crate::image::LocalImageError::TooLarge.to_string()));
+        }
+        let mime = upload_type(&bytes).map_err(refused)?;
+        let name = Path::new(file_name)
+            .file_name()
+            .and_then(|name| name.to_str())
+            .filter(|name| !name.is_empty())
+            .unwrap_or("image")
+            .to_owned();
+        self.upload(bytes, name, mime).await
+    }
+
+    /// Sends checked image bytes to the upload endpoint (retried as polls are).
+    async fn upload(
+        &self,
+        bytes: Vec<u8>,
+        name: String,
+        mime: &'static str,
+    ) -> Result<Upload, Error> {
+        let span = tracing::info_span!("upload", bytes = bytes.len(), mime);
+        let upload = self
+            .upload_in_span(bytes, name, mime)
+            .instrument(span.clone())
+            .await;
+        if upload.is_ok() {
+            let _entered = span.enter();
+            tracing::info!("uploaded");
+        }
+        upload
+    }
+
+    async fn upload_in_span(
+        &self,
+        bytes: Vec<u8>,
+        name: String,
+        mime: &'static str,
+    ) -> Result<Upload, Error> {
         with_retries(
             &self.inner.options.poll_backoff,
             Error::is_retryable,
@@ -544,11 +714,20 @@ impl Client {
             .map_err(|_| Error::Config("the client was shut down".to_owned()))?;
         self.inner.limiter.acquire().await;
         let redactor = &self.inner.redactor;
+        let sent = tokio::time::Instant::now();
         let mut response = request
             .timeout(self.inner.options.timeout)
             .send()
             .await
-            .map_err(|error| network_error(&error, submitted, redactor))?;
+            .map_err(|error| {
+                let error = network_error(&error, submitted, redactor);
+                tracing::warn!(
+                    elapsed_ms = millis(sent.elapsed()),
+                    error = %error,
+                    "HTTP attempt got no answer"
+                );
+                error
+            })?;
         let status = response.status().as_u16();
         let header = |name: &str| {
             response
@@ -577,9 +756,21 @@ impl Client {
                     body.extend_from_slice(&chunk);
                 }
                 Ok(None) => break,
-                Err(error) => return Err(network_error(&error, submitted, redactor)),
+                Err(error) => {
+                    let error = network_error(&error, submitted, redactor);
+                    tracing::warn!(status, error = %error, "HTTP attempt's answer broke off");
+                    return Err(error);
+                }
             }
         }
+        tracing::debug!(
+            status,
+            bytes = body.len(),
+            elapsed_ms = millis(sent.elapsed()),
+            request_id = request_id.as_deref(),
+            retry_after_ms = retry_after.map(millis),
+            "HTTP attempt answered"
+        );
         Ok(Answer {
             status,
             body,
@@ -818,6 +1009,14 @@ pub(crate) fn classify(
             request_id,
         }),
     }
+}
+
+/// The MIME type the upload endpoint is sent for `bytes`, or why it takes
+/// none: the one type check of both uploads (from a path and from bytes).
+fn upload_type(bytes: &[u8]) -> Result<&'static str, String> {
+    image_mime(bytes).ok_or_else(|| {
+        "not a JPEG, PNG, WebP or GIF image (the upload endpoint takes only those)".to_owned()
+    })
 }
 
 /// The MIME type of an image by its magic bytes, for the formats the upload

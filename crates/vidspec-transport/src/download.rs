@@ -15,11 +15,16 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::Serialize;
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncWrite, AsyncWriteExt};
+use tracing::Instrument;
 
 use crate::client::Client;
 use crate::error::Error;
+use crate::read::Video;
 use crate::wait::Outcome;
+
+/// What a failed write to a caller's writer is called in an error.
+const WRITER: &str = "(the writer given to download_to)";
 
 /// Warn when a URL expires within this many seconds.
 pub const EXPIRY_WARNING_S: i64 = 3600;
@@ -240,11 +245,18 @@ impl Client {
         };
         let mut written = Vec::new();
         for ((video, url), path) in videos.iter().zip(urls).zip(targets) {
-            let (file, temporary) = temporary_file(dir, &stem)?;
+            let (mut file, temporary) = temporary_file(dir, &stem)?;
             // On any error below, `temporary` drops and the partial file goes.
             let bytes = self
-                .fetch_to(url, &video.url, file, &temporary, options, &mut budget)
+                .fetch_to(url, &video.url, &mut file, &temporary, options, &mut budget)
                 .await?;
+            file.sync_all().await.map_err(|error| {
+                io_error(
+                    &temporary,
+                    format!("cannot flush the download of {}: {error}", video.url),
+                )
+            })?;
+            drop(file);
             let persisted = if options.overwrite {
                 check_target(&path, true).await?;
                 temporary.persist(&path)
@@ -270,15 +282,107 @@ impl Client {
         Ok(written)
     }
 
-    async fn fetch_to(
+    /// Downloads one video into `writer`, with the caps and idle timeout of
+    /// `download`: at most `ClientOptions::max_download_bytes` and
+    /// `options.max_total_bytes`, ended when no byte arrives for
+    /// `options.idle_timeout`; the API key is never sent. Returns the bytes
+    /// written. On an error, what was written so far stays in `writer`: the
+    /// caller discards it (`download` writes to a temporary file for that).
+    ///
+    /// ```no_run
+    /// # async fn example(client: &vidspec_transport::Client, outcome: &vidspec_transport::Outcome) -> Result<(), vidspec_transport::Error> {
+    /// use vidspec_transport::DownloadOptions;
+    ///
+    /// let mut buffer: Vec<u8> = Vec::new();
+    /// for video in outcome.videos() {
+    ///     let bytes = client.download_to(video, &mut buffer, &DownloadOptions::default()).await?;
+    ///     println!("{bytes} bytes");
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn download_to<W>(
+        &self,
+        video: &Video,
+        writer: &mut W,
+        options: &DownloadOptions,
+    ) -> Result<u64, Error>
+    where
+        W: AsyncWrite + Unpin + ?Sized,
+    {
+        let url = checked_url(&video.url)?;
+        let mut budget = Budget {
+            per_video: self.options().max_download_bytes,
+            total: options.max_total_bytes,
+            taken: 0,
+        };
+        let bytes = self
+            .fetch_to(
+                url,
+                &video.url,
+                writer,
+                Path::new(WRITER),
+                options,
+                &mut budget,
+            )
+            .await?;
+        writer.flush().await.map_err(|error| {
+            io_error(
+                Path::new(WRITER),
+                format!("cannot flush the download of {}: {error}", video.url),
+            )
+        })?;
+        Ok(bytes)
+    }
+
+    /// `fetch_unlogged` in a `download` span that names the URL by host and
+    /// path only (result URLs may carry signed tokens in their query), with
+    /// an event for how it went.
+    async fn fetch_to<W>(
         &self,
         url: reqwest::Url,
         shown: &str,
-        mut file: tokio::fs::File,
+        file: &mut W,
         temporary: &Path,
         options: &DownloadOptions,
         budget: &mut Budget,
-    ) -> Result<u64, Error> {
+    ) -> Result<u64, Error>
+    where
+        W: AsyncWrite + Unpin + ?Sized,
+    {
+        let logged_url = logged_url(&url);
+        let span = tracing::info_span!("download", url = %logged_url);
+        let started = tokio::time::Instant::now();
+        let fetched = self
+            .fetch_unlogged(url, shown, file, temporary, options, budget)
+            .instrument(span.clone())
+            .await;
+        let _entered = span.enter();
+        let elapsed_ms = crate::wait::millis(started.elapsed());
+        match &fetched {
+            Ok(bytes) => tracing::info!(bytes, elapsed_ms, "downloaded"),
+            // An error's text holds the whole URL: logged with it redacted.
+            Err(error) => tracing::warn!(
+                elapsed_ms,
+                error = %error.to_string().replace(shown, &logged_url),
+                "download failed"
+            ),
+        }
+        fetched
+    }
+
+    async fn fetch_unlogged<W>(
+        &self,
+        url: reqwest::Url,
+        shown: &str,
+        file: &mut W,
+        temporary: &Path,
+        options: &DownloadOptions,
+        budget: &mut Budget,
+    ) -> Result<u64, Error>
+    where
+        W: AsyncWrite + Unpin + ?Sized,
+    {
         let failed = |message: String| Error::Download {
             url: shown.to_owned(),
             message,
@@ -324,18 +428,26 @@ impl Client {
                 )
             })?;
         }
-        file.sync_all().await.map_err(|error| {
-            io_error(
-                temporary,
-                format!("cannot flush the download of {shown}: {error}"),
-            )
-        })?;
         if total == 0 {
             return Err(failed("the answer was empty".to_owned()));
         }
         budget.taken = budget.taken.saturating_add(total);
         Ok(total)
     }
+}
+
+/// A result URL as logs show it: scheme, host, port and path; never a user
+/// name, password, query or fragment (signed URLs carry tokens there).
+pub(crate) fn logged_url(url: &reqwest::Url) -> String {
+    let mut shown = format!("{}://{}", url.scheme(), url.host_str().unwrap_or_default());
+    if let Some(port) = url.port() {
+        shown.push_str(&format!(":{port}"));
+    }
+    shown.push_str(url.path());
+    if url.query().is_some() {
+        shown.push_str("?<redacted>");
+    }
+    shown
 }
 
 /// The byte caps of one task's download.
@@ -390,6 +502,18 @@ mod tests {
     fn expiry_times_at_the_ends_of_the_clock_do_not_overflow() {
         assert!(expiry_warning(Some(i64::MIN), i64::MAX).is_some());
         assert_eq!(expiry_warning(Some(i64::MAX), i64::MIN), None);
+    }
+
+    #[test]
+    fn a_url_in_the_logs_keeps_host_and_path_but_no_token_or_password() {
+        let url = reqwest::Url::parse(
+            "https://user:secret@cdn.example.com:8443/v/1.mp4?X-Amz-Signature=abc#frag",
+        )
+        .expect("a URL");
+        assert_eq!(
+            logged_url(&url),
+            "https://cdn.example.com:8443/v/1.mp4?<redacted>"
+        );
     }
 
     #[test]

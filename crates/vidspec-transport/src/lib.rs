@@ -39,12 +39,42 @@
 //!   `Error::is_safe_to_resubmit`.
 //!
 //! The API key is sent only to the base URL (never with downloads), and never
-//! appears in `Debug` output or an error message.
+//! appears in `Debug` output, an error message or a log line.
+//!
+//! # Waiting as a stream
+//!
+//! `Client::watch` yields a task's events as they happen (`WaitEvent`: each
+//! new snapshot, every retry with what failed and the delay, then
+//! `Finished`); `Client::wait_each` yields each task's result as it
+//! completes. `Client::wait` and `Client::wait_all` are the same waits
+//! without the events. All have the same schedule and deadline.
+//!
+//! # Observability
+//!
+//! The crate emits `tracing` spans and events and installs no subscriber: a
+//! `task` span (task id, model) around each wait, `submit`, `poll`, `upload`
+//! and `download` spans per request, an event for each HTTP attempt's outcome
+//! (status, bytes, time, request id) and one for every retry (attempt,
+//! delay, `Retry-After`, the error). Fields never hold the API key, a request
+//! body, or a result URL's user name, password or query (downloads are named
+//! by host and path).
+//!
+//! # Handles and I/O
+//!
+//! `TaskHandle::new(id, &model)` builds a handle; `TaskRef` (serde) is what
+//! to store, re-attached with `TaskHandle::from_ref`. Videos download into a
+//! folder (`Client::download`) or any `AsyncWrite` (`Client::download_to`);
+//! images upload from a path or from bytes (`Client::upload_image_bytes`).
+//! `Client::with_http` takes the caller's own `reqwest::Client` (proxies,
+//! root certificates). A simulator running faster than real time is read with
+//! `Client::with_poll_clock(PollClock::simulated(speed))`, a test hook kept
+//! out of `WaitOptions`; tests of library code use paused tokio time instead.
 
 mod client;
 mod download;
 mod error;
 mod idempotent;
+mod handle;
 mod image;
 mod limit;
 mod media;
@@ -56,10 +86,10 @@ mod read;
 mod retry;
 mod seconds;
 mod wait;
+mod watch;
 
 pub use client::{
-    ApiKey, BaseUrlError, Client, ClientOptions, DEFAULT_BASE_URL, KeyError, TaskHandle, Upload,
-    image_mime,
+    ApiKey, BaseUrlError, Client, ClientOptions, DEFAULT_BASE_URL, KeyError, Upload, image_mime,
 };
 pub use download::{
     DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_TOTAL_BYTES, DEFAULT_MAX_VIDEOS, DownloadOptions, Downloaded,
@@ -67,6 +97,7 @@ pub use download::{
 };
 pub use error::{Error, error_body, lenient_code};
 pub use idempotent::{IdempotencyKey, IdempotencyKeyError, IdempotencyRefusal, MAX_KEY_LENGTH};
+pub use handle::{HandleError, TaskHandle, TaskRef};
 pub use image::{
     ImageFormat, ImageInfo, LocalImageError, MAX_UPLOAD_BYTES, ProbeError, check as check_image,
     probe, read_local_image,
@@ -83,4 +114,5 @@ pub use preflight::{Finding, LOCAL_READ_BYTES, REMOTE_READ_BYTES, Severity, chec
 pub use read::{Status, TaskError, TaskSnapshot, Video, normalise, snapshot, submitted_task_id};
 pub use retry::{Backoff, parse_retry_after};
 pub use seconds::{LONGEST, later, scaled, seconds};
-pub use wait::{LONGEST_DEADLINE, Outcome, POLL_SCALE_RANGE, PollSchedule, WaitOptions};
+pub use wait::{LONGEST_DEADLINE, Outcome, POLL_SCALE_RANGE, PollClock, PollSchedule, WaitOptions};
+pub use watch::{EachStream, Retry, WaitEvent, WaitStream};

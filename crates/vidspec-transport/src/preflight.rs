@@ -19,8 +19,9 @@ use serde_json::Value;
 use vidspec_core::spec::{ImageConstraints, TaskReference};
 use vidspec_core::{Plan, Precondition};
 
-use crate::client::{Client, TaskHandle};
+use crate::client::Client;
 use crate::error::Error;
+use crate::handle::TaskHandle;
 use crate::image::{ProbeError, check, probe};
 use crate::media_fetch::Wanted;
 use crate::read::Status;

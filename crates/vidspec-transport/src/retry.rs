@@ -5,12 +5,16 @@
 //! source it needs. It does not decide *whether* to retry: errors say that
 //! (`Error::is_retryable`, `Error::is_safe_to_resubmit`). Deadlines are the
 //! caller's: a wait cuts off a whole retry loop when its deadline comes.
+//! Every retry is reported: a `tracing` event, and a `Retry` to the caller
+//! that asked (`Client::watch` turns them into events).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
 use crate::error::Error;
 use crate::seconds::{LONGEST, scaled, seconds};
+use crate::wait::millis;
+use crate::watch::Retry;
 
 /// How long to wait between attempts, and how many attempts to make.
 #[derive(Debug, Clone, PartialEq)]
@@ -93,6 +97,22 @@ pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
 pub async fn with_retries<T, Operation, Attempt>(
     backoff: &Backoff,
     may_retry: impl Fn(&Error) -> bool,
+    operation: Operation,
+) -> Result<T, Error>
+where
+    Operation: FnMut() -> Attempt,
+    Attempt: Future<Output = Result<T, Error>>,
+{
+    with_retries_reporting(backoff, may_retry, &mut |_| {}, operation).await
+}
+
+/// `with_retries`, telling `on_retry` of each retry before its sleep (what
+/// failed, the attempt number, the delay, the server's `Retry-After`). Each
+/// retry and the last failure are also `tracing` events in the caller's span.
+pub(crate) async fn with_retries_reporting<T, Operation, Attempt>(
+    backoff: &Backoff,
+    may_retry: impl Fn(&Error) -> bool,
+    on_retry: &mut (dyn FnMut(Retry) + Send),
     mut operation: Operation,
 ) -> Result<T, Error>
 where
@@ -104,10 +124,34 @@ where
         match operation().await {
             Ok(value) => return Ok(value),
             Err(error) if may_retry(&error) && attempt + 1 < backoff.max_attempts => {
-                tokio::time::sleep(backoff.delay(attempt, error.retry_after())).await;
+                let retry_after = error.retry_after();
+                let delay = backoff.delay(attempt, retry_after);
                 attempt += 1;
+                tracing::warn!(
+                    attempt,
+                    delay_ms = millis(delay),
+                    retry_after_ms = retry_after.map(millis),
+                    error = %error,
+                    "attempt failed; retrying"
+                );
+                on_retry(Retry {
+                    attempt,
+                    delay,
+                    retry_after,
+                    error,
+                    next_poll: false,
+                });
+                tokio::time::sleep(delay).await;
             }
-            Err(error) => return Err(error),
+            Err(error) => {
+                tracing::warn!(
+                    attempts = attempt + 1,
+                    retryable = may_retry(&error),
+                    error = %error,
+                    "attempt failed; this request gives up"
+                );
+                return Err(error);
+            }
         }
     }
 }

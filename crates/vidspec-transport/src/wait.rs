@@ -7,7 +7,13 @@
 //! read answer) is cut off when the deadline comes, and no sleep reaches past
 //! it. Every duration it makes from a number (scale, estimate, jitter) goes
 //! through `seconds`, so no input panics. One poll is `Client::task`; reading
-//! is `read`.
+//! is `read`. The events a wait reports (snapshots, retries, its end) and the
+//! streams that carry them are `watch`'s; this module only emits them.
+//!
+//! `PollClock` is the one way a wait reads the spec's and the gateway's
+//! durations faster than real time (a simulator run with `--speed N`); it is
+//! set on a `Client` (`Client::with_poll_clock`), never in `WaitOptions`,
+//! so production options hold no test setting. Tests use paused tokio time.
 
 use std::ops::RangeInclusive;
 use std::time::Duration;
@@ -15,20 +21,76 @@ use std::time::Duration;
 use serde::Serialize;
 use tokio::time::Instant;
 
-use crate::client::{Client, TaskHandle};
+use crate::client::Client;
 use crate::error::Error;
+use crate::handle::TaskHandle;
 use crate::read::{Status, TaskSnapshot, Video};
 use crate::retry::random_unit;
 use crate::seconds::{LONGEST, later, scaled, seconds};
+use crate::watch::{Retry, WaitEvent};
+use tracing::Instrument;
 
-/// The poll scales (`WaitOptions::time_scale`) a caller may ask for: a
-/// thousandth of real time to a simulator a million times faster. Values
-/// outside are clamped here; a command line refuses them.
+/// The speeds a `PollClock` may run at: a thousandth of real time to a
+/// simulator a million times faster. Values outside are clamped there; a
+/// command line refuses them.
 pub const POLL_SCALE_RANGE: RangeInclusive<f64> = 0.001..=1_000_000.0;
 
 /// The longest deadline a wait takes (ten years); longer ones are clamped
 /// here, and a command line refuses them.
 pub const LONGEST_DEADLINE: Duration = LONGEST;
+
+/// How a wait reads the durations of the spec's poll hints and the gateway's
+/// estimates: in real time (the default, and the only setting a production
+/// caller needs), or sped up for a simulated gateway that runs `speed` times
+/// faster (`vidspec sim --speed N` with the CLI's `--poll-scale N`).
+///
+/// A test/simulator hook, kept out of `WaitOptions` on purpose: set it with
+/// `Client::with_poll_clock`. Tests of library code are better served by
+/// paused tokio time, which needs no hook at all.
+///
+/// ```
+/// use vidspec_transport::PollClock;
+///
+/// assert_eq!(PollClock::default(), PollClock::REAL);
+/// assert_eq!(PollClock::simulated(50.0).speed(), 50.0);
+/// // Out of range, NaN or not positive: clamped, or real time.
+/// assert_eq!(PollClock::simulated(1e300).speed(), 1_000_000.0);
+/// assert_eq!(PollClock::simulated(f64::NAN), PollClock::REAL);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PollClock {
+    speed: f64,
+}
+
+impl PollClock {
+    /// Real time: spec and gateway seconds are seconds.
+    pub const REAL: PollClock = PollClock { speed: 1.0 };
+
+    /// A gateway simulated `speed` times faster than real time: every spec
+    /// hint and gateway estimate is divided by `speed`. A positive speed
+    /// outside `POLL_SCALE_RANGE` is clamped into it; zero, negative or NaN
+    /// is real time.
+    pub fn simulated(speed: f64) -> PollClock {
+        if speed > 0.0 {
+            PollClock {
+                speed: speed.clamp(*POLL_SCALE_RANGE.start(), *POLL_SCALE_RANGE.end()),
+            }
+        } else {
+            PollClock::REAL
+        }
+    }
+
+    /// How many times faster than real time this clock runs.
+    pub fn speed(&self) -> f64 {
+        self.speed
+    }
+}
+
+impl Default for PollClock {
+    fn default() -> Self {
+        PollClock::REAL
+    }
+}
 
 /// How to wait. Unset fields come from the spec's poll hints.
 #[derive(Debug, Clone, PartialEq)]
@@ -39,8 +101,6 @@ pub struct WaitOptions {
     pub interval: Option<Duration>,
     /// Give up after this long.
     pub deadline: Option<Duration>,
-    /// Divides every duration from the spec (a simulator running 100× fast: 100).
-    pub time_scale: f64,
     /// Random spread of each delay, as a fraction (0.1 = ±10%).
     pub jitter: f64,
     /// Adapt the interval to the task's progress and estimate (the default);
@@ -54,7 +114,6 @@ impl Default for WaitOptions {
             first_poll: None,
             interval: None,
             deadline: None,
-            time_scale: 1.0,
             jitter: 0.1,
             adaptive: true,
         }
@@ -102,18 +161,20 @@ pub struct PollSchedule {
 }
 
 impl PollSchedule {
-    /// The schedule for `handle`'s spec hints and `options`. A positive scale outside
-    /// `POLL_SCALE_RANGE` is clamped into it (zero, negative or NaN is 1); a deadline is at most
-    /// `LONGEST_DEADLINE`; jitter is within 0–0.9 (NaN is none).
+    /// The schedule for `handle`'s spec hints and `options`, in real time.
+    /// A deadline is at most `LONGEST_DEADLINE`; jitter is within 0–0.9
+    /// (NaN is none).
     pub fn new(handle: &TaskHandle, options: &WaitOptions) -> PollSchedule {
+        PollSchedule::on_clock(handle, options, PollClock::REAL)
+    }
+
+    /// The schedule for `handle`'s spec hints and `options`, the hints and
+    /// the gateway's estimates read on `clock`.
+    pub fn on_clock(handle: &TaskHandle, options: &WaitOptions, clock: PollClock) -> PollSchedule {
         let hints = &handle.task.poll;
-        let scale = if options.time_scale > 0.0 {
-            options
-                .time_scale
-                .clamp(*POLL_SCALE_RANGE.start(), *POLL_SCALE_RANGE.end())
-        } else {
-            1.0
-        };
+        // Clamped again: a clock is only made by `simulated`, but a schedule
+        // must hold whatever it is given.
+        let scale = PollClock::simulated(clock.speed).speed;
         let scaled_hint = |hint_s: u64| seconds(hint_s as f64 / scale);
         let jitter = if options.jitter.is_nan() {
             0.0
@@ -213,23 +274,70 @@ fn next_step(delay: Duration, left: Duration, every: Duration, looked_last: bool
 }
 
 impl Client {
-    /// Polls `handle` until it finishes or the deadline passes, calling
-    /// `on_progress` with every snapshot. A task that fails is
-    /// `Error::TaskFailed`; transient poll errors are retried until the deadline.
-    pub async fn wait(
+    /// Polls `handle` until it finishes or the deadline passes. A task that
+    /// fails is `Error::TaskFailed`; transient poll errors are retried until
+    /// the deadline. To see snapshots and retries as they happen, use
+    /// `Client::watch`.
+    pub async fn wait(&self, handle: &TaskHandle, options: &WaitOptions) -> Result<Outcome, Error> {
+        self.wait_reporting(handle, options, &mut |_| {}).await
+    }
+
+    /// Waits for many tasks at once; requests share the client's rate cap.
+    /// Results come back in the order of `handles`, when all are done; to
+    /// have each as it completes, use `Client::wait_each`.
+    pub async fn wait_all(
+        &self,
+        handles: &[TaskHandle],
+        options: &WaitOptions,
+    ) -> Vec<Result<Outcome, Error>> {
+        let waits = handles.iter().map(|handle| self.wait(handle, options));
+        futures_util::future::join_all(waits).await
+    }
+
+    /// The wait itself: polls until the end, passing each new snapshot and
+    /// each retry to `report` (the end is the return value). Runs in a
+    /// `task` span (task id, model).
+    pub(crate) async fn wait_reporting(
         &self,
         handle: &TaskHandle,
         options: &WaitOptions,
-        mut on_progress: impl FnMut(&TaskSnapshot),
+        report: &mut (dyn FnMut(WaitEvent) + Send),
     ) -> Result<Outcome, Error> {
-        let schedule = PollSchedule::new(handle, options);
+        let span = tracing::info_span!("task", task_id = %handle.id, model = %handle.model);
+        let result = self
+            .wait_in_span(handle, options, report)
+            .instrument(span.clone())
+            .await;
+        let _entered = span.enter();
+        match &result {
+            Ok(outcome) => tracing::info!(status = %outcome.snapshot.raw_status, "task finished"),
+            Err(error) => tracing::warn!(error = %error, "wait ended without a result"),
+        }
+        result
+    }
+
+    async fn wait_in_span(
+        &self,
+        handle: &TaskHandle,
+        options: &WaitOptions,
+        report: &mut (dyn FnMut(WaitEvent) + Send),
+    ) -> Result<Outcome, Error> {
+        let schedule = PollSchedule::on_clock(handle, options, self.poll_clock());
         let started = Instant::now();
         let deadline = later(started, schedule.deadline);
-        let gave_up = |last: Option<TaskSnapshot>| Error::DeadlinePassed {
-            last: Box::new(last.unwrap_or_else(|| not_yet_seen(&handle.id))),
+        let gave_up = |last: Option<TaskSnapshot>| {
+            tracing::warn!(
+                deadline_ms = u64::try_from(schedule.deadline.as_millis()).unwrap_or(u64::MAX),
+                "the deadline passed"
+            );
+            Error::DeadlinePassed {
+                last: Box::new(last.unwrap_or_else(|| not_yet_seen(&handle.id))),
+            }
         };
         let mut last: Option<TaskSnapshot> = None;
+        let mut reported: Option<TaskSnapshot> = None;
         let mut looked_last = false;
+        let mut failed_polls: u32 = 0;
         // A first poll due after the deadline is made earlier; it is not the
         // last look, which still comes before the deadline.
         let first = match next_step(schedule.first, schedule.deadline, schedule.every, false) {
@@ -242,13 +350,29 @@ impl Client {
             // while it is in flight), so thousands of waits fit in little memory.
             // Cut off at the deadline: every HTTP attempt, retry, backoff sleep
             // and slowly dribbled answer of this poll ends there.
-            let polled = tokio::time::timeout_at(deadline, Box::pin(self.task(handle))).await;
+            let polled = {
+                let mut on_retry = |retry: Retry| report(WaitEvent::Retrying(retry));
+                tokio::time::timeout_at(deadline, Box::pin(self.poll(handle, &mut on_retry))).await
+            };
             let Ok(polled) = polled else {
                 return Err(gave_up(last));
             };
+            let mut failed: Option<Error> = None;
             match polled {
                 Ok(snapshot) => {
-                    on_progress(&snapshot);
+                    failed_polls = 0;
+                    if reported
+                        .as_ref()
+                        .is_none_or(|seen| !same_state(seen, &snapshot))
+                    {
+                        tracing::info!(
+                            status = %snapshot.raw_status,
+                            progress = snapshot.progress,
+                            "new snapshot"
+                        );
+                        reported = Some(snapshot.clone());
+                        report(WaitEvent::Snapshot(snapshot.clone()));
+                    }
                     match snapshot.status {
                         Status::Succeeded => {
                             return Ok(Outcome {
@@ -272,12 +396,31 @@ impl Client {
                         _ => last = Some(snapshot),
                     }
                 }
-                Err(error) if error.is_retryable() => {}
+                Err(error) if error.is_retryable() => {
+                    failed_polls = failed_polls.saturating_add(1);
+                    failed = Some(error);
+                }
                 Err(error) => return Err(error),
             }
             let delay = schedule.next_delay(last.as_ref(), started.elapsed());
             let left = deadline.saturating_duration_since(Instant::now());
-            match next_step(delay, left, schedule.every, looked_last) {
+            let step = next_step(delay, left, schedule.every, looked_last);
+            if let (Some(error), Next::Sleep(delay) | Next::LastLook(delay)) = (failed, step) {
+                tracing::warn!(
+                    failed_polls,
+                    delay_ms = millis(delay),
+                    error = %error,
+                    "a poll failed after its retries; trying again at the next poll"
+                );
+                report(WaitEvent::Retrying(Retry {
+                    attempt: failed_polls,
+                    delay,
+                    retry_after: error.retry_after(),
+                    error,
+                    next_poll: true,
+                }));
+            }
+            match step {
                 Next::Sleep(delay) => tokio::time::sleep(delay).await,
                 Next::LastLook(delay) => {
                     looked_last = true;
@@ -287,23 +430,25 @@ impl Client {
             }
         }
     }
+}
 
-    /// Waits for many tasks at once; requests share the client's rate cap.
-    /// Results come back in the order of `handles`.
-    pub async fn wait_all(
-        &self,
-        handles: &[TaskHandle],
-        options: &WaitOptions,
-        on_progress: impl Fn(&TaskHandle, &TaskSnapshot),
-    ) -> Vec<Result<Outcome, Error>> {
-        let on_progress = &on_progress;
-        let waits = handles.iter().map(|handle| {
-            self.wait(handle, options, move |snapshot| {
-                on_progress(handle, snapshot)
-            })
-        });
-        futures_util::future::join_all(waits).await
-    }
+/// Whether two snapshots of a task show the same state (the answer's request
+/// id aside, which changes with every poll).
+fn same_state(seen: &TaskSnapshot, new: &TaskSnapshot) -> bool {
+    seen.status == new.status
+        && seen.raw_status == new.raw_status
+        && seen.progress == new.progress
+        && seen.estimated_time_s == new.estimated_time_s
+        && seen.actual_time_s == new.actual_time_s
+        && seen.cost == new.cost
+        && seen.videos == new.videos
+        && seen.error == new.error
+        && seen.extras == new.extras
+}
+
+/// A duration in whole milliseconds, for log fields.
+pub(crate) fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
 
 fn not_yet_seen(id: &str) -> TaskSnapshot {
@@ -370,12 +515,10 @@ mod tests {
 
     #[test]
     fn the_schedule_comes_from_the_spec_scaled() {
-        let schedule = PollSchedule::new(
+        let schedule = PollSchedule::on_clock(
             &handle(),
-            &WaitOptions {
-                time_scale: 10.0,
-                ..WaitOptions::default()
-            },
+            &WaitOptions::default(),
+            PollClock::simulated(10.0),
         );
         assert_eq!(schedule.first, Duration::from_millis(800));
         assert_eq!(schedule.every, Duration::from_millis(500));

@@ -15,7 +15,7 @@ use serde_json::json;
 use vidspec_core::Registry;
 use vidspec_sim::{Faults, Sim, SimConfig};
 use vidspec_transport::{
-    ApiKey, Backoff, Client, ClientOptions, DownloadOptions, Error, WaitOptions,
+    ApiKey, Backoff, Client, ClientOptions, DownloadOptions, Error, PollClock, WaitOptions,
 };
 
 const TASKS: usize = 200;
@@ -64,11 +64,10 @@ async fn two_hundred_tasks_survive_injected_faults() {
         );
     }
     sim.set_faults(Faults::parse(POLL_FAULTS).expect("poll faults"));
-    let waiting = WaitOptions {
-        time_scale: SPEED,
-        ..WaitOptions::default()
-    };
-    let results = client.wait_all(&handles, &waiting, |_, _| {}).await;
+    let results = client
+        .with_poll_clock(PollClock::simulated(SPEED))
+        .wait_all(&handles, &WaitOptions::default())
+        .await;
 
     let dir = std::env::temp_dir().join(format!("vidspec-chaos-{}", std::process::id()));
     let mut outcomes: BTreeMap<&str, usize> = BTreeMap::new();

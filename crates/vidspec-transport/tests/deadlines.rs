@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use loopback::{Step, head, mp4, ok, serve};
 use vidspec_core::Registry;
 use vidspec_transport::{
-    ApiKey, Client, ClientOptions, DownloadOptions, Error, Outcome, Status, TaskHandle,
+    ApiKey, Client, ClientOptions, DownloadOptions, Error, Outcome, PollClock, Status, TaskHandle,
     TaskSnapshot, Video, WaitOptions,
 };
 
@@ -85,7 +85,7 @@ async fn a_wait_deadline_cuts_off_a_poll_whose_answer_dribbles_one_byte_a_second
     let client = client(&server.base, |_| {});
     let deadline = Duration::from_secs(2);
     let started = Instant::now();
-    let result = bounded(client.wait(&handle(), &quick_wait(deadline), |_| {})).await;
+    let result = bounded(client.wait(&handle(), &quick_wait(deadline))).await;
     assert!(
         matches!(result, Err(Error::DeadlinePassed { .. })),
         "{result:?}"
@@ -115,7 +115,7 @@ async fn a_wait_deadline_cuts_off_a_retry_after_that_reaches_past_it() {
     let client = client(&server.base, |_| {});
     let deadline = Duration::from_secs(1);
     let started = Instant::now();
-    let result = bounded(client.wait(&handle(), &quick_wait(deadline), |_| {})).await;
+    let result = bounded(client.wait(&handle(), &quick_wait(deadline))).await;
     assert!(
         matches!(result, Err(Error::DeadlinePassed { .. })),
         "{result:?}"
@@ -133,7 +133,7 @@ async fn a_wait_deadline_cuts_off_a_gateway_that_never_answers() {
     let client = client(&server.base, |_| {});
     let deadline = Duration::from_secs(1);
     let started = Instant::now();
-    let result = bounded(client.wait(&handle(), &quick_wait(deadline), |_| {})).await;
+    let result = bounded(client.wait(&handle(), &quick_wait(deadline))).await;
     assert!(
         matches!(result, Err(Error::DeadlinePassed { .. })),
         "{result:?}"
@@ -157,13 +157,10 @@ async fn an_estimate_of_1e300_seconds_with_a_half_poll_scale_is_waited_for_witho
         }
     })
     .await;
-    let client = client(&server.base, |_| {});
-    let options = WaitOptions {
-        time_scale: 0.5,
-        ..quick_wait(Duration::from_secs(2))
-    };
+    let client = client(&server.base, |_| {}).with_poll_clock(PollClock::simulated(0.5));
+    let options = quick_wait(Duration::from_secs(2));
     let started = Instant::now();
-    let outcome = bounded(client.wait(&handle(), &options, |_| {}))
+    let outcome = bounded(client.wait(&handle(), &options))
         .await
         .expect("a far estimate only spaces polls out; the deadline still brings a last look");
     assert_eq!(outcome.snapshot.status, Status::Succeeded);
@@ -191,7 +188,7 @@ async fn a_wait_with_a_deadline_shorter_than_the_next_poll_still_looks_once_more
         interval: Some(Duration::from_secs(10)),
         ..quick_wait(Duration::from_secs(1))
     };
-    let outcome = bounded(client.wait(&handle(), &options, |_| {}))
+    let outcome = bounded(client.wait(&handle(), &options))
         .await
         .expect("found at the last look");
     assert_eq!(outcome.snapshot.status, Status::Succeeded);
@@ -208,7 +205,7 @@ async fn a_first_poll_due_after_the_deadline_is_made_before_it() {
         ..quick_wait(Duration::from_secs(1))
     };
     let started = Instant::now();
-    let outcome = bounded(client.wait(&handle(), &options, |_| {}))
+    let outcome = bounded(client.wait(&handle(), &options))
         .await
         .expect("polled within the deadline");
     assert_eq!(outcome.snapshot.status, Status::Succeeded);

@@ -15,8 +15,8 @@ use std::time::{Duration, SystemTime};
 use serde_json::json;
 use vidspec_core::Registry;
 use vidspec_transport::{
-    Backoff, LONGEST, PollSchedule, RateLimiter, Status, TaskHandle, TaskSnapshot, WaitOptions,
-    expiry_warning, later, parse_retry_after, scaled, seconds, snapshot,
+    Backoff, LONGEST, PollClock, PollSchedule, RateLimiter, Status, TaskHandle, TaskSnapshot,
+    WaitOptions, expiry_warning, later, parse_retry_after, scaled, seconds, snapshot,
 };
 
 const HOSTILE: &[f64] = &[
@@ -136,18 +136,17 @@ fn poll_schedules_from_any_options_and_any_answer_stay_bounded() {
                 first_poll: Some(duration),
                 interval: Some(duration),
                 deadline: Some(duration),
-                time_scale: value,
                 jitter: value,
                 adaptive: true,
             };
             let from_spec = WaitOptions {
-                time_scale: value,
                 jitter: value,
                 ..WaitOptions::default()
             };
             for options in [options, from_spec] {
-                let what = format!("{options:?}");
-                let schedule = PollSchedule::new(&handle, &options);
+                let clock = PollClock::simulated(value);
+                let what = format!("{options:?} {clock:?}");
+                let schedule = PollSchedule::on_clock(&handle, &options, clock);
                 bounded(schedule.first(), &what);
                 bounded(schedule.deadline(), &what);
                 for estimate in estimates {
@@ -235,13 +234,8 @@ fn retry_after_headers_of_any_number_or_date_stay_bounded() {
 #[test]
 fn snapshots_read_from_extreme_gateway_numbers_feed_a_bounded_schedule() {
     let handle = handle();
-    let schedule = PollSchedule::new(
-        &handle,
-        &WaitOptions {
-            time_scale: 0.5,
-            ..WaitOptions::default()
-        },
-    );
+    let schedule =
+        PollSchedule::on_clock(&handle, &WaitOptions::default(), PollClock::simulated(0.5));
     let mut values: Vec<serde_json::Value> = numbers()
         .into_iter()
         .filter(|value| value.is_finite())

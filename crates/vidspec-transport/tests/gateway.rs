@@ -7,11 +7,13 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use futures_util::StreamExt;
 use serde_json::{Value, json};
 use vidspec_core::{Plan, Registry};
 use vidspec_sim::{FaultTarget, Faults, Scripted, Sim, SimConfig, SubmitShape};
 use vidspec_transport::{
-    ApiKey, Backoff, Client, ClientOptions, DownloadOptions, Error, Status, WaitOptions,
+    ApiKey, Backoff, Client, ClientOptions, DownloadOptions, Error, PollClock, Status, WaitEvent,
+    WaitOptions,
 };
 
 const SPEED: f64 = 1000.0;
@@ -47,6 +49,7 @@ fn client_with(sim: &Sim, key: &str, requests_per_second: f64) -> Client {
         },
     )
     .expect("client")
+    .with_poll_clock(PollClock::simulated(SPEED))
 }
 
 fn client(sim: &Sim) -> Client {
@@ -54,10 +57,7 @@ fn client(sim: &Sim) -> Client {
 }
 
 fn waiting() -> WaitOptions {
-    WaitOptions {
-        time_scale: SPEED,
-        ..WaitOptions::default()
-    }
+    WaitOptions::default()
 }
 
 fn plan(model: &str, request: Value) -> Plan {
@@ -135,7 +135,7 @@ async fn every_seed_model_goes_from_submit_to_an_mp4_on_disk() {
             .await
             .unwrap_or_else(|error| panic!("{model}: {error}"));
         let outcome = client
-            .wait(&handle, &waiting(), |_| {})
+            .wait(&handle, &waiting())
             .await
             .unwrap_or_else(|error| panic!("{model}: {error}"));
         assert!(!outcome.videos().is_empty(), "{model}: no video");
@@ -237,7 +237,7 @@ async fn server_errors_and_malformed_answers_on_polls_are_retried() {
         },
     ]);
     let outcome = client
-        .wait(&handle, &waiting(), |_| {})
+        .wait(&handle, &waiting())
         .await
         .expect("the wait survives poll faults");
     assert_eq!(outcome.snapshot.status, Status::Succeeded);
@@ -345,7 +345,7 @@ async fn a_failed_task_ends_the_wait_with_its_reason() {
     let sim = start(config()).await;
     let client = client(&sim);
     let handle = client.submit(&omni("please FAIL")).await.expect("submit");
-    match client.wait(&handle, &waiting(), |_| {}).await {
+    match client.wait(&handle, &waiting()).await {
         Err(Error::TaskFailed {
             code,
             message,
@@ -370,10 +370,7 @@ async fn a_failed_midjourney_task_is_read_from_its_own_shape() {
         .submit(&plan("midjourney-video", request))
         .await
         .expect("submit");
-    let error = client
-        .wait(&handle, &waiting(), |_| {})
-        .await
-        .expect_err("failure");
+    let error = client.wait(&handle, &waiting()).await.expect_err("failure");
     assert!(matches!(error, Error::TaskFailed { .. }), "{error:?}");
     sim.shutdown().await;
 }
@@ -388,10 +385,7 @@ async fn a_url_near_expiry_is_downloaded_with_a_warning() {
     .await;
     let client = client(&sim);
     let handle = client.submit(&omni("a fox")).await.expect("submit");
-    let outcome = client
-        .wait(&handle, &waiting(), |_| {})
-        .await
-        .expect("wait");
+    let outcome = client.wait(&handle, &waiting()).await.expect("wait");
     let dir = temp_dir("expiry");
     let files = client
         .download(&outcome, &dir, &DownloadOptions::default())
@@ -409,12 +403,16 @@ async fn progress_is_reported_while_waiting() {
     let client = client(&sim);
     let handle = client.submit(&omni("a fox")).await.expect("submit");
     let mut seen = Vec::new();
-    client
-        .wait(&handle, &waiting(), |snapshot| {
-            seen.push(snapshot.status.clone())
-        })
-        .await
-        .expect("wait");
+    let mut events = client.watch(&handle, &waiting());
+    while let Some(event) = events.next().await {
+        match event {
+            WaitEvent::Snapshot(snapshot) => seen.push(snapshot.status.clone()),
+            WaitEvent::Finished(result) => {
+                result.expect("wait");
+            }
+            _ => {}
+        }
+    }
     assert_eq!(seen.last(), Some(&Status::Succeeded));
     sim.shutdown().await;
 }
@@ -424,10 +422,7 @@ async fn an_existing_file_is_not_overwritten_without_being_asked() {
     let sim = start(config()).await;
     let client = client(&sim);
     let handle = client.submit(&omni("a fox")).await.expect("submit");
-    let outcome = client
-        .wait(&handle, &waiting(), |_| {})
-        .await
-        .expect("wait");
+    let outcome = client.wait(&handle, &waiting()).await.expect("wait");
     let dir = temp_dir("overwrite");
     client
         .download(&outcome, &dir, &DownloadOptions::default())
@@ -498,11 +493,8 @@ async fn a_hundred_tasks_are_waited_on_together_from_one_client() {
         ..SimConfig::default()
     })
     .await;
-    let client = client_with(&sim, "sim-key", 500.0);
-    let waiting = WaitOptions {
-        time_scale: speed,
-        ..WaitOptions::default()
-    };
+    let client = client_with(&sim, "sim-key", 500.0).with_poll_clock(PollClock::simulated(speed));
+    let waiting = WaitOptions::default();
     let mut handles = Vec::new();
     for index in 0..100 {
         handles.push(
@@ -512,7 +504,7 @@ async fn a_hundred_tasks_are_waited_on_together_from_one_client() {
                 .expect("submit"),
         );
     }
-    let results = client.wait_all(&handles, &waiting, |_, _| {}).await;
+    let results = client.wait_all(&handles, &waiting).await;
     assert!(
         results.iter().all(Result::is_ok),
         "{:?}",
@@ -549,7 +541,7 @@ async fn random_faults_on_polls_still_end_every_task() {
                 .expect("submits are not faulted"),
         );
     }
-    let results = client.wait_all(&handles, &waiting(), |_, _| {}).await;
+    let results = client.wait_all(&handles, &waiting()).await;
     assert!(results.iter().all(Result::is_ok));
     assert!(sim.stats().faults_injected > 0);
     sim.shutdown().await;

@@ -15,7 +15,7 @@ use vidspec_core::spec::ImageConstraints;
 use vidspec_core::{Plan, Registry};
 use vidspec_sim::{Sim, SimConfig};
 use vidspec_transport::{
-    ApiKey, Backoff, Client, ClientOptions, Finding, Severity, TaskHandle, WaitOptions,
+    ApiKey, Backoff, Client, ClientOptions, Finding, PollClock, Severity, TaskHandle, WaitOptions,
     check_local_image,
 };
 
@@ -50,6 +50,7 @@ fn client_with_key(base_url: String, key: &str) -> Client {
         },
     )
     .expect("client")
+    .with_poll_clock(PollClock::simulated(SPEED))
 }
 
 fn client(sim: &Sim) -> Client {
@@ -404,10 +405,7 @@ fn extend(task_id: &str) -> Plan {
 }
 
 fn waiting() -> WaitOptions {
-    WaitOptions {
-        time_scale: SPEED,
-        ..WaitOptions::default()
-    }
+    WaitOptions::default()
 }
 
 #[tokio::test]
@@ -460,7 +458,7 @@ async fn extending_a_completed_task_passes_when_its_model_is_known() {
     let client = client(&sim);
     let handle = submit_pixverse(&client).await;
     client
-        .wait(&handle, &waiting(), |_| {})
+        .wait(&handle, &waiting())
         .await
         .expect("the task completes");
     let plan = extend(&handle.id);
@@ -532,7 +530,7 @@ async fn a_midjourney_task_id_naming_a_finished_task_passes() {
         .expect("submit");
     let plan = plan("midjourney-video", json!({"task_id": handle.id}));
     client
-        .wait(&handle, &waiting(), |_| {})
+        .wait(&handle, &waiting())
         .await
         .expect("the task completes");
     let findings = client.preflight(&plan, no_model).await;

@@ -184,7 +184,79 @@ async fn a_redirect_to_another_port_does_not_carry_the_key() {
     redirect_drops_the_key("127.0.0.1:0", |other| other.to_owned()).await;
 }
 
+#[tokio::test]
+async fn a_callers_own_http_client_following_redirects_does_not_carry_the_key_to_another_port() {
+    redirect_drops_the_key_with(
+        "127.0.0.1:0",
+        |other| other.to_owned(),
+        |base| {
+            let http = reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::limited(5))
+                .user_agent("callers-own-client")
+                .no_proxy()
+                .build()
+                .expect("the caller's client");
+            let options = ClientOptions {
+                base_url: base.to_owned(),
+                timeout: Duration::from_secs(10),
+                ..ClientOptions::default()
+            };
+            Client::with_http(ApiKey::new("sk-secret-redirect"), options, http).expect("client")
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_callers_own_http_client_is_the_one_that_sends() {
+    let (base, seen) = raw_server(|_| {
+        let body = r#"{"code":200,"data":{"status":"processing"}}"#;
+        format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+        .into_bytes()
+    })
+    .await;
+    let http = reqwest::Client::builder()
+        .user_agent("callers-own-client")
+        .no_proxy()
+        .build()
+        .expect("the caller's client");
+    let options = ClientOptions {
+        base_url: base,
+        ..ClientOptions::default()
+    };
+    let client =
+        Client::with_http(ApiKey::new("sk-secret-redirect"), options, http).expect("client");
+    client.task(&handle()).await.expect("answered");
+    let log = seen.lock().expect("log").join("\n").to_ascii_lowercase();
+    assert!(log.contains("user-agent: callers-own-client"), "{log}");
+    assert!(
+        log.contains("authorization: bearer sk-secret-redirect"),
+        "{log}"
+    );
+}
+
+#[test]
+fn a_callers_own_http_client_gets_the_same_base_url_checks() {
+    let options = ClientOptions {
+        base_url: "http://api.example.com".into(),
+        ..ClientOptions::default()
+    };
+    let refused = Client::with_http(ApiKey::new("k"), options, reqwest::Client::new());
+    assert!(matches!(refused, Err(Error::Config(_))), "{refused:?}");
+}
+
 async fn redirect_drops_the_key(other_bind: &str, target_of: impl Fn(&str) -> String) {
+    redirect_drops_the_key_with(other_bind, target_of, |base| client(base, |_| {})).await;
+}
+
+async fn redirect_drops_the_key_with(
+    other_bind: &str,
+    target_of: impl Fn(&str) -> String,
+    make_client: impl Fn(&str) -> Client,
+) {
     let body =
         json!({"code": 200, "data": {"id": "task_1", "status": "processing", "progress": 5}})
             .to_string();
@@ -204,7 +276,7 @@ async fn redirect_drops_the_key(other_bind: &str, target_of: impl Fn(&str) -> St
         .into_bytes()
     })
     .await;
-    let snapshot = client(&base, |_| {})
+    let snapshot = make_client(&base)
         .task(&handle())
         .await
         .expect("the redirect is followed");
