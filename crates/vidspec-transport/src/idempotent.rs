@@ -17,7 +17,8 @@ use serde_json::Value;
 use vidspec_core::Plan;
 use vidspec_core::lint::idempotency_header_problem;
 
-use crate::client::{Answer, Client, TaskHandle, classify};
+use crate::client::{Answer, Client, classify};
+use crate::handle::TaskHandle;
 use crate::error::Error;
 use crate::read::submitted_task_id;
 
