@@ -11,8 +11,9 @@ use std::path::Path;
 use anyhow::Context;
 use serde_json::{Value, json};
 use vidspec_transport::{
-    ApiKey, Client, ClientOptions, DEFAULT_BASE_URL, DownloadOptions, Downloaded, Error,
-    LONGEST_DEADLINE, Outcome, POLL_SCALE_RANGE, TaskHandle, TaskSnapshot, WaitOptions,
+    ApiKey, BaseUrlError, Client, ClientOptions, ConfigError, DEFAULT_BASE_URL, DownloadLimit,
+    DownloadOptions, Downloaded, Error, LONGEST_DEADLINE, Occupant, Outcome, POLL_SCALE_RANGE,
+    TaskHandle, TaskSnapshot, WaitOptions, with_causes,
 };
 
 use crate::Exit;
@@ -24,7 +25,10 @@ use crate::progress::Progress;
 pub(crate) fn exit_of(error: &Error) -> Exit {
     match error {
         Error::InvalidRequest(_) => Exit::Invalid,
-        Error::Config(_) | Error::Io { .. } => Exit::Usage,
+        Error::Config(_)
+        | Error::Io { .. }
+        | Error::TargetTaken { .. }
+        | Error::LocalImage { .. } => Exit::Usage,
         Error::TaskFailed { .. } | Error::DeadlinePassed { .. } => Exit::TaskFailed,
         _ => Exit::Gateway,
     }
@@ -46,27 +50,83 @@ pub(crate) fn kind_of(error: &Error) -> &'static str {
         Error::Undecodable { .. } => "undecodable",
         Error::TaskFailed { .. } => "task_failed",
         Error::DeadlinePassed { .. } => "deadline_passed",
-        Error::Download { .. } => "download",
-        Error::Io { .. } => "io",
+        Error::Download { .. } | Error::OverLimit { .. } => "download",
+        Error::Io { .. } | Error::TargetTaken { .. } | Error::LocalImage { .. } => "io",
+        _ => "other",
     }
 }
 
+/// The variable the CLI reads the API key from.
+const KEY_VARIABLE: &str = "APIMART_API_KEY";
+
+/// The CLI's own advice for a transport error, whose message is worded for
+/// any library user: the command, flag or variable that fixes it here.
+pub(crate) fn hint(error: &Error) -> Option<String> {
+    let hint = match error {
+        Error::Config(ConfigError::MissingEnvironment { .. }) => {
+            "export your API key (for `vidspec sim`, the key it prints)".to_owned()
+        }
+        Error::Config(ConfigError::BaseUrl(BaseUrlError::PlainHttpOffMachine { .. })) => {
+            "--insecure allows it if you must".to_owned()
+        }
+        Error::Unauthorized { .. } => {
+            format!("check {KEY_VARIABLE} (for `vidspec sim`, the key it prints)")
+        }
+        Error::DeadlinePassed { last } => format!("run `vidspec wait {}` later", last.id),
+        Error::TargetTaken {
+            found: Occupant::ExistingFile,
+            ..
+        } => "pass --force to overwrite it".to_owned(),
+        Error::TargetTaken { .. } => "or choose another --download folder".to_owned(),
+        Error::OverLimit {
+            limit: DownloadLimit::Videos { listed, .. },
+            ..
+        } => format!("pass --max-videos {listed} if that many are expected"),
+        Error::OverLimit {
+            limit: DownloadLimit::BytesPerTask { .. },
+            ..
+        } => "raise the cap with --max-download-gib".to_owned(),
+        _ if error.may_have_created_a_task() => {
+            "check `vidspec tasks` or the gateway's console before submitting again".to_owned()
+        }
+        _ => return None,
+    };
+    Some(hint)
+}
+
+/// The error and its causes on one line, then the CLI's hint on the next
+/// (`hint: …`), escaped for the terminal.
+pub(crate) fn error_text(error: &Error) -> String {
+    let mut text = format!("error: {}", terminal(&with_causes(error)));
+    if let Some(hint) = hint(error) {
+        text.push_str(&format!("\nhint: {}", terminal(&hint)));
+    }
+    text
+}
+
 pub(crate) fn error_json(error: &Error) -> Value {
-    json!({"kind": kind_of(error), "message": error.to_string(), "retryable": error.is_retryable()})
+    let mut value = json!({"kind": kind_of(error), "message": with_causes(error), "retryable": error.is_retryable()});
+    if let Some(hint) = hint(error) {
+        value["hint"] = json!(hint);
+    }
+    value
 }
 
 /// The client for these arguments: key from APIMART_API_KEY, base URL from
 /// --base-url, APIMART_BASE_URL or the default.
 pub(crate) fn client(gateway: &GatewayArgs) -> Result<Client, Error> {
-    let key = std::env::var("APIMART_API_KEY")
-        .map_err(|_| Error::Config("APIMART_API_KEY is not set: export your API key (for `vidspec sim`, the key it prints)".to_owned()))?;
+    let key = std::env::var(KEY_VARIABLE).map_err(|_| ConfigError::MissingEnvironment {
+        variable: KEY_VARIABLE.to_owned(),
+    })?;
     let base_url = gateway
         .base_url
         .clone()
         .or_else(|| std::env::var("APIMART_BASE_URL").ok())
         .unwrap_or_else(|| DEFAULT_BASE_URL.to_owned());
-    let key =
-        ApiKey::parse(&key).map_err(|error| Error::Config(format!("APIMART_API_KEY: {error}")))?;
+    let key = ApiKey::parse(&key).map_err(|source| ConfigError::ApiKeyFromEnvironment {
+        variable: KEY_VARIABLE.to_owned(),
+        source,
+    })?;
     Client::new(
         key,
         ClientOptions {
@@ -153,7 +213,7 @@ pub(crate) fn fail(format: Format, error: &Error, task_id: Option<&str>) -> anyh
             "{}",
             json!({"task_id": task_id, "error": error_json(error)})
         ),
-        Format::Text => eprintln!("error: {}", terminal(&error.to_string())),
+        Format::Text => eprintln!("{}", error_text(error)),
     }
     Ok(exit_of(error))
 }
@@ -229,7 +289,7 @@ pub(crate) fn report_finished(
             }
             result["error"] = error_json(error);
             if text {
-                eprintln!("error: {}", terminal(&error.to_string()));
+                eprintln!("{}", error_text(error));
             }
             exit = exit_of(error);
         }
@@ -258,7 +318,7 @@ pub(crate) fn report_finished(
                 result["error"] = error_json(error);
             }
             if text {
-                eprintln!("error: {}", terminal(&error.to_string()));
+                eprintln!("{}", error_text(error));
             }
             if exit == Exit::Valid {
                 exit = exit_of(error);

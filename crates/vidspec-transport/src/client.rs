@@ -23,7 +23,7 @@ use vidspec_core::Plan;
 use vidspec_core::lint::{TASK_ID_PLACEHOLDER, gateway_path_problem};
 use vidspec_core::spec::Task;
 
-use crate::error::{Error, Redactor, error_body};
+use crate::error::{ConfigError, Error, Operation, Redactor, error_body};
 use crate::limit::RateLimiter;
 use crate::read::{TaskSnapshot, snapshot, submitted_task_id};
 use crate::retry::{Backoff, with_retries};
@@ -65,6 +65,7 @@ impl ApiKey {
 
 /// Why an API key cannot be sent. The messages never show the key.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum KeyError {
     /// Nothing, or only whitespace.
     #[error("the API key is empty: set it to the key from the console")]
@@ -155,8 +156,10 @@ fn character_name(character: char) -> String {
     }
 }
 
-/// Why a base URL cannot be used. The messages never show a password.
+/// Why a base URL cannot be used. The messages never show a user name or
+/// password.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum BaseUrlError {
     /// The URL parser refused it.
     #[error("base URL {shown} is not a URL ({reason}): give one such as {DEFAULT_BASE_URL}")]
@@ -190,7 +193,7 @@ pub enum BaseUrlError {
     },
     /// Plain http to another machine.
     #[error(
-        "base URL {shown} is plain http to {host}, which is not this machine: the API key would travel unencrypted; use https://, or allow insecure http (--insecure) if you must"
+        "base URL {shown} is plain http to {host}, which is not this machine: the API key would travel unencrypted; use https://, or allow insecure http (`ClientOptions::allow_insecure_http`) if you must"
     )]
     PlainHttpOffMachine {
         /// The URL without user name or password.
@@ -294,6 +297,8 @@ struct Inner {
 
 /// An answer read in full (up to the cap).
 pub(crate) struct Answer {
+    /// The call it answers, which its errors carry.
+    pub operation: Operation,
     pub status: u16,
     pub body: Vec<u8>,
     pub request_id: Option<String>,
@@ -304,10 +309,8 @@ impl Client {
     /// A client for `api_key` with `options`.
     pub fn new(api_key: ApiKey, options: ClientOptions) -> Result<Client, Error> {
         let base = parse_base_url(&options.base_url, options.allow_insecure_http)
-            .map_err(|error| Error::Config(error.to_string()))?;
-        let authorization = api_key
-            .authorization()
-            .map_err(|error| Error::Config(error.to_string()))?;
+            .map_err(ConfigError::BaseUrl)?;
+        let authorization = api_key.authorization().map_err(ConfigError::ApiKey)?;
         // No total timeout on the shared client: API requests set their own
         // (`exchange`), and downloads use an idle timeout (`download`).
         let builder = reqwest::Client::builder()
@@ -319,9 +322,7 @@ impl Client {
         } else {
             builder.no_proxy()
         };
-        let http = builder
-            .build()
-            .map_err(|error| Error::Config(format!("cannot build the HTTP client: {error}")))?;
+        let http = builder.build().map_err(ConfigError::HttpClient)?;
         let limiter = RateLimiter::new(options.requests_per_second);
         let mut options = options;
         options.base_url = base.as_str().trim_end_matches('/').to_owned();
@@ -341,11 +342,14 @@ impl Client {
     /// A client from `APIMART_API_KEY` and `APIMART_BASE_URL` (default
     /// `https://api.apimart.ai`).
     pub fn from_env() -> Result<Client, Error> {
-        let key = std::env::var("APIMART_API_KEY").map_err(|_| {
-            Error::Config("APIMART_API_KEY is not set: export your API key".to_owned())
+        const VARIABLE: &str = "APIMART_API_KEY";
+        let key = std::env::var(VARIABLE).map_err(|_| ConfigError::MissingEnvironment {
+            variable: VARIABLE.to_owned(),
         })?;
-        let key = ApiKey::parse(&key)
-            .map_err(|error| Error::Config(format!("APIMART_API_KEY: {error}")))?;
+        let key = ApiKey::parse(&key).map_err(|source| ConfigError::ApiKeyFromEnvironment {
+            variable: VARIABLE.to_owned(),
+            source,
+        })?;
         let base_url =
             std::env::var("APIMART_BASE_URL").unwrap_or_else(|_| DEFAULT_BASE_URL.to_owned());
         Client::new(
@@ -381,22 +385,24 @@ impl Client {
     pub async fn submit(&self, plan: &Plan) -> Result<TaskHandle, Error> {
         let method =
             reqwest::Method::from_bytes(plan.endpoint().method.as_bytes()).map_err(|_| {
-                Error::Config(format!(
-                    "the spec's method {} is not an HTTP method",
-                    plan.endpoint().method
-                ))
+                ConfigError::Method {
+                    method: plan.endpoint().method.clone(),
+                }
             })?;
+        // `is_retryable` knows a submit: only a 429 or a connection that
+        // could not be made is tried again.
         with_retries(
             &self.inner.options.submit_backoff,
-            Error::is_safe_to_resubmit,
+            Error::is_retryable,
             || async {
                 let request = self
                     .keyed_request(method.clone(), &plan.endpoint().path, None)?
                     .json(&plan.body());
                 let (body, request_id) =
-                    self.classify(self.exchange(request, true).await?, None)?;
+                    self.classify(self.exchange(request, Operation::Submit).await?, None)?;
                 let id =
                     submitted_task_id(plan.task(), &body).ok_or_else(|| Error::Undecodable {
+                        operation: Operation::Submit,
                         status: 200,
                         reason: "the submit answer holds no task id where the spec says".to_owned(),
                         excerpt: self.inner.redactor.excerpt(body.to_string().as_bytes()),
@@ -429,6 +435,16 @@ impl Client {
     /// Polls a task once (retrying 429, 5xx, lost and undecodable answers with
     /// backoff; polls are free and idempotent).
     pub async fn task(&self, handle: &TaskHandle) -> Result<TaskSnapshot, Error> {
+        self.poll(handle, Operation::Poll).await
+    }
+
+    /// Polls a task once for `operation` (a poll, or a pre-flight check of
+    /// a task a request names), which its errors carry.
+    pub(crate) async fn poll(
+        &self,
+        handle: &TaskHandle,
+        operation: Operation,
+    ) -> Result<TaskSnapshot, Error> {
         with_retries(
             &self.inner.options.poll_backoff,
             Error::is_retryable,
@@ -439,7 +455,7 @@ impl Client {
                     Some(&handle.id),
                 )?;
                 let (body, request_id) =
-                    self.classify(self.exchange(request, false).await?, Some(&handle.id))?;
+                    self.classify(self.exchange(request, operation).await?, Some(&handle.id))?;
                 Ok(snapshot(&handle.task, &handle.id, &body, request_id))
             },
         )
@@ -450,9 +466,9 @@ impl Client {
     pub async fn upload_image(&self, path: &Path) -> Result<Upload, Error> {
         let bytes = crate::image::load_local_image(path)
             .await
-            .map_err(|error| Error::Io {
-                path: path.display().to_string(),
-                message: error.to_string(),
+            .map_err(|source| Error::LocalImage {
+                path: path.to_owned(),
+                source,
             })?;
         let name = path
             .file_name()
@@ -460,9 +476,11 @@ impl Client {
             .unwrap_or("image")
             .to_owned();
         let mime = image_mime(&bytes).ok_or_else(|| Error::Io {
-            path: path.display().to_string(),
-            message: "not a JPEG, PNG, WebP or GIF image (the upload endpoint takes only those)"
+            operation: Operation::Upload,
+            path: path.to_owned(),
+            problem: "not a JPEG, PNG, WebP or GIF image (the upload endpoint takes only those)"
                 .to_owned(),
+            source: None,
         })?;
         with_retries(
             &self.inner.options.poll_backoff,
@@ -471,17 +489,18 @@ impl Client {
                 let part = reqwest::multipart::Part::bytes(bytes.clone())
                     .file_name(name.clone())
                     .mime_str(mime)
-                    .map_err(|error| Error::Config(format!("bad mime type: {error}")))?;
+                    .map_err(ConfigError::Request)?;
                 let form = reqwest::multipart::Form::new().part("file", part);
                 let request = self
                     .keyed_request(reqwest::Method::POST, UPLOAD_PATH, None)?
                     .multipart(form);
                 let (body, request_id) =
-                    self.classify(self.exchange(request, false).await?, None)?;
+                    self.classify(self.exchange(request, Operation::Upload).await?, None)?;
                 let url =
                     body.get("url")
                         .and_then(Value::as_str)
                         .ok_or_else(|| Error::Undecodable {
+                            operation: Operation::Upload,
                             status: 200,
                             reason: "the upload answer has no url".to_owned(),
                             excerpt: self.inner.redactor.excerpt(body.to_string().as_bytes()),
@@ -506,7 +525,8 @@ impl Client {
         path: &str,
         task_id: Option<&str>,
     ) -> Result<reqwest::RequestBuilder, Error> {
-        let url = gateway_url(&self.inner.base, path, task_id).map_err(Error::Config)?;
+        let url = gateway_url(&self.inner.base, path, task_id)
+            .map_err(|problem| ConfigError::Path { problem })?;
         Ok(self
             .inner
             .http
@@ -514,25 +534,26 @@ impl Client {
             .header(AUTHORIZATION, self.inner.authorization.clone()))
     }
 
-    /// Sends one request and reads the whole answer (up to the cap).
+    /// Sends one request for `operation` and reads the whole answer (up to
+    /// the cap); the answer is classified by the caller.
     pub(crate) async fn exchange(
         &self,
         request: reqwest::RequestBuilder,
-        submitted: bool,
+        operation: Operation,
     ) -> Result<Answer, Error> {
         let _slot = self
             .inner
             .in_flight
             .acquire()
             .await
-            .map_err(|_| Error::Config("the client was shut down".to_owned()))?;
+            .map_err(|_| ConfigError::ShutDown)?;
         self.inner.limiter.acquire().await;
         let redactor = &self.inner.redactor;
         let mut response = request
             .timeout(self.inner.options.timeout)
             .send()
             .await
-            .map_err(|error| network_error(&error, submitted, redactor))?;
+            .map_err(|error| network_error(error, operation))?;
         let status = response.status().as_u16();
         let header = |name: &str| {
             response
@@ -552,6 +573,7 @@ impl Client {
                 Ok(Some(chunk)) => {
                     if body.len() + chunk.len() > cap {
                         return Err(Error::Undecodable {
+                            operation,
                             status,
                             reason: format!("the answer is larger than {cap} bytes"),
                             excerpt: redactor.excerpt(&body),
@@ -561,10 +583,11 @@ impl Client {
                     body.extend_from_slice(&chunk);
                 }
                 Ok(None) => break,
-                Err(error) => return Err(network_error(&error, submitted, redactor)),
+                Err(error) => return Err(network_error(error, operation)),
             }
         }
         Ok(Answer {
+            operation,
             status,
             body,
             request_id,
@@ -638,15 +661,13 @@ pub(crate) fn proxies_allowed(base: &Url) -> bool {
 pub(crate) fn gateway_url(base: &Url, path: &str, task_id: Option<&str>) -> Result<Url, String> {
     let placeholder = task_id.map(|_| TASK_ID_PLACEHOLDER);
     if let Some(problem) = gateway_path_problem(path, placeholder) {
-        return Err(format!(
-            "the spec's path {path:?} {problem}; not sent (fix the spec)"
-        ));
+        return Err(format!("the spec's path {path:?} {problem}: fix the spec"));
     }
     if let Some(id) = task_id
         && let Some(problem) = task_id_problem(id)
     {
         return Err(format!(
-            "task id {id:?} {problem}: it cannot be put in a URL path; not sent"
+            "task id {id:?} {problem}: it cannot be put in a URL path"
         ));
     }
     let segments: Vec<String> = path
@@ -681,7 +702,7 @@ pub(crate) fn gateway_url(base: &Url, path: &str, task_id: Option<&str>) -> Resu
         Ok(url)
     } else {
         Err(format!(
-            "the path {path:?} does not stay below the base URL {base}; not sent"
+            "the path {path:?} does not stay below the base URL {base}"
         ))
     }
 }
@@ -702,17 +723,18 @@ fn task_id_problem(id: &str) -> Option<&'static str> {
     }
 }
 
-/// A network failure: provably unsent (the request could not be built, the
-/// connection could not be made) or possibly received. Redacted like all
-/// text that may hold gateway words.
-fn network_error(error: &reqwest::Error, submitted: bool, redactor: &Redactor) -> Error {
-    let message = redactor.text(&without_url(error));
-    if error.is_builder() {
-        Error::Config(format!("cannot build the request, not sent: {message}"))
-    } else if error.is_connect() {
-        Error::Connect { message }
+/// A network failure of `operation`: provably unsent (the request could not
+/// be built, the connection could not be made) or possibly received. The
+/// reqwest error is kept as the source without its URL; it never holds a
+/// header, so never the key.
+fn network_error(error: reqwest::Error, operation: Operation) -> Error {
+    let source = error.without_url();
+    if source.is_builder() {
+        ConfigError::Request(source).into()
+    } else if source.is_connect() {
+        Error::Connect { operation, source }
     } else {
-        Error::NoAnswer { message, submitted }
+        Error::NoAnswer { operation, source }
     }
 }
 
@@ -750,6 +772,7 @@ pub(crate) fn classify(
     redactor: &Redactor,
 ) -> Result<(Value, Option<String>), Error> {
     let Answer {
+        operation,
         status,
         body,
         request_id,
@@ -765,22 +788,32 @@ pub(crate) fn classify(
         200..=299 => parsed
             .map(|value| (value, request_id.clone()))
             .ok_or_else(|| Error::Undecodable {
+                operation,
                 status,
                 reason: "the answer is not JSON".to_owned(),
                 excerpt: redactor.excerpt(&body),
                 request_id,
             }),
-        401 => Err(Error::Unauthorized { request_id }),
-        402 => Err(Error::PaymentRequired { request_id }),
+        401 => Err(Error::Unauthorized {
+            operation,
+            request_id,
+        }),
+        402 => Err(Error::PaymentRequired {
+            operation,
+            request_id,
+        }),
         429 => Err(Error::RateLimited {
+            operation,
             retry_after,
             request_id,
         }),
         404 if task_id.is_some() => Err(Error::TaskNotFound {
+            operation,
             task_id: task_id.unwrap_or_default().to_owned(),
             request_id,
         }),
         400..=499 => Err(Error::Rejected {
+            operation,
             status,
             code,
             message,
@@ -790,6 +823,7 @@ pub(crate) fn classify(
             || message.contains("build_request_failed") =>
         {
             Err(Error::Rejected {
+                operation,
                 status,
                 code,
                 message,
@@ -797,6 +831,7 @@ pub(crate) fn classify(
             })
         }
         _ => Err(Error::Server {
+            operation,
             status,
             message,
             request_id,
@@ -985,6 +1020,7 @@ mod tests {
 
     fn answer(status: u16, body: &str) -> Answer {
         Answer {
+            operation: Operation::Poll,
             status,
             body: body.as_bytes().to_vec(),
             request_id: Some("req-1".into()),
