@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use vidspec_core::{Plan, Registry};
 use vidspec_sim::{FaultTarget, Faults, Scripted, Sim, SimConfig, SubmitShape};
 use vidspec_transport::{
-    ApiKey, Backoff, Client, ClientOptions, DownloadOptions, Error, Status, WaitOptions,
+    ApiKey, Backoff, Client, ClientOptions, DownloadOptions, Error, Operation, Status, WaitOptions,
 };
 
 const SPEED: f64 = 1000.0;
@@ -259,14 +259,16 @@ async fn a_connection_dropped_during_submit_is_never_resent() {
         matches!(
             error,
             Error::NoAnswer {
-                submitted: true,
+                operation: Operation::Submit,
                 ..
             }
         ),
         "{error:?}"
     );
     assert!(
-        error.to_string().contains("may have been charged"),
+        error
+            .to_string()
+            .contains("may have been created and charged"),
         "{error}"
     );
     let stats = sim.stats();
@@ -331,7 +333,8 @@ async fn a_wrong_key_is_unauthorized_and_never_shown() {
         matches!(
             error,
             Error::Unauthorized {
-                request_id: Some(_)
+                request_id: Some(_),
+                ..
             }
         ),
         "{error:?}"
@@ -436,7 +439,16 @@ async fn an_existing_file_is_not_overwritten_without_being_asked() {
     let again = client
         .download(&outcome, &dir, &DownloadOptions::default())
         .await;
-    assert!(matches!(again, Err(Error::Io { .. })), "{again:?}");
+    assert!(
+        matches!(
+            again,
+            Err(Error::TargetTaken {
+                found: vidspec_transport::Occupant::ExistingFile,
+                ..
+            })
+        ),
+        "{again:?}"
+    );
     client
         .download(
             &outcome,
