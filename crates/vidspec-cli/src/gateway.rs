@@ -373,3 +373,82 @@ pub(crate) fn now_unix() -> i64 {
         .map(|elapsed| elapsed.as_secs() as i64)
         .unwrap_or(0)
 }
+
+#[cfg(test)]
+mod tests {
+    use vidspec_transport::Operation;
+
+    use super::*;
+
+    #[test]
+    fn a_refused_key_prints_the_library_message_then_a_hint_naming_the_variable() {
+        let error = Error::Unauthorized {
+            operation: Operation::Submit,
+            request_id: None,
+        };
+        let text = error_text(&error);
+        let (message, hint) = text.split_once('\n').unwrap_or((&text, ""));
+        assert!(
+            message.starts_with("error: the gateway refused the API key (401)"),
+            "{text}"
+        );
+        assert!(!message.contains(KEY_VARIABLE), "{text}");
+        assert_eq!(
+            hint,
+            "hint: check APIMART_API_KEY (for `vidspec sim`, the key it prints)"
+        );
+    }
+
+    #[test]
+    fn a_submit_that_may_have_created_a_task_hints_at_vidspec_tasks() {
+        let error = Error::Server {
+            operation: Operation::Submit,
+            status: 502,
+            message: "bad gateway".into(),
+            request_id: None,
+        };
+        assert!(
+            hint(&error).is_some_and(|hint| hint.contains("`vidspec tasks`")),
+            "{:?}",
+            hint(&error)
+        );
+        let poll = Error::Server {
+            operation: Operation::Poll,
+            status: 502,
+            message: "bad gateway".into(),
+            request_id: None,
+        };
+        assert_eq!(hint(&poll), None);
+    }
+
+    #[test]
+    fn a_download_over_the_video_cap_hints_at_the_flag_that_raises_it() {
+        let error = Error::OverLimit {
+            task_id: "t1".into(),
+            limit: DownloadLimit::Videos { listed: 9, cap: 4 },
+        };
+        assert_eq!(
+            hint(&error).as_deref(),
+            Some("pass --max-videos 9 if that many are expected")
+        );
+        let json = error_json(&error);
+        assert_eq!(json["kind"], "download");
+        assert_eq!(
+            json["hint"],
+            "pass --max-videos 9 if that many are expected"
+        );
+    }
+
+    #[test]
+    fn an_existing_download_target_hints_at_force() {
+        let error = Error::TargetTaken {
+            path: "v.mp4".into(),
+            found: Occupant::ExistingFile,
+        };
+        assert_eq!(
+            hint(&error).as_deref(),
+            Some("pass --force to overwrite it")
+        );
+        assert_eq!(exit_of(&error), Exit::Usage);
+    }
+}
