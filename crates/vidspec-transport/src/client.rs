@@ -1055,6 +1055,36 @@ mod tests {
         }
     }
 
+    #[tokio::test]
+    async fn a_refused_connection_keeps_its_source_and_shows_neither_url_nor_query() {
+        // A closed port on loopback: nothing leaves this machine.
+        let refused = match reqwest::Client::new()
+            .get("http://127.0.0.1:1/v1/tasks/t1?signature=s3cr3t")
+            .send()
+            .await
+        {
+            Err(error) => error,
+            Ok(response) => panic!("port 1 answered {}", response.status()),
+        };
+        let error = network_error(refused, Operation::Submit);
+        assert!(
+            matches!(
+                error,
+                Error::Connect {
+                    operation: Operation::Submit,
+                    ..
+                }
+            ),
+            "{error:?}"
+        );
+        assert!(error.is_retryable());
+        assert!(std::error::Error::source(&error).is_some());
+        let message = crate::error::with_causes(&error);
+        assert!(!message.contains("127.0.0.1:1/v1"), "{message}");
+        let shown = format!("{message} {error:?}");
+        assert!(!shown.contains("s3cr3t"), "{shown}");
+    }
+
     #[test]
     fn image_types_are_known_by_magic_bytes() {
         assert_eq!(image_mime(b"\x89PNG\r\n\x1a\nrest"), Some("image/png"));
