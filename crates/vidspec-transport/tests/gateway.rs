@@ -288,10 +288,46 @@ async fn a_server_error_on_submit_is_never_resent() {
     }]);
     let error = client(&sim).submit(&omni("a fox")).await.expect_err("500");
     assert!(
-        matches!(error, Error::Server { status: 500, .. }),
+        matches!(
+            error,
+            Error::Server {
+                status: 500,
+                operation: Operation::Submit,
+                ..
+            }
+        ),
         "{error:?}"
     );
+    assert!(
+        !error.is_retryable(),
+        "a generic retry layer would pay twice"
+    );
+    assert!(error.may_have_created_a_task());
     assert_eq!(sim.stats().submit_attempts, 1);
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_server_error_on_a_poll_is_retryable_and_says_it_was_a_poll() {
+    let sim = start(config()).await;
+    let client = client(&sim);
+    let handle = client.submit(&omni("a fox")).await.expect("submitted");
+    sim.script(vec![Scripted::ServerError {
+        on: FaultTarget::Polls,
+    }]);
+    let options = ClientOptions {
+        base_url: sim.base_url(),
+        poll_backoff: Backoff {
+            max_attempts: 1,
+            ..Backoff::fast()
+        },
+        ..ClientOptions::default()
+    };
+    let once = Client::new(ApiKey::new("sim-key"), options).expect("client");
+    let error = once.task(&handle).await.expect_err("500");
+    assert_eq!(error.operation(), Some(Operation::Poll));
+    assert!(error.is_retryable());
+    assert!(!error.may_have_created_a_task());
     sim.shutdown().await;
 }
 
