@@ -817,6 +817,59 @@ mod tests {
         ]
     }
 
+    fn running_snapshot() -> TaskSnapshot {
+        TaskSnapshot {
+            id: "t1".into(),
+            status: crate::read::Status::Running,
+            raw_status: "processing".into(),
+            progress: None,
+            cost: None,
+            estimated_time_s: None,
+            actual_time_s: None,
+            videos: Vec::new(),
+            error: None,
+            request_id: None,
+            extras: Default::default(),
+        }
+    }
+
+    #[test]
+    fn errors_that_no_retry_can_mend_are_never_retryable() {
+        let errors = [
+            Error::from(ConfigError::ShutDown),
+            Error::TaskFailed {
+                task_id: "t1".into(),
+                code: None,
+                message: "moderation".into(),
+                snapshot: Box::new(running_snapshot()),
+            },
+            Error::DeadlinePassed {
+                last: Box::new(running_snapshot()),
+            },
+            Error::Download {
+                url: "https://cdn.example/v.mp4".into(),
+                problem: "the server answered HTTP 403".into(),
+                source: None,
+            },
+            Error::OverLimit {
+                task_id: "t1".into(),
+                limit: DownloadLimit::BytesPerTask { cap: 10 },
+            },
+            Error::TargetTaken {
+                path: PathBuf::from("v.mp4"),
+                found: Occupant::ExistingFile,
+            },
+            Error::LocalImage {
+                path: PathBuf::from("a.png"),
+                source: LocalImageError::TooLarge,
+            },
+        ];
+        for error in &errors {
+            assert!(!error.is_retryable(), "{error:?}");
+            assert!(!error.may_have_created_a_task(), "{error:?}");
+        }
+    }
+
     #[test]
     fn a_500_on_a_submit_is_not_retryable() {
         let server = Error::Server {
@@ -1010,19 +1063,7 @@ mod tests {
             });
         }
         errors.push(Error::DeadlinePassed {
-            last: Box::new(TaskSnapshot {
-                id: "t1".into(),
-                status: crate::read::Status::Running,
-                raw_status: "processing".into(),
-                progress: None,
-                cost: None,
-                estimated_time_s: None,
-                actual_time_s: None,
-                videos: Vec::new(),
-                error: None,
-                request_id: None,
-                extras: Default::default(),
-            }),
+            last: Box::new(running_snapshot()),
         });
         for error in &errors {
             let message = with_causes(error);
