@@ -162,12 +162,14 @@ fn character_name(character: char) -> String {
 #[non_exhaustive]
 pub enum BaseUrlError {
     /// The URL parser refused it.
-    #[error("base URL {shown} is not a URL ({reason}): give one such as {DEFAULT_BASE_URL}")]
+    #[error("base URL {shown} is not a URL: give one such as {DEFAULT_BASE_URL}")]
     Unparsable {
-        /// The text, escaped.
+        /// The text, quoted and escaped, without what looks like a user
+        /// name, password or query.
         shown: String,
         /// The parser's reason.
-        reason: String,
+        #[source]
+        source: url::ParseError,
     },
     /// Not `https://` (nor `http://`).
     #[error("base URL {shown} must start with https:// (or http:// for a gateway on this machine)")]
@@ -600,9 +602,9 @@ impl Client {
 /// no user name or password, no query or fragment, and plain http only to
 /// this machine unless `allow_insecure_http`.
 pub(crate) fn parse_base_url(text: &str, allow_insecure_http: bool) -> Result<Url, BaseUrlError> {
-    let url = Url::parse(text).map_err(|error| BaseUrlError::Unparsable {
-        shown: format!("{text:?}"),
-        reason: error.to_string(),
+    let url = Url::parse(text).map_err(|source| BaseUrlError::Unparsable {
+        shown: format!("{:?}", crate::error::shown_url(text)),
+        source,
     })?;
     let mut shown = url.clone();
     // Both only fail on URLs without a host, which have no password to hide.
@@ -1004,6 +1006,22 @@ mod tests {
         assert!(proxies_allowed(&base("https://api.apimart.ai")));
         let insecure = parse_base_url("http://gateway.lan", true).expect("allowed");
         assert!(proxies_allowed(&insecure));
+    }
+
+    #[test]
+    fn an_unparsable_base_url_keeps_the_parsers_reason_and_shows_no_password() {
+        let refused = parse_base_url("https://user:hunter2@[::1", false);
+        let Err(error) = refused else {
+            panic!("{refused:?} was accepted")
+        };
+        assert!(
+            matches!(error, BaseUrlError::Unparsable { .. }),
+            "{error:?}"
+        );
+        assert!(std::error::Error::source(&error).is_some());
+        let message = crate::error::with_causes(&error);
+        assert!(!message.contains("hunter2"), "{message}");
+        assert!(!message.contains("user"), "{message}");
     }
 
     #[test]
