@@ -383,6 +383,17 @@ mod tests {
     }
 
     #[test]
+    fn a_refused_url_is_named_without_its_password_or_query() {
+        let refused = checked_url("ftp://user:hunter2@cdn.example/v.mp4?sig=s3cr3t");
+        match refused {
+            Err(Error::Download { url, .. }) => {
+                assert_eq!(url, "ftp://cdn.example/v.mp4?…");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
     fn only_absolute_http_urls_pass() {
         assert!(checked_url("https://cdn.example.com/v.mp4").is_ok());
         assert!(checked_url("HTTP://127.0.0.1:8080/v.mp4").is_ok());
