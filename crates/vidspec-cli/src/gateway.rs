@@ -97,7 +97,21 @@ pub(crate) fn hint(error: &Error) -> Option<String> {
 /// The error and its causes on one line, then the CLI's hint on the next
 /// (`hint: …`), escaped for the terminal.
 pub(crate) fn error_text(error: &Error) -> String {
-    let mut text = format!("error: {}", terminal(&with_causes(error)));
+    with_hint(format!("error: {}", terminal(&with_causes(error))), error)
+}
+
+/// `error_text` for an error about one task: its id first.
+pub(crate) fn task_error_text(task_id: &str, error: &Error) -> String {
+    with_hint(
+        format!(
+            "error: {}",
+            terminal(&format!("{task_id}: {}", with_causes(error)))
+        ),
+        error,
+    )
+}
+
+fn with_hint(mut text: String, error: &Error) -> String {
     if let Some(hint) = hint(error) {
         text.push_str(&format!("\nhint: {}", terminal(&hint)));
     }
