@@ -871,6 +871,16 @@ mod tests {
     }
 
     #[test]
+    fn the_errors_can_cross_threads_and_become_anyhow_or_boxed_errors() {
+        fn sendable<T: std::error::Error + Send + Sync + 'static>() {}
+        sendable::<Error>();
+        sendable::<ConfigError>();
+        sendable::<KeyError>();
+        sendable::<BaseUrlError>();
+        sendable::<LocalImageError>();
+    }
+
+    #[test]
     fn a_500_on_a_submit_is_not_retryable() {
         let server = Error::Server {
             operation: Operation::Submit,
