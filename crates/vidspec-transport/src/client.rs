@@ -610,7 +610,15 @@ pub(crate) fn parse_base_url(text: &str, allow_insecure_http: bool) -> Result<Ur
     // Both only fail on URLs without a host, which have no password to hide.
     let _ = shown.set_password(None);
     let _ = shown.set_username("");
-    let shown = shown.to_string();
+    // A query may carry a token: it is cut, as everywhere (`shown_url`).
+    let cut = shown.query().is_some() || shown.fragment().is_some();
+    shown.set_query(None);
+    shown.set_fragment(None);
+    let shown = if cut {
+        format!("{shown}?…")
+    } else {
+        shown.to_string()
+    };
     if !matches!(url.scheme(), "https" | "http") || url.host().is_none() {
         return Err(BaseUrlError::Scheme { shown });
     }
@@ -1022,6 +1030,21 @@ mod tests {
         let message = crate::error::with_causes(&error);
         assert!(!message.contains("hunter2"), "{message}");
         assert!(!message.contains("user"), "{message}");
+    }
+
+    #[test]
+    fn a_base_url_with_a_query_is_refused_without_showing_the_query() {
+        let refused = parse_base_url("https://api.example.com/?token=s3cr3t", false);
+        let Err(error) = refused else {
+            panic!("{refused:?} was accepted")
+        };
+        assert!(
+            matches!(error, BaseUrlError::QueryOrFragment { .. }),
+            "{error:?}"
+        );
+        let message = error.to_string();
+        assert!(!message.contains("s3cr3t"), "{message}");
+        assert!(message.contains("https://api.example.com/?…"), "{message}");
     }
 
     #[test]
