@@ -21,7 +21,7 @@ use crate::cli::{Format, ResumeArgs, StateArg, StatusArgs, TasksArgs, WaitArgs};
 use crate::gateway::Finished;
 use crate::gateway::{
     client, describe, download_options, error_json, exit_of, fail, report_finished, runtime,
-    wait_and_download, wait_options,
+    task_error_text, wait_and_download, wait_options,
 };
 use crate::output::terminal;
 use crate::progress::Progress;
@@ -75,7 +75,7 @@ pub fn status(args: &StatusArgs) -> anyhow::Result<Exit> {
             }
             Err(error) => {
                 if args.gateway.format == Format::Text {
-                    eprintln!("{}", terminal(&format!("error: {}: {error}", handle.id)));
+                    eprintln!("{}", task_error_text(&handle.id, &error));
                 }
                 results.push(
                     json!({"task_id": handle.id, "snapshot": null, "error": error_json(&error)}),

@@ -14,9 +14,9 @@ use serde_json::{Value, json};
 use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::util::SubscriberInitExt as _;
 use vidspec_transport::{
-    ApiKey, Client, ClientOptions, DEFAULT_BASE_URL, DownloadOptions, Downloaded, Error,
-    LONGEST_DEADLINE, Outcome, POLL_SCALE_RANGE, PollClock, TaskHandle, TaskSnapshot, WaitEvent,
-    WaitOptions,
+    ApiKey, BaseUrlError, Client, ClientOptions, ConfigError, DEFAULT_BASE_URL, DownloadLimit,
+    DownloadOptions, Downloaded, Error, LONGEST_DEADLINE, Occupant, Outcome, POLL_SCALE_RANGE,
+    PollClock, TaskHandle, TaskSnapshot, WaitEvent, WaitOptions, with_causes,
 };
 
 use crate::Exit;
@@ -28,7 +28,10 @@ use crate::progress::Progress;
 pub(crate) fn exit_of(error: &Error) -> Exit {
     match error {
         Error::InvalidRequest(_) => Exit::Invalid,
-        Error::Config(_) | Error::Io { .. } => Exit::Usage,
+        Error::Config(_)
+        | Error::Io { .. }
+        | Error::TargetTaken { .. }
+        | Error::LocalImage { .. } => Exit::Usage,
         Error::TaskFailed { .. } | Error::DeadlinePassed { .. } => Exit::TaskFailed,
         _ => Exit::Gateway,
     }
@@ -51,27 +54,97 @@ pub(crate) fn kind_of(error: &Error) -> &'static str {
         Error::Undecodable { .. } => "undecodable",
         Error::TaskFailed { .. } => "task_failed",
         Error::DeadlinePassed { .. } => "deadline_passed",
-        Error::Download { .. } => "download",
-        Error::Io { .. } => "io",
+        Error::Download { .. } | Error::OverLimit { .. } => "download",
+        Error::Io { .. } | Error::TargetTaken { .. } | Error::LocalImage { .. } => "io",
+        _ => "other",
     }
 }
 
+/// The variable the CLI reads the API key from.
+const KEY_VARIABLE: &str = "APIMART_API_KEY";
+
+/// The CLI's own advice for a transport error, whose message is worded for
+/// any library user: the command, flag or variable that fixes it here.
+pub(crate) fn hint(error: &Error) -> Option<String> {
+    let hint = match error {
+        Error::Config(ConfigError::MissingEnvironment { .. }) => {
+            "export your API key (for `vidspec sim`, the key it prints)".to_owned()
+        }
+        Error::Config(ConfigError::BaseUrl(BaseUrlError::PlainHttpOffMachine { .. })) => {
+            "--insecure allows it if you must".to_owned()
+        }
+        Error::Unauthorized { .. } => {
+            format!("check {KEY_VARIABLE} (for `vidspec sim`, the key it prints)")
+        }
+        Error::DeadlinePassed { last } => format!("run `vidspec wait {}` later", last.id),
+        Error::TargetTaken {
+            found: Occupant::ExistingFile,
+            ..
+        } => "pass --force to overwrite it".to_owned(),
+        Error::TargetTaken { .. } => "or choose another --download folder".to_owned(),
+        Error::OverLimit {
+            limit: DownloadLimit::Videos { listed, .. },
+            ..
+        } => format!("pass --max-videos {listed} if that many are expected"),
+        Error::OverLimit {
+            limit: DownloadLimit::BytesPerTask { .. },
+            ..
+        } => "raise the cap with --max-download-gib".to_owned(),
+        _ if error.may_have_created_a_task() => {
+            "check `vidspec tasks` or the gateway's console before submitting again".to_owned()
+        }
+        _ => return None,
+    };
+    Some(hint)
+}
+
+/// The error and its causes on one line, then the CLI's hint on the next
+/// (`hint: …`), escaped for the terminal.
+pub(crate) fn error_text(error: &Error) -> String {
+    with_hint(format!("error: {}", terminal(&with_causes(error))), error)
+}
+
+/// `error_text` for an error about one task: its id first.
+pub(crate) fn task_error_text(task_id: &str, error: &Error) -> String {
+    with_hint(
+        format!(
+            "error: {}",
+            terminal(&format!("{task_id}: {}", with_causes(error)))
+        ),
+        error,
+    )
+}
+
+fn with_hint(mut text: String, error: &Error) -> String {
+    if let Some(hint) = hint(error) {
+        text.push_str(&format!("\nhint: {}", terminal(&hint)));
+    }
+    text
+}
+
 pub(crate) fn error_json(error: &Error) -> Value {
-    json!({"kind": kind_of(error), "message": error.to_string(), "retryable": error.is_retryable()})
+    let mut value = json!({"kind": kind_of(error), "message": with_causes(error), "retryable": error.is_retryable()});
+    if let Some(hint) = hint(error) {
+        value["hint"] = json!(hint);
+    }
+    value
 }
 
 /// The client for these arguments: key from APIMART_API_KEY, base URL from
 /// --base-url, APIMART_BASE_URL or the default.
 pub(crate) fn client(gateway: &GatewayArgs) -> Result<Client, Error> {
-    let key = std::env::var("APIMART_API_KEY")
-        .map_err(|_| Error::Config("APIMART_API_KEY is not set: export your API key (for `vidspec sim`, the key it prints)".to_owned()))?;
+    let key = std::env::var(KEY_VARIABLE).map_err(|_| ConfigError::MissingEnvironment {
+        variable: KEY_VARIABLE.to_owned(),
+    })?;
     let base_url = gateway
         .base_url
         .clone()
         .or_else(|| std::env::var("APIMART_BASE_URL").ok())
         .unwrap_or_else(|| DEFAULT_BASE_URL.to_owned());
-    let key =
-        ApiKey::parse(&key).map_err(|error| Error::Config(format!("APIMART_API_KEY: {error}")))?;
+    let key = ApiKey::parse(&key).map_err(|source| ConfigError::ApiKeyFromEnvironment {
+        variable: KEY_VARIABLE.to_owned(),
+        source,
+    })?;
     Client::new(
         key,
         ClientOptions {
@@ -223,7 +296,7 @@ pub(crate) fn fail(format: Format, error: &Error, task_id: Option<&str>) -> anyh
             "{}",
             json!({"task_id": task_id, "error": error_json(error)})
         ),
-        Format::Text => eprintln!("error: {}", terminal(&error.to_string())),
+        Format::Text => eprintln!("{}", error_text(error)),
     }
     Ok(exit_of(error))
 }
@@ -257,11 +330,8 @@ pub(crate) async fn wait_and_download(
     }
     // The stream always ends with `Finished`; an end without one is a
     // wait that stopped, reported as such rather than as a panic.
-    let outcome = outcome.unwrap_or_else(|| {
-        Err(Error::Config(
-            "the wait ended without a result; run `vidspec wait` again".to_owned(),
-        ))
-    });
+    // (A stream ends early only when its client's slots were closed.)
+    let outcome = outcome.unwrap_or_else(|| Err(Error::from(ConfigError::ShutDown)));
     progress.finish(
         &handle.id,
         match &outcome {
@@ -313,7 +383,7 @@ pub(crate) fn report_finished(
             }
             result["error"] = error_json(error);
             if text {
-                eprintln!("error: {}", terminal(&error.to_string()));
+                eprintln!("{}", error_text(error));
             }
             exit = exit_of(error);
         }
@@ -342,7 +412,7 @@ pub(crate) fn report_finished(
                 result["error"] = error_json(error);
             }
             if text {
-                eprintln!("error: {}", terminal(&error.to_string()));
+                eprintln!("{}", error_text(error));
             }
             if exit == Exit::Valid {
                 exit = exit_of(error);
@@ -396,4 +466,83 @@ pub(crate) fn now_unix() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|elapsed| elapsed.as_secs() as i64)
         .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use vidspec_transport::Operation;
+
+    use super::*;
+
+    #[test]
+    fn a_refused_key_prints_the_library_message_then_a_hint_naming_the_variable() {
+        let error = Error::Unauthorized {
+            operation: Operation::Submit,
+            request_id: None,
+        };
+        let text = error_text(&error);
+        let (message, hint) = text.split_once('\n').unwrap_or((&text, ""));
+        assert!(
+            message.starts_with("error: the gateway refused the API key (401)"),
+            "{text}"
+        );
+        assert!(!message.contains(KEY_VARIABLE), "{text}");
+        assert_eq!(
+            hint,
+            "hint: check APIMART_API_KEY (for `vidspec sim`, the key it prints)"
+        );
+    }
+
+    #[test]
+    fn a_submit_that_may_have_created_a_task_hints_at_vidspec_tasks() {
+        let error = Error::Server {
+            operation: Operation::Submit,
+            status: 502,
+            message: "bad gateway".into(),
+            request_id: None,
+        };
+        assert!(
+            hint(&error).is_some_and(|hint| hint.contains("`vidspec tasks`")),
+            "{:?}",
+            hint(&error)
+        );
+        let poll = Error::Server {
+            operation: Operation::Poll,
+            status: 502,
+            message: "bad gateway".into(),
+            request_id: None,
+        };
+        assert_eq!(hint(&poll), None);
+    }
+
+    #[test]
+    fn a_download_over_the_video_cap_hints_at_the_flag_that_raises_it() {
+        let error = Error::OverLimit {
+            task_id: "t1".into(),
+            limit: DownloadLimit::Videos { listed: 9, cap: 4 },
+        };
+        assert_eq!(
+            hint(&error).as_deref(),
+            Some("pass --max-videos 9 if that many are expected")
+        );
+        let json = error_json(&error);
+        assert_eq!(json["kind"], "download");
+        assert_eq!(
+            json["hint"],
+            "pass --max-videos 9 if that many are expected"
+        );
+    }
+
+    #[test]
+    fn an_existing_download_target_hints_at_force() {
+        let error = Error::TargetTaken {
+            path: "v.mp4".into(),
+            found: Occupant::ExistingFile,
+        };
+        assert_eq!(
+            hint(&error).as_deref(),
+            Some("pass --force to overwrite it")
+        );
+        assert_eq!(exit_of(&error), Exit::Usage);
+    }
 }

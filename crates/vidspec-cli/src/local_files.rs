@@ -61,12 +61,21 @@ pub struct LocalFile {
     pub media: Media,
 }
 
-/// Is a value in a URL field a local path (not http(s), not a data URI)?
+/// Is a value in a URL field a local path? Not when its scheme, as the URL
+/// parser reads it (any case; `http:/x` is `http://x/`), is `http`, `https`
+/// or `data`; nor when it names one of those schemes but does not parse
+/// (`http://` alone): the request's validation and the gateway judge that,
+/// not the file system. Anything else, a Windows drive (`C:\x.png`) too,
+/// is a path.
 fn is_local(text: &str) -> bool {
-    let lowered = text.to_ascii_lowercase();
-    !(lowered.starts_with("http://")
-        || lowered.starts_with("https://")
-        || lowered.starts_with("data:"))
+    let scheme = match url::Url::parse(text) {
+        Ok(url) => url.scheme().to_owned(),
+        Err(_) => match text.trim_start().split_once(':') {
+            Some((scheme, _)) => scheme.to_ascii_lowercase(),
+            None => return true,
+        },
+    };
+    !matches!(scheme.as_str(), "http" | "https" | "data")
 }
 
 /// Every local path in the URL fields of `request`, at any depth, in field
@@ -250,6 +259,31 @@ mod tests {
         let found = local_files(&fields, &request);
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(found[0].request_pointer, "/images/1");
+    }
+
+    #[test]
+    fn a_url_is_told_from_a_path_by_its_parsed_scheme_in_any_case() {
+        for url in [
+            "HTTPS://example.com/a.png",
+            "Http://example.com/a.png",
+            "http:/example.com/a.png",
+            "https://user:secret@example.com/a.png",
+            "DATA:image/png;base64,AA",
+            "data:,x",
+            "http://",
+        ] {
+            assert!(!is_local(url), "{url}");
+        }
+        for path in [
+            "a.png",
+            "./http/a.png",
+            "C:\\images\\a.png",
+            "file:///tmp/a.png",
+            "httpx://a.png",
+            "images/data:x.png",
+        ] {
+            assert!(is_local(path), "{path}");
+        }
     }
 
     #[test]

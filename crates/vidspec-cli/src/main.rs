@@ -117,6 +117,12 @@ fn report_failure(error: &anyhow::Error) {
     } else {
         eprintln!("error: {}", output::terminal(&format!("{error:#}")));
     }
+    let ledger = error
+        .chain()
+        .find_map(|cause| cause.downcast_ref::<vidspec_journal::LedgerError>());
+    if let Some(hint) = ledger.and_then(output::ledger_hint) {
+        eprintln!("hint: {}", output::terminal(&hint));
+    }
 }
 
 fn is_broken_pipe(error: &anyhow::Error) -> bool {

@@ -33,6 +33,26 @@ pub fn terminal(text: &str) -> Cow<'_, str> {
     vidspec_core::text::escape_hidden(text)
 }
 
+/// The CLI's own advice for a ledger error, whose message is worded for any
+/// user of the journal crate: the flag and variable that name another
+/// ledger, and how to move a damaged one aside here.
+pub fn ledger_hint(error: &vidspec_journal::LedgerError) -> Option<String> {
+    use vidspec_journal::LedgerError;
+    const ANOTHER: &str = "name another ledger with --journal PATH or VIDSPEC_JOURNAL";
+    let hint = match error {
+        LedgerError::Damaged { path, .. } => {
+            let path = path.display();
+            format!("`mv '{path}' '{path}.bak'` and vidspec starts a new ledger, or {ANOTHER}")
+        }
+        LedgerError::Newer { .. } => format!("upgrade vidspec, or {ANOTHER}"),
+        LedgerError::Foreign { .. } | LedgerError::Sqlite { .. } | LedgerError::Io { .. } => {
+            ANOTHER.to_owned()
+        }
+        _ => return None,
+    };
+    Some(hint)
+}
+
 /// Which command a report is printed for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum View {
@@ -467,6 +487,23 @@ mod tests {
             terminal("task-1: done, 16:9 — ok"),
             Cow::Borrowed(_)
         ));
+    }
+
+    #[test]
+    fn a_foreign_ledger_hints_at_the_flag_and_variable_that_name_another() {
+        let error = vidspec_journal::LedgerError::Foreign {
+            path: "/state/other.sqlite3".into(),
+        };
+        assert!(!error.to_string().contains("--journal"), "{error}");
+        assert_eq!(
+            ledger_hint(&error).as_deref(),
+            Some("name another ledger with --journal PATH or VIDSPEC_JOURNAL")
+        );
+        let busy = vidspec_journal::LedgerError::Busy {
+            path: "/state/ledger.sqlite3".into(),
+            seconds: 10,
+        };
+        assert_eq!(ledger_hint(&busy), None);
     }
 
     #[test]

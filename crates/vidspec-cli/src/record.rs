@@ -288,8 +288,9 @@ mod tests {
         fn record(&self, _: &str, step: &Step) -> Result<(), LedgerError> {
             self.asked.borrow_mut().push(step.clone());
             Err(LedgerError::Io {
-                path: self.location(),
-                message: "cannot write: the disk is full".to_owned(),
+                path: self.location().into(),
+                problem: "cannot write: the disk is full".to_owned(),
+                source: None,
             })
         }
         fn unfinished_with_request(&self, _: &str) -> Result<Option<Entry>, LedgerError> {
@@ -340,8 +341,9 @@ mod tests {
     #[test]
     fn the_unrecorded_message_names_the_task_and_the_command_that_waits_for_it() {
         let error = LedgerError::Io {
-            path: "/state/ledger.sqlite3".to_owned(),
-            message: "cannot write: the disk is full".to_owned(),
+            path: "/state/ledger.sqlite3".into(),
+            problem: "cannot write: the disk is full".to_owned(),
+            source: None,
         };
         let message = unrecorded_message(
             &error,

@@ -268,3 +268,29 @@ fn a_key_the_gateway_echoes_appears_in_no_output_json_or_journal() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_refused_key_is_reported_with_the_variable_to_check_on_a_hint_line_of_its_own() {
+    let sim = sim(&[]);
+    let status = run(
+        &["status", "task_1"],
+        "sk-wrong-secret",
+        &sim.base_url,
+        &sim.journal,
+        &[],
+    );
+    let stderr = String::from_utf8_lossy(&status.stderr);
+    let error = stderr
+        .lines()
+        .find(|line| line.starts_with("error: "))
+        .unwrap_or_default();
+    assert!(error.contains("refused the API key (401)"), "{stderr}");
+    assert!(!error.contains("APIMART_API_KEY"), "{stderr}");
+    assert!(
+        stderr
+            .lines()
+            .any(|line| line.starts_with("hint: check APIMART_API_KEY")),
+        "{stderr}"
+    );
+    assert!(!text_of(&status).contains("sk-wrong-secret"), "{stderr}");
+}

@@ -49,7 +49,7 @@ impl Ledger {
         let file = match File::open(source) {
             Ok(file) => file,
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(error) => return Err(import_error(source, &format!("cannot open it: {error}"))),
+            Err(error) => return Err(import_error(source, "cannot open it", error)),
         };
         let key = std::fs::canonicalize(source)
             .unwrap_or_else(|_| source.to_path_buf())
@@ -73,7 +73,7 @@ impl Ledger {
         let mut line = Vec::new();
         let mut number = 0u64;
         while let Some(read) = read_line(&mut reader, &mut line, MAX_LINE_BYTES)
-            .map_err(|error| import_error(source, &format!("cannot read it: {error}")))?
+            .map_err(|error| import_error(source, "cannot read it", error))?
         {
             number += 1;
             let problem = match self.import_line(&transaction, &line, read) {
@@ -198,13 +198,14 @@ enum LineProblem {
     Ledger(LedgerError),
 }
 
-fn import_error(source: &Path, message: &str) -> LedgerError {
+fn import_error(source: &Path, what: &str, error: std::io::Error) -> LedgerError {
     LedgerError::Io {
-        path: source.display().to_string(),
-        message: format!(
-            "{message}; the journal is imported when it can be read (move it aside to start \
+        path: source.to_owned(),
+        problem: format!(
+            "{what}; the journal is imported when it can be read (move it aside to start \
              without it)"
         ),
+        source: Some(error),
     }
 }
 

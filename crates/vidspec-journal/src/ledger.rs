@@ -114,11 +114,12 @@ impl Ledger {
         let path = path.into();
         if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|error| LedgerError::Io {
-                path: path.display().to_string(),
-                message: format!(
-                    "cannot create the directory {}: {error}; name another ledger with --journal PATH",
+                path: path.clone(),
+                problem: format!(
+                    "cannot create the directory {}: name another ledger",
                     dir.display()
                 ),
+                source: Some(error),
             })?;
         }
         create_private(&path)?;
@@ -183,12 +184,12 @@ impl Ledger {
             }
             SchemaState::Foreign => {
                 return Err(LedgerError::Foreign {
-                    path: self.path.display().to_string(),
+                    path: self.path.clone(),
                 });
             }
             SchemaState::Newer(version) => {
                 return Err(LedgerError::Newer {
-                    path: self.path.display().to_string(),
+                    path: self.path.clone(),
                     version,
                     known: SCHEMA_VERSION,
                 });
@@ -266,11 +267,10 @@ fn create_private(path: &Path) -> Result<(), LedgerError> {
         Ok(_) => Ok(()),
         Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
         Err(error) => Err(LedgerError::Io {
-            path: path.display().to_string(),
-            message: format!(
-                "cannot create it: {error}; make its directory writable, or name another ledger \
-                 with --journal PATH or VIDSPEC_JOURNAL"
-            ),
+            path: path.to_owned(),
+            problem: "cannot create it: make its directory writable, or name another ledger"
+                .to_owned(),
+            source: Some(error),
         }),
     }
 }
@@ -425,7 +425,7 @@ impl TaskStore for Ledger {
             apply_step(&self.connection, entry, step, now()).map_err(|error| self.error(error))?;
         if changed == 0 {
             return Err(LedgerError::NoSuchEntry {
-                path: self.location(),
+                path: self.path.clone(),
                 entry: entry.to_owned(),
                 step: step_name(step),
             });

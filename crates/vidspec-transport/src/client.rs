@@ -11,7 +11,7 @@
 //! cap. Waiting and downloading live in `wait` and `download`; they must never
 //! send the key.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -22,7 +22,7 @@ use url::{Host, Url};
 use vidspec_core::Plan;
 use vidspec_core::lint::{TASK_ID_PLACEHOLDER, gateway_path_problem};
 
-use crate::error::{Error, Redactor, error_body};
+use crate::error::{ConfigError, Error, Operation, Redactor, error_body};
 use crate::handle::TaskHandle;
 use crate::limit::RateLimiter;
 use crate::read::{TaskSnapshot, snapshot, submitted_task_id};
@@ -68,6 +68,7 @@ impl ApiKey {
 
 /// Why an API key cannot be sent. The messages never show the key.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum KeyError {
     /// Nothing, or only whitespace.
     #[error("the API key is empty: set it to the key from the console")]
@@ -158,16 +159,20 @@ fn character_name(character: char) -> String {
     }
 }
 
-/// Why a base URL cannot be used. The messages never show a password.
+/// Why a base URL cannot be used. The messages never show a user name or
+/// password.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum BaseUrlError {
     /// The URL parser refused it.
-    #[error("base URL {shown} is not a URL ({reason}): give one such as {DEFAULT_BASE_URL}")]
+    #[error("base URL {shown} is not a URL: give one such as {DEFAULT_BASE_URL}")]
     Unparsable {
-        /// The text, escaped.
+        /// The text, quoted and escaped, without what looks like a user
+        /// name, password or query.
         shown: String,
         /// The parser's reason.
-        reason: String,
+        #[source]
+        source: url::ParseError,
     },
     /// Not `https://` (nor `http://`).
     #[error("base URL {shown} must start with https:// (or http:// for a gateway on this machine)")]
@@ -193,7 +198,7 @@ pub enum BaseUrlError {
     },
     /// Plain http to another machine.
     #[error(
-        "base URL {shown} is plain http to {host}, which is not this machine: the API key would travel unencrypted; use https://, or allow insecure http (--insecure) if you must"
+        "base URL {shown} is plain http to {host}, which is not this machine: the API key would travel unencrypted; use https://, or allow insecure http (`ClientOptions::allow_insecure_http`) if you must"
     )]
     PlainHttpOffMachine {
         /// The URL without user name or password.
@@ -298,6 +303,8 @@ struct Inner {
 
 /// An answer read in full (up to the cap).
 pub(crate) struct Answer {
+    /// The call it answers, which its errors carry.
+    pub operation: Operation,
     pub status: u16,
     pub body: Vec<u8>,
     pub request_id: Option<String>,
@@ -311,7 +318,7 @@ impl Client {
     /// environment only for a base URL off this machine.
     pub fn new(api_key: ApiKey, options: ClientOptions) -> Result<Client, Error> {
         let base = parse_base_url(&options.base_url, options.allow_insecure_http)
-            .map_err(|error| Error::Config(error.to_string()))?;
+            .map_err(ConfigError::BaseUrl)?;
         // No total timeout on the shared client: API requests set their own
         // (`exchange`), and downloads use an idle timeout (`download`).
         let builder = reqwest::Client::builder()
@@ -323,9 +330,7 @@ impl Client {
         } else {
             builder.no_proxy()
         };
-        let http = builder
-            .build()
-            .map_err(|error| Error::Config(format!("cannot build the HTTP client: {error}")))?;
+        let http = builder.build().map_err(ConfigError::HttpClient)?;
         Client::assemble(api_key, options, base, http)
     }
 
@@ -369,7 +374,7 @@ impl Client {
         http: reqwest::Client,
     ) -> Result<Client, Error> {
         let base = parse_base_url(&options.base_url, options.allow_insecure_http)
-            .map_err(|error| Error::Config(error.to_string()))?;
+            .map_err(ConfigError::BaseUrl)?;
         Client::assemble(api_key, options, base, http)
     }
 
@@ -379,9 +384,7 @@ impl Client {
         base: Url,
         http: reqwest::Client,
     ) -> Result<Client, Error> {
-        let authorization = api_key
-            .authorization()
-            .map_err(|error| Error::Config(error.to_string()))?;
+        let authorization = api_key.authorization().map_err(ConfigError::ApiKey)?;
         let limiter = RateLimiter::new(options.requests_per_second);
         let mut options = options;
         options.base_url = base.as_str().trim_end_matches('/').to_owned();
@@ -402,11 +405,14 @@ impl Client {
     /// A client from `APIMART_API_KEY` and `APIMART_BASE_URL` (default
     /// `https://api.apimart.ai`).
     pub fn from_env() -> Result<Client, Error> {
-        let key = std::env::var("APIMART_API_KEY").map_err(|_| {
-            Error::Config("APIMART_API_KEY is not set: export your API key".to_owned())
+        const VARIABLE: &str = "APIMART_API_KEY";
+        let key = std::env::var(VARIABLE).map_err(|_| ConfigError::MissingEnvironment {
+            variable: VARIABLE.to_owned(),
         })?;
-        let key = ApiKey::parse(&key)
-            .map_err(|error| Error::Config(format!("APIMART_API_KEY: {error}")))?;
+        let key = ApiKey::parse(&key).map_err(|source| ConfigError::ApiKeyFromEnvironment {
+            variable: VARIABLE.to_owned(),
+            source,
+        })?;
         let base_url =
             std::env::var("APIMART_BASE_URL").unwrap_or_else(|_| DEFAULT_BASE_URL.to_owned());
         Client::new(
@@ -492,22 +498,24 @@ impl Client {
     async fn submit_in_span(&self, plan: &Plan) -> Result<TaskHandle, Error> {
         let method =
             reqwest::Method::from_bytes(plan.endpoint().method.as_bytes()).map_err(|_| {
-                Error::Config(format!(
-                    "the spec's method {} is not an HTTP method",
-                    plan.endpoint().method
-                ))
+                ConfigError::Method {
+                    method: plan.endpoint().method.clone(),
+                }
             })?;
+        // `is_retryable` knows a submit: only a 429 or a connection that
+        // could not be made is tried again.
         with_retries(
             &self.inner.options.submit_backoff,
-            Error::is_safe_to_resubmit,
+            Error::is_retryable,
             || async {
                 let request = self
                     .keyed_request(method.clone(), &plan.endpoint().path, None)?
                     .json(&plan.body());
                 let (body, request_id) =
-                    self.classify(self.exchange(request, true).await?, None)?;
+                    self.classify(self.exchange(request, Operation::Submit).await?, None)?;
                 let id =
                     submitted_task_id(plan.task(), &body).ok_or_else(|| Error::Undecodable {
+                        operation: Operation::Submit,
                         status: 200,
                         reason: "the submit answer holds no task id where the spec says".to_owned(),
                         excerpt: self.inner.redactor.excerpt(body.to_string().as_bytes()),
@@ -540,13 +548,16 @@ impl Client {
     /// Polls a task once (retrying 429, 5xx, lost and undecodable answers with
     /// backoff; polls are free and idempotent).
     pub async fn task(&self, handle: &TaskHandle) -> Result<TaskSnapshot, Error> {
-        self.poll(handle, &mut |_| {}).await
+        self.poll(handle, Operation::Poll, &mut |_| {}).await
     }
 
-    /// `task`, telling `on_retry` of each retry. Runs in a `poll` span.
+    /// Polls a task once for `operation` (a poll, or a pre-flight check of
+    /// a task a request names), which its errors carry, telling `on_retry`
+    /// of each retry. Runs in a `poll` span.
     pub(crate) async fn poll(
         &self,
         handle: &TaskHandle,
+        operation: Operation,
         on_retry: &mut (dyn FnMut(Retry) + Send),
     ) -> Result<TaskSnapshot, Error> {
         let span = tracing::debug_span!("poll", task_id = %handle.id);
@@ -561,7 +572,7 @@ impl Client {
                     Some(&handle.id),
                 )?;
                 let (body, request_id) =
-                    self.classify(self.exchange(request, false).await?, Some(&handle.id))?;
+                    self.classify(self.exchange(request, operation).await?, Some(&handle.id))?;
                 Ok(snapshot(&handle.task, &handle.id, &body, request_id))
             },
         )
@@ -573,26 +584,26 @@ impl Client {
     /// The file must be a regular file of at most `MAX_UPLOAD_BYTES`, a JPEG,
     /// PNG, WebP or GIF by its bytes (the checks `upload_image_bytes` makes).
     pub async fn upload_image(&self, path: &Path) -> Result<Upload, Error> {
-        let refused = |message: String| Error::Io {
-            path: path.display().to_string(),
-            message,
-        };
         let bytes = crate::image::load_local_image(path)
             .await
-            .map_err(|error| refused(error.to_string()))?;
+            .map_err(|source| Error::LocalImage {
+                path: path.to_owned(),
+                source,
+            })?;
         let name = path
             .file_name()
             .and_then(|name| name.to_str())
             .unwrap_or("image")
             .to_owned();
-        let mime = upload_type(&bytes).map_err(refused)?;
+        let mime = upload_type(&bytes, path)?;
         self.upload(bytes, name, mime).await
     }
 
     /// Uploads an image held in memory, under `file_name` (only its last
     /// path component is sent), with the checks of `upload_image`: at most
     /// `MAX_UPLOAD_BYTES`, a JPEG, PNG, WebP or GIF by its bytes. A refused
-    /// image is `Error::Io` naming `file_name`, and nothing is sent.
+    /// image is `Error::LocalImage` (too large) or `Error::Io` (not an image
+    /// the endpoint takes) naming `file_name`, and nothing is sent.
     ///
     /// ```no_run
     /// # async fn example(client: &vidspec_transport::Client) -> Result<(), vidspec_transport::Error> {
@@ -608,14 +619,13 @@ impl Client {
         file_name: &str,
     ) -> Result<Upload, Error> {
         let bytes = bytes.into();
-        let refused = |message: String| Error::Io {
-            path: file_name.to_owned(),
-            message,
-        };
         if u64::try_from(bytes.len()).unwrap_or(u64::MAX) > crate::image::MAX_UPLOAD_BYTES {
-            return Err(refused(crate::image::LocalImageError::TooLarge.to_string()));
+            return Err(Error::LocalImage {
+                path: PathBuf::from(file_name),
+                source: crate::image::LocalImageError::TooLarge,
+            });
         }
-        let mime = upload_type(&bytes).map_err(refused)?;
+        let mime = upload_type(&bytes, Path::new(file_name))?;
         let name = Path::new(file_name)
             .file_name()
             .and_then(|name| name.to_str())
@@ -657,17 +667,18 @@ impl Client {
                 let part = reqwest::multipart::Part::bytes(bytes.clone())
                     .file_name(name.clone())
                     .mime_str(mime)
-                    .map_err(|error| Error::Config(format!("bad mime type: {error}")))?;
+                    .map_err(ConfigError::Request)?;
                 let form = reqwest::multipart::Form::new().part("file", part);
                 let request = self
                     .keyed_request(reqwest::Method::POST, UPLOAD_PATH, None)?
                     .multipart(form);
                 let (body, request_id) =
-                    self.classify(self.exchange(request, false).await?, None)?;
+                    self.classify(self.exchange(request, Operation::Upload).await?, None)?;
                 let url =
                     body.get("url")
                         .and_then(Value::as_str)
                         .ok_or_else(|| Error::Undecodable {
+                            operation: Operation::Upload,
                             status: 200,
                             reason: "the upload answer has no url".to_owned(),
                             excerpt: self.inner.redactor.excerpt(body.to_string().as_bytes()),
@@ -692,7 +703,8 @@ impl Client {
         path: &str,
         task_id: Option<&str>,
     ) -> Result<reqwest::RequestBuilder, Error> {
-        let url = gateway_url(&self.inner.base, path, task_id).map_err(Error::Config)?;
+        let url = gateway_url(&self.inner.base, path, task_id)
+            .map_err(|problem| ConfigError::Path { problem })?;
         Ok(self
             .inner
             .http
@@ -700,18 +712,19 @@ impl Client {
             .header(AUTHORIZATION, self.inner.authorization.clone()))
     }
 
-    /// Sends one request and reads the whole answer (up to the cap).
+    /// Sends one request for `operation` and reads the whole answer (up to
+    /// the cap); the answer is classified by the caller.
     pub(crate) async fn exchange(
         &self,
         request: reqwest::RequestBuilder,
-        submitted: bool,
+        operation: Operation,
     ) -> Result<Answer, Error> {
         let _slot = self
             .inner
             .in_flight
             .acquire()
             .await
-            .map_err(|_| Error::Config("the client was shut down".to_owned()))?;
+            .map_err(|_| ConfigError::ShutDown)?;
         self.inner.limiter.acquire().await;
         let redactor = &self.inner.redactor;
         let sent = tokio::time::Instant::now();
@@ -720,7 +733,7 @@ impl Client {
             .send()
             .await
             .map_err(|error| {
-                let error = network_error(&error, submitted, redactor);
+                let error = network_error(error, operation);
                 tracing::warn!(
                     elapsed_ms = millis(sent.elapsed()),
                     error = %error,
@@ -747,6 +760,7 @@ impl Client {
                 Ok(Some(chunk)) => {
                     if body.len() + chunk.len() > cap {
                         return Err(Error::Undecodable {
+                            operation,
                             status,
                             reason: format!("the answer is larger than {cap} bytes"),
                             excerpt: redactor.excerpt(&body),
@@ -757,7 +771,7 @@ impl Client {
                 }
                 Ok(None) => break,
                 Err(error) => {
-                    let error = network_error(&error, submitted, redactor);
+                    let error = network_error(error, operation);
                     tracing::warn!(status, error = %error, "HTTP attempt's answer broke off");
                     return Err(error);
                 }
@@ -772,6 +786,7 @@ impl Client {
             "HTTP attempt answered"
         );
         Ok(Answer {
+            operation,
             status,
             body,
             request_id,
@@ -784,15 +799,23 @@ impl Client {
 /// no user name or password, no query or fragment, and plain http only to
 /// this machine unless `allow_insecure_http`.
 pub(crate) fn parse_base_url(text: &str, allow_insecure_http: bool) -> Result<Url, BaseUrlError> {
-    let url = Url::parse(text).map_err(|error| BaseUrlError::Unparsable {
-        shown: format!("{text:?}"),
-        reason: error.to_string(),
+    let url = Url::parse(text).map_err(|source| BaseUrlError::Unparsable {
+        shown: format!("{:?}", crate::error::shown_url(text)),
+        source,
     })?;
     let mut shown = url.clone();
     // Both only fail on URLs without a host, which have no password to hide.
     let _ = shown.set_password(None);
     let _ = shown.set_username("");
-    let shown = shown.to_string();
+    // A query may carry a token: it is cut, as everywhere (`shown_url`).
+    let cut = shown.query().is_some() || shown.fragment().is_some();
+    shown.set_query(None);
+    shown.set_fragment(None);
+    let shown = if cut {
+        format!("{shown}?…")
+    } else {
+        shown.to_string()
+    };
     if !matches!(url.scheme(), "https" | "http") || url.host().is_none() {
         return Err(BaseUrlError::Scheme { shown });
     }
@@ -845,15 +868,13 @@ pub(crate) fn proxies_allowed(base: &Url) -> bool {
 pub(crate) fn gateway_url(base: &Url, path: &str, task_id: Option<&str>) -> Result<Url, String> {
     let placeholder = task_id.map(|_| TASK_ID_PLACEHOLDER);
     if let Some(problem) = gateway_path_problem(path, placeholder) {
-        return Err(format!(
-            "the spec's path {path:?} {problem}; not sent (fix the spec)"
-        ));
+        return Err(format!("the spec's path {path:?} {problem}: fix the spec"));
     }
     if let Some(id) = task_id
         && let Some(problem) = task_id_problem(id)
     {
         return Err(format!(
-            "task id {id:?} {problem}: it cannot be put in a URL path; not sent"
+            "task id {id:?} {problem}: it cannot be put in a URL path"
         ));
     }
     let segments: Vec<String> = path
@@ -888,7 +909,7 @@ pub(crate) fn gateway_url(base: &Url, path: &str, task_id: Option<&str>) -> Resu
         Ok(url)
     } else {
         Err(format!(
-            "the path {path:?} does not stay below the base URL {base}; not sent"
+            "the path {path:?} does not stay below the base URL {base}"
         ))
     }
 }
@@ -909,17 +930,18 @@ fn task_id_problem(id: &str) -> Option<&'static str> {
     }
 }
 
-/// A network failure: provably unsent (the request could not be built, the
-/// connection could not be made) or possibly received. Redacted like all
-/// text that may hold gateway words.
-fn network_error(error: &reqwest::Error, submitted: bool, redactor: &Redactor) -> Error {
-    let message = redactor.text(&without_url(error));
-    if error.is_builder() {
-        Error::Config(format!("cannot build the request, not sent: {message}"))
-    } else if error.is_connect() {
-        Error::Connect { message }
+/// A network failure of `operation`: provably unsent (the request could not
+/// be built, the connection could not be made) or possibly received. The
+/// reqwest error is kept as the source without its URL; it never holds a
+/// header, so never the key.
+fn network_error(error: reqwest::Error, operation: Operation) -> Error {
+    let source = error.without_url();
+    if source.is_builder() {
+        ConfigError::Request(source).into()
+    } else if source.is_connect() {
+        Error::Connect { operation, source }
     } else {
-        Error::NoAnswer { message, submitted }
+        Error::NoAnswer { operation, source }
     }
 }
 
@@ -957,6 +979,7 @@ pub(crate) fn classify(
     redactor: &Redactor,
 ) -> Result<(Value, Option<String>), Error> {
     let Answer {
+        operation,
         status,
         body,
         request_id,
@@ -972,22 +995,32 @@ pub(crate) fn classify(
         200..=299 => parsed
             .map(|value| (value, request_id.clone()))
             .ok_or_else(|| Error::Undecodable {
+                operation,
                 status,
                 reason: "the answer is not JSON".to_owned(),
                 excerpt: redactor.excerpt(&body),
                 request_id,
             }),
-        401 => Err(Error::Unauthorized { request_id }),
-        402 => Err(Error::PaymentRequired { request_id }),
+        401 => Err(Error::Unauthorized {
+            operation,
+            request_id,
+        }),
+        402 => Err(Error::PaymentRequired {
+            operation,
+            request_id,
+        }),
         429 => Err(Error::RateLimited {
+            operation,
             retry_after,
             request_id,
         }),
         404 if task_id.is_some() => Err(Error::TaskNotFound {
+            operation,
             task_id: task_id.unwrap_or_default().to_owned(),
             request_id,
         }),
         400..=499 => Err(Error::Rejected {
+            operation,
             status,
             code,
             message,
@@ -997,6 +1030,7 @@ pub(crate) fn classify(
             || message.contains("build_request_failed") =>
         {
             Err(Error::Rejected {
+                operation,
                 status,
                 code,
                 message,
@@ -1004,6 +1038,7 @@ pub(crate) fn classify(
             })
         }
         _ => Err(Error::Server {
+            operation,
             status,
             message,
             request_id,
@@ -1013,9 +1048,13 @@ pub(crate) fn classify(
 
 /// The MIME type the upload endpoint is sent for `bytes`, or why it takes
 /// none: the one type check of both uploads (from a path and from bytes).
-fn upload_type(bytes: &[u8]) -> Result<&'static str, String> {
-    image_mime(bytes).ok_or_else(|| {
-        "not a JPEG, PNG, WebP or GIF image (the upload endpoint takes only those)".to_owned()
+fn upload_type(bytes: &[u8], path: &Path) -> Result<&'static str, Error> {
+    image_mime(bytes).ok_or_else(|| Error::Io {
+        operation: Operation::Upload,
+        path: path.to_owned(),
+        problem: "not a JPEG, PNG, WebP or GIF image (the upload endpoint takes only those)"
+            .to_owned(),
+        source: None,
     })
 }
 
@@ -1187,6 +1226,37 @@ mod tests {
     }
 
     #[test]
+    fn an_unparsable_base_url_keeps_the_parsers_reason_and_shows_no_password() {
+        let refused = parse_base_url("https://user:hunter2@[::1", false);
+        let Err(error) = refused else {
+            panic!("{refused:?} was accepted")
+        };
+        assert!(
+            matches!(error, BaseUrlError::Unparsable { .. }),
+            "{error:?}"
+        );
+        assert!(std::error::Error::source(&error).is_some());
+        let message = crate::error::with_causes(&error);
+        assert!(!message.contains("hunter2"), "{message}");
+        assert!(!message.contains("user"), "{message}");
+    }
+
+    #[test]
+    fn a_base_url_with_a_query_is_refused_without_showing_the_query() {
+        let refused = parse_base_url("https://api.example.com/?token=s3cr3t", false);
+        let Err(error) = refused else {
+            panic!("{refused:?} was accepted")
+        };
+        assert!(
+            matches!(error, BaseUrlError::QueryOrFragment { .. }),
+            "{error:?}"
+        );
+        let message = error.to_string();
+        assert!(!message.contains("s3cr3t"), "{message}");
+        assert!(message.contains("https://api.example.com/?…"), "{message}");
+    }
+
+    #[test]
     fn a_base_url_without_scheme_is_refused() {
         let options = ClientOptions {
             base_url: "api.apimart.ai".into(),
@@ -1200,6 +1270,7 @@ mod tests {
 
     fn answer(status: u16, body: &str) -> Answer {
         Answer {
+            operation: Operation::Poll,
             status,
             body: body.as_bytes().to_vec(),
             request_id: Some("req-1".into()),
@@ -1232,6 +1303,36 @@ mod tests {
             Err(Error::Undecodable { excerpt, .. }) => assert!(excerpt.starts_with("{\"code\"")),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[tokio::test]
+    async fn a_refused_connection_keeps_its_source_and_shows_neither_url_nor_query() {
+        // A closed port on loopback: nothing leaves this machine.
+        let refused = match reqwest::Client::new()
+            .get("http://127.0.0.1:1/v1/tasks/t1?signature=s3cr3t")
+            .send()
+            .await
+        {
+            Err(error) => error,
+            Ok(response) => panic!("port 1 answered {}", response.status()),
+        };
+        let error = network_error(refused, Operation::Submit);
+        assert!(
+            matches!(
+                error,
+                Error::Connect {
+                    operation: Operation::Submit,
+                    ..
+                }
+            ),
+            "{error:?}"
+        );
+        assert!(error.is_retryable());
+        assert!(std::error::Error::source(&error).is_some());
+        let message = crate::error::with_causes(&error);
+        assert!(!message.contains("127.0.0.1:1/v1"), "{message}");
+        let shown = format!("{message} {error:?}");
+        assert!(!shown.contains("s3cr3t"), "{shown}");
     }
 
     #[test]

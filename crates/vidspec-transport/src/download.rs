@@ -19,7 +19,7 @@ use tokio::io::{AsyncWrite, AsyncWriteExt};
 use tracing::Instrument;
 
 use crate::client::Client;
-use crate::error::Error;
+use crate::error::{DownloadLimit, Error, Occupant, Operation, shown_url};
 use crate::read::Video;
 use crate::wait::Outcome;
 
@@ -123,10 +123,12 @@ pub fn safe_name(text: &str) -> String {
     }
 }
 
-fn io_error(path: &Path, message: String) -> Error {
+fn io_error(path: &Path, problem: &str, source: Option<std::io::Error>) -> Error {
     Error::Io {
-        path: path.display().to_string(),
-        message,
+        operation: Operation::Download,
+        path: path.to_owned(),
+        problem: problem.to_owned(),
+        source,
     }
 }
 
@@ -134,8 +136,9 @@ fn io_error(path: &Path, message: String) -> Error {
 /// HTTP client uses.
 fn checked_url(url: &str) -> Result<reqwest::Url, Error> {
     let refused = || Error::Download {
-        url: url.to_owned(),
-        message: "only absolute http:// and https:// URLs are downloaded".to_owned(),
+        url: shown_url(url),
+        problem: "only absolute http:// and https:// URLs are downloaded".to_owned(),
+        source: None,
     };
     if url.trim() != url {
         return Err(refused());
@@ -153,29 +156,23 @@ async fn check_target(path: &Path, overwrite: bool) -> Result<(), Error> {
     let metadata = match tokio::fs::symlink_metadata(path).await {
         Ok(metadata) => metadata,
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-        Err(error) => return Err(io_error(path, format!("cannot inspect: {error}"))),
+        Err(error) => return Err(io_error(path, "cannot inspect it", Some(error))),
     };
     let kind = metadata.file_type();
+    let taken = |found| {
+        Err(Error::TargetTaken {
+            path: path.to_owned(),
+            found,
+        })
+    };
     if kind.is_symlink() {
-        Err(io_error(
-            path,
-            "is a symbolic link: vidspec never writes through links; remove it or choose another --download folder".to_owned(),
-        ))
+        taken(Occupant::SymbolicLink)
     } else if kind.is_dir() {
-        Err(io_error(
-            path,
-            "is a directory: remove it or choose another --download folder".to_owned(),
-        ))
+        taken(Occupant::Directory)
     } else if !kind.is_file() {
-        Err(io_error(
-            path,
-            "exists and is not a regular file (a FIFO, socket or device): remove it or choose another --download folder".to_owned(),
-        ))
+        taken(Occupant::NotARegularFile)
     } else if !overwrite {
-        Err(io_error(
-            path,
-            "exists already: remove it or pass --force".to_owned(),
-        ))
+        taken(Occupant::ExistingFile)
     } else {
         Ok(())
     }
@@ -195,7 +192,7 @@ fn temporary_file(dir: &Path, stem: &str) -> Result<(tokio::fs::File, tempfile::
     }
     let file = builder
         .tempfile_in(dir)
-        .map_err(|error| io_error(dir, format!("cannot create a temporary file: {error}")))?;
+        .map_err(|error| io_error(dir, "cannot create a temporary file", Some(error)))?;
     let (file, path) = file.into_parts();
     Ok((tokio::fs::File::from_std(file), path))
 }
@@ -210,18 +207,12 @@ impl Client {
     ) -> Result<Vec<Downloaded>, Error> {
         let videos = outcome.videos();
         if videos.len() > options.max_videos {
-            return Err(Error::Download {
-                url: videos
-                    .first()
-                    .map(|video| video.url.clone())
-                    .unwrap_or_default(),
-                message: format!(
-                    "task {} lists {} videos, more than the cap of {} per task; nothing was downloaded: if that many are expected, pass --max-videos {}",
-                    safe_name(&outcome.task_id),
-                    videos.len(),
-                    options.max_videos,
-                    videos.len()
-                ),
+            return Err(Error::OverLimit {
+                task_id: safe_name(&outcome.task_id),
+                limit: DownloadLimit::Videos {
+                    listed: videos.len(),
+                    cap: options.max_videos,
+                },
             });
         }
         let urls = videos
@@ -230,7 +221,7 @@ impl Client {
             .collect::<Result<Vec<_>, _>>()?;
         tokio::fs::create_dir_all(dir)
             .await
-            .map_err(|error| io_error(dir, format!("cannot create the directory: {error}")))?;
+            .map_err(|error| io_error(dir, "cannot create the directory", Some(error)))?;
         let stem = safe_name(&outcome.task_id);
         let targets: Vec<PathBuf> = (0..videos.len())
             .map(|index| dir.join(format!("{stem}-{index}.mp4")))
@@ -239,6 +230,7 @@ impl Client {
             check_target(target, options.overwrite).await?;
         }
         let mut budget = Budget {
+            task_id: stem.clone(),
             per_video: self.options().max_download_bytes,
             total: options.max_total_bytes,
             taken: 0,
@@ -250,12 +242,9 @@ impl Client {
             let bytes = self
                 .fetch_to(url, &video.url, &mut file, &temporary, options, &mut budget)
                 .await?;
-            file.sync_all().await.map_err(|error| {
-                io_error(
-                    &temporary,
-                    format!("cannot flush the download of {}: {error}", video.url),
-                )
-            })?;
+            file.sync_all()
+                .await
+                .map_err(|error| io_error(&temporary, "cannot flush the download", Some(error)))?;
             drop(file);
             let persisted = if options.overwrite {
                 check_target(&path, true).await?;
@@ -266,10 +255,8 @@ impl Client {
             persisted.map_err(|error| {
                 io_error(
                     &path,
-                    format!(
-                        "cannot move the download into place ({}): remove what is there or pass --force",
-                        error.error
-                    ),
+                    "cannot move the download into place: remove what is there or allow overwriting",
+                    Some(error.error),
                 )
             })?;
             written.push(Downloaded {
@@ -312,6 +299,7 @@ impl Client {
     {
         let url = checked_url(&video.url)?;
         let mut budget = Budget {
+            task_id: "(the video given to download_to)".to_owned(),
             per_video: self.options().max_download_bytes,
             total: options.max_total_bytes,
             taken: 0,
@@ -327,10 +315,7 @@ impl Client {
             )
             .await?;
         writer.flush().await.map_err(|error| {
-            io_error(
-                Path::new(WRITER),
-                format!("cannot flush the download of {}: {error}", video.url),
-            )
+            io_error(Path::new(WRITER), "cannot flush the download", Some(error))
         })?;
         Ok(bytes)
     }
@@ -383,53 +368,52 @@ impl Client {
     where
         W: AsyncWrite + Unpin + ?Sized,
     {
-        let failed = |message: String| Error::Download {
-            url: shown.to_owned(),
-            message,
+        let failed = |problem: String, source: Option<reqwest::Error>| Error::Download {
+            url: shown_url(shown),
+            problem,
+            source: source.map(reqwest::Error::without_url),
         };
         let idle = options.idle_timeout;
         let stalled = || {
-            failed(format!(
-                "no bytes arrived for {} s; try again later",
-                idle.as_secs_f64()
-            ))
+            failed(
+                format!(
+                    "no bytes arrived for {} s; try again later",
+                    idle.as_secs_f64()
+                ),
+                None,
+            )
         };
         self.limiter().acquire().await;
         let mut response = tokio::time::timeout(idle, self.http().get(url).send())
             .await
             .map_err(|_| stalled())?
-            .map_err(|error| failed(crate::client::without_url(&error)))?;
+            .map_err(|error| failed("the request failed".to_owned(), Some(error)))?;
         if !response.status().is_success() {
-            return Err(failed(format!("HTTP {}", response.status().as_u16())));
+            return Err(failed(
+                format!("the server answered HTTP {}", response.status().as_u16()),
+                None,
+            ));
         }
         if let Some(length) = response.content_length() {
-            budget.admit(0, length).map_err(&failed)?;
+            budget.admit(0, length)?;
         }
         let mut total: u64 = 0;
         loop {
             let chunk = tokio::time::timeout(idle, response.chunk())
                 .await
                 .map_err(|_| stalled())?
-                .map_err(|error| {
-                    failed(format!(
-                        "the transfer broke off: {}",
-                        crate::client::without_url(&error)
-                    ))
-                })?;
+                .map_err(|error| failed("the transfer broke off".to_owned(), Some(error)))?;
             let Some(chunk) = chunk else { break };
             let length = u64::try_from(chunk.len()).unwrap_or(u64::MAX);
-            budget.admit(total, length).map_err(&failed)?;
+            budget.admit(total, length)?;
             total = total.saturating_add(length);
             // A local failure (a full disk): not the server's fault, so `Io`.
-            file.write_all(&chunk).await.map_err(|error| {
-                io_error(
-                    temporary,
-                    format!("cannot write the download of {shown}: {error}"),
-                )
-            })?;
+            file.write_all(&chunk)
+                .await
+                .map_err(|error| io_error(temporary, "cannot write the download", Some(error)))?;
         }
         if total == 0 {
-            return Err(failed("the answer was empty".to_owned()));
+            return Err(failed("the answer was empty".to_owned(), None));
         }
         budget.taken = budget.taken.saturating_add(total);
         Ok(total)
@@ -452,6 +436,8 @@ pub(crate) fn logged_url(url: &reqwest::Url) -> String {
 
 /// The byte caps of one task's download.
 struct Budget {
+    /// The task's id (safe as a file name), for the error.
+    task_id: String,
     per_video: u64,
     total: u64,
     /// Bytes of the task's videos finished so far.
@@ -460,19 +446,21 @@ struct Budget {
 
 impl Budget {
     /// Whether `more` bytes may follow `so_far` bytes of the current video.
-    fn admit(&self, so_far: u64, more: u64) -> Result<(), String> {
+    fn admit(&self, so_far: u64, more: u64) -> Result<(), Error> {
         let video = so_far.saturating_add(more);
+        let over = |limit| {
+            Err(Error::OverLimit {
+                task_id: self.task_id.clone(),
+                limit,
+            })
+        };
         if video > self.per_video {
-            return Err(format!(
-                "the video is larger than the {}-byte cap per video",
-                self.per_video
-            ));
+            return over(DownloadLimit::BytesPerVideo {
+                cap: self.per_video,
+            });
         }
         if self.taken.saturating_add(video) > self.total {
-            return Err(format!(
-                "the task's videos are larger than the {}-byte cap per task; if that much is expected, raise it with --max-download-gib",
-                self.total
-            ));
+            return over(DownloadLimit::BytesPerTask { cap: self.total });
         }
         Ok(())
     }
@@ -514,6 +502,17 @@ mod tests {
             logged_url(&url),
             "https://cdn.example.com:8443/v/1.mp4?<redacted>"
         );
+    }
+
+    #[test]
+    fn a_refused_url_is_named_without_its_password_or_query() {
+        let refused = checked_url("ftp://user:hunter2@cdn.example/v.mp4?sig=s3cr3t");
+        match refused {
+            Err(Error::Download { url, .. }) => {
+                assert_eq!(url, "ftp://cdn.example/v.mp4?…");
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

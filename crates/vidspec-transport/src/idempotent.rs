@@ -18,8 +18,8 @@ use vidspec_core::Plan;
 use vidspec_core::lint::idempotency_header_problem;
 
 use crate::client::{Answer, Client, classify};
+use crate::error::{ConfigError, Error, Operation};
 use crate::handle::TaskHandle;
-use crate::error::Error;
 use crate::read::submitted_task_id;
 
 /// The longest key the gateway accepts.
@@ -266,29 +266,27 @@ impl Client {
             return self.submit(plan).await;
         };
         if let Some(problem) = idempotency_header_problem(header) {
-            return Err(Error::Config(format!(
-                "the spec's idempotency header {header:?} {problem}; not sent (fix the spec)"
-            )));
+            return Err(ConfigError::Idempotency {
+                problem: format!("the spec's idempotency header {header:?} {problem}"),
+            }
+            .into());
         }
-        let name = HeaderName::from_bytes(header.as_bytes()).map_err(|_| {
-            Error::Config(format!(
-                "the spec's idempotency header {header:?} is not a header name; not sent (fix the spec)"
-            ))
-        })?;
-        let value = HeaderValue::from_str(key.as_str()).map_err(|_| {
-            Error::Config("the idempotency key is not a header value; not sent".to_owned())
+        let name =
+            HeaderName::from_bytes(header.as_bytes()).map_err(|_| ConfigError::Idempotency {
+                problem: format!("the spec's idempotency header {header:?} is not a header name"),
+            })?;
+        let value = HeaderValue::from_str(key.as_str()).map_err(|_| ConfigError::Idempotency {
+            problem: "the idempotency key is not a header value".to_owned(),
         })?;
         let method =
             reqwest::Method::from_bytes(plan.endpoint().method.as_bytes()).map_err(|_| {
-                Error::Config(format!(
-                    "the spec's method {} is not an HTTP method",
-                    plan.endpoint().method
-                ))
+                ConfigError::Method {
+                    method: plan.endpoint().method.clone(),
+                }
             })?;
         // Serialised once: every attempt sends these very bytes, as the
         // gateway compares bodies for a key.
-        let body = serde_json::to_vec(plan.body())
-            .map_err(|error| Error::Config(format!("cannot write the body: {error}")))?;
+        let body = serde_json::to_vec(plan.body()).map_err(ConfigError::Body)?;
         let backoff = &self.options().idempotent_resend;
         let mut attempt = 0;
         loop {
@@ -297,7 +295,7 @@ impl Client {
                 .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
                 .header(name.clone(), value.clone())
                 .body(body.clone());
-            let outcome = match self.exchange(request, true).await {
+            let outcome = match self.exchange(request, Operation::Submit).await {
                 Ok(answer) => self.read_keyed_answer(answer, plan, key),
                 Err(
                     error @ (Error::Connect { .. }
@@ -371,6 +369,7 @@ impl Client {
                     request_id,
                 }),
                 None => Attempt::Stop(Error::Undecodable {
+                    operation: Operation::Submit,
                     status,
                     reason: "the submit answer holds no task id where the spec says".to_owned(),
                     excerpt: self.redactor().excerpt(body.to_string().as_bytes()),

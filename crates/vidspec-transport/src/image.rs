@@ -28,11 +28,12 @@ pub const MAX_UPLOAD_BYTES: u64 = 20 * 1024 * 1024;
 
 /// Why a local image file could not be read.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum LocalImageError {
     /// Missing, unreadable, or not a regular file (a directory, a FIFO,
-    /// `/dev/zero`).
-    #[error("cannot read the image: {0}")]
-    Unreadable(FileReadError),
+    /// `/dev/zero`); the source says which.
+    #[error("cannot read the image")]
+    Unreadable(#[source] FileReadError),
     /// Larger than the gateway accepts.
     #[error(
         "the image is larger than the gateway's upload limit of {MAX_UPLOAD_BYTES} bytes \
@@ -192,6 +193,7 @@ pub struct ImageInfo {
 
 /// Why the format or size of an image could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ProbeError {
     /// No bytes at all.
     #[error("the image is empty (0 bytes); point at a PNG, JPEG, WebP, GIF, BMP or TIFF file")]

@@ -35,8 +35,13 @@
 //!   total timeout each; downloads an idle timeout (no bytes for N seconds).
 //! - **No number panics**: durations from flags and gateway answers saturate
 //!   (`seconds`).
-//! - Errors say which case they are: `Error::is_retryable`,
-//!   `Error::is_safe_to_resubmit`.
+//! - Errors say which call produced them (`Error::operation`) and which case
+//!   they are: `Error::is_retryable` is false for anything that may have
+//!   created a paid task (a 5xx, a lost or undecodable answer to a submit),
+//!   so a generic retry layer keyed on it never pays twice;
+//!   `Error::is_safe_to_resubmit` and `Error::may_have_created_a_task` say
+//!   the rest. The enums are `#[non_exhaustive]` and keep the errors of the
+//!   network and the file system as sources.
 //!
 //! The API key is sent only to the base URL (never with downloads), and never
 //! appears in `Debug` output, an error message or a log line.
@@ -73,8 +78,8 @@
 mod client;
 mod download;
 mod error;
-mod idempotent;
 mod handle;
+mod idempotent;
 mod image;
 mod limit;
 mod media;
@@ -95,9 +100,11 @@ pub use download::{
     DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_TOTAL_BYTES, DEFAULT_MAX_VIDEOS, DownloadOptions, Downloaded,
     EXPIRY_WARNING_S, expiry_warning, safe_name,
 };
-pub use error::{Error, error_body, lenient_code};
-pub use idempotent::{IdempotencyKey, IdempotencyKeyError, IdempotencyRefusal, MAX_KEY_LENGTH};
+pub use error::{
+    ConfigError, DownloadLimit, Error, Occupant, Operation, error_body, lenient_code, with_causes,
+};
 pub use handle::{HandleError, TaskHandle, TaskRef};
+pub use idempotent::{IdempotencyKey, IdempotencyKeyError, IdempotencyRefusal, MAX_KEY_LENGTH};
 pub use image::{
     ImageFormat, ImageInfo, LocalImageError, MAX_UPLOAD_BYTES, ProbeError, check as check_image,
     probe, read_local_image,

@@ -40,6 +40,7 @@ pub struct AudioInfo {
 
 /// Why a media file's header could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum MediaError {
     /// No bytes at all.
     #[error("the file is empty (0 bytes)")]

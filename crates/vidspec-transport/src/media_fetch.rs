@@ -18,12 +18,13 @@ use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use vidspec_core::spec::{AudioConstraints, VideoConstraints};
 
 use crate::client::Client;
+use crate::error::shown_url;
 use crate::media::{
     AudioInfo, MAX_MOVIE_BYTES, MediaError, VideoInfo, audio_format, box_header, flac_seconds,
     read_movie, video_format, wav_seconds,
 };
 use crate::media_check::{Judgement, check_audio, check_video};
-use crate::preflight::{Finding, REMOTE_READ_BYTES, decode_data_url, range_total, without_query};
+use crate::preflight::{Finding, REMOTE_READ_BYTES, Remote, decode_data_url, range_total, remote};
 
 /// How many top-level boxes are walked looking for `moov` before giving up.
 pub const MAX_TOP_LEVEL_BOXES: usize = 64;
@@ -215,7 +216,17 @@ impl Client {
     /// Opens `url` for reading: a `data:` URL decoded; an http(s) URL with a
     /// ranged GET of its first `REMOTE_READ_BYTES` (no API key).
     async fn open_media<'a>(&'a self, url: &'a str) -> Result<Opened<'a>, (String, String)> {
-        if url.starts_with("data:") {
+        let parsed = match remote(url) {
+            Remote::Data => None,
+            Remote::Http(parsed) => Some(parsed),
+            Remote::Other => {
+                return Err((
+                    shown_url(url),
+                    "it is neither an http(s) nor a data: URL".into(),
+                ));
+            }
+        };
+        let Some(parsed) = parsed else {
             let shown = "the data: URL".to_owned();
             let (bytes, total) = decode_data_url(url).map_err(|why| (shown.clone(), why))?;
             let head = window(&bytes, 0, 0, REMOTE_READ_BYTES as u64);
@@ -225,19 +236,13 @@ impl Client {
                 total,
                 source: Source::Memory(bytes),
             });
-        }
-        if !(url.starts_with("https://") || url.starts_with("http://")) {
-            return Err((
-                url.to_owned(),
-                "it is neither an http(s) nor a data: URL".into(),
-            ));
-        }
-        let shown = without_query(url);
+        };
+        let shown = shown_url(url);
         let fail = |why: String| (shown.clone(), why);
         self.limiter().acquire().await;
         let response = self
             .http()
-            .get(url)
+            .get(parsed)
             .header(
                 reqwest::header::RANGE,
                 format!("bytes=0-{}", REMOTE_READ_BYTES - 1),

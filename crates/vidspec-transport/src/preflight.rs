@@ -20,7 +20,7 @@ use vidspec_core::spec::{ImageConstraints, TaskReference};
 use vidspec_core::{Plan, Precondition};
 
 use crate::client::Client;
-use crate::error::Error;
+use crate::error::{Error, Operation, shown_url, with_causes};
 use crate::handle::TaskHandle;
 use crate::image::{ProbeError, check, probe};
 use crate::media_fetch::Wanted;
@@ -97,7 +97,13 @@ pub async fn check_local_image(path: &Path, constraints: &ImageConstraints) -> V
     // A regular file only, refused past the upload limit before it is read.
     let (head, size) = match crate::image::load_local_image_head(path, LOCAL_READ_BYTES).await {
         Ok((head, size)) => (head, Some(size)),
-        Err(error) => return vec![Finding::error("", format!("{shown}: {error}"), rule)],
+        Err(error) => {
+            return vec![Finding::error(
+                "",
+                format!("{shown}: {}", with_causes(&error)),
+                rule,
+            )];
+        }
     };
     match probe(&head) {
         Ok(info) => {
@@ -258,15 +264,13 @@ impl Client {
         constraints: &ImageConstraints,
     ) -> Vec<Finding> {
         let rule = &constraints.rule;
-        let (shown, fetched) = if url.starts_with("data:") {
-            ("the data: URL".to_owned(), decode_data_url(url))
-        } else if url.starts_with("https://") || url.starts_with("http://") {
-            (without_query(url), self.fetch_head(url).await)
-        } else {
-            (
-                url.to_owned(),
+        let (shown, fetched) = match remote(url) {
+            Remote::Data => ("the data: URL".to_owned(), decode_data_url(url)),
+            Remote::Http(parsed) => (shown_url(url), self.fetch_head(parsed).await),
+            Remote::Other => (
+                shown_url(url),
                 Err("it is neither an http(s) nor a data: URL".to_owned()),
-            )
+            ),
         };
         let could_not = |why: String| {
             vec![Finding::warning(
@@ -308,7 +312,7 @@ impl Client {
 
     /// The first `REMOTE_READ_BYTES` of `url` and its total size, if the
     /// server says. No `Authorization` header is sent.
-    async fn fetch_head(&self, url: &str) -> Result<(Vec<u8>, Option<u64>), String> {
+    async fn fetch_head(&self, url: url::Url) -> Result<(Vec<u8>, Option<u64>), String> {
         self.limiter().acquire().await;
         let range = format!("bytes=0-{}", REMOTE_READ_BYTES - 1);
         let mut response = self
@@ -381,7 +385,7 @@ impl Client {
             task: Arc::clone(plan.task()),
             request_id: None,
         };
-        match self.task(&handle).await {
+        match self.poll(&handle, Operation::Preflight, &mut |_| {}).await {
             Ok(snapshot) if matches!(snapshot.status, Status::Unknown(_)) => {
                 findings.push(Finding::warning(
                     path,
@@ -420,7 +424,8 @@ impl Client {
             Err(error) => findings.push(Finding::warning(
                 path,
                 format!(
-                    "could not check task {id} named by {field}: {error}; the gateway may reject it"
+                    "could not check task {id} named by {field}: {}; the gateway may reject it",
+                    with_causes(&error)
                 ),
                 rule,
             )),
@@ -454,17 +459,34 @@ pub(crate) fn range_total(value: &str) -> Option<u64> {
     value.rsplit_once('/')?.1.trim().parse().ok()
 }
 
-/// A URL without its query string or fragment (they may carry signatures).
-pub(crate) fn without_query(url: &str) -> String {
-    match url.find(['?', '#']) {
-        Some(at) => format!("{}?…", &url[..at]),
-        None => url.to_owned(),
+/// How a URL value of a request is read, by its scheme as the URL parser
+/// reads it (any case; `http:/x` is `http://x/` to it, as to reqwest).
+pub(crate) enum Remote {
+    /// A `data:` URL: decoded in place.
+    Data,
+    /// An `http:` or `https:` URL with a host: fetched.
+    Http(url::Url),
+    /// Anything else, or no URL at all.
+    Other,
+}
+
+/// Classifies `text` by its parsed scheme.
+pub(crate) fn remote(text: &str) -> Remote {
+    match url::Url::parse(text) {
+        Ok(url) if url.scheme() == "data" => Remote::Data,
+        Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => {
+            Remote::Http(url)
+        }
+        _ => Remote::Other,
     }
 }
 
 /// The bytes of a `data:[<type>];base64,<data>` URL and their count.
 pub(crate) fn decode_data_url(url: &str) -> Result<(Vec<u8>, Option<u64>), String> {
-    let rest = url.strip_prefix("data:").unwrap_or(url);
+    let rest = match url.split_once(':') {
+        Some((scheme, rest)) if scheme.trim().eq_ignore_ascii_case("data") => rest,
+        _ => url,
+    };
     let (meta, data) = rest
         .split_once(',')
         .ok_or_else(|| "the data: URL has no comma before its data".to_owned())?;
@@ -480,53 +502,30 @@ pub(crate) fn decode_data_url(url: &str) -> Result<(Vec<u8>, Option<u64>), Strin
 }
 
 /// Decodes base64 (standard or URL-safe alphabet; padding optional;
-/// whitespace ignored).
+/// whitespace ignored) with the `base64` crate's engine: whitespace is
+/// dropped and the URL-safe letters read as the standard ones first.
 fn decode_base64(text: &str) -> Result<Vec<u8>, String> {
-    fn value(byte: u8) -> Option<u32> {
-        Some(match byte {
-            b'A'..=b'Z' => byte - b'A',
-            b'a'..=b'z' => byte - b'a' + 26,
-            b'0'..=b'9' => byte - b'0' + 52,
-            b'+' | b'-' => 62,
-            b'/' | b'_' => 63,
-            _ => return None,
-        } as u32)
-    }
-    let mut out = Vec::with_capacity(text.len() / 4 * 3 + 3);
-    let mut buffer = 0u32;
-    let mut bits = 0u32;
-    let mut padding = false;
-    for (at, byte) in text.bytes().enumerate() {
-        if byte.is_ascii_whitespace() {
-            continue;
-        }
-        if byte == b'=' {
-            padding = true;
-            continue;
-        }
-        if padding {
-            return Err(format!(
-                "the base64 data goes on after its padding (byte {at})"
-            ));
-        }
-        let Some(six) = value(byte) else {
-            return Err(format!(
-                "the data: URL is not valid base64 (byte {at} is {:?})",
-                byte as char
-            ));
-        };
-        buffer = (buffer << 6) | six;
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((buffer >> bits) as u8);
-            buffer &= (1 << bits) - 1;
-        }
-    }
-    if bits >= 6 {
-        return Err("the base64 data ends with a lone character".to_owned());
-    }
-    Ok(out)
+    use base64::Engine as _;
+    use base64::alphabet::STANDARD;
+    use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+    const LENIENT: GeneralPurpose = GeneralPurpose::new(
+        &STANDARD,
+        GeneralPurposeConfig::new()
+            .with_decode_padding_mode(DecodePaddingMode::Indifferent)
+            .with_decode_allow_trailing_bits(true),
+    );
+    let standard: Vec<u8> = text
+        .bytes()
+        .filter(|byte| !byte.is_ascii_whitespace())
+        .map(|byte| match byte {
+            b'-' => b'+',
+            b'_' => b'/',
+            other => other,
+        })
+        .collect();
+    LENIENT
+        .decode(&standard)
+        .map_err(|error| format!("the data: URL is not valid base64 ({error})"))
 }
 
 #[cfg(test)]
@@ -567,12 +566,59 @@ mod tests {
     #[test]
     fn query_strings_are_not_shown() {
         assert_eq!(
-            without_query("https://cdn.example/a.png?X-Amz-Signature=secret"),
+            shown_url("https://cdn.example/a.png?X-Amz-Signature=secret"),
             "https://cdn.example/a.png?…"
         );
         assert_eq!(
-            without_query("https://cdn.example/a.png"),
+            shown_url("https://cdn.example/a.png"),
             "https://cdn.example/a.png"
         );
+    }
+
+    #[test]
+    fn a_urls_user_name_and_password_are_never_shown() {
+        for url in [
+            "https://user:hunter2@cdn.example/a.png",
+            "HTTPS://user:hunter2@cdn.example/a.png?sig=1",
+            "https://user:hunter2@/a.png",
+            "ftp://user:hunter2@cdn.example/a.png",
+        ] {
+            let shown = shown_url(url);
+            assert!(!shown.contains("hunter2"), "{url} → {shown}");
+            assert!(!shown.contains("user"), "{url} → {shown}");
+        }
+        assert_eq!(
+            shown_url("https://user:hunter2@cdn.example/a.png"),
+            "https://cdn.example/a.png"
+        );
+    }
+
+    #[test]
+    fn urls_are_classified_by_their_parsed_scheme_in_any_case() {
+        assert!(matches!(
+            remote("HTTPS://cdn.example/a.png"),
+            Remote::Http(_)
+        ));
+        assert!(matches!(
+            remote("Http://cdn.example/a.png"),
+            Remote::Http(_)
+        ));
+        assert!(matches!(remote("http:/cdn.example/a.png"), Remote::Http(_)));
+        assert!(matches!(remote("DATA:image/png;base64,iVBO"), Remote::Data));
+        assert!(matches!(remote("data:,x"), Remote::Data));
+        for other in [
+            "ftp://cdn.example/a.png",
+            "file:///etc/passwd",
+            "a.png",
+            "http://",
+        ] {
+            assert!(matches!(remote(other), Remote::Other), "{other}");
+        }
+    }
+
+    #[test]
+    fn a_data_url_is_read_whatever_the_case_of_its_scheme() {
+        let (bytes, _) = decode_data_url("DATA:image/png;BASE64,iVBORw0KGgo=").expect("decodes");
+        assert_eq!(bytes, b"\x89PNG\r\n\x1a\n");
     }
 }

@@ -227,6 +227,7 @@ mod tests {
                     Ok("done")
                 } else {
                     Err(Error::RateLimited {
+                        operation: crate::error::Operation::Poll,
                         retry_after: Some(Duration::from_secs(2)),
                         request_id: None,
                     })
@@ -243,10 +244,11 @@ mod tests {
     async fn a_submit_that_may_have_arrived_is_never_retried() {
         let calls = std::cell::Cell::new(0);
         let result: Result<(), Error> =
-            with_retries(&Backoff::default(), Error::is_safe_to_resubmit, || {
+            with_retries(&Backoff::default(), Error::is_retryable, || {
                 calls.set(calls.get() + 1);
                 async {
                     Err(Error::Server {
+                        operation: crate::error::Operation::Submit,
                         status: 502,
                         message: "bad gateway".into(),
                         request_id: None,
@@ -266,8 +268,11 @@ mod tests {
         let result: Result<(), Error> = with_retries(&backoff, Error::is_retryable, || {
             calls.set(calls.get() + 1);
             async {
-                Err(Error::Connect {
-                    message: "refused".into(),
+                Err(Error::Server {
+                    operation: crate::error::Operation::Poll,
+                    status: 503,
+                    message: "unavailable".into(),
+                    request_id: None,
                 })
             }
         })

@@ -22,7 +22,7 @@ use serde::Serialize;
 use tokio::time::Instant;
 
 use crate::client::Client;
-use crate::error::Error;
+use crate::error::{Error, Operation};
 use crate::handle::TaskHandle;
 use crate::read::{Status, TaskSnapshot, Video};
 use crate::retry::random_unit;
@@ -352,7 +352,11 @@ impl Client {
             // and slowly dribbled answer of this poll ends there.
             let polled = {
                 let mut on_retry = |retry: Retry| report(WaitEvent::Retrying(retry));
-                tokio::time::timeout_at(deadline, Box::pin(self.poll(handle, &mut on_retry))).await
+                tokio::time::timeout_at(
+                    deadline,
+                    Box::pin(self.poll(handle, Operation::Poll, &mut on_retry)),
+                )
+                .await
             };
             let Ok(polled) = polled else {
                 return Err(gave_up(last));

@@ -312,8 +312,8 @@ async fn a_download_that_stops_sending_fails_after_the_idle_timeout_and_leaves_n
     ))
     .await;
     match &result {
-        Err(Error::Download { message, .. }) => {
-            assert!(message.contains("no bytes"), "{message}")
+        Err(Error::Download { problem, .. }) => {
+            assert!(problem.contains("no bytes"), "{problem}")
         }
         other => panic!("{other:?}"),
     }

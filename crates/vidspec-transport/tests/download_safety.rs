@@ -15,8 +15,8 @@ use std::path::{Path, PathBuf};
 
 use loopback::{Step, head, mp4, ok, serve};
 use vidspec_transport::{
-    ApiKey, Client, ClientOptions, DEFAULT_MAX_VIDEOS, DownloadOptions, Downloaded, Error, Outcome,
-    Status, TaskSnapshot, Video,
+    ApiKey, Client, ClientOptions, DEFAULT_MAX_VIDEOS, DownloadLimit, DownloadOptions, Downloaded,
+    Error, Occupant, Outcome, Status, TaskSnapshot, Video,
 };
 
 const OUTSIDE_TEXT: &[u8] = b"precious file outside the download folder\n";
@@ -172,8 +172,8 @@ async fn a_symlink_planted_at_the_final_name_is_refused_and_its_target_untouched
             )
             .await;
         match &result {
-            Err(Error::Io { message, .. }) => {
-                assert!(message.contains("symbolic link"), "{message}")
+            Err(Error::TargetTaken { found, .. }) => {
+                assert_eq!(*found, Occupant::SymbolicLink)
             }
             other => panic!("--force={overwrite}: {other:?}"),
         }
@@ -193,7 +193,16 @@ async fn a_dangling_symlink_at_the_final_name_creates_nothing_where_it_points() 
     symlink(&target, place.downloads().join("task_1-0.mp4")).expect("plant");
     let server = video_server().await;
     let result = download_one(&server, &place, true).await;
-    assert!(matches!(result, Err(Error::Io { .. })), "{result:?}");
+    assert!(
+        matches!(
+            result,
+            Err(Error::TargetTaken {
+                found: Occupant::SymbolicLink,
+                ..
+            })
+        ),
+        "{result:?}"
+    );
     assert!(!target.exists(), "a file was created through the link");
 }
 
@@ -204,7 +213,10 @@ async fn a_directory_at_the_final_name_is_refused_even_with_force() {
     let server = video_server().await;
     let result = download_one(&server, &place, true).await;
     match &result {
-        Err(Error::Io { message, .. }) => assert!(message.contains("directory"), "{message}"),
+        Err(error @ Error::TargetTaken { found, .. }) => {
+            assert_eq!(*found, Occupant::Directory);
+            assert!(error.to_string().contains("directory"), "{error}")
+        }
         other => panic!("{other:?}"),
     }
     assert_eq!(server.request_count(), 0, "refused before downloading");
@@ -231,8 +243,9 @@ async fn a_fifo_at_the_final_name_is_refused_without_opening_it() {
     .await
     .expect("a FIFO is never opened, so nothing blocks");
     match &result {
-        Err(Error::Io { message, .. }) => {
-            assert!(message.contains("not a regular file"), "{message}")
+        Err(error @ Error::TargetTaken { found, .. }) => {
+            assert_eq!(*found, Occupant::NotARegularFile);
+            assert!(error.to_string().contains("not a regular file"), "{error}")
         }
         other => panic!("{other:?}"),
     }
@@ -255,9 +268,10 @@ async fn without_force_an_existing_file_is_kept_and_named_in_the_error() {
     let server = video_server().await;
     let result = download_one(&server, &place, false).await;
     match &result {
-        Err(Error::Io { path, message }) => {
-            assert!(path.ends_with("task_1-0.mp4"), "{path}");
-            assert!(message.contains("--force"), "{message}");
+        Err(error @ Error::TargetTaken { path, found }) => {
+            assert!(path.ends_with("task_1-0.mp4"), "{}", path.display());
+            assert_eq!(*found, Occupant::ExistingFile);
+            assert!(error.to_string().contains("task_1-0.mp4"), "{error}");
         }
         other => panic!("{other:?}"),
     }
@@ -283,13 +297,20 @@ async fn a_gateway_listing_a_thousand_videos_is_refused_at_the_cap_before_any_do
         )
         .await;
     match &result {
-        Err(Error::Download { message, .. }) => {
+        Err(error @ Error::OverLimit { limit, .. }) => {
+            assert_eq!(
+                *limit,
+                DownloadLimit::Videos {
+                    listed: 1000,
+                    cap: DEFAULT_MAX_VIDEOS
+                }
+            );
+            let message = error.to_string();
             assert!(message.contains("1000 videos"), "{message}");
             assert!(
                 message.contains(&format!("cap of {DEFAULT_MAX_VIDEOS}")),
                 "{message}"
             );
-            assert!(message.contains("--max-videos"), "{message}");
         }
         Err(other) => panic!("{other}"),
         Ok(files) => panic!("{} files downloaded", files.len()),
@@ -313,9 +334,9 @@ async fn the_bytes_taken_from_one_task_are_capped_across_its_videos() {
         .download(&outcome("task_1", &urls), &place.downloads(), &options)
         .await;
     match &result {
-        Err(Error::Download { message, .. }) => {
-            assert!(message.contains("2500"), "{message}");
-            assert!(message.contains("--max-download-gib"), "{message}");
+        Err(error @ Error::OverLimit { limit, .. }) => {
+            assert_eq!(*limit, DownloadLimit::BytesPerTask { cap: 2500 });
+            assert!(error.to_string().contains("2500"), "{error}");
         }
         other => panic!("{other:?}"),
     }
@@ -339,7 +360,9 @@ async fn a_content_length_above_the_cap_is_refused_before_the_body_is_read() {
     .await;
     let result = download_one(&server, &place, false).await;
     match &result {
-        Err(Error::Download { message, .. }) => assert!(message.contains("cap"), "{message}"),
+        Err(error @ Error::OverLimit { .. }) => {
+            assert!(error.to_string().contains("cap"), "{error}")
+        }
         other => panic!("{other:?}"),
     }
     assert!(place.names().is_empty(), "{:?}", place.names());
@@ -378,8 +401,8 @@ async fn urls_that_are_not_http_are_refused_before_anything_is_written() {
             )
             .await;
         match &result {
-            Err(Error::Download { message, .. }) => {
-                assert!(message.contains("http"), "{url}: {message}")
+            Err(Error::Download { problem, .. }) => {
+                assert!(problem.contains("http"), "{url}: {problem}")
             }
             other => panic!("{url}: {other:?}"),
         }

@@ -12,8 +12,8 @@ use serde_json::{Value, json};
 use vidspec_core::{Plan, Registry};
 use vidspec_sim::{FaultTarget, Faults, Scripted, Sim, SimConfig, SubmitShape};
 use vidspec_transport::{
-    ApiKey, Backoff, Client, ClientOptions, DownloadOptions, Error, PollClock, Status, WaitEvent,
-    WaitOptions,
+    ApiKey, Backoff, Client, ClientOptions, DownloadOptions, Error, Operation, PollClock, Status,
+    WaitEvent, WaitOptions,
 };
 
 const SPEED: f64 = 1000.0;
@@ -259,14 +259,16 @@ async fn a_connection_dropped_during_submit_is_never_resent() {
         matches!(
             error,
             Error::NoAnswer {
-                submitted: true,
+                operation: Operation::Submit,
                 ..
             }
         ),
         "{error:?}"
     );
     assert!(
-        error.to_string().contains("may have been charged"),
+        error
+            .to_string()
+            .contains("may have been created and charged"),
         "{error}"
     );
     let stats = sim.stats();
@@ -286,10 +288,46 @@ async fn a_server_error_on_submit_is_never_resent() {
     }]);
     let error = client(&sim).submit(&omni("a fox")).await.expect_err("500");
     assert!(
-        matches!(error, Error::Server { status: 500, .. }),
+        matches!(
+            error,
+            Error::Server {
+                status: 500,
+                operation: Operation::Submit,
+                ..
+            }
+        ),
         "{error:?}"
     );
+    assert!(
+        !error.is_retryable(),
+        "a generic retry layer would pay twice"
+    );
+    assert!(error.may_have_created_a_task());
     assert_eq!(sim.stats().submit_attempts, 1);
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_server_error_on_a_poll_is_retryable_and_says_it_was_a_poll() {
+    let sim = start(config()).await;
+    let client = client(&sim);
+    let handle = client.submit(&omni("a fox")).await.expect("submitted");
+    sim.script(vec![Scripted::ServerError {
+        on: FaultTarget::Polls,
+    }]);
+    let options = ClientOptions {
+        base_url: sim.base_url(),
+        poll_backoff: Backoff {
+            max_attempts: 1,
+            ..Backoff::fast()
+        },
+        ..ClientOptions::default()
+    };
+    let once = Client::new(ApiKey::new("sim-key"), options).expect("client");
+    let error = once.task(&handle).await.expect_err("500");
+    assert_eq!(error.operation(), Some(Operation::Poll));
+    assert!(error.is_retryable());
+    assert!(!error.may_have_created_a_task());
     sim.shutdown().await;
 }
 
@@ -331,7 +369,8 @@ async fn a_wrong_key_is_unauthorized_and_never_shown() {
         matches!(
             error,
             Error::Unauthorized {
-                request_id: Some(_)
+                request_id: Some(_),
+                ..
             }
         ),
         "{error:?}"
@@ -431,7 +470,16 @@ async fn an_existing_file_is_not_overwritten_without_being_asked() {
     let again = client
         .download(&outcome, &dir, &DownloadOptions::default())
         .await;
-    assert!(matches!(again, Err(Error::Io { .. })), "{again:?}");
+    assert!(
+        matches!(
+            again,
+            Err(Error::TargetTaken {
+                found: vidspec_transport::Occupant::ExistingFile,
+                ..
+            })
+        ),
+        "{again:?}"
+    );
     client
         .download(
             &outcome,

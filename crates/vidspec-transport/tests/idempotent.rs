@@ -12,7 +12,7 @@ use serde_json::json;
 use vidspec_core::{Plan, Registry};
 use vidspec_sim::{FaultTarget, Faults, Scripted, Sim, SimConfig};
 use vidspec_transport::{
-    ApiKey, Backoff, Client, ClientOptions, Error, IdempotencyKey, IdempotencyRefusal,
+    ApiKey, Backoff, Client, ClientOptions, Error, IdempotencyKey, IdempotencyRefusal, Operation,
 };
 
 /// The made-up family whose endpoint declares `Idempotency-Key`.
@@ -132,7 +132,7 @@ async fn without_the_declaration_a_dropped_submit_stays_unresolved_and_is_never_
         matches!(
             error,
             Error::NoAnswer {
-                submitted: true,
+                operation: Operation::Submit,
                 ..
             }
         ),

@@ -168,8 +168,18 @@ async fn an_image_over_the_upload_limit_is_refused_before_it_is_read_or_sent() {
         .upload_image(&path)
         .await
         .expect_err("over the limit");
-    assert!(matches!(error, Error::Io { .. }), "{error:?}");
-    assert!(error.to_string().contains("upload limit"), "{error}");
+    assert!(
+        matches!(
+            error,
+            Error::LocalImage {
+                source: vidspec_transport::LocalImageError::TooLarge,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    let message = vidspec_transport::with_causes(&error);
+    assert!(message.contains("upload limit"), "{message}");
     let stats = sim.stats();
     assert_eq!((stats.uploads, stats.rejected), (0, 0), "nothing was sent");
     sim.shutdown().await;
@@ -192,7 +202,8 @@ async fn a_fifo_given_for_upload_is_refused_before_anything_is_sent() {
         panic!("the upload of a FIFO hung");
     };
     let error = uploaded.expect_err("a FIFO");
-    assert!(error.to_string().contains("a FIFO"), "{error}");
+    let message = vidspec_transport::with_causes(&error);
+    assert!(message.contains("a FIFO"), "{message}");
     assert_eq!(sim.stats().uploads, 0);
     sim.shutdown().await;
 }

@@ -161,7 +161,13 @@ async fn an_endless_download_stops_at_the_cap_and_leaves_no_file() {
         .download(&outcome, &dir, &DownloadOptions::default())
         .await;
     assert!(
-        matches!(&result, Err(Error::Download { message, .. }) if message.contains("cap")),
+        matches!(
+            &result,
+            Err(Error::OverLimit {
+                limit: vidspec_transport::DownloadLimit::BytesPerVideo { .. },
+                ..
+            })
+        ),
         "{result:?}"
     );
     let left: Vec<_> = std::fs::read_dir(&dir)

@@ -8,7 +8,8 @@ use std::time::Duration;
 use loopback::{mp4, ok, serve};
 use vidspec_sim::{Sim, SimConfig};
 use vidspec_transport::{
-    ApiKey, Backoff, Client, ClientOptions, DownloadOptions, Error, MAX_UPLOAD_BYTES, Video,
+    ApiKey, Backoff, Client, ClientOptions, DownloadLimit, DownloadOptions, Error, LocalImageError,
+    MAX_UPLOAD_BYTES, Video,
 };
 
 fn client(base: &str, configure: impl FnOnce(&mut ClientOptions)) -> Client {
@@ -95,7 +96,13 @@ async fn a_video_over_the_per_video_cap_is_refused_when_written_to_a_writer() {
         )
         .await;
     assert!(
-        matches!(&refused, Err(Error::Download { message, .. }) if message.contains("cap per video")),
+        matches!(
+            &refused,
+            Err(Error::OverLimit {
+                limit: DownloadLimit::BytesPerVideo { .. },
+                ..
+            })
+        ),
         "{refused:?}"
     );
 }
@@ -118,7 +125,13 @@ async fn a_video_over_the_total_cap_is_refused_when_written_to_a_writer() {
         )
         .await;
     assert!(
-        matches!(&refused, Err(Error::Download { message, .. }) if message.contains("cap per task")),
+        matches!(
+            &refused,
+            Err(Error::OverLimit {
+                limit: DownloadLimit::BytesPerTask { .. },
+                ..
+            })
+        ),
         "{refused:?}"
     );
 }
@@ -155,7 +168,7 @@ async fn a_stalled_video_ends_on_the_idle_timeout_when_written_to_a_writer() {
     .await
     .expect("bounded by the idle timeout");
     assert!(
-        matches!(&refused, Err(Error::Download { message, .. }) if message.contains("no bytes arrived")),
+        matches!(&refused, Err(Error::Download { problem, .. }) if problem.contains("no bytes arrived")),
         "{refused:?}"
     );
 }
@@ -199,7 +212,7 @@ async fn bytes_that_are_no_image_the_endpoint_takes_are_refused_before_sending()
         .upload_image_bytes(b"%PDF-1.7 not an image".to_vec(), "doc.pdf")
         .await;
     assert!(
-        matches!(&refused, Err(Error::Io { path, message }) if path == "doc.pdf" && message.contains("not a JPEG, PNG, WebP or GIF")),
+        matches!(&refused, Err(Error::Io { path, problem, .. }) if path.as_os_str() == "doc.pdf" && problem.contains("not a JPEG, PNG, WebP or GIF")),
         "{refused:?}"
     );
     assert_eq!(sim.stats().uploads, 0);
@@ -214,7 +227,7 @@ async fn bytes_over_the_upload_limit_are_refused_before_sending() {
     large.resize(usize::try_from(MAX_UPLOAD_BYTES + 1).expect("fits"), 0);
     let refused = client.upload_image_bytes(large, "large.png").await;
     assert!(
-        matches!(&refused, Err(Error::Io { message, .. }) if message.contains("upload limit")),
+        matches!(&refused, Err(Error::LocalImage { path, source: LocalImageError::TooLarge }) if path.as_os_str() == "large.png"),
         "{refused:?}"
     );
     assert_eq!(sim.stats().uploads, 0);
