@@ -266,6 +266,8 @@ fn tasks_lists_every_unfinished_entry_and_the_newest_finished_ones_with_a_count_
             request: format!("r{index}"),
             endpoint: "/v1/videos/generations".into(),
             download_dir: None,
+            idempotency_key: None,
+            body: None,
         };
         let vidspec_journal::Claim::Claimed(entry) = ledger.claim(&intent, false).expect("claim")
         else {

@@ -458,7 +458,13 @@ impl Ledger {
         let ledger = self.clone();
         Box::pin(async move {
             let location = ledger.location();
-            tokio::task::spawn_blocking(move || work(&ledger))
+            // Outside a tokio runtime (another executor) the work runs here,
+            // blocking that executor's thread, rather than panicking.
+            let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+                return work(&ledger);
+            };
+            runtime
+                .spawn_blocking(move || work(&ledger))
                 .await
                 .unwrap_or_else(|error| {
                     Err(LedgerError::Io {
@@ -678,8 +684,8 @@ pub(crate) fn step_name(step: &Step) -> &'static str {
 }
 
 /// The SQLite ledger as a task store: each method is the blocking form of
-/// the same name, run on tokio's blocking pool (it must be called inside a
-/// tokio runtime). Claims across processes on one machine are serialised by
+/// the same name, run on tokio's blocking pool (outside a tokio runtime, on
+/// the polling thread). Claims across processes on one machine are serialised by
 /// `BEGIN IMMEDIATE`; SQLite over a network file system is not supported.
 impl TaskStore for Ledger {
     fn location(&self) -> String {

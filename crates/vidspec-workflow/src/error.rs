@@ -81,6 +81,18 @@ pub enum WorkflowError {
     /// whether a task may exist (`not_sent` or `unknown`).
     #[error("{0}")]
     Gateway(#[source] vidspec_transport::Error),
+    /// The submit failed. The task store records whether a task may exist
+    /// (`not_sent` when the error proves none was created, else `unknown`),
+    /// unless `unrecorded` says why it could not (the entry then reads
+    /// `unknown`, the safe reading).
+    #[error("{source}")]
+    Submit {
+        /// What the gateway or the connection did.
+        #[source]
+        source: vidspec_transport::Error,
+        /// Why the failure could not be recorded, if it could not.
+        unrecorded: Option<LedgerError>,
+    },
     /// The gateway accepted the task (it will be charged) but the task store
     /// could not record it. Do not submit it again: wait for `task_id`.
     #[error(
@@ -95,6 +107,9 @@ pub enum WorkflowError {
         /// Why recording failed.
         #[source]
         source: LedgerError,
+        /// Whether a second try left the task id and this cause as the
+        /// entry's reason (it then reads `unknown` with the task id).
+        true_cause_recorded: bool,
     },
     /// The background task that sends and records a submit stopped (its
     /// runtime shut down). The entry stays `unknown`: the task may exist.

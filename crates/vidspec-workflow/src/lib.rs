@@ -22,34 +22,39 @@
 //! [`Workflow::resume`] resends an `unknown` entry with them. The store then
 //! holds request bodies (which may hold prompts); it never holds an API key.
 //!
-//! ```
-//! # #[tokio::main(flavor = "current_thread")]
-//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! `examples/validate_and_submit.rs` runs the whole workflow against the
+//! in-process simulator, offline.
+//!
+//! ```no_run
+//! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
 //! use std::sync::Arc;
 //! use vidspec_core::Registry;
 //! use vidspec_journal::Ledger;
-//! use vidspec_transport::{ApiKey, Client, ClientOptions, WaitOptions};
-//! use vidspec_workflow::{SubmitOptions, Workflow};
+//! use vidspec_transport::{Client, WaitOptions};
+//! use vidspec_workflow::{Event, SubmitOptions, Workflow};
 //!
-//! let sim = vidspec_sim::Sim::start("127.0.0.1:0".parse()?, vidspec_sim::SimConfig {
-//!     speed: 1000.0, task_seconds: 1.0, ..Default::default()
-//! }).await?;
-//! let client = Client::new(ApiKey::parse("sim-key")?, ClientOptions {
-//!     base_url: sim.base_url(), allow_insecure_http: true, ..Default::default()
-//! })?;
-//! let dir = std::env::temp_dir().join(format!("vidspec-doc-{}", std::process::id()));
-//! let ledger = Ledger::open(dir.join("ledger.sqlite3"))?;
-//! let workflow = Workflow::new(Arc::new(Registry::embedded()), client, Arc::new(ledger));
+//! // A request names its model: models are data, in the registry.
+//! let request: serde_json::Value = serde_json::from_str(&std::fs::read_to_string("request.json")?)?;
+//! let ledger = Ledger::open("ledger.sqlite3")?;
+//! let workflow = Workflow::new(Arc::new(Registry::embedded()), Client::from_env()?, Arc::new(ledger));
 //!
-//! let request = serde_json::json!({"model": "veo3.1-fast", "prompt": "a red kite over the sea"});
-//! let submitted = workflow.submit(request, &SubmitOptions::new(), &mut |event| println!("{event:?}")).await?;
-//! let outcome = workflow.wait(&submitted.entry, &submitted.handle, &WaitOptions::default(), |_| {}).await?;
-//! assert!(!outcome.videos().is_empty());
-//! # sim.shutdown().await;
-//! # let _ = std::fs::remove_dir_all(&dir);
+//! let submitted = workflow
+//!     .submit(request, &SubmitOptions::new(), &mut |event| {
+//!         if let Event::Uploaded { path, url, .. } = event {
+//!             eprintln!("uploaded {} as {url}", path.display());
+//!         }
+//!     })
+//!     .await?;
+//! // The task id is in the ledger now, whatever happens next.
+//! let outcome = workflow
+//!     .wait(&submitted.entry, &submitted.handle, &WaitOptions::default(), |_| {})
+//!     .await?;
+//! workflow
+//!     .download(&submitted.entry, &outcome, "videos".as_ref(), &Default::default())
+//!     .await?;
 //! # Ok(())
 //! # }
-//! ```
+//! //! ```
 
 mod error;
 mod event;

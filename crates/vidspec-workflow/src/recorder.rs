@@ -51,6 +51,11 @@ impl Recorder {
         }
     }
 
+    /// A recorder for the entry with this id.
+    pub fn for_entry(store: Arc<dyn TaskStore>, entry: String) -> Recorder {
+        Recorder { store, entry }
+    }
+
     /// The entry id.
     pub fn entry(&self) -> &str {
         &self.entry

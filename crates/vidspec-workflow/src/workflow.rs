@@ -294,7 +294,7 @@ impl Workflow {
 
     /// Step 4: pre-flight of the plan's remote inputs (images, videos and
     /// audio behind URLs; referenced tasks, their models from the store).
-    pub async fn preflight(&self, plan: &Plan) -> Result<Vec<Finding>, WorkflowError> {
+    pub async fn preflight(&self, plan: &Plan) -> Vec<Finding> {
         let mut models = std::collections::BTreeMap::new();
         for precondition in plan.preconditions() {
             if precondition.task.is_some()
@@ -302,14 +302,15 @@ impl Workflow {
                     .pointer(&precondition.path)
                     .cloned()
             {
-                let entry = self.store.find_by_task_id(id.clone()).await?;
+                // A store that cannot answer leaves the model unconfirmed
+                // (a warning of pre-flight), as an unknown task would.
+                let entry = self.store.find_by_task_id(id.clone()).await.ok().flatten();
                 models.insert(id, entry.map(|entry| entry.model));
             }
         }
-        Ok(self
-            .client
+        self.client
             .preflight(plan, |task_id| models.get(task_id).cloned().flatten())
-            .await)
+            .await
     }
 
     /// Step 5: the guard and the intent in one step, then the submit, sent
@@ -395,7 +396,7 @@ impl Workflow {
             on_event(Event::Warning(warning.to_string()));
         }
         if !options.skip_preflight {
-            let findings = self.preflight(&plan).await?;
+            let findings = self.preflight(&plan).await;
             report_findings(findings, on_event)?;
         }
         self.send(plan, key, options).await
@@ -431,26 +432,7 @@ impl Workflow {
     }
 
     fn recorder(&self, entry: &str) -> Recorder {
-        Recorder::existing(
-            Arc::clone(&self.store),
-            &Entry {
-                entry: entry.to_owned(),
-                state: State::Unknown,
-                model: String::new(),
-                spec: String::new(),
-                request: String::new(),
-                endpoint: String::new(),
-                task_id: None,
-                submitted_at: 0,
-                updated_at: 0,
-                download_dir: None,
-                videos: Vec::new(),
-                paths: Vec::new(),
-                reason: None,
-                idempotency_key: None,
-                body: None,
-            },
-        )
+        Recorder::for_entry(Arc::clone(&self.store), entry.to_owned())
     }
 
     /// Resends an `unknown` entry that has an idempotency key, with that key
@@ -584,11 +566,14 @@ async fn send_and_record(
             Ok(handle) => match recorder.submitted(&handle.id).await {
                 Ok(()) => Ok(()),
                 Err(error) => {
-                    recorder.record_true_cause(&handle.id, &error).await;
-                    Err(error)
+                    let true_cause = recorder.record_true_cause(&handle.id, &error).await;
+                    Err((error, true_cause))
                 }
             },
-            Err(error) => recorder.submit_failed(error).await,
+            Err(error) => recorder
+                .submit_failed(error)
+                .await
+                .map_err(|unrecorded| (unrecorded, false)),
         };
         (sent, recorded)
     });
@@ -598,14 +583,16 @@ async fn send_and_record(
     })?;
     match (sent, recorded) {
         (Ok(handle), Ok(())) => Ok(handle),
-        (Ok(handle), Err(source)) => Err(WorkflowError::Unrecorded {
+        (Ok(handle), Err((source, true_cause_recorded))) => Err(WorkflowError::Unrecorded {
             entry,
             task_id: handle.id,
             source,
+            true_cause_recorded,
         }),
-        // The gateway's error is the news; a failure to record it leaves the
-        // entry `unknown`, which is the safe reading.
-        (Err(error), _) => Err(WorkflowError::Gateway(error)),
+        (Err(source), recorded) => Err(WorkflowError::Submit {
+            source,
+            unrecorded: recorded.err().map(|(unrecorded, _)| unrecorded),
+        }),
     }
 }
 
