@@ -203,15 +203,14 @@ pub fn submit(args: &SubmitArgs) -> anyhow::Result<Exit> {
             return fail(args.gateway.format, &source, None);
         }
         Err(WorkflowError::Unrecorded {
+            entry,
             task_id,
             source,
-            true_cause_recorded,
-            ..
         }) => {
             let message =
                 record::unrecorded_message(&source, &task_id, plan.model(), args.download.as_deref());
             eprintln!("error: {message}");
-            if true_cause_recorded {
+            if runtime.block_on(workflow.record_true_cause(&entry, &task_id, &source)) {
                 eprintln!(
                     "note: the ledger now records the task id and why it was not recorded before"
                 );

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use support::{SimProcess, example, sim, sim_at, stats, temp_dir, vidspec};
-use vidspec_journal::{Intent, Ledger, State, StateFilter, Step, TaskStore, collect};
+use vidspec_journal::{Intent, Ledger, State, StateFilter, Step, collect};
 
 /// The ledger the test's `VIDSPEC_JOURNAL` (a `.jsonl` name) maps to.
 fn ledger_path(sim: &SimProcess) -> PathBuf {

@@ -104,12 +104,10 @@ pub enum WorkflowError {
         entry: String,
         /// The task the gateway created.
         task_id: String,
-        /// Why recording failed.
+        /// Why recording failed. `Workflow::record_true_cause` tries once
+        /// more to leave the task id and this cause as the entry's reason.
         #[source]
         source: LedgerError,
-        /// Whether a second try left the task id and this cause as the
-        /// entry's reason (it then reads `unknown` with the task id).
-        true_cause_recorded: bool,
     },
     /// The background task that sends and records a submit stopped (its
     /// runtime shut down). The entry stays `unknown`: the task may exist.

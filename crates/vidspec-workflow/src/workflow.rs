@@ -32,7 +32,9 @@ use std::sync::Arc;
 
 use serde_json::Value;
 use vidspec_core::{Model, Plan, Precondition, Registry};
-use vidspec_journal::{Entry, Intent, State, StateFilter, TaskStore, all_unfinished};
+use vidspec_journal::{
+    Entry, Intent, LedgerError, State, StateFilter, TaskStore, all_unfinished,
+};
 use vidspec_transport::{
     Client, DownloadOptions, Downloaded, Finding, Outcome, Severity, TaskHandle, WaitOptions,
     check_local_audio, check_local_image, check_local_video,
@@ -431,6 +433,14 @@ impl Workflow {
         Ok(downloads)
     }
 
+    /// After [`WorkflowError::Unrecorded`]: one more try (a lock may have
+    /// gone, space may have been freed; best after telling the user, which
+    /// takes a moment) to leave the task id and the cause as the entry's
+    /// reason. Whether it worked.
+    pub async fn record_true_cause(&self, entry: &str, task_id: &str, error: &LedgerError) -> bool {
+        self.recorder(entry).record_true_cause(task_id, error).await
+    }
+
     fn recorder(&self, entry: &str) -> Recorder {
         Recorder::for_entry(Arc::clone(&self.store), entry.to_owned())
     }
@@ -563,17 +573,8 @@ async fn send_and_record(
     let sending = tokio::spawn(async move {
         let sent = idempotency::submit(&client, &plan, idempotency_key.as_deref()).await;
         let recorded = match &sent {
-            Ok(handle) => match recorder.submitted(&handle.id).await {
-                Ok(()) => Ok(()),
-                Err(error) => {
-                    let true_cause = recorder.record_true_cause(&handle.id, &error).await;
-                    Err((error, true_cause))
-                }
-            },
-            Err(error) => recorder
-                .submit_failed(error)
-                .await
-                .map_err(|unrecorded| (unrecorded, false)),
+            Ok(handle) => recorder.submitted(&handle.id).await,
+            Err(error) => recorder.submit_failed(error).await,
         };
         (sent, recorded)
     });
@@ -583,15 +584,14 @@ async fn send_and_record(
     })?;
     match (sent, recorded) {
         (Ok(handle), Ok(())) => Ok(handle),
-        (Ok(handle), Err((source, true_cause_recorded))) => Err(WorkflowError::Unrecorded {
+        (Ok(handle), Err(source)) => Err(WorkflowError::Unrecorded {
             entry,
             task_id: handle.id,
             source,
-            true_cause_recorded,
         }),
         (Err(source), recorded) => Err(WorkflowError::Submit {
             source,
-            unrecorded: recorded.err().map(|(unrecorded, _)| unrecorded),
+            unrecorded: recorded.err(),
         }),
     }
 }
