@@ -172,3 +172,95 @@ pub fn step_of_outcome(outcome: &Result<Outcome, Error>) -> Option<Step> {
         Err(_) => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use vidspec_journal::{Page, PageRequest, StateFilter, StoreFuture};
+
+    use super::*;
+
+    /// A store whose every step fails as a full disk would, remembering what
+    /// it was asked to record.
+    #[derive(Default)]
+    struct FullDisk {
+        asked: Mutex<Vec<Step>>,
+    }
+
+    fn full() -> LedgerError {
+        LedgerError::Io {
+            path: "/state/ledger.sqlite3".to_owned(),
+            message: "cannot write: the disk is full".to_owned(),
+        }
+    }
+
+    impl TaskStore for FullDisk {
+        fn location(&self) -> String {
+            "/state/ledger.sqlite3".to_owned()
+        }
+        fn claim(&self, _: Intent, _: bool) -> StoreFuture<'_, Claim> {
+            Box::pin(async { Ok(Claim::Claimed("j1".to_owned())) })
+        }
+        fn record(&self, _: String, step: Step) -> StoreFuture<'_, ()> {
+            if let Ok(mut asked) = self.asked.lock() {
+                asked.push(step);
+            }
+            Box::pin(async { Err(full()) })
+        }
+        fn unfinished_with_request(&self, _: String) -> StoreFuture<'_, Option<Entry>> {
+            Box::pin(async { Ok(None) })
+        }
+        fn find_by_task_id(&self, _: String) -> StoreFuture<'_, Option<Entry>> {
+            Box::pin(async { Ok(None) })
+        }
+        fn unfinished(&self, _: StateFilter, _: PageRequest) -> StoreFuture<'_, Page> {
+            Box::pin(async {
+                Ok(Page {
+                    entries: Vec::new(),
+                    next: None,
+                })
+            })
+        }
+        fn finished(
+            &self,
+            _: StateFilter,
+            _: Option<u64>,
+            _: PageRequest,
+        ) -> StoreFuture<'_, Page> {
+            Box::pin(async {
+                Ok(Page {
+                    entries: Vec::new(),
+                    next: None,
+                })
+            })
+        }
+        fn count_finished(&self, _: StateFilter) -> StoreFuture<'_, u64> {
+            Box::pin(async { Ok(0) })
+        }
+    }
+
+    #[tokio::test]
+    async fn a_submitted_task_the_store_cannot_record_is_an_error_and_the_true_cause_is_tried_once_more()
+     {
+        let store = Arc::new(FullDisk::default());
+        let recorder = Recorder::for_entry(store.clone(), "j1".to_owned());
+        let error = recorder
+            .submitted("task_42")
+            .await
+            .expect_err("the disk is full");
+        assert!(error.to_string().contains("disk is full"), "{error}");
+        assert!(!recorder.record_true_cause("task_42", &error).await);
+        let asked = store.asked.lock().map(|asked| asked.clone()).unwrap_or_default();
+        assert_eq!(asked.len(), 2, "{asked:?}");
+        match &asked[1] {
+            Step::Unknown { reason } => {
+                assert!(
+                    reason.contains("task_42") && reason.contains("disk is full"),
+                    "{reason}"
+                );
+            }
+            other => panic!("expected the true cause as an unknown step, got {other:?}"),
+        }
+    }
+}
