@@ -120,11 +120,7 @@ pub fn wait(args: &WaitArgs) -> anyhow::Result<Exit> {
     // Opened after the wait: a ledger that cannot be used (the reason this
     // command may have been suggested) does not stop the videos.
     let recorded = match record::ledger(&args.journal) {
-        Ok(ledger) => runtime.block_on(record_by_task_id(
-            Arc::new(ledger),
-            &handles,
-            &finished,
-        )),
+        Ok(ledger) => runtime.block_on(record_by_task_id(Arc::new(ledger), &handles, &finished)),
         Err(error) => {
             eprintln!("warning: {error}; the outcome of these tasks is not recorded in the ledger");
             Ok(())
@@ -317,8 +313,7 @@ pub fn resume(args: &ResumeArgs) -> anyhow::Result<Exit> {
     let ledger = record::ledger(&args.journal)?;
     let store: Arc<dyn TaskStore> = Arc::new(ledger.clone());
     let runtime = runtime()?;
-    let unfinished =
-        runtime.block_on(all_unfinished(store.as_ref(), StateFilter::Unfinished))?;
+    let unfinished = runtime.block_on(all_unfinished(store.as_ref(), StateFilter::Unfinished))?;
     let text = args.gateway.format == Format::Text;
     let resendable = |entry: &Entry| entry.idempotency_key.is_some() && entry.body.is_some();
     let unknown: Vec<&Entry> = unfinished

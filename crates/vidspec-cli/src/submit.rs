@@ -207,8 +207,12 @@ pub fn submit(args: &SubmitArgs) -> anyhow::Result<Exit> {
             task_id,
             source,
         }) => {
-            let message =
-                record::unrecorded_message(&source, &task_id, plan.model(), args.download.as_deref());
+            let message = record::unrecorded_message(
+                &source,
+                &task_id,
+                plan.model(),
+                args.download.as_deref(),
+            );
             eprintln!("error: {message}");
             if runtime.block_on(workflow.record_true_cause(&entry, &task_id, &source)) {
                 eprintln!(

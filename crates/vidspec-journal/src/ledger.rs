@@ -295,9 +295,7 @@ impl Ledger {
             entries.push(entry_at(row, 1).map_err(|error| self.error(error))?);
             last = Some(seq);
         }
-        let next = last
-            .filter(|_| entries.len() >= limit)
-            .map(|seq| Cursor(seq));
+        let next = last.filter(|_| entries.len() >= limit).map(Cursor);
         Ok(Page { entries, next })
     }
 
@@ -594,10 +592,7 @@ pub(crate) fn insert_intent(
     intent: &Intent,
     at: i64,
 ) -> rusqlite::Result<usize> {
-    let body = intent
-        .idempotency_key
-        .as_ref()
-        .and(intent.body.as_deref());
+    let body = intent.idempotency_key.as_ref().and(intent.body.as_deref());
     connection.execute(
         "INSERT INTO entries (entry, state, model, spec, request, endpoint, submitted_at, \
          updated_at, download_dir, reason, idempotency_key, body) \

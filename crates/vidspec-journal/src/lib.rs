@@ -38,6 +38,4 @@ pub use error::LedgerError;
 pub use import::{Imported, MAX_LINE_BYTES, MAX_REPORTED_PROBLEMS};
 pub use ledger::{BUSY_TIMEOUT, Ledger, SCHEMA_VERSION, collect, new_entry_id};
 pub use location::{LEDGER_FILE, LEGACY_FILE, Location, locate};
-pub use store::{
-    Cursor, PAGE, Page, PageRequest, StoreFuture, TaskStore, Visit, all_unfinished,
-};
+pub use store::{Cursor, PAGE, Page, PageRequest, StoreFuture, TaskStore, Visit, all_unfinished};

@@ -81,7 +81,9 @@ async fn a_version_1_ledger_is_migrated_in_place_keeping_its_entries() {
     let path = dir.join("ledger.sqlite3");
     {
         let connection = rusqlite::Connection::open(&path).expect("open");
-        connection.execute_batch(VERSION_1_SCHEMA).expect("v1 schema");
+        connection
+            .execute_batch(VERSION_1_SCHEMA)
+            .expect("v1 schema");
         connection
             .execute(
                 "INSERT INTO entries (entry, state, model, spec, request, endpoint, task_id, \
@@ -104,7 +106,10 @@ async fn a_version_1_ledger_is_migrated_in_place_keeping_its_entries() {
         .await
         .expect("find")
         .expect("the v1 entry survives");
-    assert_eq!((old.state, old.idempotency_key, old.body), (State::Running, None, None));
+    assert_eq!(
+        (old.state, old.idempotency_key, old.body),
+        (State::Running, None, None)
+    );
     let mut keyed = intent("r2");
     keyed.idempotency_key = Some("key-1".into());
     keyed.body = Some(b"{\"prompt\":\"a kite\"}".to_vec());
@@ -196,7 +201,10 @@ async fn a_dyn_store_lists_unfinished_entries_page_by_page_oldest_first() {
         .await
         .expect("finished");
     assert_eq!(finished.entries.len(), 1);
-    assert_eq!(store.count_finished(StateFilter::Any).await.expect("count"), 1);
+    assert_eq!(
+        store.count_finished(StateFilter::Any).await.expect("count"),
+        1
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -93,11 +93,19 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         )
         .await?;
     for download in &downloads {
-        println!("downloaded {} ({} bytes)", download.path.display(), download.bytes);
+        println!(
+            "downloaded {} ({} bytes)",
+            download.path.display(),
+            download.bytes
+        );
     }
 
     let finished = store
-        .finished(StateFilter::Any, None, vidspec_journal::PageRequest::first(10))
+        .finished(
+            StateFilter::Any,
+            None,
+            vidspec_journal::PageRequest::first(10),
+        )
         .await?;
     for entry in finished.entries {
         println!(

@@ -80,7 +80,7 @@ pub enum WorkflowError {
     /// The gateway refused or failed. For a submit, the task store says
     /// whether a task may exist (`not_sent` or `unknown`).
     #[error("{0}")]
-    Gateway(#[source] vidspec_transport::Error),
+    Gateway(#[source] Box<vidspec_transport::Error>),
     /// The submit failed. The task store records whether a task may exist
     /// (`not_sent` when the error proves none was created, else `unknown`),
     /// unless `unrecorded` says why it could not (the entry then reads
@@ -89,7 +89,7 @@ pub enum WorkflowError {
     Submit {
         /// What the gateway or the connection did.
         #[source]
-        source: vidspec_transport::Error,
+        source: Box<vidspec_transport::Error>,
         /// Why the failure could not be recorded, if it could not.
         unrecorded: Option<LedgerError>,
     },
@@ -140,6 +140,6 @@ impl From<LedgerError> for WorkflowError {
 
 impl From<vidspec_transport::Error> for WorkflowError {
     fn from(error: vidspec_transport::Error) -> WorkflowError {
-        WorkflowError::Gateway(error)
+        WorkflowError::Gateway(Box::new(error))
     }
 }

@@ -15,7 +15,10 @@ use crate::error::WorkflowError;
 /// The key of a request for the double-spend guard: the endpoint and the
 /// shaped body, with each local image (`(pointer, path)`) standing for its
 /// file's contents (its upload URL differs on every upload).
-pub fn request_key(plan: &Plan, local_images: &[(String, String)]) -> Result<String, WorkflowError> {
+pub fn request_key(
+    plan: &Plan,
+    local_images: &[(String, String)],
+) -> Result<String, WorkflowError> {
     let mut files = Vec::new();
     for (pointer, path) in local_images {
         // The one bounded reader of local images: a regular file, at most the

@@ -251,7 +251,11 @@ mod tests {
             .expect_err("the disk is full");
         assert!(error.to_string().contains("disk is full"), "{error}");
         assert!(!recorder.record_true_cause("task_42", &error).await);
-        let asked = store.asked.lock().map(|asked| asked.clone()).unwrap_or_default();
+        let asked = store
+            .asked
+            .lock()
+            .map(|asked| asked.clone())
+            .unwrap_or_default();
         assert_eq!(asked.len(), 2, "{asked:?}");
         match &asked[1] {
             Step::Unknown { reason } => {

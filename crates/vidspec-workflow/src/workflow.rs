@@ -32,9 +32,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 use vidspec_core::{Model, Plan, Precondition, Registry};
-use vidspec_journal::{
-    Entry, Intent, LedgerError, State, StateFilter, TaskStore, all_unfinished,
-};
+use vidspec_journal::{Entry, Intent, LedgerError, State, StateFilter, TaskStore, all_unfinished};
 use vidspec_transport::{
     Client, DownloadOptions, Downloaded, Finding, Outcome, Severity, TaskHandle, WaitOptions,
     check_local_audio, check_local_image, check_local_video,
@@ -202,12 +200,13 @@ impl Workflow {
                 *slot = Value::String(format!("https://upload.invalid/local-{index}"));
             }
         }
-        let stand_in_plan = found
-            .prepare(stand_in)
-            .map_err(|diagnostics| WorkflowError::Invalid {
-                model: found.id().to_owned(),
-                diagnostics,
-            })?;
+        let stand_in_plan =
+            found
+                .prepare(stand_in)
+                .map_err(|diagnostics| WorkflowError::Invalid {
+                    model: found.id().to_owned(),
+                    diagnostics,
+                })?;
         Ok(Checked {
             model: found.id().to_owned(),
             request,
@@ -324,11 +323,13 @@ impl Workflow {
         key: String,
         options: &SubmitOptions,
     ) -> Result<Submitted, WorkflowError> {
-        let idempotency_key = idempotency::idempotency_header(&plan).map(|_| idempotency::new_key());
+        let idempotency_key =
+            idempotency::idempotency_header(&plan).map(|_| idempotency::new_key());
         let body = match &idempotency_key {
-            Some(_) => Some(serde_json::to_vec(plan.body()).map_err(|source| {
-                WorkflowError::Malformed { source }
-            })?),
+            Some(_) => Some(
+                serde_json::to_vec(plan.body())
+                    .map_err(|source| WorkflowError::Malformed { source })?,
+            ),
             None => None,
         };
         let spec = self
@@ -348,7 +349,8 @@ impl Workflow {
             idempotency_key: idempotency_key.clone(),
             body,
         };
-        let recorder = match Recorder::claim(Arc::clone(&self.store), intent, options.again).await? {
+        let recorder = match Recorder::claim(Arc::clone(&self.store), intent, options.again).await?
+        {
             Ok(recorder) => recorder,
             Err(entry) => {
                 return Err(WorkflowError::Duplicate {
@@ -459,9 +461,10 @@ impl Workflow {
                 "it has no idempotency key (its endpoint honours none), so the gateway cannot tell a resend from a new task",
             ));
         };
-        let model = self.registry.model(&entry.model).ok_or_else(|| {
-            not_resendable("its model is not in the registry")
-        })?;
+        let model = self
+            .registry
+            .model(&entry.model)
+            .ok_or_else(|| not_resendable("its model is not in the registry"))?;
         let request: Value = serde_json::from_slice(body)
             .map_err(|_| not_resendable("its stored body is not JSON"))?;
         let plan = model
@@ -590,7 +593,7 @@ async fn send_and_record(
             source,
         }),
         (Err(source), recorded) => Err(WorkflowError::Submit {
-            source,
+            source: Box::new(source),
             unrecorded: recorded.err(),
         }),
     }

@@ -73,7 +73,9 @@ fn request(prompt: &str) -> serde_json::Value {
 }
 
 async fn unfinished(ledger: &Ledger) -> Vec<vidspec_journal::Entry> {
-    all_unfinished(ledger, StateFilter::Any).await.expect("list")
+    all_unfinished(ledger, StateFilter::Any)
+        .await
+        .expect("list")
 }
 
 #[tokio::test]
@@ -87,7 +89,10 @@ async fn a_valid_request_is_submitted_once_and_recorded_as_running_with_its_task
     let entries = unfinished(&fixture.ledger).await;
     assert_eq!(entries.len(), 1);
     assert_eq!(entries[0].state, State::Running);
-    assert_eq!(entries[0].task_id.as_deref(), Some(submitted.handle.id.as_str()));
+    assert_eq!(
+        entries[0].task_id.as_deref(),
+        Some(submitted.handle.id.as_str())
+    );
     assert_eq!(entries[0].entry, submitted.entry);
     assert_eq!(fixture.sim.stats().submits, 1);
     let outcome = fixture
@@ -187,9 +192,10 @@ async fn a_submit_future_dropped_after_the_gateway_received_the_body_still_recor
     }]);
     let options = SubmitOptions::new();
     let mut ignore = |_| {};
-    let submit = fixture
-        .workflow
-        .submit(request("a kite dropped mid-flight"), &options, &mut ignore);
+    let submit =
+        fixture
+            .workflow
+            .submit(request("a kite dropped mid-flight"), &options, &mut ignore);
     let sim = &fixture.sim;
     let received = async {
         while sim.stats().submit_attempts == 0 {
