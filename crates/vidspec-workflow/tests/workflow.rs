@@ -252,3 +252,58 @@ async fn an_unknown_entry_without_an_idempotency_key_is_not_resent() {
     fixture.sim.shutdown().await;
     let _ = std::fs::remove_dir_all(&fixture.dir);
 }
+
+/// An `unknown` entry as a submit with an idempotency key leaves it when its
+/// answer is lost: the key and the exact body bytes are stored.
+async fn keyed_unknown_entry(fixture: &Fixture, body: Vec<u8>) -> vidspec_journal::Entry {
+    let store: &dyn TaskStore = &fixture.ledger;
+    let intent = vidspec_journal::Intent {
+        model: MODEL.into(),
+        spec: "s".into(),
+        request: "r".into(),
+        endpoint: "/v1/videos/generations".into(),
+        download_dir: None,
+        idempotency_key: Some("vidspec-key-1".into()),
+        body: Some(body),
+    };
+    store.claim(intent, false).await.expect("claim");
+    unfinished(&fixture.ledger).await.remove(0)
+}
+
+#[tokio::test]
+async fn an_unknown_entry_with_an_idempotency_key_is_resent_with_the_same_body_and_recorded() {
+    let fixture = fixture("resend-keyed").await;
+    let plan = Registry::embedded()
+        .model(MODEL)
+        .expect("model")
+        .prepare(request("a kite whose answer was lost"))
+        .expect("valid");
+    let body = serde_json::to_vec(plan.body()).expect("bytes");
+    let entry = keyed_unknown_entry(&fixture, body).await;
+    let handle = fixture.workflow.resend(&entry).await.expect("resent");
+    let recorded = TaskStore::find_by_task_id(&fixture.ledger, handle.id.clone())
+        .await
+        .expect("find")
+        .expect("recorded");
+    assert_eq!(recorded.entry, entry.entry);
+    assert_eq!(recorded.state, State::Running);
+    assert_eq!(fixture.sim.stats().submits, 1);
+    fixture.sim.shutdown().await;
+    let _ = std::fs::remove_dir_all(&fixture.dir);
+}
+
+#[tokio::test]
+async fn a_stored_body_that_no_longer_prepares_to_the_same_bytes_is_not_resent() {
+    let fixture = fixture("resend-changed").await;
+    // Written with extra spaces: valid, but not the bytes the plan would send.
+    let body = format!(r#"{{ "model": "{MODEL}", "prompt": "a kite" }}"#).into_bytes();
+    let entry = keyed_unknown_entry(&fixture, body).await;
+    let refused = fixture.workflow.resend(&entry).await;
+    assert!(
+        matches!(refused, Err(WorkflowError::NotResendable { .. })),
+        "{refused:?}"
+    );
+    assert_eq!(fixture.sim.stats().submit_attempts, 0);
+    fixture.sim.shutdown().await;
+    let _ = std::fs::remove_dir_all(&fixture.dir);
+}
