@@ -62,10 +62,12 @@ mod guard;
 mod idempotency;
 pub mod local_files;
 mod recorder;
+mod resume;
 mod workflow;
 
 pub use error::WorkflowError;
 pub use event::Event;
 pub use guard::request_key;
 pub use recorder::{Recorder, step_of_failed_submit, step_of_outcome};
-pub use workflow::{Checked, Resumed, SubmitOptions, Submitted, Workflow, recorded_outcome};
+pub use resume::{Resumed, recorded_outcome};
+pub use workflow::{Checked, SubmitOptions, Submitted, Workflow};

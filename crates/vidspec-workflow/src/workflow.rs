@@ -2,7 +2,7 @@
 //! audio, upload local images, the early double-spend look, pre-flight
 //! remote inputs, claim (guard and intent in one step), submit once and
 //! record the answer, wait and record the outcome, download and record the
-//! files, resume what the store holds unfinished.
+//! files (resuming what the store holds unfinished is the `resume` module's).
 //!
 //! Owns the order of the steps and what dropping each step's future means.
 //! It must not print (it reports [`Event`]s), hold model knowledge (URL
@@ -32,7 +32,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 use vidspec_core::{Model, Plan, Precondition, Registry};
-use vidspec_journal::{Entry, Intent, LedgerError, State, StateFilter, TaskStore, all_unfinished};
+use vidspec_journal::{Intent, LedgerError, TaskStore};
 use vidspec_transport::{
     Client, DownloadOptions, Downloaded, Finding, Outcome, Severity, TaskHandle, WaitOptions,
     check_local_audio, check_local_image, check_local_video,
@@ -81,28 +81,12 @@ pub struct Submitted {
     pub idempotency_key: Option<String>,
 }
 
-/// What resuming one unfinished entry came to.
-#[derive(Debug)]
-#[non_exhaustive]
-pub struct Resumed {
-    /// The entry as the store held it before.
-    pub entry: Entry,
-    /// The task, when one is known (after a resend, the new answer's).
-    pub handle: Option<TaskHandle>,
-    /// How waiting ended (or the outcome already recorded).
-    pub outcome: Option<Result<Outcome, vidspec_transport::Error>>,
-    /// What was saved.
-    pub downloads: Result<Vec<Downloaded>, vidspec_transport::Error>,
-    /// Why the entry was left as it was, or what failed.
-    pub error: Option<WorkflowError>,
-}
-
 /// The workflow over one registry, client and task store. Cheap to clone.
 #[derive(Clone)]
 pub struct Workflow {
-    registry: Arc<Registry>,
-    client: Client,
-    store: Arc<dyn TaskStore>,
+    pub(crate) registry: Arc<Registry>,
+    pub(crate) client: Client,
+    pub(crate) store: Arc<dyn TaskStore>,
 }
 
 impl std::fmt::Debug for Workflow {
@@ -443,130 +427,14 @@ impl Workflow {
         self.recorder(entry).record_true_cause(task_id, error).await
     }
 
-    fn recorder(&self, entry: &str) -> Recorder {
+    pub(crate) fn recorder(&self, entry: &str) -> Recorder {
         Recorder::for_entry(Arc::clone(&self.store), entry.to_owned())
-    }
-
-    /// Resends an `unknown` entry that has an idempotency key, with that key
-    /// and the same body bytes, and records the answer (cancel-safe as
-    /// [`Workflow::send`]). The gateway replays the original answer when the
-    /// first send arrived, so no task is paid twice.
-    pub async fn resend(&self, entry: &Entry) -> Result<TaskHandle, WorkflowError> {
-        let not_resendable = |reason: &str| WorkflowError::NotResendable {
-            entry: entry.entry.clone(),
-            reason: reason.to_owned(),
-        };
-        let (Some(key), Some(body)) = (&entry.idempotency_key, &entry.body) else {
-            return Err(not_resendable(
-                "it has no idempotency key (its endpoint honours none), so the gateway cannot tell a resend from a new task",
-            ));
-        };
-        let model = self
-            .registry
-            .model(&entry.model)
-            .ok_or_else(|| not_resendable("its model is not in the registry"))?;
-        let request: Value = serde_json::from_slice(body)
-            .map_err(|_| not_resendable("its stored body is not JSON"))?;
-        let plan = model
-            .prepare(request)
-            .map_err(|_| not_resendable("its stored body is no longer valid for its model"))?;
-        let same = serde_json::to_vec(plan.body()).is_ok_and(|bytes| &bytes == body)
-            && plan.endpoint().path == entry.endpoint;
-        if !same {
-            return Err(not_resendable(
-                "its body no longer prepares to the same bytes and endpoint (the spec changed)",
-            ));
-        }
-        let recorder = Recorder::existing(Arc::clone(&self.store), entry);
-        send_and_record(self.client.clone(), plan, recorder, Some(key.clone())).await
-    }
-
-    /// Finishes what the store holds unfinished: resends `unknown` entries
-    /// that have an idempotency key (others are left, with an error saying
-    /// why), waits for `running` ones, and saves the videos of each into
-    /// `dir` or the directory recorded with its intent.
-    pub async fn resume(
-        &self,
-        options: &WaitOptions,
-        dir: Option<&Path>,
-        download: &DownloadOptions,
-    ) -> Result<Vec<Resumed>, WorkflowError> {
-        let unfinished = all_unfinished(self.store.as_ref(), StateFilter::Unfinished).await?;
-        let mut resumed = Vec::new();
-        for entry in unfinished {
-            resumed.push(self.resume_one(entry, options, dir, download).await);
-        }
-        Ok(resumed)
-    }
-
-    async fn resume_one(
-        &self,
-        entry: Entry,
-        options: &WaitOptions,
-        dir: Option<&Path>,
-        download: &DownloadOptions,
-    ) -> Resumed {
-        let mut resumed = Resumed {
-            handle: None,
-            outcome: None,
-            downloads: Ok(Vec::new()),
-            error: None,
-            entry,
-        };
-        let entry = &resumed.entry;
-        let handle = match (&entry.state, &entry.task_id) {
-            (State::Unknown, _) => match self.resend(entry).await {
-                Ok(handle) => handle,
-                Err(error) => {
-                    resumed.error = Some(error);
-                    return resumed;
-                }
-            },
-            (_, Some(task_id)) => match self.registry.model(&entry.model) {
-                Some(model) => TaskHandle {
-                    id: task_id.clone(),
-                    model: entry.model.clone(),
-                    task: Arc::clone(model.task()),
-                    request_id: None,
-                },
-                None => {
-                    resumed.error = Some(WorkflowError::UnknownModel {
-                        message: format!("unknown model {}", entry.model),
-                    });
-                    return resumed;
-                }
-            },
-            (_, None) => return resumed,
-        };
-        let outcome = if entry.state == State::Succeeded {
-            Ok(recorded_outcome(entry, &handle.id))
-        } else {
-            let outcome = self.client.wait(&handle, options, |_| {}).await;
-            if let Err(error) = self.recorder(&entry.entry).outcome(&outcome).await {
-                resumed.error = Some(WorkflowError::Store(error));
-            }
-            outcome
-        };
-        let dir = dir
-            .map(Path::to_path_buf)
-            .or_else(|| entry.download_dir.clone().map(PathBuf::from));
-        if let (Ok(outcome), Some(dir)) = (&outcome, dir) {
-            resumed.downloads = self.client.download(outcome, &dir, download).await;
-            if let Ok(downloads) = &resumed.downloads
-                && let Err(error) = self.recorder(&entry.entry).downloaded(downloads).await
-            {
-                resumed.error.get_or_insert(WorkflowError::Store(error));
-            }
-        }
-        resumed.handle = Some(handle);
-        resumed.outcome = Some(outcome);
-        resumed
     }
 }
 
 /// Sends `plan` once and records the answer, in a spawned task: dropping the
 /// returned future does not stop either (see the module doc).
-async fn send_and_record(
+pub(crate) async fn send_and_record(
     client: Client,
     plan: Plan,
     recorder: Recorder,
@@ -614,36 +482,4 @@ fn report_findings(
         return Err(WorkflowError::Preflight { findings });
     }
     Ok(())
-}
-
-/// An outcome rebuilt from an entry's recorded videos.
-pub fn recorded_outcome(entry: &Entry, task_id: &str) -> Outcome {
-    use vidspec_transport::{Status, TaskSnapshot, Video};
-    let videos = entry
-        .videos
-        .iter()
-        .filter_map(|video| {
-            Some(Video {
-                url: video.get("url")?.as_str()?.to_owned(),
-                expires_at: video.get("expires_at").and_then(Value::as_i64),
-            })
-        })
-        .collect();
-    Outcome {
-        task_id: task_id.to_owned(),
-        model: entry.model.clone(),
-        snapshot: TaskSnapshot {
-            id: task_id.to_owned(),
-            status: Status::Succeeded,
-            raw_status: Status::Succeeded.word().to_owned(),
-            progress: Some(100),
-            cost: None,
-            estimated_time_s: None,
-            actual_time_s: None,
-            videos,
-            error: None,
-            request_id: None,
-            extras: Default::default(),
-        },
-    }
 }
