@@ -7,8 +7,10 @@ use std::path::Path;
 
 use rusqlite::ErrorCode;
 
-/// Something went wrong with the ledger.
+/// Something went wrong with the ledger (or another task store: a network
+/// store reports its failures as `Io` or `Busy` with what to do).
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum LedgerError {
     /// The file is not a database, or its pages are damaged.
     #[error(
