@@ -3,12 +3,12 @@
 //!
 //! Owns the schema (and its migration from older versions), the connection
 //! settings (WAL, `synchronous=FULL`, a busy timeout so concurrent processes
-//! wait for the lock) and the queries behind [`TaskStore`]. It knows nothing
+//! wait for the lock) and the queries behind [`TaskStore`](crate::TaskStore). It knows nothing
 //! of HTTP or of any model, and never holds a transaction open after a call
 //! returns.
 //!
 //! The connection sits behind a mutex in an `Arc`, so a [`Ledger`] is cheap to
-//! clone, `Send + Sync`, and its [`TaskStore`] methods run the blocking SQLite
+//! clone, `Send + Sync`, and its [`TaskStore`](crate::TaskStore) methods run the blocking SQLite
 //! work on tokio's blocking pool (`spawn_blocking`). Its inherent methods of
 //! the same names are the blocking forms, for synchronous callers.
 
@@ -23,7 +23,7 @@ use serde_json::Value;
 
 use crate::entry::{Claim, Entry, Intent, NO_ANSWER_RECORDED, State, StateFilter, Step};
 use crate::error::LedgerError;
-use crate::store::{Cursor, Page, PageRequest, StoreFuture, TaskStore, Visit};
+use crate::store::Visit;
 
 /// The schema version this build writes (`PRAGMA user_version`). Version 2
 /// added each entry's idempotency key and, for entries with a key, the exact
@@ -36,10 +36,10 @@ const APPLICATION_ID: i64 = 0x7669_6473;
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The states that may still cost money, as SQL.
-const UNFINISHED: &str = "('unknown', 'running', 'succeeded')";
+pub(crate) const UNFINISHED: &str = "('unknown', 'running', 'succeeded')";
 
 /// Columns read into an [`Entry`], in [`entry_of`]'s order.
-const COLUMNS: &str = "entry, state, model, spec, request, endpoint, task_id, submitted_at, \
+pub(crate) const COLUMNS: &str = "entry, state, model, spec, request, endpoint, task_id, submitted_at, \
                        updated_at, download_dir, videos, paths, reason, idempotency_key, body";
 
 const SCHEMA: &str = "
@@ -276,35 +276,12 @@ impl Ledger {
         Ok(())
     }
 
-    /// One page of a query whose first column is `seq`, then [`COLUMNS`].
-    fn page_query(
-        &self,
-        sql: &str,
-        parameters: impl rusqlite::Params,
-        limit: usize,
-    ) -> Result<Page, LedgerError> {
-        let connection = self.connection();
-        let mut statement = connection.prepare(sql).map_err(|error| self.error(error))?;
-        let mut rows = statement
-            .query(parameters)
-            .map_err(|error| self.error(error))?;
-        let mut entries = Vec::new();
-        let mut last = None;
-        while let Some(row) = rows.next().map_err(|error| self.error(error))? {
-            let seq: i64 = row.get(0).map_err(|error| self.error(error))?;
-            entries.push(entry_at(row, 1).map_err(|error| self.error(error))?);
-            last = Some(seq);
-        }
-        let next = last.filter(|_| entries.len() >= limit).map(Cursor);
-        Ok(Page { entries, next })
-    }
-
     /// Where the ledger is, for messages.
     pub fn location(&self) -> String {
         self.inner.path.display().to_string()
     }
 
-    /// The blocking form of [`TaskStore::claim`].
+    /// The blocking form of [`TaskStore::claim`](crate::TaskStore::claim).
     pub fn claim(&self, intent: &Intent, again: bool) -> Result<Claim, LedgerError> {
         let connection = self.connection();
         let transaction = self.immediate(&connection)?;
@@ -325,7 +302,7 @@ impl Ledger {
         Ok(Claim::Claimed(entry))
     }
 
-    /// The blocking form of [`TaskStore::record`].
+    /// The blocking form of [`TaskStore::record`](crate::TaskStore::record).
     pub fn record(&self, entry: &str, step: &Step) -> Result<(), LedgerError> {
         let changed = apply_step(&self.connection(), entry, step, now())
             .map_err(|error| self.error(error))?;
@@ -339,12 +316,12 @@ impl Ledger {
         Ok(())
     }
 
-    /// The blocking form of [`TaskStore::unfinished_with_request`].
+    /// The blocking form of [`TaskStore::unfinished_with_request`](crate::TaskStore::unfinished_with_request).
     pub fn unfinished_with_request(&self, request: &str) -> Result<Option<Entry>, LedgerError> {
         self.query_one(&unfinished_with_request_sql(), request)
     }
 
-    /// The blocking form of [`TaskStore::find_by_task_id`].
+    /// The blocking form of [`TaskStore::find_by_task_id`](crate::TaskStore::find_by_task_id).
     pub fn find_by_task_id(&self, task_id: &str) -> Result<Option<Entry>, LedgerError> {
         self.query_one(
             &format!("SELECT {COLUMNS} FROM entries WHERE task_id = ?1 ORDER BY seq DESC LIMIT 1"),
@@ -353,7 +330,7 @@ impl Ledger {
     }
 
     /// Every unfinished entry the filter admits, oldest first, one at a time
-    /// (the blocking, streamed form of [`TaskStore::unfinished`]).
+    /// (the blocking, streamed form of [`TaskStore::unfinished`](crate::TaskStore::unfinished)).
     pub fn unfinished(&self, filter: StateFilter, visit: Visit<'_>) -> Result<(), LedgerError> {
         self.visit_query(
             &format!(
@@ -367,7 +344,7 @@ impl Ledger {
 
     /// Finished entries the filter admits, oldest first: the newest `newest`
     /// of them, or all with `None` (the blocking, streamed form of
-    /// [`TaskStore::finished`]).
+    /// [`TaskStore::finished`](crate::TaskStore::finished)).
     pub fn finished(
         &self,
         filter: StateFilter,
@@ -392,43 +369,7 @@ impl Ledger {
         }
     }
 
-    /// The blocking form of [`TaskStore::unfinished`].
-    pub fn unfinished_page(
-        &self,
-        filter: StateFilter,
-        page: PageRequest,
-    ) -> Result<Page, LedgerError> {
-        self.page_query(
-            &format!(
-                "SELECT seq, {COLUMNS} FROM entries WHERE state IN {UNFINISHED} AND {} \
-                 AND seq > ?1 ORDER BY seq LIMIT ?2",
-                condition(filter)
-            ),
-            params![after(page), limit(page)],
-            page.limit,
-        )
-    }
-
-    /// The blocking form of [`TaskStore::finished`].
-    pub fn finished_page(
-        &self,
-        filter: StateFilter,
-        newest: Option<u64>,
-        page: PageRequest,
-    ) -> Result<Page, LedgerError> {
-        let finished = format!("state NOT IN {UNFINISHED} AND {}", condition(filter));
-        let newest = newest.map_or(i64::MAX, |newest| i64::try_from(newest).unwrap_or(i64::MAX));
-        self.page_query(
-            &format!(
-                "SELECT seq, {COLUMNS} FROM (SELECT seq, {COLUMNS} FROM entries WHERE {finished} \
-                 ORDER BY seq DESC LIMIT ?3) WHERE seq > ?1 ORDER BY seq LIMIT ?2"
-            ),
-            params![after(page), limit(page), newest],
-            page.limit,
-        )
-    }
-
-    /// The blocking form of [`TaskStore::count_finished`].
+    /// The blocking form of [`TaskStore::count_finished`](crate::TaskStore::count_finished).
     pub fn count_finished(&self, filter: StateFilter) -> Result<u64, LedgerError> {
         let count: i64 = self
             .connection()
@@ -444,37 +385,6 @@ impl Ledger {
             .map_err(|error| self.error(error))?;
         Ok(u64::try_from(count).unwrap_or(0))
     }
-
-    /// Runs `work` with a clone of this ledger on tokio's blocking pool. The
-    /// work runs to its end even when the returned future is dropped, so a
-    /// step that was started is either recorded or failed, never cut in half
-    /// (SQLite's transaction would roll it back anyway).
-    fn blocking<T: Send + 'static>(
-        &self,
-        work: impl FnOnce(&Ledger) -> Result<T, LedgerError> + Send + 'static,
-    ) -> StoreFuture<'static, T> {
-        let ledger = self.clone();
-        Box::pin(async move {
-            let location = ledger.location();
-            // Outside a tokio runtime (another executor) the work runs here,
-            // blocking that executor's thread, rather than panicking.
-            let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-                return work(&ledger);
-            };
-            runtime
-                .spawn_blocking(move || work(&ledger))
-                .await
-                .unwrap_or_else(|error| {
-                    Err(LedgerError::Io {
-                        path: location,
-                        message: format!(
-                            "the ledger's worker thread stopped ({error}); the step may not be \
-                             recorded: list the ledger to see what it holds"
-                        ),
-                    })
-                })
-        })
-    }
 }
 
 fn unfinished_with_request_sql() -> String {
@@ -482,14 +392,6 @@ fn unfinished_with_request_sql() -> String {
         "SELECT {COLUMNS} FROM entries WHERE request = ?1 AND state IN {UNFINISHED} \
          ORDER BY seq DESC LIMIT 1"
     )
-}
-
-fn after(page: PageRequest) -> i64 {
-    page.after.map_or(i64::MIN, |Cursor(seq)| seq)
-}
-
-fn limit(page: PageRequest) -> i64 {
-    i64::try_from(page.limit).unwrap_or(i64::MAX)
 }
 
 fn configure(connection: &Connection) -> rusqlite::Result<()> {
@@ -551,7 +453,7 @@ enum SchemaState {
 }
 
 /// The SQL condition for `filter` (no user text in it).
-fn condition(filter: StateFilter) -> String {
+pub(crate) fn condition(filter: StateFilter) -> String {
     match filter {
         StateFilter::Any => "1".to_owned(),
         StateFilter::Unfinished => format!("state IN {UNFINISHED}"),
@@ -560,7 +462,7 @@ fn condition(filter: StateFilter) -> String {
 }
 
 /// The entry in [`COLUMNS`]' order, starting at column `at`.
-fn entry_at(row: &Row<'_>, at: usize) -> rusqlite::Result<Entry> {
+pub(crate) fn entry_at(row: &Row<'_>, at: usize) -> rusqlite::Result<Entry> {
     let state: String = row.get(at + 1)?;
     let videos: String = row.get(at + 10)?;
     let paths: String = row.get(at + 11)?;
@@ -675,49 +577,6 @@ pub(crate) fn step_name(step: &Step) -> &'static str {
         Step::Unknown { .. } => "unknown",
         Step::Outcome { .. } => "outcome",
         Step::Downloaded { .. } => "downloaded",
-    }
-}
-
-/// The SQLite ledger as a task store: each method is the blocking form of
-/// the same name, run on tokio's blocking pool (outside a tokio runtime, on
-/// the polling thread). Claims across processes on one machine are serialised by
-/// `BEGIN IMMEDIATE`; SQLite over a network file system is not supported.
-impl TaskStore for Ledger {
-    fn location(&self) -> String {
-        Ledger::location(self)
-    }
-
-    fn claim(&self, intent: Intent, again: bool) -> StoreFuture<'_, Claim> {
-        self.blocking(move |ledger| ledger.claim(&intent, again))
-    }
-
-    fn record(&self, entry: String, step: Step) -> StoreFuture<'_, ()> {
-        self.blocking(move |ledger| ledger.record(&entry, &step))
-    }
-
-    fn unfinished_with_request(&self, request: String) -> StoreFuture<'_, Option<Entry>> {
-        self.blocking(move |ledger| ledger.unfinished_with_request(&request))
-    }
-
-    fn find_by_task_id(&self, task_id: String) -> StoreFuture<'_, Option<Entry>> {
-        self.blocking(move |ledger| ledger.find_by_task_id(&task_id))
-    }
-
-    fn unfinished(&self, filter: StateFilter, page: PageRequest) -> StoreFuture<'_, Page> {
-        self.blocking(move |ledger| ledger.unfinished_page(filter, page))
-    }
-
-    fn finished(
-        &self,
-        filter: StateFilter,
-        newest: Option<u64>,
-        page: PageRequest,
-    ) -> StoreFuture<'_, Page> {
-        self.blocking(move |ledger| ledger.finished_page(filter, newest, page))
-    }
-
-    fn count_finished(&self, filter: StateFilter) -> StoreFuture<'_, u64> {
-        self.blocking(move |ledger| ledger.count_finished(filter))
     }
 }
 
