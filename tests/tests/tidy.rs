@@ -67,6 +67,7 @@ fn no_model_id_appears_in_engine_code() {
     for dir in [
         "crates/vidspec-core/src",
         "crates/vidspec-cli/src",
+        "crates/vidspec-workflow/src",
         "crates/vidspec-core/build.rs",
     ] {
         let path = root().join(dir);

@@ -13,8 +13,11 @@ use anyhow::Context;
 use serde_json::{Value, json};
 use vidspec_core::Registry;
 use vidspec_core::spec::Task;
-use vidspec_journal::{Entry, LedgerError, State, StateFilter, TaskStore, collect};
-use vidspec_transport::{Outcome, Status, TaskHandle, TaskSnapshot, Video};
+use vidspec_journal::{
+    Entry, LedgerError, PAGE, PageRequest, State, StateFilter, TaskStore, all_unfinished,
+};
+use vidspec_transport::TaskHandle;
+use vidspec_workflow::{Recorder, Workflow, recorded_outcome};
 
 use crate::Exit;
 use crate::cli::{Format, ResumeArgs, StateArg, StatusArgs, TasksArgs, WaitArgs};
@@ -25,7 +28,7 @@ use crate::gateway::{
 };
 use crate::output::terminal;
 use crate::progress::Progress;
-use crate::record::{self, Recorder};
+use crate::record;
 use crate::registry;
 use vidspec_core::text::thousands;
 
@@ -117,7 +120,7 @@ pub fn wait(args: &WaitArgs) -> anyhow::Result<Exit> {
     // Opened after the wait: a ledger that cannot be used (the reason this
     // command may have been suggested) does not stop the videos.
     let recorded = match record::ledger(&args.journal) {
-        Ok(ledger) => record_by_task_id(&ledger, &handles, &finished),
+        Ok(ledger) => runtime.block_on(record_by_task_id(Arc::new(ledger), &handles, &finished)),
         Err(error) => {
             eprintln!("warning: {error}; the outcome of these tasks is not recorded in the ledger");
             Ok(())
@@ -145,15 +148,19 @@ pub fn wait(args: &WaitArgs) -> anyhow::Result<Exit> {
 
 /// Records outcomes of tasks the ledger knows (by task id); others are left
 /// out. Every task is tried; the first failure is returned.
-fn record_by_task_id(
-    store: &dyn TaskStore,
+async fn record_by_task_id(
+    store: Arc<dyn TaskStore>,
     handles: &[TaskHandle],
     finished: &[Finished],
 ) -> Result<(), LedgerError> {
     let mut result = Ok(());
     for (handle, finished) in handles.iter().zip(finished) {
-        let recorded = match store.find_by_task_id(&handle.id) {
-            Ok(Some(entry)) => Recorder::existing(store, &entry).finished(finished),
+        let recorded = match store.find_by_task_id(handle.id.clone()).await {
+            Ok(Some(entry)) => {
+                Recorder::existing(Arc::clone(&store), &entry)
+                    .finished(&finished.outcome, &finished.downloads)
+                    .await
+            }
             Ok(None) => Ok(()),
             Err(error) => Err(error),
         };
@@ -216,10 +223,17 @@ fn text_line(entry: &Entry) -> String {
 /// ones (or all), streamed, and a count of the finished ones not shown.
 pub fn tasks(args: &TasksArgs) -> anyhow::Result<Exit> {
     let ledger = record::ledger(&args.journal)?;
+    let store: &dyn TaskStore = &ledger;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
     let filter = state_filter(args.state);
     let newest = (!args.all).then_some(args.limit);
     let not_shown = match newest {
-        Some(newest) => ledger.count_finished(filter)?.saturating_sub(newest),
+        Some(newest) => runtime
+            .block_on(store.count_finished(filter))?
+            .saturating_sub(newest),
         None => 0,
     };
     let json = args.format == Format::Json;
@@ -250,8 +264,25 @@ pub fn tasks(args: &TasksArgs) -> anyhow::Result<Exit> {
             }
         }
     };
-    ledger.unfinished(filter, &mut visit)?;
-    ledger.finished(filter, newest, &mut visit)?;
+    // Page by page, so a ledger of any size is listed in flat memory.
+    for finished in [false, true] {
+        let mut page = PageRequest::first(PAGE);
+        loop {
+            let found = if finished {
+                runtime.block_on(store.finished(filter, newest, page))?
+            } else {
+                runtime.block_on(store.unfinished(filter, page))?
+            };
+            let stopped = found
+                .entries
+                .into_iter()
+                .any(|entry| visit(entry).is_break());
+            match found.next {
+                Some(after) if !stopped => page.after = Some(after),
+                _ => break,
+            }
+        }
+    }
     if let Some(error) = failure {
         return Err(anyhow::Error::new(error).context("cannot write to standard output"));
     }
@@ -273,46 +304,21 @@ pub fn tasks(args: &TasksArgs) -> anyhow::Result<Exit> {
     Ok(Exit::Valid)
 }
 
-/// An outcome rebuilt from a journal entry's recorded videos.
-fn recorded_outcome(entry: &Entry, task_id: &str) -> Outcome {
-    let videos = entry
-        .videos
-        .iter()
-        .filter_map(|video| {
-            Some(Video {
-                url: video.get("url")?.as_str()?.to_owned(),
-                expires_at: video.get("expires_at").and_then(Value::as_i64),
-            })
-        })
-        .collect();
-    Outcome {
-        task_id: task_id.to_owned(),
-        model: entry.model.clone(),
-        snapshot: TaskSnapshot {
-            id: task_id.to_owned(),
-            status: Status::Succeeded,
-            raw_status: Status::Succeeded.word().to_owned(),
-            progress: Some(100),
-            cost: None,
-            estimated_time_s: None,
-            actual_time_s: None,
-            videos,
-            error: None,
-            request_id: None,
-            extras: Default::default(),
-        },
-    }
-}
-
-/// Runs `resume`.
+/// Runs `resume`: waits for running tasks and saves the videos of finished
+/// ones; an `unknown` entry sent with an idempotency key is resent with that
+/// key and the same body (the gateway replays the first answer if it
+/// arrived), any other is left with a warning.
 pub fn resume(args: &ResumeArgs) -> anyhow::Result<Exit> {
-    let registry = registry::load_for(args.specs.specs.as_deref())?;
+    let registry = Arc::new(registry::load_for(args.specs.specs.as_deref())?);
     let ledger = record::ledger(&args.journal)?;
-    let unfinished = collect(|visit| ledger.unfinished(StateFilter::Unfinished, visit))?;
+    let store: Arc<dyn TaskStore> = Arc::new(ledger.clone());
+    let runtime = runtime()?;
+    let unfinished = runtime.block_on(all_unfinished(store.as_ref(), StateFilter::Unfinished))?;
     let text = args.gateway.format == Format::Text;
+    let resendable = |entry: &Entry| entry.idempotency_key.is_some() && entry.body.is_some();
     let unknown: Vec<&Entry> = unfinished
         .iter()
-        .filter(|entry| entry.state == State::Unknown)
+        .filter(|entry| entry.state == State::Unknown && !resendable(entry))
         .collect();
     for entry in &unknown {
         if text {
@@ -325,13 +331,17 @@ pub fn resume(args: &ResumeArgs) -> anyhow::Result<Exit> {
             eprintln!("{}", terminal(&line));
         }
     }
+    let resend: Vec<&Entry> = unfinished
+        .iter()
+        .filter(|entry| entry.state == State::Unknown && resendable(entry))
+        .collect();
     let pending: Vec<&Entry> = unfinished
         .iter()
         .filter(|entry| {
             matches!(entry.state, State::Running | State::Succeeded) && entry.task_id.is_some()
         })
         .collect();
-    if pending.is_empty() {
+    if pending.is_empty() && resend.is_empty() {
         if text {
             println!("nothing to resume in {}", ledger.path().display());
         } else {
@@ -345,7 +355,33 @@ pub fn resume(args: &ResumeArgs) -> anyhow::Result<Exit> {
         Ok(client) => client,
         Err(error) => return fail(args.gateway.format, &error, None),
     };
-    let runtime = runtime()?;
+    let workflow = Workflow::new(Arc::clone(&registry), client.clone(), Arc::clone(&store));
+    let mut exit = Exit::Valid;
+    let mut pending: Vec<Entry> = pending.into_iter().cloned().collect();
+    for entry in resend {
+        match runtime.block_on(workflow.resend(entry)) {
+            Ok(handle) => {
+                if text {
+                    let line = format!(
+                        "note: entry {} ({}): resent with its idempotency key; task {}",
+                        entry.entry, entry.model, handle.id
+                    );
+                    eprintln!("{}", terminal(&line));
+                }
+                let mut entry = entry.clone();
+                entry.state = State::Running;
+                entry.task_id = Some(handle.id);
+                pending.push(entry);
+            }
+            Err(error) => {
+                eprintln!(
+                    "{}",
+                    terminal(&format!("error: entry {}: {error}", entry.entry))
+                );
+                exit = Exit::Gateway;
+            }
+        }
+    }
     let progress = Progress::new(!text);
     let merged = registry.merged_task().map(Arc::new);
     let mut jobs = Vec::new();
@@ -392,11 +428,13 @@ pub fn resume(args: &ResumeArgs) -> anyhow::Result<Exit> {
         }
     });
     let finished = runtime.block_on(futures_util::future::join_all(runs));
-    let mut exit = Exit::Valid;
     let mut results = Vec::new();
     let mut unrecorded = None;
     for ((entry, handle, dir), finished) in jobs.iter().zip(&finished) {
-        if let Err(error) = Recorder::existing(&ledger, entry).finished(finished) {
+        let recorder = Recorder::existing(Arc::clone(&store), entry);
+        if let Err(error) =
+            runtime.block_on(recorder.finished(&finished.outcome, &finished.downloads))
+        {
             unrecorded.get_or_insert(error);
         }
         let mut result = json!({"entry": entry.entry, "task_id": handle.id, "status": null, "snapshot": null, "downloads": [], "error": null});

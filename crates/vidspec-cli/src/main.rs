@@ -13,7 +13,6 @@ mod cli;
 mod follow;
 mod gateway;
 mod lint;
-mod local_files;
 mod output;
 mod progress;
 mod record;

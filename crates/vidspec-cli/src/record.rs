@@ -1,22 +1,15 @@
 //! The ledger from a command's side: which file (and the one-time import of
-//! an older journal), the request key of the double-spend guard, and turning
-//! transport results into ledger steps.
+//! an older journal), and what a command says about it: an identical
+//! unfinished request, a task the ledger could not record.
 //!
-//! Owns the rule that nothing is submitted without a durable intent in the
-//! ledger, and what a command says when the ledger cannot record a task that
-//! exists. Storage is vidspec-journal's; this module must not write anything
-//! secret (no key, no request body).
+//! The guard's key and the recording of each step are vidspec-workflow's;
+//! storage is vidspec-journal's. This module must not write anything.
 
 use std::path::Path;
 
-use serde_json::{Value, json};
-use vidspec_core::Plan;
-use vidspec_core::digest::{digest, digest_json};
-use vidspec_journal::{Claim, Entry, Intent, Ledger, LedgerError, Step, TaskStore};
-use vidspec_transport::Error;
+use vidspec_journal::{Entry, Ledger, LedgerError};
 
 use crate::cli::JournalArgs;
-use crate::gateway::Finished;
 
 /// The ledger chosen by `--journal`, `$VIDSPEC_JOURNAL` or the default place,
 /// with an older JSON-lines journal imported into it the first time (said on
@@ -45,26 +38,6 @@ pub fn ledger(args: &JournalArgs) -> Result<Ledger, LedgerError> {
         );
     }
     Ok(ledger)
-}
-
-/// The key of a request for the double-spend guard: the endpoint and the
-/// shaped body, with each local image standing for its file's contents (its
-/// upload URL differs on every upload).
-pub fn request_key(plan: &Plan, local_files: &[(String, String)]) -> anyhow::Result<String> {
-    let mut files = Vec::new();
-    for (pointer, path) in local_files {
-        // The one bounded reader of local images: a regular file, at most the
-        // upload limit, never a FIFO or a device.
-        let bytes = vidspec_transport::read_local_image(Path::new(path))
-            .map_err(|error| anyhow::anyhow!("cannot read {path} (for {pointer}): {error}"))?;
-        files.push(json!([pointer, digest(&bytes)]));
-    }
-    Ok(digest_json(&json!({
-        "endpoint": plan.endpoint().path,
-        "model": plan.model(),
-        "body": plan.body(),
-        "local_files": files,
-    })))
 }
 
 /// The refusal of an identical unfinished request (exit 2).
@@ -139,204 +112,9 @@ pub fn unrecorded_message(
     )
 }
 
-/// One submission's record in the ledger.
-pub struct Recorder<'a> {
-    store: &'a dyn TaskStore,
-    entry: String,
-}
-
-impl<'a> Recorder<'a> {
-    /// The double-spend guard and the intent as one atomic step: `Err` with
-    /// the identical unfinished entry (unless `again`), else the intent is
-    /// on disk and the request may be sent.
-    pub fn claim(
-        store: &'a dyn TaskStore,
-        plan: &Plan,
-        spec: &str,
-        key: &str,
-        download_dir: Option<&Path>,
-        again: bool,
-    ) -> Result<Result<Recorder<'a>, Entry>, LedgerError> {
-        let intent = Intent {
-            model: plan.model().to_owned(),
-            spec: spec.to_owned(),
-            request: key.to_owned(),
-            endpoint: plan.endpoint().path.clone(),
-            download_dir: download_dir.map(|dir| dir.display().to_string()),
-        };
-        Ok(match store.claim(&intent, again)? {
-            Claim::Claimed(entry) => Ok(Recorder { store, entry }),
-            Claim::Duplicate(entry) => Err(*entry),
-        })
-    }
-
-    /// A recorder for an entry already in the ledger.
-    pub fn existing(store: &'a dyn TaskStore, entry: &Entry) -> Recorder<'a> {
-        Recorder {
-            store,
-            entry: entry.entry.clone(),
-        }
-    }
-
-    /// The gateway accepted the submission.
-    pub fn submitted(&self, task_id: &str) -> Result<(), LedgerError> {
-        let step = Step::Submitted {
-            task_id: task_id.to_owned(),
-        };
-        self.store.record(&self.entry, &step)
-    }
-
-    /// After [`Recorder::submitted`] failed with `error`: one more try (a
-    /// lock may have gone, space may have been freed) to leave the true cause,
-    /// with the task id, as the entry's reason. Whether it worked.
-    pub fn record_true_cause(&self, task_id: &str, error: &LedgerError) -> bool {
-        let reason = format!(
-            "the gateway accepted it as task {task_id}, but recording that failed: {error}; \
-             `vidspec wait {task_id}` waits for it"
-        );
-        self.store
-            .record(&self.entry, &Step::Unknown { reason })
-            .is_ok()
-    }
-
-    /// The submission failed: provably not created, or unknown.
-    pub fn submit_failed(&self, error: &Error) -> Result<(), LedgerError> {
-        let reason = error.to_string();
-        let provably_not_created = error.is_safe_to_resubmit()
-            || matches!(
-                error,
-                Error::Unauthorized { .. }
-                    | Error::PaymentRequired { .. }
-                    | Error::Rejected {
-                        status: 400..=499,
-                        ..
-                    }
-                    | Error::Config(_)
-            );
-        self.store.record(
-            &self.entry,
-            &if provably_not_created {
-                Step::NotSent { reason }
-            } else {
-                Step::Unknown { reason }
-            },
-        )
-    }
-
-    /// How waiting and downloading ended. Every step is tried; the first
-    /// failure is returned.
-    pub fn finished(&self, finished: &Finished) -> Result<(), LedgerError> {
-        let mut result = Ok(());
-        let outcome = match &finished.outcome {
-            Ok(outcome) => Some(Step::Outcome {
-                status: "succeeded".to_owned(),
-                videos: outcome
-                    .videos()
-                    .iter()
-                    .map(|video| json!({"url": video.url, "expires_at": video.expires_at}))
-                    .collect::<Vec<Value>>(),
-                error: None,
-            }),
-            Err(Error::TaskFailed {
-                snapshot, message, ..
-            }) => Some(Step::Outcome {
-                status: snapshot.status.word().to_owned(),
-                videos: Vec::new(),
-                error: Some(message.clone()),
-            }),
-            Err(_) => None,
-        };
-        if let Some(step) = outcome {
-            result = self.store.record(&self.entry, &step);
-        }
-        if let Ok(downloads) = &finished.downloads
-            && !downloads.is_empty()
-        {
-            let paths = downloads
-                .iter()
-                .map(|download| download.path.display().to_string())
-                .collect();
-            let recorded = self.store.record(&self.entry, &Step::Downloaded { paths });
-            result = result.and(recorded);
-        }
-        result
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use std::cell::RefCell;
-
-    use vidspec_journal::{StateFilter, Visit};
-
     use super::*;
-
-    /// A store whose every step fails as a full disk would, remembering what
-    /// it was asked to record.
-    #[derive(Default)]
-    struct FullDisk {
-        asked: RefCell<Vec<Step>>,
-    }
-
-    impl TaskStore for FullDisk {
-        fn location(&self) -> String {
-            "/state/ledger.sqlite3".to_owned()
-        }
-        fn claim(&self, _: &Intent, _: bool) -> Result<Claim, LedgerError> {
-            Ok(Claim::Claimed("j1".to_owned()))
-        }
-        fn record(&self, _: &str, step: &Step) -> Result<(), LedgerError> {
-            self.asked.borrow_mut().push(step.clone());
-            Err(LedgerError::Io {
-                path: self.location().into(),
-                problem: "cannot write: the disk is full".to_owned(),
-                source: None,
-            })
-        }
-        fn unfinished_with_request(&self, _: &str) -> Result<Option<Entry>, LedgerError> {
-            Ok(None)
-        }
-        fn find_by_task_id(&self, _: &str) -> Result<Option<Entry>, LedgerError> {
-            Ok(None)
-        }
-        fn unfinished(&self, _: StateFilter, _: Visit<'_>) -> Result<(), LedgerError> {
-            Ok(())
-        }
-        fn finished(
-            &self,
-            _: StateFilter,
-            _: Option<u64>,
-            _: Visit<'_>,
-        ) -> Result<(), LedgerError> {
-            Ok(())
-        }
-        fn count_finished(&self, _: StateFilter) -> Result<u64, LedgerError> {
-            Ok(0)
-        }
-    }
-
-    #[test]
-    fn a_submitted_task_the_ledger_cannot_record_is_an_error_that_tries_to_record_the_true_cause() {
-        let store = FullDisk::default();
-        let recorder = Recorder {
-            store: &store,
-            entry: "j1".to_owned(),
-        };
-        let error = recorder.submitted("task_42").expect_err("the disk is full");
-        assert!(error.to_string().contains("disk is full"), "{error}");
-        assert!(!recorder.record_true_cause("task_42", &error));
-        let asked = store.asked.borrow();
-        assert_eq!(asked.len(), 2, "{asked:?}");
-        match &asked[1] {
-            Step::Unknown { reason } => {
-                assert!(
-                    reason.contains("task_42") && reason.contains("disk is full"),
-                    "{reason}"
-                );
-            }
-            other => panic!("expected the true cause as an unknown step, got {other:?}"),
-        }
-    }
 
     #[test]
     fn the_unrecorded_message_names_the_task_and_the_command_that_waits_for_it() {

@@ -5,20 +5,21 @@
 //! unfinished request, write the intent to the journal, submit once, then
 //! optionally wait and download.
 //!
-//! It must not hold model knowledge: URL fields are found through the spec's
-//! field types (`local_files`).
+//! The steps and their guarantees are vidspec-workflow's (`Workflow`): this
+//! module parses the arguments, renders each step's result and picks the
+//! exit code. It must not hold model knowledge: URL fields are found through
+//! the spec's field types (`vidspec_workflow::local_files`).
 
 use std::io::Write;
-use std::path::Path;
+use std::sync::Arc;
 
 use anyhow::Context;
 use serde::Serialize;
 use serde_json::{Value, json};
-use vidspec_core::{Model, Plan, Precondition, Registry};
-use vidspec_journal::TaskStore as _;
-use vidspec_transport::{
-    Finding, Severity, check_local_audio, check_local_image, check_local_video,
-};
+use vidspec_journal::TaskStore;
+use vidspec_transport::{Finding, Severity};
+use vidspec_workflow::local_files::{LocalFile, Media, local_files, refusal};
+use vidspec_workflow::{Event, Recorder, SubmitOptions, Workflow, WorkflowError};
 
 use crate::Exit;
 use crate::check::{self, Report, Verdict};
@@ -26,10 +27,9 @@ use crate::cli::{Format, SubmitArgs};
 use crate::gateway::{
     client, download_options, fail, report_finished, runtime, wait_and_download, wait_options,
 };
-use crate::local_files::{LocalFile, Media, local_files, refusal};
 use crate::output;
 use crate::progress::Progress;
-use crate::record::{self, Recorder};
+use crate::record;
 use crate::registry;
 
 /// A local file put where a URL goes, and what it became.
@@ -39,16 +39,17 @@ struct Uploaded {
     url: String,
 }
 
-/// Runs `submit`.
+/// Runs `submit`: the steps are vidspec-workflow's; this parses, renders
+/// and picks the exit code.
 pub fn submit(args: &SubmitArgs) -> anyhow::Result<Exit> {
-    let registry = registry::load_for(args.specs.specs.as_deref())?;
+    let registry = Arc::new(registry::load_for(args.specs.specs.as_deref())?);
     let (source, bytes) = check::read_input(&args.input)?;
     let options = wait_options(&args.gateway)?;
     let download = download_options(args.force, &args.limits)?;
 
     // Validate with local paths stood in for by placeholder URLs: an invalid
     // request is refused before anything (an upload included) is sent.
-    let mut request: Option<Value> = serde_json::from_slice(&bytes).ok();
+    let request: Option<Value> = serde_json::from_slice(&bytes).ok();
     let model_id = args
         .model
         .clone()
@@ -99,7 +100,7 @@ pub fn submit(args: &SubmitArgs) -> anyhow::Result<Exit> {
         .filter(|local| local.media == Media::Image)
         .map(|local| (local.request_pointer.clone(), local.path.clone()))
         .collect();
-    let key = record::request_key(&stand_in_plan, &images)?;
+    let key = vidspec_workflow::request_key(&stand_in_plan, &images)?;
     if !args.again
         && let Some(entry) = ledger.unfinished_with_request(&key)?
     {
@@ -115,6 +116,9 @@ pub fn submit(args: &SubmitArgs) -> anyhow::Result<Exit> {
         Err(error) => return fail(args.gateway.format, &error, None),
     };
     let runtime = runtime()?;
+    let store: Arc<dyn TaskStore> = Arc::new(ledger.clone());
+    let workflow = Workflow::new(Arc::clone(&registry), client.clone(), Arc::clone(&store));
+    let checked = workflow.check(request.clone().unwrap_or(Value::Null), Some(model.id()))?;
     let preflight = !args.no_preflight
         && !std::env::var("VIDSPEC_PREFLIGHT").is_ok_and(|value| value.eq_ignore_ascii_case("off"));
 
@@ -122,45 +126,7 @@ pub fn submit(args: &SubmitArgs) -> anyhow::Result<Exit> {
     // (or refused below), against the constraints the plan gives their place
     // in the body.
     if preflight {
-        let preconditions = stand_in_plan.preconditions();
-        let mut findings = Vec::new();
-        for local in &locals {
-            let Some(precondition) = preconditions
-                .iter()
-                .find(|precondition| precondition.path == local.body_pointer)
-            else {
-                continue;
-            };
-            let path = Path::new(&local.path);
-            let found = match (local.media, precondition) {
-                (
-                    Media::Image,
-                    Precondition {
-                        image: Some(constraints),
-                        ..
-                    },
-                ) => runtime.block_on(check_local_image(path, constraints)),
-                (
-                    Media::Video,
-                    Precondition {
-                        video: Some(constraints),
-                        ..
-                    },
-                ) => runtime.block_on(check_local_video(path, constraints)),
-                (
-                    Media::Audio,
-                    Precondition {
-                        audio: Some(constraints),
-                        ..
-                    },
-                ) => runtime.block_on(check_local_audio(path, constraints)),
-                _ => Vec::new(),
-            };
-            for mut finding in found {
-                finding.path = local.request_pointer.clone();
-                findings.push(finding);
-            }
-        }
+        let findings = runtime.block_on(workflow.check_local_files(&checked));
         if report_findings(&source, &findings, args.gateway.format) {
             return Ok(Exit::Invalid);
         }
@@ -170,34 +136,31 @@ pub fn submit(args: &SubmitArgs) -> anyhow::Result<Exit> {
     if refuse_local_media(&source, &locals, args.gateway.format) {
         return Ok(Exit::Invalid);
     }
+    let format = args.gateway.format;
     let mut uploads = Vec::new();
-    for local in &locals {
-        let (pointer, path) = (&local.request_pointer, &local.path);
-        let uploaded = match runtime.block_on(client.upload_image(Path::new(path))) {
-            Ok(upload) => upload,
-            Err(error) => return fail(args.gateway.format, &error, None),
-        };
-        if args.gateway.format == Format::Text {
-            let line = format!("note: uploaded {path} for {pointer}: {}", uploaded.url);
-            eprintln!("{}", output::terminal(&line));
+    let uploaded = runtime.block_on(workflow.upload(&checked, &mut |event| {
+        if let Event::Uploaded { path, pointer, url } = event {
+            let path = path.display().to_string();
+            if format == Format::Text {
+                let line = format!("note: uploaded {path} for {pointer}: {url}");
+                eprintln!("{}", output::terminal(&line));
+            }
+            uploads.push(Uploaded { path, url });
         }
-        if let Some(slot) = request
-            .as_mut()
-            .and_then(|value| value.pointer_mut(pointer))
-        {
-            *slot = Value::String(uploaded.url.clone());
-        }
-        uploads.push(Uploaded {
-            path: path.clone(),
-            url: uploaded.url,
-        });
-    }
-    let plan = match prepare(&registry, model, &source, request, args.model.as_deref()) {
+    }));
+    let plan = match uploaded {
         Ok(plan) => plan,
-        Err(report) => {
-            print_report(&report, args.gateway.format)?;
+        Err(WorkflowError::Gateway(error)) => return fail(format, &error, None),
+        Err(WorkflowError::Invalid { diagnostics, .. }) => {
+            let report = Report {
+                source: source.clone(),
+                model: Some(args.model.clone().unwrap_or_else(|| model.id().to_owned())),
+                verdict: Verdict::Invalid(diagnostics),
+            };
+            print_report(&report, format)?;
             return Ok(Exit::Invalid);
         }
+        Err(error) => return Err(error.into()),
     };
     for warning in plan.warnings() {
         if args.gateway.format == Format::Text {
@@ -209,11 +172,7 @@ pub fn submit(args: &SubmitArgs) -> anyhow::Result<Exit> {
     }
     // Pre-flight, part two: images behind URLs and the tasks the request names.
     if preflight {
-        let known_model = |task_id: &str| {
-            let entry = ledger.find_by_task_id(task_id).ok().flatten();
-            entry.map(|entry| entry.model)
-        };
-        let findings = runtime.block_on(client.preflight(&plan, known_model));
+        let findings = runtime.block_on(workflow.preflight(&plan));
         if report_findings(&source, &findings, args.gateway.format) {
             return Ok(Exit::Invalid);
         }
@@ -222,51 +181,56 @@ pub fn submit(args: &SubmitArgs) -> anyhow::Result<Exit> {
     // The guard and the intent in one transaction, after pre-flight and
     // before the submit: durable before anything is sent, so a crash from
     // here on leaves a record, and of identical requests only one gets here.
-    let claim = Recorder::claim(
-        &ledger,
-        &plan,
-        model.spec_digest(),
-        &key,
-        args.download.as_deref(),
-        args.again,
-    )?;
-    let recorder = match claim {
-        Ok(recorder) => recorder,
-        Err(entry) => {
+    // The send and the recording of its answer finish even if this process
+    // is interrupted while waiting for them (short of being killed).
+    let mut submit_options = SubmitOptions::new();
+    submit_options.again = args.again;
+    submit_options.download_dir = args.download.clone();
+    let submitted = runtime.block_on(workflow.send(plan.clone(), key, &submit_options));
+    let (handle, entry) = match submitted {
+        Ok(submitted) => (submitted.handle, submitted.entry),
+        Err(WorkflowError::Duplicate { entry }) => {
             eprintln!(
                 "error: {}",
                 output::terminal(&record::duplicate_message(&entry))
             );
             return Ok(Exit::Usage);
         }
-    };
-    let handle = match runtime.block_on(client.submit(&plan)) {
-        Ok(handle) => handle,
-        Err(error) => {
-            if let Err(unrecorded) = recorder.submit_failed(&error) {
+        Err(WorkflowError::Submit { source, unrecorded }) => {
+            if let Some(unrecorded) = unrecorded {
                 eprintln!("error: {unrecorded}");
             }
-            return fail(args.gateway.format, &error, None);
+            return fail(args.gateway.format, &source, None);
         }
+        Err(WorkflowError::Unrecorded {
+            entry,
+            task_id,
+            source,
+        }) => {
+            let message = record::unrecorded_message(
+                &source,
+                &task_id,
+                plan.model(),
+                args.download.as_deref(),
+            );
+            eprintln!("error: {message}");
+            if runtime.block_on(workflow.record_true_cause(&entry, &task_id, &source)) {
+                eprintln!(
+                    "note: the ledger now records the task id and why it was not recorded before"
+                );
+            }
+            if args.gateway.format == Format::Json {
+                println!(
+                    "{}",
+                    json!({"task_id": task_id, "model": plan.model(), "status": "submitted",
+                           "error": {"kind": "ledger", "message": message, "retryable": false}})
+                );
+            }
+            return Ok(Exit::Unrecorded);
+        }
+        Err(WorkflowError::Store(error)) => return Err(error.into()),
+        Err(error) => return Err(error.into()),
     };
-    if let Err(error) = recorder.submitted(&handle.id) {
-        let message =
-            record::unrecorded_message(&error, &handle.id, plan.model(), args.download.as_deref());
-        eprintln!("error: {message}");
-        if recorder.record_true_cause(&handle.id, &error) {
-            eprintln!(
-                "note: the ledger now records the task id and why it was not recorded before"
-            );
-        }
-        if args.gateway.format == Format::Json {
-            println!(
-                "{}",
-                json!({"task_id": handle.id, "model": plan.model(), "status": "submitted",
-                       "error": {"kind": "ledger", "message": message, "retryable": false}})
-            );
-        }
-        return Ok(Exit::Unrecorded);
-    }
     if args.gateway.format == Format::Text {
         println!(
             "submitted {} ({}, mode {}, billed as {} × {})",
@@ -304,7 +268,8 @@ pub fn submit(args: &SubmitArgs) -> anyhow::Result<Exit> {
         args.download.as_deref(),
         &download,
     ));
-    let recorded = recorder.finished(&finished);
+    let recorder = Recorder::for_entry(store, entry);
+    let recorded = runtime.block_on(recorder.finished(&finished.outcome, &finished.downloads));
     let mut exit = report_finished(&handle, &finished, args.gateway.format, &mut result);
     if let Err(error) = recorded {
         eprintln!(
@@ -390,27 +355,6 @@ fn refuse_local_media(source: &str, locals: &[LocalFile], format: Format) -> boo
         ),
     }
     true
-}
-
-/// Prepares the final request (local paths replaced) as `check` would.
-fn prepare(
-    registry: &Registry,
-    model: &Model,
-    source: &str,
-    request: Option<Value>,
-    flag: Option<&str>,
-) -> Result<Plan, Report> {
-    let bytes = request.map(|value| value.to_string()).unwrap_or_default();
-    let report = check::evaluate(
-        registry,
-        source.to_owned(),
-        bytes.as_bytes(),
-        flag.or(Some(model.id())),
-    );
-    match report.verdict {
-        Verdict::Valid(plan) => Ok(*plan),
-        Verdict::Invalid(_) => Err(report),
-    }
 }
 
 fn print_report(report: &Report, format: Format) -> anyhow::Result<()> {

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use support::{SimProcess, example, sim, sim_at, stats, temp_dir, vidspec};
-use vidspec_journal::{Intent, Ledger, State, StateFilter, Step, TaskStore, collect};
+use vidspec_journal::{Intent, Ledger, State, StateFilter, Step, collect};
 
 /// The ledger the test's `VIDSPEC_JOURNAL` (a `.jsonl` name) maps to.
 fn ledger_path(sim: &SimProcess) -> PathBuf {
@@ -266,6 +266,8 @@ fn tasks_lists_every_unfinished_entry_and_the_newest_finished_ones_with_a_count_
             request: format!("r{index}"),
             endpoint: "/v1/videos/generations".into(),
             download_dir: None,
+            idempotency_key: None,
+            body: None,
         };
         let vidspec_journal::Claim::Claimed(entry) = ledger.claim(&intent, false).expect("claim")
         else {
@@ -515,4 +517,40 @@ fn a_task_the_ledger_cannot_record_is_an_error_naming_the_task_and_the_wait_comm
     );
     assert_eq!(std::fs::read_dir(&videos).expect("videos").count(), 1);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn resume_resends_an_unknown_entry_that_has_an_idempotency_key_and_records_its_task() {
+    let sim = sim(&[]);
+    let registry = vidspec_core::Registry::embedded();
+    let plan = registry
+        .model("Omni-Flash-Ext")
+        .expect("model")
+        .prepare(serde_json::json!({"model": "Omni-Flash-Ext", "prompt": "a kite whose answer was lost"}))
+        .expect("valid");
+    let body = serde_json::to_vec(plan.body()).expect("bytes");
+    // What a submit with an idempotency key leaves when its answer is lost.
+    let ledger = Ledger::open(ledger_path(&sim)).expect("open");
+    let intent = Intent {
+        model: "Omni-Flash-Ext".into(),
+        spec: "s".into(),
+        request: "r".into(),
+        endpoint: plan.endpoint().path.clone(),
+        download_dir: None,
+        idempotency_key: Some("vidspec-key-1".into()),
+        body: Some(body),
+    };
+    ledger.claim(&intent, false).expect("claim");
+    drop(ledger);
+
+    let resumed = vidspec(&sim, &["resume"], Some("sim-key"));
+    let said = String::from_utf8_lossy(&resumed.stderr);
+    assert_eq!(resumed.status.code(), Some(0), "{said}");
+    assert!(said.contains("resent with its idempotency key"), "{said}");
+    assert_eq!(stats(&sim)["submits"], 1);
+    let ledger = Ledger::open(ledger_path(&sim)).expect("open");
+    let entries = collect(|visit| ledger.unfinished(StateFilter::Any, visit)).expect("list");
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    assert_eq!(entries[0].state, State::Succeeded);
+    assert!(entries[0].task_id.is_some());
 }

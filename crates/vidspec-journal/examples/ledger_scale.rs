@@ -8,15 +8,14 @@
 //! Run with `cargo run --release -p vidspec-journal --example ledger_scale`
 //! (`-- --entries N` for another size, `-- --keep DIR` to reuse a ledger).
 //! Prints `ledger: entries=… open_ms=… claim_ms=… guard_ms=… recent_ms=…
-//! count_ms=… peak_rss_mb=…`. Goals: the guard and the listing under 100 ms
+//! count_ms=… peak_rss_mb=…`, measured through the async `TaskStore` trait. Goals: the guard and the listing under 100 ms
 //! and 50 MB. A figure script, not a test: it asserts nothing.
 
-use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use vidspec_journal::{Claim, Intent, Ledger, StateFilter, TaskStore};
+use vidspec_journal::{Claim, Intent, Ledger, PAGE, PageRequest, StateFilter, TaskStore};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
@@ -100,14 +99,24 @@ fn build(path: &Path, entries: u64) -> Result<(), Box<dyn std::error::Error>> {
 }
 
 fn measure(path: &Path) -> Result<(), Box<dyn std::error::Error>> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(measure_store(path))
+}
+
+/// Measured through the async `TaskStore` trait, as the workflow and the CLI
+/// use it (each call a hop to tokio's blocking pool and the ledger's mutex).
+async fn measure_store(path: &Path) -> Result<(), Box<dyn std::error::Error>> {
     let started = Instant::now();
     let ledger = Ledger::open(path)?;
     let open_ms = started.elapsed().as_secs_f64() * 1e3;
+    let store: &dyn TaskStore = &ledger;
 
     // The guard as `submit` runs it: the early look, then the claim.
     let request = format!("sha256:new-{}", std::process::id());
     let started = Instant::now();
-    let early = ledger.unfinished_with_request(&request)?;
+    let early = store.unfinished_with_request(request.clone()).await?;
     let guard_ms = started.elapsed().as_secs_f64() * 1e3;
     let intent = Intent {
         model: "veo3.1-fast".into(),
@@ -115,26 +124,34 @@ fn measure(path: &Path) -> Result<(), Box<dyn std::error::Error>> {
         request,
         endpoint: "/v1/videos/generations".into(),
         download_dir: None,
+        idempotency_key: None,
+        body: None,
     };
     let started = Instant::now();
-    let claim = ledger.claim(&intent, false)?;
+    let claim = store.claim(intent, false).await?;
     let claim_ms = started.elapsed().as_secs_f64() * 1e3;
     assert!(early.is_none() && matches!(claim, Claim::Claimed(_)));
 
-    // The listing as `tasks` runs it.
+    // The listing as `tasks` runs it: pages of unfinished entries, then the
+    // newest 20 finished ones.
     let mut listed = 0u64;
     let started = Instant::now();
-    ledger.unfinished(StateFilter::Any, &mut |_| {
-        listed += 1;
-        ControlFlow::Continue(())
-    })?;
-    ledger.finished(StateFilter::Any, Some(20), &mut |_| {
-        listed += 1;
-        ControlFlow::Continue(())
-    })?;
+    let mut page = PageRequest::first(PAGE);
+    loop {
+        let found = store.unfinished(StateFilter::Any, page).await?;
+        listed += found.entries.len() as u64;
+        match found.next {
+            Some(after) => page.after = Some(after),
+            None => break,
+        }
+    }
+    let recent = store
+        .finished(StateFilter::Any, Some(20), PageRequest::first(PAGE))
+        .await?;
+    listed += recent.entries.len() as u64;
     let recent_ms = started.elapsed().as_secs_f64() * 1e3;
     let started = Instant::now();
-    let finished = ledger.count_finished(StateFilter::Any)?;
+    let finished = store.count_finished(StateFilter::Any).await?;
     let count_ms = started.elapsed().as_secs_f64() * 1e3;
     let total = finished + listed.saturating_sub(20);
     println!(

@@ -113,6 +113,13 @@ pub struct Entry {
     pub paths: Vec<String>,
     /// Why it failed, was not sent, or is unknown.
     pub reason: Option<String>,
+    /// The idempotency key sent with it, when its endpoint honours one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub idempotency_key: Option<String>,
+    /// The exact body bytes sent, kept only with an idempotency key (a
+    /// resend must repeat them). It may hold prompts: never printed.
+    #[serde(skip)]
+    pub body: Option<Vec<u8>>,
 }
 
 /// A submission about to be sent: what the ledger records before the request
@@ -129,6 +136,14 @@ pub struct Intent {
     pub endpoint: String,
     /// Where the caller wants the videos (if it said).
     pub download_dir: Option<String>,
+    /// The idempotency key the request is sent with, when its endpoint
+    /// honours one: one per logical submission, stored before sending.
+    pub idempotency_key: Option<String>,
+    /// The exact body bytes to send, stored only when there is an
+    /// idempotency key (so a lost answer can be resent identically; a store
+    /// ignores it otherwise). Bodies may hold prompts, so a store keeps them
+    /// as private as its result URLs; never an API key.
+    pub body: Option<Vec<u8>>,
 }
 
 /// The reason an intent carries until its answer is recorded.

@@ -10,8 +10,9 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::ErrorCode;
 
-/// Something went wrong with the ledger. The enum may grow: match it with a
-/// `_` arm.
+/// Something went wrong with the ledger (or another task store: a network
+/// store reports its failures as `Io` or `Busy` with what to do). The enum
+/// may grow: match it with a `_` arm.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum LedgerError {

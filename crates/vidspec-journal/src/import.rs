@@ -55,12 +55,13 @@ impl Ledger {
             .unwrap_or_else(|_| source.to_path_buf())
             .display()
             .to_string();
-        if self.imported_before(&key)? {
+        let connection = self.connection();
+        if self.imported_before(&connection, &key)? {
             return Ok(None);
         }
-        let transaction = self.immediate()?;
+        let transaction = self.immediate(&connection)?;
         // Another process may have imported it while this one waited.
-        if self.imported_before(&key)? {
+        if self.imported_before(&connection, &key)? {
             return Ok(None);
         }
         let mut imported = Imported {
@@ -108,8 +109,12 @@ impl Ledger {
         Ok(Some(imported))
     }
 
-    fn imported_before(&self, key: &str) -> Result<bool, LedgerError> {
-        self.connection
+    fn imported_before(
+        &self,
+        connection: &rusqlite::Connection,
+        key: &str,
+    ) -> Result<bool, LedgerError> {
+        connection
             .query_row("SELECT 1 FROM imports WHERE source = ?1", [key], |_| Ok(()))
             .optional()
             .map(|found| found.is_some())
@@ -168,6 +173,8 @@ impl Ledger {
                     request,
                     endpoint,
                     download_dir,
+                    idempotency_key: None,
+                    body: None,
                 };
                 let inserted =
                     insert_intent(connection, &event.entry, &intent, event.at).map_err(sqlite)?;

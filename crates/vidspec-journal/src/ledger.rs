@@ -1,14 +1,21 @@
 //! The SQLite ledger: one file, one row per submission, the double-spend
 //! guard as one `BEGIN IMMEDIATE` transaction.
 //!
-//! Owns the schema, the connection settings (WAL, `synchronous=FULL`, a busy
-//! timeout so concurrent processes wait for the lock) and the queries behind
-//! [`TaskStore`]. It knows nothing of HTTP or of any model, and never holds a
-//! transaction open after a call returns.
+//! Owns the schema (and its migration from older versions), the connection
+//! settings (WAL, `synchronous=FULL`, a busy timeout so concurrent processes
+//! wait for the lock) and the queries behind [`TaskStore`](crate::TaskStore). It knows nothing
+//! of HTTP or of any model, and never holds a transaction open after a call
+//! returns.
+//!
+//! The connection sits behind a mutex in an `Arc`, so a [`Ledger`] is cheap to
+//! clone, `Send + Sync`, and its [`TaskStore`](crate::TaskStore) methods run the blocking SQLite
+//! work on tokio's blocking pool (`spawn_blocking`). Its inherent methods of
+//! the same names are the blocking forms, for synchronous callers.
 
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, TransactionBehavior, params};
@@ -16,21 +23,24 @@ use serde_json::Value;
 
 use crate::entry::{Claim, Entry, Intent, NO_ANSWER_RECORDED, State, StateFilter, Step};
 use crate::error::LedgerError;
-use crate::store::{TaskStore, Visit};
+use crate::store::Visit;
 
-/// The schema version this build writes (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 1;
+/// The schema version this build writes (`PRAGMA user_version`). Version 2
+/// added each entry's idempotency key and, for entries with a key, the exact
+/// body bytes sent (so a lost answer can be resent identically); a version-1
+/// ledger is migrated in place when opened.
+pub const SCHEMA_VERSION: i64 = 2;
 /// `PRAGMA application_id` of a vidspec ledger ("vids").
 const APPLICATION_ID: i64 = 0x7669_6473;
 /// How long a process waits for another's write lock before giving up.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The states that may still cost money, as SQL.
-const UNFINISHED: &str = "('unknown', 'running', 'succeeded')";
+pub(crate) const UNFINISHED: &str = "('unknown', 'running', 'succeeded')";
 
 /// Columns read into an [`Entry`], in [`entry_of`]'s order.
-const COLUMNS: &str = "entry, state, model, spec, request, endpoint, task_id, submitted_at, \
-                       updated_at, download_dir, videos, paths, reason";
+pub(crate) const COLUMNS: &str = "entry, state, model, spec, request, endpoint, task_id, submitted_at, \
+                       updated_at, download_dir, videos, paths, reason, idempotency_key, body";
 
 const SCHEMA: &str = "
 CREATE TABLE entries (
@@ -79,6 +89,13 @@ CREATE TABLE imports (
 );
 ";
 
+/// From schema version 1 to 2: each entry's idempotency key, and the exact
+/// body bytes sent for entries that have one (never for others).
+const MIGRATION_TO_2: &str = "
+ALTER TABLE entries ADD COLUMN idempotency_key TEXT;
+ALTER TABLE entries ADD COLUMN body BLOB;
+";
+
 /// Unix seconds now.
 pub(crate) fn now() -> i64 {
     std::time::SystemTime::now()
@@ -101,15 +118,21 @@ pub fn new_entry_id() -> String {
     )
 }
 
-/// The ledger file, open.
-#[derive(Debug)]
+/// The ledger file, open: cheap to clone (the clones share one connection).
+#[derive(Debug, Clone)]
 pub struct Ledger {
-    pub(crate) connection: Connection,
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    connection: Mutex<Connection>,
     path: PathBuf,
 }
 
 impl Ledger {
-    /// Opens the ledger at `path`, creating it (and its directory) if missing.
+    /// Opens the ledger at `path`, creating it (and its directory) if
+    /// missing, and migrating an older schema version in place. Blocking.
     pub fn open(path: impl Into<PathBuf>) -> Result<Ledger, LedgerError> {
         let path = path.into();
         if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
@@ -125,17 +148,24 @@ impl Ledger {
         create_private(&path)?;
         let connection = Connection::open(&path)
             .map_err(|error| LedgerError::from_sqlite(&path, BUSY_TIMEOUT.as_secs(), error))?;
-        let ledger = Ledger { connection, path };
+        let ledger = Ledger {
+            inner: Arc::new(Inner {
+                connection: Mutex::new(connection),
+                path,
+            }),
+        };
         // Several processes may open a new ledger at once: while one switches
         // it to WAL and creates the tables, SQLite answers the others "busy"
         // at once, without waiting in the busy handler. They try again, for
         // as long as the busy timeout.
         let started = std::time::Instant::now();
         loop {
-            let result = ledger
-                .configure()
-                .map_err(|error| ledger.error(error))
-                .and_then(|()| ledger.ensure_schema());
+            let result = {
+                let connection = ledger.connection();
+                configure(&connection)
+                    .map_err(|error| ledger.error(error))
+                    .and_then(|()| ledger.ensure_schema(&connection))
+            };
             match result {
                 Err(LedgerError::Busy { .. }) if started.elapsed() < BUSY_TIMEOUT => {
                     std::thread::sleep(Duration::from_millis(5));
@@ -148,48 +178,61 @@ impl Ledger {
 
     /// The ledger file.
     pub fn path(&self) -> &Path {
-        &self.path
+        &self.inner.path
+    }
+
+    /// The connection, for one call. A panic while it was held (none is
+    /// expected) leaves SQLite consistent: an open transaction is rolled back
+    /// when its guard drops, so the poison is ignored.
+    pub(crate) fn connection(&self) -> MutexGuard<'_, Connection> {
+        self.inner
+            .connection
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     pub(crate) fn error(&self, error: rusqlite::Error) -> LedgerError {
-        LedgerError::from_sqlite(&self.path, BUSY_TIMEOUT.as_secs(), error)
+        LedgerError::from_sqlite(&self.inner.path, BUSY_TIMEOUT.as_secs(), error)
     }
 
-    fn configure(&self) -> rusqlite::Result<()> {
-        self.connection.busy_timeout(BUSY_TIMEOUT)?;
-        // WAL: readers never block the writer; FULL: every commit is on disk
-        // (the WAL fsynced) before it returns.
-        let _mode: String = self
-            .connection
-            .query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))?;
-        self.connection.pragma_update(None, "synchronous", "FULL")?;
-        Ok(())
-    }
-
-    fn ensure_schema(&self) -> Result<(), LedgerError> {
-        if self.schema_state().map_err(|error| self.error(error))? == SchemaState::Current {
+    fn ensure_schema(&self, connection: &Connection) -> Result<(), LedgerError> {
+        let state = schema_state(connection).map_err(|error| self.error(error))?;
+        if state == SchemaState::Current {
             return Ok(());
         }
-        let transaction = self.immediate()?;
-        match self.schema_state().map_err(|error| self.error(error))? {
+        let transaction = self.immediate(connection)?;
+        match schema_state(connection).map_err(|error| self.error(error))? {
             SchemaState::Current => {}
             SchemaState::Empty => {
                 transaction
                     .execute_batch(SCHEMA)
+                    .and_then(|()| transaction.execute_batch(MIGRATION_TO_2))
                     .and_then(|()| {
                         transaction.pragma_update(None, "application_id", APPLICATION_ID)
                     })
                     .and_then(|()| transaction.pragma_update(None, "user_version", SCHEMA_VERSION))
                     .map_err(|error| self.error(error))?;
             }
+            SchemaState::Older(version) => {
+                // Only version 1 predates this one; each later version adds
+                // its own step here.
+                if version <= 1 {
+                    transaction
+                        .execute_batch(MIGRATION_TO_2)
+                        .map_err(|error| self.error(error))?;
+                }
+                transaction
+                    .pragma_update(None, "user_version", SCHEMA_VERSION)
+                    .map_err(|error| self.error(error))?;
+            }
             SchemaState::Foreign => {
                 return Err(LedgerError::Foreign {
-                    path: self.path.clone(),
+                    path: self.inner.path.clone(),
                 });
             }
             SchemaState::Newer(version) => {
                 return Err(LedgerError::Newer {
-                    path: self.path.clone(),
+                    path: self.inner.path.clone(),
                     version,
                     known: SCHEMA_VERSION,
                 });
@@ -198,36 +241,18 @@ impl Ledger {
         transaction.commit().map_err(|error| self.error(error))
     }
 
-    fn schema_state(&self) -> rusqlite::Result<SchemaState> {
-        let application: i64 =
-            self.connection
-                .pragma_query_value(None, "application_id", |row| row.get(0))?;
-        let version: i64 = self
-            .connection
-            .pragma_query_value(None, "user_version", |row| row.get(0))?;
-        let objects: i64 =
-            self.connection
-                .query_row("SELECT count(*) FROM sqlite_master", [], |row| row.get(0))?;
-        Ok(if application == 0 && version == 0 && objects == 0 {
-            SchemaState::Empty
-        } else if application != APPLICATION_ID {
-            SchemaState::Foreign
-        } else if version > SCHEMA_VERSION {
-            SchemaState::Newer(version)
-        } else {
-            SchemaState::Current
-        })
-    }
-
     /// A write transaction, taken now (waiting up to [`BUSY_TIMEOUT`]).
-    pub(crate) fn immediate(&self) -> Result<Transaction<'_>, LedgerError> {
-        Transaction::new_unchecked(&self.connection, TransactionBehavior::Immediate)
+    pub(crate) fn immediate<'c>(
+        &self,
+        connection: &'c Connection,
+    ) -> Result<Transaction<'c>, LedgerError> {
+        Transaction::new_unchecked(connection, TransactionBehavior::Immediate)
             .map_err(|error| self.error(error))
     }
 
     fn query_one(&self, sql: &str, key: &str) -> Result<Option<Entry>, LedgerError> {
-        self.connection
-            .query_row(sql, [key], entry_of)
+        self.connection()
+            .query_row(sql, [key], |row| entry_at(row, 0))
             .optional()
             .map_err(|error| self.error(error))
     }
@@ -238,26 +263,169 @@ impl Ledger {
         parameters: impl rusqlite::Params,
         visit: Visit<'_>,
     ) -> Result<(), LedgerError> {
-        let mut statement = self
-            .connection
-            .prepare(sql)
-            .map_err(|error| self.error(error))?;
+        let connection = self.connection();
+        let mut statement = connection.prepare(sql).map_err(|error| self.error(error))?;
         let mut rows = statement
             .query(parameters)
             .map_err(|error| self.error(error))?;
         while let Some(row) = rows.next().map_err(|error| self.error(error))? {
-            let entry = entry_of(row).map_err(|error| self.error(error))?;
+            let entry = entry_at(row, 0).map_err(|error| self.error(error))?;
             if visit(entry).is_break() {
                 break;
             }
         }
         Ok(())
     }
+
+    /// Where the ledger is, for messages.
+    pub fn location(&self) -> String {
+        self.inner.path.display().to_string()
+    }
+
+    /// The blocking form of [`TaskStore::claim`](crate::TaskStore::claim).
+    pub fn claim(&self, intent: &Intent, again: bool) -> Result<Claim, LedgerError> {
+        let connection = self.connection();
+        let transaction = self.immediate(&connection)?;
+        if !again
+            && let Some(entry) = transaction
+                .query_row(&unfinished_with_request_sql(), [&intent.request], |row| {
+                    entry_at(row, 0)
+                })
+                .optional()
+                .map_err(|error| self.error(error))?
+        {
+            // Dropping the transaction rolls it back: nothing was written.
+            return Ok(Claim::Duplicate(Box::new(entry)));
+        }
+        let entry = new_entry_id();
+        insert_intent(&transaction, &entry, intent, now()).map_err(|error| self.error(error))?;
+        transaction.commit().map_err(|error| self.error(error))?;
+        Ok(Claim::Claimed(entry))
+    }
+
+    /// The blocking form of [`TaskStore::record`](crate::TaskStore::record).
+    pub fn record(&self, entry: &str, step: &Step) -> Result<(), LedgerError> {
+        let changed = apply_step(&self.connection(), entry, step, now())
+            .map_err(|error| self.error(error))?;
+        if changed == 0 {
+            return Err(LedgerError::NoSuchEntry {
+                path: self.inner.path.clone(),
+                entry: entry.to_owned(),
+                step: step_name(step),
+            });
+        }
+        Ok(())
+    }
+
+    /// The blocking form of [`TaskStore::unfinished_with_request`](crate::TaskStore::unfinished_with_request).
+    pub fn unfinished_with_request(&self, request: &str) -> Result<Option<Entry>, LedgerError> {
+        self.query_one(&unfinished_with_request_sql(), request)
+    }
+
+    /// The blocking form of [`TaskStore::find_by_task_id`](crate::TaskStore::find_by_task_id).
+    pub fn find_by_task_id(&self, task_id: &str) -> Result<Option<Entry>, LedgerError> {
+        self.query_one(
+            &format!("SELECT {COLUMNS} FROM entries WHERE task_id = ?1 ORDER BY seq DESC LIMIT 1"),
+            task_id,
+        )
+    }
+
+    /// Every unfinished entry the filter admits, oldest first, one at a time
+    /// (the blocking, streamed form of [`TaskStore::unfinished`](crate::TaskStore::unfinished)).
+    pub fn unfinished(&self, filter: StateFilter, visit: Visit<'_>) -> Result<(), LedgerError> {
+        self.visit_query(
+            &format!(
+                "SELECT {COLUMNS} FROM entries WHERE state IN {UNFINISHED} AND {} ORDER BY seq",
+                condition(filter)
+            ),
+            [],
+            visit,
+        )
+    }
+
+    /// Finished entries the filter admits, oldest first: the newest `newest`
+    /// of them, or all with `None` (the blocking, streamed form of
+    /// [`TaskStore::finished`](crate::TaskStore::finished)).
+    pub fn finished(
+        &self,
+        filter: StateFilter,
+        newest: Option<u64>,
+        visit: Visit<'_>,
+    ) -> Result<(), LedgerError> {
+        let finished = format!("state NOT IN {UNFINISHED} AND {}", condition(filter));
+        match newest {
+            None => self.visit_query(
+                &format!("SELECT {COLUMNS} FROM entries WHERE {finished} ORDER BY seq"),
+                [],
+                visit,
+            ),
+            Some(newest) => self.visit_query(
+                &format!(
+                    "SELECT {COLUMNS} FROM (SELECT seq, {COLUMNS} FROM entries WHERE {finished} \
+                     ORDER BY seq DESC LIMIT ?1) ORDER BY seq"
+                ),
+                [i64::try_from(newest).unwrap_or(i64::MAX)],
+                visit,
+            ),
+        }
+    }
+
+    /// The blocking form of [`TaskStore::count_finished`](crate::TaskStore::count_finished).
+    pub fn count_finished(&self, filter: StateFilter) -> Result<u64, LedgerError> {
+        let count: i64 = self
+            .connection()
+            .query_row(
+                &format!(
+                    "SELECT coalesce(sum(entries), 0) FROM state_counts \
+                     WHERE state NOT IN {UNFINISHED} AND {}",
+                    condition(filter)
+                ),
+                [],
+                |row| row.get(0),
+            )
+            .map_err(|error| self.error(error))?;
+        Ok(u64::try_from(count).unwrap_or(0))
+    }
 }
 
-/// Creates the ledger file readable by its owner only (result URLs in it
-/// grant access to the videos); SQLite gives its WAL files the same mode. An
-/// existing file is left as it is.
+fn unfinished_with_request_sql() -> String {
+    format!(
+        "SELECT {COLUMNS} FROM entries WHERE request = ?1 AND state IN {UNFINISHED} \
+         ORDER BY seq DESC LIMIT 1"
+    )
+}
+
+fn configure(connection: &Connection) -> rusqlite::Result<()> {
+    connection.busy_timeout(BUSY_TIMEOUT)?;
+    // WAL: readers never block the writer; FULL: every commit is on disk
+    // (the WAL fsynced) before it returns.
+    let _mode: String = connection.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))?;
+    connection.pragma_update(None, "synchronous", "FULL")?;
+    Ok(())
+}
+
+fn schema_state(connection: &Connection) -> rusqlite::Result<SchemaState> {
+    let application: i64 =
+        connection.pragma_query_value(None, "application_id", |row| row.get(0))?;
+    let version: i64 = connection.pragma_query_value(None, "user_version", |row| row.get(0))?;
+    let objects: i64 =
+        connection.query_row("SELECT count(*) FROM sqlite_master", [], |row| row.get(0))?;
+    Ok(if application == 0 && version == 0 && objects == 0 {
+        SchemaState::Empty
+    } else if application != APPLICATION_ID {
+        SchemaState::Foreign
+    } else if version > SCHEMA_VERSION {
+        SchemaState::Newer(version)
+    } else if version < SCHEMA_VERSION {
+        SchemaState::Older(version)
+    } else {
+        SchemaState::Current
+    })
+}
+
+/// Creates the ledger file readable by its owner only (result URLs and, for
+/// entries with an idempotency key, request bodies in it); SQLite gives its
+/// WAL files the same mode. An existing file is left as it is.
 fn create_private(path: &Path) -> Result<(), LedgerError> {
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
@@ -279,12 +447,13 @@ fn create_private(path: &Path) -> Result<(), LedgerError> {
 enum SchemaState {
     Empty,
     Current,
+    Older(i64),
     Foreign,
     Newer(i64),
 }
 
 /// The SQL condition for `filter` (no user text in it).
-fn condition(filter: StateFilter) -> String {
+pub(crate) fn condition(filter: StateFilter) -> String {
     match filter {
         StateFilter::Any => "1".to_owned(),
         StateFilter::Unfinished => format!("state IN {UNFINISHED}"),
@@ -292,38 +461,44 @@ fn condition(filter: StateFilter) -> String {
     }
 }
 
-fn entry_of(row: &Row<'_>) -> rusqlite::Result<Entry> {
-    let state: String = row.get(1)?;
-    let videos: String = row.get(10)?;
-    let paths: String = row.get(11)?;
+/// The entry in [`COLUMNS`]' order, starting at column `at`.
+pub(crate) fn entry_at(row: &Row<'_>, at: usize) -> rusqlite::Result<Entry> {
+    let state: String = row.get(at + 1)?;
+    let videos: String = row.get(at + 10)?;
+    let paths: String = row.get(at + 11)?;
     Ok(Entry {
-        entry: row.get(0)?,
+        entry: row.get(at)?,
         // A state this build does not know reads as unknown: it may cost money.
         state: State::from_name(&state).unwrap_or(State::Unknown),
-        model: row.get(2)?,
-        spec: row.get(3)?,
-        request: row.get(4)?,
-        endpoint: row.get(5)?,
-        task_id: row.get(6)?,
-        submitted_at: row.get(7)?,
-        updated_at: row.get(8)?,
-        download_dir: row.get(9)?,
+        model: row.get(at + 2)?,
+        spec: row.get(at + 3)?,
+        request: row.get(at + 4)?,
+        endpoint: row.get(at + 5)?,
+        task_id: row.get(at + 6)?,
+        submitted_at: row.get(at + 7)?,
+        updated_at: row.get(at + 8)?,
+        download_dir: row.get(at + 9)?,
         videos: serde_json::from_str::<Vec<Value>>(&videos).unwrap_or_default(),
         paths: serde_json::from_str::<Vec<String>>(&paths).unwrap_or_default(),
-        reason: row.get(12)?,
+        reason: row.get(at + 12)?,
+        idempotency_key: row.get(at + 13)?,
+        body: row.get(at + 14)?,
     })
 }
 
-/// Inserts an intent row (inside the caller's transaction).
+/// Inserts an intent row (inside the caller's transaction). The body is
+/// kept only with an idempotency key: it is what a resend must repeat.
 pub(crate) fn insert_intent(
     connection: &Connection,
     entry: &str,
     intent: &Intent,
     at: i64,
 ) -> rusqlite::Result<usize> {
+    let body = intent.idempotency_key.as_ref().and(intent.body.as_deref());
     connection.execute(
         "INSERT INTO entries (entry, state, model, spec, request, endpoint, submitted_at, \
-         updated_at, download_dir, reason) VALUES (?1, 'unknown', ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?8) \
+         updated_at, download_dir, reason, idempotency_key, body) \
+         VALUES (?1, 'unknown', ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?8, ?9, ?10) \
          ON CONFLICT (entry) DO NOTHING",
         params![
             entry,
@@ -334,6 +509,8 @@ pub(crate) fn insert_intent(
             at,
             intent.download_dir,
             NO_ANSWER_RECORDED,
+            intent.idempotency_key,
+            body,
         ],
     )
 }
@@ -400,105 +577,6 @@ pub(crate) fn step_name(step: &Step) -> &'static str {
         Step::Unknown { .. } => "unknown",
         Step::Outcome { .. } => "outcome",
         Step::Downloaded { .. } => "downloaded",
-    }
-}
-
-impl TaskStore for Ledger {
-    fn location(&self) -> String {
-        self.path.display().to_string()
-    }
-
-    fn claim(&self, intent: &Intent, again: bool) -> Result<Claim, LedgerError> {
-        let transaction = self.immediate()?;
-        if !again && let Some(entry) = self.unfinished_with_request(&intent.request)? {
-            // Dropping the transaction rolls it back: nothing was written.
-            return Ok(Claim::Duplicate(Box::new(entry)));
-        }
-        let entry = new_entry_id();
-        insert_intent(&transaction, &entry, intent, now()).map_err(|error| self.error(error))?;
-        transaction.commit().map_err(|error| self.error(error))?;
-        Ok(Claim::Claimed(entry))
-    }
-
-    fn record(&self, entry: &str, step: &Step) -> Result<(), LedgerError> {
-        let changed =
-            apply_step(&self.connection, entry, step, now()).map_err(|error| self.error(error))?;
-        if changed == 0 {
-            return Err(LedgerError::NoSuchEntry {
-                path: self.path.clone(),
-                entry: entry.to_owned(),
-                step: step_name(step),
-            });
-        }
-        Ok(())
-    }
-
-    fn unfinished_with_request(&self, request: &str) -> Result<Option<Entry>, LedgerError> {
-        self.query_one(
-            &format!(
-                "SELECT {COLUMNS} FROM entries WHERE request = ?1 AND state IN {UNFINISHED} \
-                 ORDER BY seq DESC LIMIT 1"
-            ),
-            request,
-        )
-    }
-
-    fn find_by_task_id(&self, task_id: &str) -> Result<Option<Entry>, LedgerError> {
-        self.query_one(
-            &format!("SELECT {COLUMNS} FROM entries WHERE task_id = ?1 ORDER BY seq DESC LIMIT 1"),
-            task_id,
-        )
-    }
-
-    fn unfinished(&self, filter: StateFilter, visit: Visit<'_>) -> Result<(), LedgerError> {
-        self.visit_query(
-            &format!(
-                "SELECT {COLUMNS} FROM entries WHERE state IN {UNFINISHED} AND {} ORDER BY seq",
-                condition(filter)
-            ),
-            [],
-            visit,
-        )
-    }
-
-    fn finished(
-        &self,
-        filter: StateFilter,
-        newest: Option<u64>,
-        visit: Visit<'_>,
-    ) -> Result<(), LedgerError> {
-        let finished = format!("state NOT IN {UNFINISHED} AND {}", condition(filter));
-        match newest {
-            None => self.visit_query(
-                &format!("SELECT {COLUMNS} FROM entries WHERE {finished} ORDER BY seq"),
-                [],
-                visit,
-            ),
-            Some(newest) => self.visit_query(
-                &format!(
-                    "SELECT {COLUMNS} FROM (SELECT seq, {COLUMNS} FROM entries WHERE {finished} \
-                     ORDER BY seq DESC LIMIT ?1) ORDER BY seq"
-                ),
-                [i64::try_from(newest).unwrap_or(i64::MAX)],
-                visit,
-            ),
-        }
-    }
-
-    fn count_finished(&self, filter: StateFilter) -> Result<u64, LedgerError> {
-        let count: i64 = self
-            .connection
-            .query_row(
-                &format!(
-                    "SELECT coalesce(sum(entries), 0) FROM state_counts \
-                     WHERE state NOT IN {UNFINISHED} AND {}",
-                    condition(filter)
-                ),
-                [],
-                |row| row.get(0),
-            )
-            .map_err(|error| self.error(error))?;
-        Ok(u64::try_from(count).unwrap_or(0))
     }
 }
 

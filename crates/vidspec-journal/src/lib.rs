@@ -15,14 +15,22 @@
 //! A JSON-lines journal of an older vidspec is imported once, line by line as
 //! bytes: a damaged line is reported with its line number and skipped.
 //!
-//! The ledger holds ids, digests, model ids, result URLs and paths — never an
-//! API key or a request body. It does no network I/O.
+//! The ledger holds ids, digests, model ids, result URLs and paths, and for a
+//! submission sent with an idempotency key that key and the exact body bytes
+//! (so a lost answer can be resent identically; bodies may hold prompts, so
+//! the file is readable by its owner only) — never an API key. It does no
+//! network I/O.
+//!
+//! [`TaskStore`] is async and dyn-compatible so that a ledger shared by
+//! several machines can implement it; [`Ledger`] runs its blocking SQLite
+//! work on tokio's blocking pool.
 
 mod entry;
 mod error;
 mod event;
 mod import;
 mod ledger;
+mod ledger_store;
 mod location;
 mod store;
 
@@ -31,4 +39,4 @@ pub use error::LedgerError;
 pub use import::{Imported, MAX_LINE_BYTES, MAX_REPORTED_PROBLEMS};
 pub use ledger::{BUSY_TIMEOUT, Ledger, SCHEMA_VERSION, collect, new_entry_id};
 pub use location::{LEDGER_FILE, LEGACY_FILE, Location, locate};
-pub use store::{TaskStore, Visit};
+pub use store::{Cursor, PAGE, Page, PageRequest, StoreFuture, TaskStore, Visit, all_unfinished};

@@ -2,52 +2,138 @@
 //! today, a ledger shared by several machines (PostgreSQL) later.
 //!
 //! Owns the contract, not any storage: in particular that [`TaskStore::claim`]
-//! is one atomic step across processes (check for an identical unfinished
-//! request, then record the intent) and is durable when it returns. It must
-//! not name files, SQL or HTTP.
+//! is one atomic step across every process on every machine that shares the
+//! store (check for an identical unfinished request, then record the intent)
+//! and is durable when its future resolves. It must not name files, SQL or
+//! HTTP.
+//!
+//! The trait is async and dyn-compatible (`&dyn TaskStore`,
+//! `Arc<dyn TaskStore>`): each method returns a boxed `Send` future, and
+//! takes owned arguments a network store can move into its request.
 
+use std::future::Future;
 use std::ops::ControlFlow;
+use std::pin::Pin;
 
 use crate::entry::{Claim, Entry, Intent, StateFilter, Step};
 use crate::error::LedgerError;
 
-/// Receives entries one at a time; `ControlFlow::Break` stops the listing.
+/// Receives entries one at a time; `ControlFlow::Break` stops the listing
+/// (the blocking listings of [`crate::Ledger`]).
 pub type Visit<'a> = &'a mut dyn FnMut(Entry) -> ControlFlow<()>;
 
-/// A durable record of submissions.
-pub trait TaskStore {
+/// What a [`TaskStore`] method returns: a boxed, `Send` future.
+pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, LedgerError>> + Send + 'a>>;
+
+/// A position in a store's listing order: the listing goes on after the
+/// entry it names. Only the store that returned it gives it a meaning.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Cursor(pub i64);
+
+/// Which page of a listing to return.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageRequest {
+    /// Start after this position; `None` from the beginning.
+    pub after: Option<Cursor>,
+    /// At most this many entries.
+    pub limit: usize,
+}
+
+impl PageRequest {
+    /// The first page of at most `limit` entries.
+    pub fn first(limit: usize) -> PageRequest {
+        PageRequest { after: None, limit }
+    }
+}
+
+/// One page of a listing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page {
+    /// The entries, oldest first.
+    pub entries: Vec<Entry>,
+    /// Where the next page starts; `None` when this one is the last.
+    pub next: Option<Cursor>,
+}
+
+/// A durable record of submissions, shared by every process (and, for a
+/// network store, every machine) that submits with it.
+///
+/// # Claim semantics
+///
+/// [`TaskStore::claim`] is the double-spend guard and must be *linearizable*
+/// across all of them: of any number of concurrent claims of the same
+/// request key without `again`, while no unfinished entry with that key
+/// exists, exactly one returns [`Claim::Claimed`] and every other returns
+/// [`Claim::Duplicate`] with that entry. A `Claimed` intent is durable
+/// (committed, and visible to every other claimer) before the future
+/// resolves. A claim's future dropped before it resolves may or may not have
+/// recorded the intent: the caller must not send, and an entry left behind
+/// reads as `unknown` (nothing was sent, but nothing says so). Entry ids are
+/// the store's to choose and unique across everything that shares it.
+///
+/// No method holds a transaction or lock across network I/O to the gateway:
+/// each returns before anything is sent.
+///
+/// # Cancellation
+///
+/// Dropping any other method's future may leave its step done or not done,
+/// never half done; a step is recorded whole or not at all.
+pub trait TaskStore: Send + Sync {
     /// Where the store is, for messages (a path, later a database name).
     fn location(&self) -> String;
 
     /// The double-spend guard and the intent, as one atomic step: unless
     /// `again`, an unfinished entry with the same request key wins
-    /// ([`Claim::Duplicate`]); otherwise the intent is recorded durably
-    /// before this returns ([`Claim::Claimed`]). Never held across network
-    /// I/O: it returns before anything is sent.
-    fn claim(&self, intent: &Intent, again: bool) -> Result<Claim, LedgerError>;
+    /// ([`Claim::Duplicate`]); otherwise the intent (with its idempotency key
+    /// and body, if any) is recorded durably before this resolves
+    /// ([`Claim::Claimed`]). See the trait's claim semantics.
+    fn claim(&self, intent: Intent, again: bool) -> StoreFuture<'_, Claim>;
 
     /// Records what happened to `entry` after its intent, durably.
-    fn record(&self, entry: &str, step: &Step) -> Result<(), LedgerError>;
+    fn record(&self, entry: String, step: Step) -> StoreFuture<'_, ()>;
 
     /// The newest unfinished entry with this request key, if any (an early,
     /// non-authoritative look; [`TaskStore::claim`] decides).
-    fn unfinished_with_request(&self, request: &str) -> Result<Option<Entry>, LedgerError>;
+    fn unfinished_with_request(&self, request: String) -> StoreFuture<'_, Option<Entry>>;
 
     /// The newest entry with this task id, if any.
-    fn find_by_task_id(&self, task_id: &str) -> Result<Option<Entry>, LedgerError>;
+    fn find_by_task_id(&self, task_id: String) -> StoreFuture<'_, Option<Entry>>;
 
-    /// Every unfinished entry the filter admits, oldest first.
-    fn unfinished(&self, filter: StateFilter, visit: Visit<'_>) -> Result<(), LedgerError>;
+    /// A page of the unfinished entries the filter admits, oldest first.
+    fn unfinished(&self, filter: StateFilter, page: PageRequest) -> StoreFuture<'_, Page>;
 
-    /// Finished entries the filter admits, oldest first: the newest `newest`
-    /// of them, or all with `None`.
+    /// A page of the finished entries the filter admits, oldest first: of the
+    /// newest `newest` of them, or of all with `None`.
     fn finished(
         &self,
         filter: StateFilter,
         newest: Option<u64>,
-        visit: Visit<'_>,
-    ) -> Result<(), LedgerError>;
+        page: PageRequest,
+    ) -> StoreFuture<'_, Page>;
 
     /// How many finished entries the filter admits.
-    fn count_finished(&self, filter: StateFilter) -> Result<u64, LedgerError>;
+    fn count_finished(&self, filter: StateFilter) -> StoreFuture<'_, u64>;
 }
+
+/// Every unfinished entry the filter admits, oldest first, page by page.
+pub async fn all_unfinished(
+    store: &dyn TaskStore,
+    filter: StateFilter,
+) -> Result<Vec<Entry>, LedgerError> {
+    let mut entries = Vec::new();
+    let mut page = PageRequest::first(PAGE);
+    loop {
+        let Page {
+            entries: more,
+            next,
+        } = store.unfinished(filter, page).await?;
+        entries.extend(more);
+        match next {
+            Some(after) => page.after = Some(after),
+            None => return Ok(entries),
+        }
+    }
+}
+
+/// The page size [`all_unfinished`] asks for.
+pub const PAGE: usize = 500;

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use vidspec_journal::{
-    Claim, Entry, Intent, Ledger, LedgerError, State, StateFilter, Step, TaskStore, collect,
+    Claim, Entry, Intent, Ledger, LedgerError, State, StateFilter, Step, collect,
 };
 
 fn temp_dir(label: &str) -> PathBuf {
@@ -29,6 +29,8 @@ fn intent(request: &str) -> Intent {
         request: request.into(),
         endpoint: "/v1/x".into(),
         download_dir: None,
+        idempotency_key: None,
+        body: None,
     }
 }
 

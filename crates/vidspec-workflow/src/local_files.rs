@@ -5,7 +5,7 @@
 //! the gateway cannot take (it uploads images only).
 //!
 //! It finds and words only: checking the files (pre-flight) and uploading
-//! them is `submit`'s, through vidspec-transport. It must not hold model
+//! them is the workflow's, through vidspec-transport. It must not hold model
 //! knowledge: URL fields are found through the spec's field types.
 
 use std::collections::BTreeMap;
@@ -19,8 +19,11 @@ use vidspec_core::spec::{Field, FieldType};
 /// one kind the gateway can upload).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Media {
+    /// An image (uploaded).
     Image,
+    /// A video (refused: no upload endpoint).
     Video,
+    /// An audio file (refused: no upload endpoint).
     Audio,
 }
 

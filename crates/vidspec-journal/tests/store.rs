@@ -1,0 +1,230 @@
+//! The ledger through the async, dyn-compatible `TaskStore` trait (as the
+//! workflow and a shared network ledger use it), idempotency keys and bodies,
+//! and the in-place migration of a version-1 ledger.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use vidspec_journal::{
+    Claim, Intent, Ledger, PageRequest, SCHEMA_VERSION, State, StateFilter, Step, TaskStore,
+    all_unfinished,
+};
+
+fn temp_dir(label: &str) -> PathBuf {
+    static COUNTER: AtomicUsize = AtomicUsize::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "vidspec-store-{}-{}-{label}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::SeqCst)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+fn intent(request: &str) -> Intent {
+    Intent {
+        model: "m".into(),
+        spec: "s".into(),
+        request: request.into(),
+        endpoint: "/v1/x".into(),
+        download_dir: None,
+        idempotency_key: None,
+        body: None,
+    }
+}
+
+async fn claimed(store: &dyn TaskStore, intent: Intent) -> String {
+    match store.claim(intent, false).await.expect("claim") {
+        Claim::Claimed(entry) => entry,
+        Claim::Duplicate(entry) => panic!("unexpected duplicate {entry:?}"),
+    }
+}
+
+/// The schema a version-1 ledger was created with (vidspec before
+/// idempotency keys), as that build wrote it.
+const VERSION_1_SCHEMA: &str = "
+CREATE TABLE entries (
+    seq INTEGER PRIMARY KEY, entry TEXT NOT NULL UNIQUE, state TEXT NOT NULL,
+    model TEXT NOT NULL, spec TEXT NOT NULL, request TEXT NOT NULL, endpoint TEXT NOT NULL,
+    task_id TEXT, submitted_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,
+    download_dir TEXT, videos TEXT NOT NULL DEFAULT '[]', paths TEXT NOT NULL DEFAULT '[]',
+    reason TEXT
+);
+CREATE INDEX entries_by_request ON entries (request);
+CREATE INDEX entries_by_task_id ON entries (task_id);
+CREATE INDEX entries_by_state ON entries (state, seq);
+CREATE TABLE state_counts (state TEXT PRIMARY KEY, entries INTEGER NOT NULL) WITHOUT ROWID;
+INSERT INTO state_counts (state, entries) VALUES
+    ('unknown', 0), ('running', 1), ('succeeded', 0),
+    ('downloaded', 0), ('failed', 0), ('not_sent', 0);
+CREATE TRIGGER entries_counted_on_insert AFTER INSERT ON entries BEGIN
+    UPDATE state_counts SET entries = entries + 1 WHERE state = NEW.state;
+END;
+CREATE TRIGGER entries_counted_on_update AFTER UPDATE OF state ON entries
+WHEN OLD.state <> NEW.state BEGIN
+    UPDATE state_counts SET entries = entries - 1 WHERE state = OLD.state;
+    UPDATE state_counts SET entries = entries + 1 WHERE state = NEW.state;
+END;
+CREATE TRIGGER entries_counted_on_delete AFTER DELETE ON entries BEGIN
+    UPDATE state_counts SET entries = entries - 1 WHERE state = OLD.state;
+END;
+CREATE TABLE imports (source TEXT PRIMARY KEY, entries INTEGER NOT NULL, imported_at INTEGER NOT NULL);
+PRAGMA application_id = 1986618483;
+PRAGMA user_version = 1;
+";
+
+#[tokio::test]
+async fn a_version_1_ledger_is_migrated_in_place_keeping_its_entries() {
+    let dir = temp_dir("migrate");
+    let path = dir.join("ledger.sqlite3");
+    {
+        let connection = rusqlite::Connection::open(&path).expect("open");
+        connection
+            .execute_batch(VERSION_1_SCHEMA)
+            .expect("v1 schema");
+        connection
+            .execute(
+                "INSERT INTO entries (entry, state, model, spec, request, endpoint, task_id, \
+                 submitted_at, updated_at) VALUES ('j1', 'running', 'm', 's', 'r1', '/v1/x', \
+                 'task_1', 1, 1)",
+                [],
+            )
+            .expect("a v1 entry");
+    }
+    let ledger = Ledger::open(&path).expect("migrated");
+    let version: i64 = rusqlite::Connection::open(&path)
+        .and_then(|connection| {
+            connection.pragma_query_value(None, "user_version", |row| row.get(0))
+        })
+        .expect("version");
+    assert_eq!(version, SCHEMA_VERSION);
+    let store: &dyn TaskStore = &ledger;
+    let old = store
+        .find_by_task_id("task_1".into())
+        .await
+        .expect("find")
+        .expect("the v1 entry survives");
+    assert_eq!(
+        (old.state, old.idempotency_key, old.body),
+        (State::Running, None, None)
+    );
+    let mut keyed = intent("r2");
+    keyed.idempotency_key = Some("key-1".into());
+    keyed.body = Some(b"{\"prompt\":\"a kite\"}".to_vec());
+    claimed(store, keyed).await;
+    let new = store
+        .unfinished_with_request("r2".into())
+        .await
+        .expect("look")
+        .expect("the new entry");
+    assert_eq!(new.idempotency_key.as_deref(), Some("key-1"));
+    assert_eq!(new.body.as_deref(), Some(&b"{\"prompt\":\"a kite\"}"[..]));
+    drop(ledger);
+    // Opening it again finds it current and changes nothing.
+    Ledger::open(&path).expect("reopened");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn a_body_is_kept_only_for_an_entry_with_an_idempotency_key() {
+    let dir = temp_dir("body");
+    let ledger = Ledger::open(dir.join("l.sqlite3")).expect("open");
+    let mut unkeyed = intent("r");
+    unkeyed.body = Some(b"{\"prompt\":\"secret plans\"}".to_vec());
+    claimed(&ledger, unkeyed).await;
+    let entry = TaskStore::unfinished_with_request(&ledger, "r".into())
+        .await
+        .expect("look")
+        .expect("entry");
+    assert_eq!(entry.body, None);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn a_dyn_store_lists_unfinished_entries_page_by_page_oldest_first() {
+    let dir = temp_dir("pages");
+    let store: Arc<dyn TaskStore> = Arc::new(Ledger::open(dir.join("l.sqlite3")).expect("open"));
+    let mut entries = Vec::new();
+    for index in 0..7 {
+        entries.push(claimed(store.as_ref(), intent(&format!("r{index}"))).await);
+    }
+    store
+        .record(
+            entries[3].clone(),
+            Step::NotSent {
+                reason: "402".into(),
+            },
+        )
+        .await
+        .expect("record");
+    let first = store
+        .unfinished(StateFilter::Any, PageRequest::first(4))
+        .await
+        .expect("page");
+    assert_eq!(first.entries.len(), 4);
+    let second = store
+        .unfinished(
+            StateFilter::Any,
+            PageRequest {
+                after: first.next,
+                limit: 4,
+            },
+        )
+        .await
+        .expect("page");
+    assert_eq!(second.entries.len(), 2);
+    assert_eq!(second.next, None);
+    let listed: Vec<String> = first
+        .entries
+        .iter()
+        .chain(&second.entries)
+        .map(|entry| entry.entry.clone())
+        .collect();
+    let expected: Vec<String> = entries
+        .iter()
+        .enumerate()
+        .filter(|(index, _)| *index != 3)
+        .map(|(_, entry)| entry.clone())
+        .collect();
+    assert_eq!(listed, expected);
+    assert_eq!(
+        all_unfinished(store.as_ref(), StateFilter::Any)
+            .await
+            .expect("all")
+            .len(),
+        6
+    );
+    let finished = store
+        .finished(StateFilter::Any, Some(10), PageRequest::first(10))
+        .await
+        .expect("finished");
+    assert_eq!(finished.entries.len(), 1);
+    assert_eq!(
+        store.count_finished(StateFilter::Any).await.expect("count"),
+        1
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_claims_through_the_trait_from_many_connections_let_exactly_one_through() {
+    let dir = temp_dir("race");
+    let path = dir.join("l.sqlite3");
+    let mut claims = Vec::new();
+    for _ in 0..8 {
+        let store: Arc<dyn TaskStore> = Arc::new(Ledger::open(&path).expect("open"));
+        claims.push(tokio::spawn(async move {
+            store.claim(intent("same"), false).await.expect("claim")
+        }));
+    }
+    let mut claimed = 0;
+    for claim in claims {
+        if matches!(claim.await.expect("joined"), Claim::Claimed(_)) {
+            claimed += 1;
+        }
+    }
+    assert_eq!(claimed, 1);
+    let _ = std::fs::remove_dir_all(&dir);
+}
