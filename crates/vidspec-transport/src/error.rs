@@ -311,8 +311,8 @@ pub enum ConfigError {
     /// The request could not be built.
     #[error("cannot build the request, so it was not sent")]
     Request(#[source] reqwest::Error),
-    /// The spec's idempotency declaration cannot be sent.
-    #[error("{problem}; not sent: fix the spec")]
+    /// An idempotency header or key cannot be sent.
+    #[error("{problem}; not sent")]
     Idempotency {
         /// What is wrong.
         problem: String,

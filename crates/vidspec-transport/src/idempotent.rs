@@ -267,13 +267,17 @@ impl Client {
         };
         if let Some(problem) = idempotency_header_problem(header) {
             return Err(ConfigError::Idempotency {
-                problem: format!("the spec's idempotency header {header:?} {problem}"),
+                problem: format!(
+                    "the spec's idempotency header {header:?} {problem} (fix the spec)"
+                ),
             }
             .into());
         }
         let name =
             HeaderName::from_bytes(header.as_bytes()).map_err(|_| ConfigError::Idempotency {
-                problem: format!("the spec's idempotency header {header:?} is not a header name"),
+                problem: format!(
+                    "the spec's idempotency header {header:?} is not a header name (fix the spec)"
+                ),
             })?;
         let value = HeaderValue::from_str(key.as_str()).map_err(|_| ConfigError::Idempotency {
             problem: "the idempotency key is not a header value".to_owned(),
