@@ -6,15 +6,12 @@
 //! `tests/cases/<family>/{ok,err}/*.json`. Nothing here is used outside tests.
 
 use std::path::Path;
-use std::sync::OnceLock;
-
 use serde_json::Value;
 use vidspec_core::{Model, Registry, Source, SpecErrors};
 
-/// The embedded registry, built once per test binary.
+/// The embedded registry (built once, on first use, by `Registry::embedded`).
 pub fn registry() -> &'static Registry {
-    static REGISTRY: OnceLock<Registry> = OnceLock::new();
-    REGISTRY.get_or_init(Registry::embedded)
+    Registry::embedded()
 }
 
 /// A case file: its family (folder), whether it should pass, and the request.

@@ -10,18 +10,39 @@ use std::path::Path;
 
 use vidspec_core::{Model, Registry, SpecErrors};
 
+/// The registry of a run: the embedded one (built once, shared), or one
+/// built for `--specs DIR`. Reads as a [`Registry`].
+#[derive(Debug)]
+pub enum Loaded {
+    /// The embedded specs alone.
+    Embedded(&'static Registry),
+    /// The embedded specs with a directory's added.
+    Dir(Box<Registry>),
+}
+
+impl std::ops::Deref for Loaded {
+    type Target = Registry;
+
+    fn deref(&self) -> &Registry {
+        match self {
+            Loaded::Embedded(registry) => registry,
+            Loaded::Dir(registry) => registry,
+        }
+    }
+}
+
 /// The registry for this run: the embedded specs, plus `dir` when given.
-pub fn load(dir: Option<&Path>) -> Result<Registry, SpecErrors> {
+pub fn load(dir: Option<&Path>) -> Result<Loaded, SpecErrors> {
     match dir {
-        Some(dir) => Registry::load_dir(dir),
-        None => Ok(Registry::embedded()),
+        Some(dir) => Registry::load_dir(dir).map(|registry| Loaded::Dir(Box::new(registry))),
+        None => Ok(Loaded::Embedded(Registry::embedded())),
     }
 }
 
 /// The registry for a command's `--specs`, with the context that names the
 /// directory when it is broken.
 /// The lint warnings of a `--specs` directory are printed to stderr.
-pub fn load_for(dir: Option<&Path>) -> anyhow::Result<Registry> {
+pub fn load_for(dir: Option<&Path>) -> anyhow::Result<Loaded> {
     use anyhow::Context;
     let registry = load(dir)
         .map_err(anyhow::Error::new)

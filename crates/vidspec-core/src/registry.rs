@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use crate::diagnostics::{Problem, SpecErrors};
 use crate::lint::lint;
@@ -35,17 +35,22 @@ impl Registry {
         &self.warnings
     }
 
-    /// The specs built into this binary (`specs/` of the source tree).
+    /// The specs built into this binary (`specs/` of the source tree),
+    /// compiled on the first call and shared by every later one (a static):
+    /// a second call costs a pointer read, not a compile.
     ///
     /// The embedded specs are checked by the test suite, so this cannot fail in
     /// a released build; a broken embedded spec panics with its problems.
-    pub fn embedded() -> Registry {
-        match Registry::from_sources(Registry::embedded_sources()) {
-            Ok(registry) => registry,
-            Err(errors) => {
-                panic!("the embedded specs are broken (run `cargo xtask check`):\n{errors}")
+    pub fn embedded() -> &'static Registry {
+        static EMBEDDED: LazyLock<Registry> = LazyLock::new(|| {
+            match Registry::from_sources(Registry::embedded_sources()) {
+                Ok(registry) => registry,
+                Err(errors) => {
+                    panic!("the embedded specs are broken (run `cargo xtask check`):\n{errors}")
+                }
             }
-        }
+        });
+        &EMBEDDED
     }
 
     /// The embedded spec files (vocabulary included) as sources.
