@@ -562,7 +562,7 @@ impl Linter<'_> {
                 format!(
                     "{name}: pattern {shown} does not compile for the linear-time matcher ({}): \
                      write an ECMA-262 pattern without look-around or backreferences",
-                    crate::text::escape_hidden(&error)
+                    crate::text::escape_hidden(&error.to_string())
                 ),
             );
         }
