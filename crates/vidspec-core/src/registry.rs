@@ -9,10 +9,14 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::{Arc, LazyLock};
 
-use crate::diagnostics::{Problem, SpecErrors};
+use serde_json::Value;
+
+use crate::diagnostics::{Diagnostics, Problem, SpecErrors};
 use crate::lint::lint;
 use crate::load::{MAX_SPEC_FILES, Source, parse_spec, parse_vocabulary, read_spec_file};
 use crate::model::Model;
+use crate::plan::Plan;
+use crate::route::RouteError;
 use crate::spec::Vocabulary;
 
 /// The name of the vocabulary file among the spec files.
@@ -208,6 +212,43 @@ impl Registry {
     /// The model with this id.
     pub fn model(&self, id: &str) -> Option<&Model> {
         self.models.get(id)
+    }
+
+    /// The model with this id, or why there is none: an unknown id, with
+    /// the closest known id when one is close and the list of known ids.
+    pub fn lookup(&self, id: &str) -> Result<&Model, RouteError> {
+        crate::route::lookup(self, id)
+    }
+
+    /// The model a request names in its `model` string, or why it names
+    /// none (not an object, no `model`, not a string, an unknown id).
+    pub fn route(&self, request: &Value) -> Result<&Model, RouteError> {
+        crate::route::route(self, request)
+    }
+
+    /// Routes `request` by its `model` string ([`Registry::route`]) and
+    /// prepares it with that model ([`Model::prepare`]): the plan, or every
+    /// reason there is none. A request that names no known model is one
+    /// error at `/model` (at the root when it is not a JSON object).
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// use vidspec_core::Registry;
+    ///
+    /// let registry = Registry::embedded();
+    /// let plan = registry
+    ///     .prepare(json!({"model": "Omni-Flash-Ext", "prompt": "a red fox"}))
+    ///     .expect("a valid request");
+    /// assert_eq!(plan.mode(), "text_to_video");
+    ///
+    /// let refused = registry
+    ///     .prepare(json!({"model": "omni-flash-ext", "prompt": "a red fox"}))
+    ///     .unwrap_err();
+    /// assert_eq!(refused.errors[0].path, "/model");
+    /// assert!(refused.errors[0].message.contains("did you mean \"Omni-Flash-Ext\"?"));
+    /// ```
+    pub fn prepare(&self, request: Value) -> Result<Plan, Diagnostics> {
+        self.route(&request)?.prepare(request)
     }
 
     /// The first model its spec lists of `family` (what a request of that
