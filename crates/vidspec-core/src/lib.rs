@@ -36,14 +36,14 @@
 #[cfg(doctest)]
 pub struct ReadmeDoctests;
 
-pub mod billing;
+mod billing;
 pub mod compile;
 pub mod construct;
-pub mod diagnostics;
+mod diagnostics;
 pub mod digest;
 mod dispatch;
-pub mod field_path;
-pub mod gateway;
+mod field_path;
+mod gateway;
 pub mod lifecycle;
 pub mod lint;
 mod lint_billing;
@@ -51,20 +51,22 @@ mod lint_media;
 mod lint_pattern;
 pub mod load;
 pub mod media_formats;
-pub mod model;
-pub mod plan;
+mod model;
+mod plan;
 mod priority;
-pub mod registry;
+mod registry;
 mod route;
 mod shape;
 pub mod spec;
-pub mod suggest;
+mod suggest;
 pub mod text;
 mod validate;
 pub mod words;
 
 pub use billing::Charge;
-pub use diagnostics::{Diagnostic, Diagnostics, Problem, SpecErrors, Warning};
+pub use diagnostics::{
+    Diagnostic, Diagnostics, MAX_LISTED_ERRORS, Problem, SpecErrors, Warning,
+};
 pub use load::Source;
 pub use model::Model;
 pub use plan::{Effective, Plan, PlanEndpoint, Precondition};

@@ -19,9 +19,6 @@ use crate::plan::Plan;
 use crate::route::RouteError;
 use crate::spec::Vocabulary;
 
-/// The name of the vocabulary file among the spec files.
-pub const VOCABULARY_FILE: &str = "vocabulary.yaml";
-
 include!(concat!(env!("OUT_DIR"), "/embedded_specs.rs"));
 
 /// Every model the engine knows, by id.
@@ -76,7 +73,8 @@ impl Registry {
 
     /// Builds a registry from spec sources; sources whose stem is `vocabulary`
     /// are vocabulary files (merged in order), sources in a `gateways` folder
-    /// gateway files (see [`crate::gateway`]).
+    /// gateway files (`gateways/<name>.yaml`: their `endpoint:` and `task:`
+    /// blocks merged into the families that name them).
     pub fn from_sources(sources: Vec<Source>) -> Result<Registry, SpecErrors> {
         Registry::build(sources).0
     }

@@ -32,8 +32,3 @@ pub(crate) fn message(failure: &Failure<'_>, id: &str) -> String {
         failure.value()
     )
 }
-
-/// `the model id`.
-pub fn words() -> &'static str {
-    "the model id"
-}
