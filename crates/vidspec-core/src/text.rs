@@ -41,7 +41,7 @@ pub(crate) fn is_hidden(c: char) -> bool {
         )
 }
 
-/// `text` with every hidden character (see [`is_hidden`]) written as an
+/// `text` with every hidden character (control and invisible characters) written as an
 /// escape: `\n`, `\r`, `\t`, else `\u{1b}`. Nothing else changes, so text
 /// without hidden characters is returned as it is, without a copy.
 pub fn escape_hidden(text: &str) -> Cow<'_, str> {
@@ -88,7 +88,7 @@ pub(crate) fn quote(text: &str) -> String {
 const SHORT_CHARACTERS: usize = 57;
 
 /// A request string or key for a message: cut to 57 characters (then `…`)
-/// when longer than 60, and quoted ([`quote`]) when it [`needs_quotes`].
+/// when longer than 60, and quoted when it needs quotes.
 pub fn short(text: &str) -> String {
     let (kept, cut) = cut(text);
     let mut out = if needs_quotes(kept) {
