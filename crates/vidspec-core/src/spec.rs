@@ -42,6 +42,14 @@ impl<T> Located<T> {
     }
 }
 
+/// Written as its value alone (so a generated schema shows a field's
+/// default as the value it is).
+impl<T: serde::Serialize> serde::Serialize for Located<T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.value.serialize(serializer)
+    }
+}
+
 impl<'de, T: Deserialize<'de>> Deserialize<'de> for Located<T> {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let spanned = Spanned::<T>::deserialize(deserializer)?;
@@ -865,4 +873,23 @@ pub struct Vocabulary {
     /// Raw status spellings (matched case-insensitively) by normalised status:
     /// `queued`, `running`, `succeeded`, `failed`, `cancelled`.
     pub statuses: BTreeMap<String, Vec<String>>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_located_value_keeps_the_line_and_column_it_was_read_at() {
+        let read: BTreeMap<String, Located<u32>> =
+            serde_saphyr::from_str("a: 1\nb:   2\n").expect("YAML");
+        assert_eq!(read["b"].value, 2);
+        assert_eq!((read["b"].line(), read["b"].column()), (2, 6));
+    }
+
+    #[test]
+    fn a_located_value_is_written_as_its_value_alone() {
+        let read: Located<String> = serde_saphyr::from_str("hello").expect("YAML");
+        assert_eq!(serde_json::to_value(&read).expect("JSON"), "hello");
+    }
 }
