@@ -5,8 +5,8 @@
 //! The tests themselves live in `tests/tests/*.rs`; the per-spec cases in
 //! `tests/cases/<family>/{ok,err}/*.json`. Nothing here is used outside tests.
 
-use std::path::Path;
 use serde_json::Value;
+use std::path::Path;
 use vidspec_core::{Model, Registry, Source, SpecErrors};
 
 /// The embedded registry (built once, on first use, by `Registry::embedded`).

@@ -64,9 +64,7 @@ mod validate;
 pub mod words;
 
 pub use billing::Charge;
-pub use diagnostics::{
-    Diagnostic, Diagnostics, MAX_LISTED_ERRORS, Problem, SpecErrors, Warning,
-};
+pub use diagnostics::{Diagnostic, Diagnostics, MAX_LISTED_ERRORS, Problem, SpecErrors, Warning};
 pub use load::Source;
 pub use model::Model;
 pub use plan::{Effective, Plan, PlanEndpoint, Precondition};

@@ -43,14 +43,15 @@ impl Registry {
     /// The embedded specs are checked by the test suite, so this cannot fail in
     /// a released build; a broken embedded spec panics with its problems.
     pub fn embedded() -> &'static Registry {
-        static EMBEDDED: LazyLock<Registry> = LazyLock::new(|| {
-            match Registry::from_sources(Registry::embedded_sources()) {
-                Ok(registry) => registry,
-                Err(errors) => {
-                    panic!("the embedded specs are broken (run `cargo xtask check`):\n{errors}")
-                }
-            }
-        });
+        static EMBEDDED: LazyLock<Registry> =
+            LazyLock::new(
+                || match Registry::from_sources(Registry::embedded_sources()) {
+                    Ok(registry) => registry,
+                    Err(errors) => {
+                        panic!("the embedded specs are broken (run `cargo xtask check`):\n{errors}")
+                    }
+                },
+            );
         &EMBEDDED
     }
 

@@ -194,9 +194,9 @@ mod tests {
             .expect_err("not a string");
         assert_eq!(error.path(), "/model");
         assert!(
-            error
-                .to_string()
-                .starts_with("\"model\" must be a string naming the model, not an integer (known: "),
+            error.to_string().starts_with(
+                "\"model\" must be a string naming the model, not an integer (known: "
+            ),
             "{error}"
         );
     }
@@ -208,18 +208,16 @@ mod tests {
             .expect_err("ids are case-sensitive");
         assert_eq!(error.asked_for(), Some("omni-flash-ext"));
         assert!(
-            error
-                .to_string()
-                .starts_with("unknown model \"omni-flash-ext\": did you mean \"Omni-Flash-Ext\"? (known: "),
+            error.to_string().starts_with(
+                "unknown model \"omni-flash-ext\": did you mean \"Omni-Flash-Ext\"? (known: "
+            ),
             "{error}"
         );
     }
 
     #[test]
     fn an_unknown_model_far_from_every_id_lists_the_known_ids_without_a_suggestion() {
-        let error = registry()
-            .lookup("zzzzzzzzzzzzzzzz")
-            .expect_err("unknown");
+        let error = registry().lookup("zzzzzzzzzzzzzzzz").expect_err("unknown");
         let known = registry().ids().join(", ");
         assert_eq!(
             error.to_string(),
@@ -247,6 +245,9 @@ mod tests {
     fn a_registry_without_models_says_none_are_known() {
         let empty = Registry::from_sources(Vec::new()).expect("an empty registry loads");
         let error = empty.lookup("anything").expect_err("nothing is known");
-        assert_eq!(error.to_string(), "unknown model \"anything\" (known: none)");
+        assert_eq!(
+            error.to_string(),
+            "unknown model \"anything\" (known: none)"
+        );
     }
 }

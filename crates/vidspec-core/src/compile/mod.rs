@@ -12,8 +12,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-use crate::construct::{self, Context, Tag};
 pub(crate) use crate::construct::Annotation;
+use crate::construct::{self, Context, Tag};
 use crate::spec::{Action, Condition, Field, Rule, Severity, Spec};
 use crate::words::{Style, action_words, scope};
 
