@@ -643,7 +643,7 @@ mod tests {
     #[test]
     fn malformed_json_is_one_error_at_the_root_with_line_and_column() {
         let registry = Registry::embedded();
-        let report = evaluate(&registry, "r.json".into(), b"{\n  \"a\": ,\n}", None);
+        let report = evaluate(registry, "r.json".into(), b"{\n  \"a\": ,\n}", None);
         let error = only_error(&report);
         assert_eq!(error.path, "");
         assert_eq!((error.rule.as_deref(), error.code.as_deref()), (None, None));
@@ -655,7 +655,7 @@ mod tests {
     fn a_request_that_is_not_utf8_is_malformed_json_at_the_bad_bytes_position() {
         let registry = Registry::embedded();
         let bytes = b"{\"model\": \"Omni-Flash-Ext\",\n \"prompt\": \"a \xff fox\"}";
-        let report = evaluate(&registry, "r.json".into(), bytes, None);
+        let report = evaluate(registry, "r.json".into(), bytes, None);
         let error = only_error(&report);
         assert_eq!(error.path, "");
         assert_eq!(
@@ -667,14 +667,14 @@ mod tests {
     #[test]
     fn malformed_json_keeps_the_model_flag() {
         let registry = Registry::embedded();
-        let report = evaluate(&registry, "r.json".into(), b"{", Some("anything"));
+        let report = evaluate(registry, "r.json".into(), b"{", Some("anything"));
         assert_eq!(report.model.as_deref(), Some("anything"));
     }
 
     #[test]
     fn a_request_without_model_names_the_way_to_give_one() {
         let registry = Registry::embedded();
-        let report = evaluate(&registry, "r.json".into(), b"{\"prompt\": \"x\"}", None);
+        let report = evaluate(registry, "r.json".into(), b"{\"prompt\": \"x\"}", None);
         let error = only_error(&report);
         assert_eq!(error.path, "/model");
         assert!(
@@ -689,7 +689,7 @@ mod tests {
     #[test]
     fn a_non_string_model_is_an_error_at_model() {
         let registry = Registry::embedded();
-        let report = evaluate(&registry, "r.json".into(), b"{\"model\": 3}", None);
+        let report = evaluate(registry, "r.json".into(), b"{\"model\": 3}", None);
         let error = only_error(&report);
         assert_eq!(error.path, "/model");
         assert!(
@@ -741,7 +741,7 @@ mod tests {
     #[test]
     fn an_unknown_model_is_an_error_at_model_listing_known_ids() {
         let registry = Registry::embedded();
-        let report = evaluate(&registry, "r.json".into(), b"{}", Some("no-such-model-xyz"));
+        let report = evaluate(registry, "r.json".into(), b"{}", Some("no-such-model-xyz"));
         let error = only_error(&report);
         assert_eq!(error.path, "/model");
         assert!(error.message.contains("\"no-such-model-xyz\""));
