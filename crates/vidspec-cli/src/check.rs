@@ -4,9 +4,11 @@
 //! Owns reading FILE or stdin (a regular file or a pipe, through a hard cap,
 //! a leading UTF-8 byte-order mark skipped; `--batch` lines ended by LF,
 //! CRLF or CR, an over-long line skipped as it streams), choosing the model
-//! (`--model`, else the body's `model` string) and turning every way a
-//! request can fail (malformed JSON, not an object, no model, unknown model,
-//! broken rules) into diagnostics. It must not format
+//! (`--model`, else the body's `model` string, routed by the library's
+//! `Registry::lookup` / `Registry::route`), adding the CLI's `--model` hints
+//! to the library's words, and turning every way a request can fail
+//! (malformed JSON, not an object, no model, unknown model, broken rules)
+//! into diagnostics. It must not format
 //! output (that is `output`'s job) nor hold rules of any particular model:
 //! every verdict on a request's fields comes from `vidspec-core`.
 
