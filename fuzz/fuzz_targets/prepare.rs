@@ -5,14 +5,11 @@
 
 #![no_main]
 
-use std::sync::OnceLock;
-
 use libfuzzer_sys::fuzz_target;
 use vidspec_core::Registry;
 
 fn registry() -> &'static Registry {
-    static REGISTRY: OnceLock<Registry> = OnceLock::new();
-    REGISTRY.get_or_init(Registry::embedded)
+    Registry::embedded()
 }
 
 fuzz_target!(|data: &[u8]| {

@@ -5,16 +5,13 @@
 //! The tests themselves live in `tests/tests/*.rs`; the per-spec cases in
 //! `tests/cases/<family>/{ok,err}/*.json`. Nothing here is used outside tests.
 
-use std::path::Path;
-use std::sync::OnceLock;
-
 use serde_json::Value;
+use std::path::Path;
 use vidspec_core::{Model, Registry, Source, SpecErrors};
 
-/// The embedded registry, built once per test binary.
+/// The embedded registry (built once, on first use, by `Registry::embedded`).
 pub fn registry() -> &'static Registry {
-    static REGISTRY: OnceLock<Registry> = OnceLock::new();
-    REGISTRY.get_or_init(Registry::embedded)
+    Registry::embedded()
 }
 
 /// A case file: its family (folder), whether it should pass, and the request.

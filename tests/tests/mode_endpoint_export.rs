@@ -81,7 +81,7 @@ fn a_mode_without_its_own_endpoint_exports_none_and_a_mode_with_one_exports_its_
 fn no_mode_of_a_seed_spec_exports_an_endpoint() {
     let registry = Registry::embedded();
     for model in registry.models() {
-        let modes = exported_modes(&registry, model.id());
+        let modes = exported_modes(registry, model.id());
         for mode in modes.as_array().expect("modes are a list") {
             assert_eq!(mode.get("endpoint"), None, "{}: {mode}", model.id());
         }

@@ -213,10 +213,10 @@ fn model_of<'r>(
     case: &CaseFile,
     request: &Value,
 ) -> Result<&'r Model, String> {
-    let named = request.get("model").and_then(Value::as_str);
-    if let Some(model) = named.and_then(|id| registry.model(id)) {
+    if let Ok(model) = registry.route(request) {
         return Ok(model);
     }
+    let named = request.get("model").and_then(Value::as_str);
     let implied = case.family.clone().or_else(|| implied_family(case));
     let first_of_family = implied
         .as_deref()

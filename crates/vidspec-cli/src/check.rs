@@ -4,9 +4,11 @@
 //! Owns reading FILE or stdin (a regular file or a pipe, through a hard cap,
 //! a leading UTF-8 byte-order mark skipped; `--batch` lines ended by LF,
 //! CRLF or CR, an over-long line skipped as it streams), choosing the model
-//! (`--model`, else the body's `model` string) and turning every way a
-//! request can fail (malformed JSON, not an object, no model, unknown model,
-//! broken rules) into diagnostics. It must not format
+//! (`--model`, else the body's `model` string, routed by the library's
+//! `Registry::lookup` / `Registry::route`), adding the CLI's `--model` hints
+//! to the library's words, and turning every way a request can fail
+//! (malformed JSON, not an object, no model, unknown model, broken rules)
+//! into diagnostics. It must not format
 //! output (that is `output`'s job) nor hold rules of any particular model:
 //! every verdict on a request's fields comes from `vidspec-core`.
 
@@ -15,7 +17,7 @@ use std::path::Path;
 
 use anyhow::Context;
 use serde_json::Value;
-use vidspec_core::{Diagnostics, Plan, Registry};
+use vidspec_core::{Diagnostics, Plan, Registry, RouteError};
 
 use crate::Exit;
 use crate::cli::RequestArgs;
@@ -32,6 +34,10 @@ pub const MAX_REQUEST_BYTES: u64 = 16 * 1024 * 1024;
 /// text in memory (`[0,0,…]`) and every worker holds one: a request with a
 /// large inline image is checked on its own.
 pub const MAX_LINE_BYTES: u64 = 1024 * 1024;
+
+/// Added to the library's message for a request whose `model` is not the
+/// `--model` it is checked as.
+const MODEL_FLAG_HINT: &str = " or choose the model with --model";
 
 /// The UTF-8 byte-order mark some editors put at the start of a file.
 const BYTE_ORDER_MARK: &[u8] = b"\xEF\xBB\xBF";
@@ -522,48 +528,30 @@ pub fn evaluate(registry: &Registry, source: String, bytes: &[u8], flag: Option<
             );
         }
     };
-    if flag.is_none() && !request.is_object() {
-        // Without a --model there is no schema to ask; with one, the
-        // model's own schema says the same in its words.
-        return invalid(
-            None,
-            "",
-            format!(
-                "the request must be a JSON object, not {}: write one {{…}} object with a \
-                 \"model\" field and the request's fields",
-                vidspec_core::diagnostics::type_words(&request)
-            ),
-        );
-    }
-    let id = match (flag, request.get("model")) {
-        (Some(id), _) => id.to_owned(),
-        (None, Some(Value::String(id))) => id.clone(),
-        (None, Some(other)) => {
-            return invalid(
-                None,
-                "/model",
-                format!(
-                    "\"model\" must be a string naming the model, not {} (known: {})",
-                    vidspec_core::diagnostics::type_words(other),
-                    registry::known(registry)
-                ),
-            );
-        }
-        (None, None) => {
-            return invalid(
-                None,
-                "/model",
-                format!(
-                    "no model: give --model ID or a \"model\" field (known: {})",
-                    registry::known(registry)
-                ),
-            );
-        }
+    // Routing (and its words) is the library's; the CLI adds where --model
+    // fits. With --model a request that is not an object reaches the model,
+    // whose own schema says so in its words.
+    let routed = match flag {
+        Some(id) => registry.lookup(id),
+        None => registry.route(&request),
     };
-    let model = match registry::find(registry, &id) {
+    let model = match routed {
         Ok(model) => model,
-        Err(message) => return invalid(Some(id), "/model", message),
+        Err(error) => {
+            let message = match &error {
+                RouteError::NoModel { known } if known.is_empty() => {
+                    "no model: give --model ID or a \"model\" field (known: none)".to_owned()
+                }
+                RouteError::NoModel { known } => format!(
+                    "no model: give --model ID or a \"model\" field (known: {})",
+                    known.join(", ")
+                ),
+                _ => error.to_string(),
+            };
+            return invalid(error.asked_for().map(str::to_owned), error.path(), message);
+        }
     };
+    let id = model.id().to_owned();
     // The body carries the model id only where the endpoint takes one.
     if let Value::Object(object) = &mut request
         && model.spec().endpoint.model_field
@@ -574,7 +562,18 @@ pub fn evaluate(registry: &Registry, source: String, bytes: &[u8], flag: Option<
     }
     let verdict = match model.prepare(request) {
         Ok(plan) => Verdict::Valid(Box::new(plan)),
-        Err(diagnostics) => Verdict::Invalid(diagnostics),
+        Err(mut diagnostics) => {
+            if flag.is_some() {
+                // The request names another model than --model: the library
+                // says to fix `model`; here --model can be changed too.
+                for error in &mut diagnostics.errors {
+                    if error.path == "/model" {
+                        error.message.push_str(MODEL_FLAG_HINT);
+                    }
+                }
+            }
+            Verdict::Invalid(diagnostics)
+        }
     };
     Report {
         source,
@@ -646,7 +645,7 @@ mod tests {
     #[test]
     fn malformed_json_is_one_error_at_the_root_with_line_and_column() {
         let registry = Registry::embedded();
-        let report = evaluate(&registry, "r.json".into(), b"{\n  \"a\": ,\n}", None);
+        let report = evaluate(registry, "r.json".into(), b"{\n  \"a\": ,\n}", None);
         let error = only_error(&report);
         assert_eq!(error.path, "");
         assert_eq!((error.rule.as_deref(), error.code.as_deref()), (None, None));
@@ -658,7 +657,7 @@ mod tests {
     fn a_request_that_is_not_utf8_is_malformed_json_at_the_bad_bytes_position() {
         let registry = Registry::embedded();
         let bytes = b"{\"model\": \"Omni-Flash-Ext\",\n \"prompt\": \"a \xff fox\"}";
-        let report = evaluate(&registry, "r.json".into(), bytes, None);
+        let report = evaluate(registry, "r.json".into(), bytes, None);
         let error = only_error(&report);
         assert_eq!(error.path, "");
         assert_eq!(
@@ -670,14 +669,14 @@ mod tests {
     #[test]
     fn malformed_json_keeps_the_model_flag() {
         let registry = Registry::embedded();
-        let report = evaluate(&registry, "r.json".into(), b"{", Some("anything"));
+        let report = evaluate(registry, "r.json".into(), b"{", Some("anything"));
         assert_eq!(report.model.as_deref(), Some("anything"));
     }
 
     #[test]
     fn a_request_without_model_names_the_way_to_give_one() {
         let registry = Registry::embedded();
-        let report = evaluate(&registry, "r.json".into(), b"{\"prompt\": \"x\"}", None);
+        let report = evaluate(registry, "r.json".into(), b"{\"prompt\": \"x\"}", None);
         let error = only_error(&report);
         assert_eq!(error.path, "/model");
         assert!(
@@ -692,7 +691,7 @@ mod tests {
     #[test]
     fn a_non_string_model_is_an_error_at_model() {
         let registry = Registry::embedded();
-        let report = evaluate(&registry, "r.json".into(), b"{\"model\": 3}", None);
+        let report = evaluate(registry, "r.json".into(), b"{\"model\": 3}", None);
         let error = only_error(&report);
         assert_eq!(error.path, "/model");
         assert!(
@@ -703,9 +702,48 @@ mod tests {
     }
 
     #[test]
+    fn a_request_naming_another_model_than_the_flag_may_fix_model_or_the_flag() {
+        let registry = Registry::embedded();
+        let id = registry.ids()[0].to_owned();
+        let report = evaluate(
+            registry,
+            "r.json".into(),
+            b"{\"model\": \"no-such-model-xyz\"}",
+            Some(&id),
+        );
+        let Verdict::Invalid(diagnostics) = &report.verdict else {
+            panic!("expected an invalid report");
+        };
+        let at_model: Vec<&str> = diagnostics
+            .errors
+            .iter()
+            .filter(|error| error.path == "/model")
+            .map(|error| error.message.as_str())
+            .collect();
+        assert_eq!(
+            at_model,
+            [format!(
+                "this request names model no-such-model-xyz but is checked as {id}; fix model \
+                 or choose the model with --model"
+            )]
+        );
+    }
+
+    #[test]
+    fn without_the_flag_a_wrong_model_gets_no_flag_hint() {
+        let registry = Registry::embedded();
+        let report = evaluate(registry, "r.json".into(), b"{\"model\": \"x\"}", None);
+        assert!(
+            !only_error(&report).message.contains("--model"),
+            "{}",
+            only_error(&report).message
+        );
+    }
+
+    #[test]
     fn an_unknown_model_is_an_error_at_model_listing_known_ids() {
         let registry = Registry::embedded();
-        let report = evaluate(&registry, "r.json".into(), b"{}", Some("no-such-model-xyz"));
+        let report = evaluate(registry, "r.json".into(), b"{}", Some("no-such-model-xyz"));
         let error = only_error(&report);
         assert_eq!(error.path, "/model");
         assert!(error.message.contains("\"no-such-model-xyz\""));

@@ -309,7 +309,7 @@ pub fn tasks(args: &TasksArgs) -> anyhow::Result<Exit> {
 /// key and the same body (the gateway replays the first answer if it
 /// arrived), any other is left with a warning.
 pub fn resume(args: &ResumeArgs) -> anyhow::Result<Exit> {
-    let registry = Arc::new(registry::load_for(args.specs.specs.as_deref())?);
+    let registry = registry::load_for(args.specs.specs.as_deref())?;
     let ledger = record::ledger(&args.journal)?;
     let store: Arc<dyn TaskStore> = Arc::new(ledger.clone());
     let runtime = runtime()?;
@@ -355,7 +355,7 @@ pub fn resume(args: &ResumeArgs) -> anyhow::Result<Exit> {
         Ok(client) => client,
         Err(error) => return fail(args.gateway.format, &error, None),
     };
-    let workflow = Workflow::new(Arc::clone(&registry), client.clone(), Arc::clone(&store));
+    let workflow = Workflow::new(registry.clone(), client.clone(), Arc::clone(&store));
     let mut exit = Exit::Valid;
     let mut pending: Vec<Entry> = pending.into_iter().cloned().collect();
     for entry in resend {

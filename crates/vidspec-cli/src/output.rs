@@ -461,7 +461,7 @@ mod tests {
             "billing",
         ];
         for (name, bytes) in every_request() {
-            let report = crate::check::evaluate(&registry, name.clone(), &bytes, None);
+            let report = crate::check::evaluate(registry, name.clone(), &bytes, None);
             let mut line = Vec::new();
             write_report_line(&mut line, &report).expect("writes into memory");
             let text = String::from_utf8(line).expect("UTF-8");

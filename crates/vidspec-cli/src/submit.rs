@@ -42,7 +42,7 @@ struct Uploaded {
 /// Runs `submit`: the steps are vidspec-workflow's; this parses, renders
 /// and picks the exit code.
 pub fn submit(args: &SubmitArgs) -> anyhow::Result<Exit> {
-    let registry = Arc::new(registry::load_for(args.specs.specs.as_deref())?);
+    let registry = registry::load_for(args.specs.specs.as_deref())?;
     let (source, bytes) = check::read_input(&args.input)?;
     let options = wait_options(&args.gateway)?;
     let download = download_options(args.force, &args.limits)?;
@@ -117,7 +117,7 @@ pub fn submit(args: &SubmitArgs) -> anyhow::Result<Exit> {
     };
     let runtime = runtime()?;
     let store: Arc<dyn TaskStore> = Arc::new(ledger.clone());
-    let workflow = Workflow::new(Arc::clone(&registry), client.clone(), Arc::clone(&store));
+    let workflow = Workflow::new(registry.clone(), client.clone(), Arc::clone(&store));
     let checked = workflow.check(request.clone().unwrap_or(Value::Null), Some(model.id()))?;
     let preflight = !args.no_preflight
         && !std::env::var("VIDSPEC_PREFLIGHT").is_ok_and(|value| value.eq_ignore_ascii_case("off"));

@@ -22,7 +22,7 @@ pub fn digest(bytes: &[u8]) -> String {
 /// if it names one. A spec naming no gateway digests as its text alone
 /// (`digest`), so its digest is what it always was; with a gateway, each
 /// text is hashed after its length, so no two pairs of texts are read alike.
-pub fn spec_digest(spec_text: &str, gateway_text: Option<&str>) -> String {
+pub(crate) fn spec_digest(spec_text: &str, gateway_text: Option<&str>) -> String {
     match gateway_text {
         None => digest(spec_text.as_bytes()),
         Some(gateway_text) => {

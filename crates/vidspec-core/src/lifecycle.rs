@@ -91,7 +91,7 @@ pub fn normalise(statuses: &BTreeMap<String, Vec<String>>, raw: &str) -> Option<
 
 /// A problem for each key of the vocabulary's `statuses:` that is no
 /// lifecycle name, at the key's line (its spellings could never be read).
-pub fn unknown_status_keys(source: &Source, vocabulary: &Vocabulary) -> Vec<Problem> {
+pub(crate) fn unknown_status_keys(source: &Source, vocabulary: &Vocabulary) -> Vec<Problem> {
     #[derive(serde::Deserialize)]
     struct StatusesAt {
         #[serde(default)]

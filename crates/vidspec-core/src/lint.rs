@@ -35,7 +35,7 @@ struct Linter<'a> {
 /// `require` is always met, and bounds its default breaks make the field
 /// required wherever the rule applies — unless the rule has a message, which
 /// says the author meant it). Run on specs that lint clean.
-pub fn warnings(spec: &Spec, source: &Source) -> Vec<Problem> {
+pub(crate) fn warnings(spec: &Spec, source: &Source) -> Vec<Problem> {
     let mut out = Vec::new();
     let mut warn = |at: Location, message: String| {
         let problem = Problem {
@@ -195,7 +195,7 @@ fn presence_tests(condition: &Condition) -> Vec<(String, bool)> {
 }
 
 /// Every semantic problem of `spec`, read from `source`.
-pub fn lint(spec: &Spec, source: &Source, vocabulary: &Vocabulary) -> Vec<Problem> {
+pub(crate) fn lint(spec: &Spec, source: &Source, vocabulary: &Vocabulary) -> Vec<Problem> {
     let mut linter = Linter {
         spec,
         file: &source.name,
@@ -563,7 +563,7 @@ impl Linter<'_> {
                 format!(
                     "{name}: pattern {shown} does not compile for the linear-time matcher ({}): \
                      write an ECMA-262 pattern without look-around or backreferences",
-                    crate::text::escape_hidden(&error)
+                    crate::text::escape_hidden(&error.to_string())
                 ),
             );
         }

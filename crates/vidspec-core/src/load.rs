@@ -191,12 +191,12 @@ pub fn parse_spec(source: &Source) -> Result<Spec, Problem> {
 
 /// Parses a gateway file (`gateways/<name>.yaml`): the shared `endpoint:` and
 /// `task:` blocks, unknown keys refused with their line.
-pub fn parse_gateway(source: &Source) -> Result<Gateway, Problem> {
+pub(crate) fn parse_gateway(source: &Source) -> Result<Gateway, Problem> {
     parse(source)
 }
 
 /// Parses the shared vocabulary file.
-pub fn parse_vocabulary(source: &Source) -> Result<Vocabulary, Problem> {
+pub(crate) fn parse_vocabulary(source: &Source) -> Result<Vocabulary, Problem> {
     parse(source)
 }
 

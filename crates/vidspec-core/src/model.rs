@@ -47,16 +47,23 @@ impl std::fmt::Debug for Model {
     }
 }
 
+/// A schema the engine could not compile: what the JSON Schema compiler
+/// said. Its text is the compiler's own (lint and the registry put it after
+/// what they were compiling); the compiler's error type stays inside.
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub(crate) struct SchemaCompileError(Box<jsonschema::ValidationError<'static>>);
+
 /// Compiles a JSON Schema with the engine's settings (draft 2020-12, formats
 /// checked, and `pattern`s run by the `regex` engine: linear time on any
 /// value, so a pattern needing backtracking — look-around, backreferences —
 /// does not compile rather than running for minutes; lint explains why).
-pub fn build_validator(schema: &Value) -> Result<jsonschema::Validator, String> {
+pub(crate) fn build_validator(schema: &Value) -> Result<jsonschema::Validator, SchemaCompileError> {
     jsonschema::draft202012::options()
         .should_validate_formats(true)
         .with_pattern_options(jsonschema::PatternOptions::regex())
         .build(schema)
-        .map_err(|error| error.to_string())
+        .map_err(|error| SchemaCompileError(Box::new(error)))
 }
 
 impl Model {
@@ -68,7 +75,7 @@ impl Model {
         source: &crate::load::Source,
         spec_digest: String,
         vocabulary: &crate::spec::Vocabulary,
-    ) -> Result<Model, String> {
+    ) -> Result<Model, SchemaCompileError> {
         let mut task = spec.task.clone();
         // A spelling the spec itself places wins over the vocabulary's place
         // for it: only the vocabulary's other spellings are added.
@@ -86,9 +93,10 @@ impl Model {
             }
         }
         let compiled = compile::compile(&spec, id);
-        let build_all = |schemas: Vec<&Value>| -> Result<Vec<jsonschema::Validator>, String> {
-            schemas.into_iter().map(build_validator).collect()
-        };
+        let build_all =
+            |schemas: Vec<&Value>| -> Result<Vec<jsonschema::Validator>, SchemaCompileError> {
+                schemas.into_iter().map(build_validator).collect()
+            };
         let validator = build_validator(&compiled.schema)?;
         let modes = build_all(compiled.modes.iter().map(|mode| &mode.when).collect())?;
         let advice = build_all(compiled.advice.iter().map(|advice| &advice.when).collect())?;
@@ -397,5 +405,27 @@ impl Model {
             annotations: &self.annotations,
         }
         .diagnose(&self.validator, request)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_schema_that_does_not_compile_is_a_typed_error_worded_by_the_schema_compiler() {
+        let schema = serde_json::json!({"type": "no-such-type"});
+        let compiler_says = jsonschema::draft202012::options()
+            .build(&schema)
+            .expect_err("an unknown type does not compile")
+            .to_string();
+        let error: SchemaCompileError = build_validator(&schema).expect_err("does not compile");
+        assert_eq!(error.to_string(), compiler_says);
+    }
+
+    #[test]
+    fn a_pattern_needing_backtracking_does_not_compile() {
+        let schema = serde_json::json!({"pattern": "(?=a)a"});
+        assert!(build_validator(&schema).is_err());
     }
 }

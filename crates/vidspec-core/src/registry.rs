@@ -7,16 +7,17 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
-use crate::diagnostics::{Problem, SpecErrors};
+use serde_json::Value;
+
+use crate::diagnostics::{Diagnostics, Problem, SpecErrors};
 use crate::lint::lint;
 use crate::load::{MAX_SPEC_FILES, Source, parse_spec, parse_vocabulary, read_spec_file};
 use crate::model::Model;
+use crate::plan::Plan;
+use crate::route::RouteError;
 use crate::spec::Vocabulary;
-
-/// The name of the vocabulary file among the spec files.
-pub const VOCABULARY_FILE: &str = "vocabulary.yaml";
 
 include!(concat!(env!("OUT_DIR"), "/embedded_specs.rs"));
 
@@ -35,17 +36,23 @@ impl Registry {
         &self.warnings
     }
 
-    /// The specs built into this binary (`specs/` of the source tree).
+    /// The specs built into this binary (`specs/` of the source tree),
+    /// compiled on the first call and shared by every later one (a static):
+    /// a second call costs a pointer read, not a compile.
     ///
     /// The embedded specs are checked by the test suite, so this cannot fail in
     /// a released build; a broken embedded spec panics with its problems.
-    pub fn embedded() -> Registry {
-        match Registry::from_sources(Registry::embedded_sources()) {
-            Ok(registry) => registry,
-            Err(errors) => {
-                panic!("the embedded specs are broken (run `cargo xtask check`):\n{errors}")
-            }
-        }
+    pub fn embedded() -> &'static Registry {
+        static EMBEDDED: LazyLock<Registry> =
+            LazyLock::new(
+                || match Registry::from_sources(Registry::embedded_sources()) {
+                    Ok(registry) => registry,
+                    Err(errors) => {
+                        panic!("the embedded specs are broken (run `cargo xtask check`):\n{errors}")
+                    }
+                },
+            );
+        &EMBEDDED
     }
 
     /// The embedded spec files (vocabulary included) as sources.
@@ -67,7 +74,8 @@ impl Registry {
 
     /// Builds a registry from spec sources; sources whose stem is `vocabulary`
     /// are vocabulary files (merged in order), sources in a `gateways` folder
-    /// gateway files (see [`crate::gateway`]).
+    /// gateway files (`gateways/<name>.yaml`: their `endpoint:` and `task:`
+    /// blocks merged into the families that name them).
     pub fn from_sources(sources: Vec<Source>) -> Result<Registry, SpecErrors> {
         Registry::build(sources).0
     }
@@ -203,6 +211,43 @@ impl Registry {
     /// The model with this id.
     pub fn model(&self, id: &str) -> Option<&Model> {
         self.models.get(id)
+    }
+
+    /// The model with this id, or why there is none: an unknown id, with
+    /// the closest known id when one is close and the list of known ids.
+    pub fn lookup(&self, id: &str) -> Result<&Model, RouteError> {
+        crate::route::lookup(self, id)
+    }
+
+    /// The model a request names in its `model` string, or why it names
+    /// none (not an object, no `model`, not a string, an unknown id).
+    pub fn route(&self, request: &Value) -> Result<&Model, RouteError> {
+        crate::route::route(self, request)
+    }
+
+    /// Routes `request` by its `model` string ([`Registry::route`]) and
+    /// prepares it with that model ([`Model::prepare`]): the plan, or every
+    /// reason there is none. A request that names no known model is one
+    /// error at `/model` (at the root when it is not a JSON object).
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// use vidspec_core::Registry;
+    ///
+    /// let registry = Registry::embedded();
+    /// let plan = registry
+    ///     .prepare(json!({"model": "Omni-Flash-Ext", "prompt": "a red fox"}))
+    ///     .expect("a valid request");
+    /// assert_eq!(plan.mode(), "text_to_video");
+    ///
+    /// let refused = registry
+    ///     .prepare(json!({"model": "omni-flash-ext", "prompt": "a red fox"}))
+    ///     .unwrap_err();
+    /// assert_eq!(refused.errors[0].path, "/model");
+    /// assert!(refused.errors[0].message.contains("did you mean \"Omni-Flash-Ext\"?"));
+    /// ```
+    pub fn prepare(&self, request: Value) -> Result<Plan, Diagnostics> {
+        self.route(&request)?.prepare(request)
     }
 
     /// The first model its spec lists of `family` (what a request of that
@@ -354,5 +399,45 @@ fn read_dir(dir: &Path, already: usize) -> Result<Vec<Source>, SpecErrors> {
         Ok(sources)
     } else {
         Err(SpecErrors { problems })
+    }
+}
+
+/// A registry to hold for a long time or share between tasks: the embedded
+/// one ([`Registry::embedded`], built once) or one built at run time (from
+/// a directory of specs). Reads as a [`Registry`]; cheap to clone.
+#[derive(Debug, Clone)]
+pub enum SharedRegistry {
+    /// The embedded specs, built once for the process.
+    Embedded(&'static Registry),
+    /// A registry built at run time.
+    Built(std::sync::Arc<Registry>),
+}
+
+impl std::ops::Deref for SharedRegistry {
+    type Target = Registry;
+
+    fn deref(&self) -> &Registry {
+        match self {
+            SharedRegistry::Embedded(registry) => registry,
+            SharedRegistry::Built(registry) => registry,
+        }
+    }
+}
+
+impl From<&'static Registry> for SharedRegistry {
+    fn from(registry: &'static Registry) -> SharedRegistry {
+        SharedRegistry::Embedded(registry)
+    }
+}
+
+impl From<Registry> for SharedRegistry {
+    fn from(registry: Registry) -> SharedRegistry {
+        SharedRegistry::Built(std::sync::Arc::new(registry))
+    }
+}
+
+impl From<std::sync::Arc<Registry>> for SharedRegistry {
+    fn from(registry: std::sync::Arc<Registry>) -> SharedRegistry {
+        SharedRegistry::Built(registry)
     }
 }

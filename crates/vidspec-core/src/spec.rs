@@ -11,10 +11,51 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Number, Value};
-use serde_saphyr::Spanned;
+use serde_saphyr::{Location, Spanned};
 
 /// A value with the place in the spec file it came from (line and column).
-pub type Located<T> = Spanned<T>;
+///
+/// The YAML reader's own location type stays inside the crate: a value reads
+/// as `value`, its place as [`Located::line`] and [`Located::column`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Located<T> {
+    /// The value as written.
+    pub value: T,
+    /// Where the value is used in its file (for an alias, the alias).
+    pub(crate) referenced: Location,
+}
+
+impl<T> Located<T> {
+    /// `value`, placed at `referenced`.
+    pub(crate) fn new(value: T, referenced: Location) -> Located<T> {
+        Located { value, referenced }
+    }
+
+    /// The 1-based line of the value in its spec file; 0 when unknown.
+    pub fn line(&self) -> u64 {
+        self.referenced.line()
+    }
+
+    /// The 1-based column of the value in its spec file; 0 when unknown.
+    pub fn column(&self) -> u64 {
+        self.referenced.column()
+    }
+}
+
+/// Written as its value alone (so a generated schema shows a field's
+/// default as the value it is).
+impl<T: serde::Serialize> serde::Serialize for Located<T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.value.serialize(serializer)
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Located<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let spanned = Spanned::<T>::deserialize(deserializer)?;
+        Ok(Located::new(spanned.value, spanned.referenced))
+    }
+}
 
 /// One spec file: a model family, the models (variants) it serves, their request
 /// fields, generation modes, cross-field rules, billing and how to read the task.
@@ -853,4 +894,23 @@ pub struct Vocabulary {
     /// Raw status spellings (matched case-insensitively) by normalised status:
     /// `queued`, `running`, `succeeded`, `failed`, `cancelled`.
     pub statuses: BTreeMap<String, Vec<String>>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_located_value_keeps_the_line_and_column_it_was_read_at() {
+        let read: BTreeMap<String, Located<u32>> =
+            serde_saphyr::from_str("a: 1\nb:   2\n").expect("YAML");
+        assert_eq!(read["b"].value, 2);
+        assert_eq!((read["b"].line(), read["b"].column()), (2, 6));
+    }
+
+    #[test]
+    fn a_located_value_is_written_as_its_value_alone() {
+        let read: Located<String> = serde_saphyr::from_str("hello").expect("YAML");
+        assert_eq!(serde_json::to_value(&read).expect("JSON"), "hello");
+    }
 }

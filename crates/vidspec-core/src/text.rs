@@ -15,7 +15,7 @@ use std::fmt::Write;
 /// Whether `c` is escaped in messages: a control character (C0, DEL, C1), a
 /// space other than U+0020, or a character that draws nothing or reorders the
 /// text around it (bidi controls, zero-width characters, fillers, tags).
-pub fn is_hidden(c: char) -> bool {
+pub(crate) fn is_hidden(c: char) -> bool {
     c.is_control()
         || (c.is_whitespace() && c != ' ')
         || matches!(
@@ -41,7 +41,7 @@ pub fn is_hidden(c: char) -> bool {
         )
 }
 
-/// `text` with every hidden character (see [`is_hidden`]) written as an
+/// `text` with every hidden character (control and invisible characters) written as an
 /// escape: `\n`, `\r`, `\t`, else `\u{1b}`. Nothing else changes, so text
 /// without hidden characters is returned as it is, without a copy.
 pub fn escape_hidden(text: &str) -> Cow<'_, str> {
@@ -70,7 +70,7 @@ fn push_escaped(out: &mut String, c: char) {
 
 /// `text` in double quotes, with `"` and `\` escaped and hidden characters
 /// escaped as [`escape_hidden`] does (Rust's string syntax).
-pub fn quote(text: &str) -> String {
+pub(crate) fn quote(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 2);
     out.push('"');
     for c in text.chars() {
@@ -88,7 +88,7 @@ pub fn quote(text: &str) -> String {
 const SHORT_CHARACTERS: usize = 57;
 
 /// A request string or key for a message: cut to 57 characters (then `…`)
-/// when longer than 60, and quoted ([`quote`]) when it [`needs_quotes`].
+/// when longer than 60, and quoted when it needs quotes.
 pub fn short(text: &str) -> String {
     let (kept, cut) = cut(text);
     let mut out = if needs_quotes(kept) {
@@ -122,7 +122,7 @@ fn cut(text: &str) -> (&str, bool) {
 
 /// A JSON pointer for a text message: cut to 120 characters (then `…`) and
 /// escaped ([`escape_hidden`]); a key megabytes long is not printed whole.
-pub fn short_path(path: &str) -> Cow<'_, str> {
+pub(crate) fn short_path(path: &str) -> Cow<'_, str> {
     const LONGEST: usize = 120;
     match path.char_indices().nth(LONGEST) {
         Some((end, _)) => Cow::Owned(format!("{}…", escape_hidden(&path[..end]))),
@@ -132,7 +132,7 @@ pub fn short_path(path: &str) -> Cow<'_, str> {
 
 /// Whether a message must quote `text` to show it unambiguously: it is
 /// empty, or holds a space, a quote, a backslash or a hidden character.
-pub fn needs_quotes(text: &str) -> bool {
+pub(crate) fn needs_quotes(text: &str) -> bool {
     text.is_empty()
         || text
             .chars()
@@ -141,7 +141,7 @@ pub fn needs_quotes(text: &str) -> bool {
 
 /// `U+200B ZERO WIDTH SPACE`: the code point, and its name when it is one of
 /// the common invisible or look-alike characters.
-pub fn describe_char(c: char) -> String {
+pub(crate) fn describe_char(c: char) -> String {
     match char_name(c) {
         Some(name) => format!("U+{:04X} {name}", u32::from(c)),
         None => format!("U+{:04X}", u32::from(c)),
@@ -277,7 +277,7 @@ fn drawn_as(c: char) -> Option<char> {
 /// (in characters of `given`) and the characters that differ. `None` when the
 /// two are equal or look different anyway (letter case is not a look-alike:
 /// other messages handle it).
-pub fn look_alike_differences(given: &str, allowed: &str) -> Option<Vec<(usize, char)>> {
+pub(crate) fn look_alike_differences(given: &str, allowed: &str) -> Option<Vec<(usize, char)>> {
     if given == allowed {
         return None;
     }
@@ -306,7 +306,7 @@ pub fn look_alike_differences(given: &str, allowed: &str) -> Option<Vec<(usize, 
 /// `; it differs from 720p at character 5: U+200B ZERO WIDTH SPACE` (up to
 /// three characters named, then how many more), for the first of `allowed`
 /// that `given` looks like; empty when it looks like none.
-pub fn look_alike_note<S: AsRef<str>>(given: &str, allowed: &[S]) -> String {
+pub(crate) fn look_alike_note<S: AsRef<str>>(given: &str, allowed: &[S]) -> String {
     /// Values much longer than any allowed word are not compared.
     const LONGEST: usize = 256;
     if given.len() > LONGEST * 4 {

@@ -236,9 +236,9 @@ mod tests {
     use super::*;
 
     fn model() -> &'static crate::Model {
-        static REGISTRY: std::sync::LazyLock<crate::Registry> =
-            std::sync::LazyLock::new(crate::Registry::embedded);
-        REGISTRY.model("Omni-Flash-Ext").expect("an embedded model")
+        crate::Registry::embedded()
+            .model("Omni-Flash-Ext")
+            .expect("an embedded model")
     }
 
     /// A request of the test model with `count` unknown keys and, optionally,

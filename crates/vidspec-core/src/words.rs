@@ -64,12 +64,12 @@ pub fn show(value: &Value) -> String {
 }
 
 /// `a`, `a and b`, `a, b and c`.
-pub fn join_and<S: AsRef<str>>(items: &[S]) -> String {
+pub(crate) fn join_and<S: AsRef<str>>(items: &[S]) -> String {
     join_with(items, "and")
 }
 
 /// `a`, `a or b`, `a, b or c`.
-pub fn join_or<S: AsRef<str>>(items: &[S]) -> String {
+pub(crate) fn join_or<S: AsRef<str>>(items: &[S]) -> String {
     join_with(items, "or")
 }
 
@@ -89,7 +89,7 @@ fn join_with<S: AsRef<str>>(items: &[S], last: &str) -> String {
 }
 
 /// Item counts: `1 item`, `0, 1 or 3 items`.
-pub fn item_counts(counts: &[u64]) -> String {
+pub(crate) fn item_counts(counts: &[u64]) -> String {
     match counts {
         [1] => "1 item".to_owned(),
         _ => format!(
@@ -101,7 +101,7 @@ pub fn item_counts(counts: &[u64]) -> String {
 
 /// A condition as a scope, for messages: `when a is given and (b is y or c
 /// is given)`, `in first_last_frame mode`, `for viduq3`.
-pub fn scope(condition: &Condition) -> String {
+pub(crate) fn scope(condition: &Condition) -> String {
     match condition {
         Condition::Mode(_) | Condition::Variant(_) => condition_words(condition, Style::Plain),
         other => format!("when {}", condition_words(other, Style::Plain)),

@@ -136,7 +136,7 @@ impl From<&TaskHandle> for TaskRef {
 mod tests {
     use super::*;
 
-    fn registry() -> Registry {
+    fn registry() -> &'static Registry {
         Registry::embedded()
     }
 

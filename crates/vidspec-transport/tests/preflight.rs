@@ -22,8 +22,7 @@ use vidspec_transport::{
 const SPEED: f64 = 1000.0;
 
 fn registry() -> &'static Registry {
-    static REGISTRY: std::sync::OnceLock<Registry> = std::sync::OnceLock::new();
-    REGISTRY.get_or_init(Registry::embedded)
+    Registry::embedded()
 }
 
 async fn start(task_seconds: f64) -> Sim {

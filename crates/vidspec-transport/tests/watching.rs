@@ -21,8 +21,7 @@ use vidspec_transport::{
 const TASK_SECONDS: f64 = 600.0;
 
 fn registry() -> &'static Registry {
-    static REGISTRY: std::sync::OnceLock<Registry> = std::sync::OnceLock::new();
-    REGISTRY.get_or_init(Registry::embedded)
+    Registry::embedded()
 }
 
 async fn sim() -> Sim {

@@ -38,7 +38,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = std::env::temp_dir().join(format!("vidspec-example-{}", std::process::id()));
     let ledger = Ledger::open(dir.join("ledger.sqlite3"))?;
     let store: Arc<dyn TaskStore> = Arc::new(ledger.clone());
-    let workflow = Workflow::new(Arc::new(Registry::embedded()), client, store.clone());
+    let workflow = Workflow::new(Registry::embedded(), client, store.clone());
     let mut print_event = |event: Event| println!("  event: {event:?}");
 
     // 1. An invalid request: refused before anything is sent or recorded.

@@ -23,11 +23,8 @@ pub enum WorkflowError {
     },
     /// The request names no model, or one the registry does not hold.
     /// Nothing was sent.
-    #[error("{message}")]
-    UnknownModel {
-        /// Which model, with the closest known id when there is one.
-        message: String,
-    },
+    #[error(transparent)]
+    UnknownModel(#[from] vidspec_core::RouteError),
     /// The request breaks the model's rules. Nothing was sent.
     #[error("the request is not valid for {model}:\n{diagnostics}")]
     Invalid {

@@ -36,7 +36,7 @@
 //! // A request names its model: models are data, in the registry.
 //! let request: serde_json::Value = serde_json::from_str(&std::fs::read_to_string("request.json")?)?;
 //! let ledger = Ledger::open("ledger.sqlite3")?;
-//! let workflow = Workflow::new(Arc::new(Registry::embedded()), Client::from_env()?, Arc::new(ledger));
+//! let workflow = Workflow::new(Registry::embedded(), Client::from_env()?, Arc::new(ledger));
 //!
 //! let submitted = workflow
 //!     .submit(request, &SubmitOptions::new(), &mut |event| {

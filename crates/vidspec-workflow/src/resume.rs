@@ -108,17 +108,10 @@ impl Workflow {
                     return resumed;
                 }
             },
-            (_, Some(task_id)) => match self.registry.model(&entry.model) {
-                Some(model) => TaskHandle {
-                    id: task_id.clone(),
-                    model: entry.model.clone(),
-                    task: Arc::clone(model.task()),
-                    request_id: None,
-                },
-                None => {
-                    resumed.error = Some(WorkflowError::UnknownModel {
-                        message: format!("unknown model {}", entry.model),
-                    });
+            (_, Some(task_id)) => match self.registry.lookup(&entry.model) {
+                Ok(model) => TaskHandle::new(task_id.clone(), model),
+                Err(error) => {
+                    resumed.error = Some(WorkflowError::UnknownModel(error));
                     return resumed;
                 }
             },

@@ -33,7 +33,7 @@ use std::sync::Arc;
 use futures_util::StreamExt;
 
 use serde_json::Value;
-use vidspec_core::{Model, Plan, Precondition, Registry};
+use vidspec_core::{Model, Plan, Precondition, SharedRegistry};
 use vidspec_journal::{Intent, LedgerError, TaskStore};
 use vidspec_transport::{
     Client, ConfigError, DownloadOptions, Downloaded, Finding, Outcome, Severity, TaskHandle,
@@ -86,7 +86,7 @@ pub struct Submitted {
 /// The workflow over one registry, client and task store. Cheap to clone.
 #[derive(Clone)]
 pub struct Workflow {
-    pub(crate) registry: Arc<Registry>,
+    pub(crate) registry: SharedRegistry,
     pub(crate) client: Client,
     pub(crate) store: Arc<dyn TaskStore>,
 }
@@ -137,9 +137,13 @@ impl Checked {
 impl Workflow {
     /// A workflow that checks with `registry`, talks through `client` and
     /// records in `store`.
-    pub fn new(registry: Arc<Registry>, client: Client, store: Arc<dyn TaskStore>) -> Workflow {
+    pub fn new(
+        registry: impl Into<SharedRegistry>,
+        client: Client,
+        store: Arc<dyn TaskStore>,
+    ) -> Workflow {
         Workflow {
-            registry,
+            registry: registry.into(),
             client,
             store,
         }
@@ -158,21 +162,11 @@ impl Workflow {
     /// The model a request is for: `model`, else the request's `model`
     /// field, with the closest known id when it is unknown.
     pub fn route(&self, request: &Value, model: Option<&str>) -> Result<&Model, WorkflowError> {
-        let id = model
-            .or_else(|| request.get("model")?.as_str())
-            .ok_or_else(|| WorkflowError::UnknownModel {
-                message: "the request names no model: give it a \"model\" field".to_owned(),
-            })?;
-        self.registry.model(id).ok_or_else(|| {
-            let ids = self.registry.ids();
-            let shown = vidspec_core::text::quote_short(id);
-            WorkflowError::UnknownModel {
-                message: match vidspec_core::suggest::did_you_mean(id, &ids) {
-                    Some(near) => format!("unknown model {shown}: did you mean \"{near}\"?"),
-                    None => format!("unknown model {shown}"),
-                },
-            }
-        })
+        let found = match model {
+            Some(id) => self.registry.lookup(id),
+            None => self.registry.route(request),
+        };
+        Ok(found?)
     }
 
     /// Step 1: validates `request` with local paths stood in for by

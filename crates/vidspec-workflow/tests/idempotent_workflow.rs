@@ -54,7 +54,7 @@ async fn every_submission_through_the_workflow_ends_with_a_task_id_and_one_charg
     .expect("client");
     let dir = tempfile::tempdir().expect("a temporary folder");
     let ledger = Ledger::open(dir.path().join("ledger.sqlite3")).expect("ledger");
-    let workflow = Workflow::new(Arc::new(registry), client, Arc::new(ledger.clone()));
+    let workflow = Workflow::new(registry, client, Arc::new(ledger.clone()));
     let mut tasks = Vec::new();
     for index in 0..SUBMISSIONS {
         let request =

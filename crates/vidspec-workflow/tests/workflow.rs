@@ -55,11 +55,7 @@ async fn fixture(label: &str) -> Fixture {
     .expect("client");
     let dir = temp_dir(label);
     let ledger = Ledger::open(dir.join("ledger.sqlite3")).expect("ledger");
-    let workflow = Workflow::new(
-        Arc::new(Registry::embedded()),
-        client,
-        Arc::new(ledger.clone()),
-    );
+    let workflow = Workflow::new(Registry::embedded(), client, Arc::new(ledger.clone()));
     Fixture {
         sim,
         workflow,
@@ -173,8 +169,8 @@ async fn an_unknown_model_is_refused_naming_the_closest_known_id() {
         )
         .await;
     match refused {
-        Err(WorkflowError::UnknownModel { message }) => {
-            assert!(message.contains(MODEL), "{message}");
+        Err(WorkflowError::UnknownModel(error)) => {
+            assert!(error.to_string().contains(MODEL), "{error}");
         }
         other => panic!("expected an unknown model, got {other:?}"),
     }

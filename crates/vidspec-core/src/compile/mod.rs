@@ -12,14 +12,14 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
+pub(crate) use crate::construct::Annotation;
 use crate::construct::{self, Context, Tag};
-pub use crate::construct::{Annotation, Kind};
 use crate::spec::{Action, Condition, Field, Rule, Severity, Spec};
 use crate::words::{Style, action_words, scope};
 
 /// A mode, compiled.
 #[derive(Debug, Clone)]
-pub struct CompiledMode {
+pub(crate) struct CompiledMode {
     /// Vocabulary name.
     pub name: String,
     /// Holds when the mode's own `when` holds (priority is applied by dispatch).
@@ -37,7 +37,7 @@ pub struct CompiledMode {
 
 /// A warning rule, compiled: `when` holds exactly when the warning applies.
 #[derive(Debug, Clone, Serialize)]
-pub struct CompiledAdvice {
+pub(crate) struct CompiledAdvice {
     /// Rule number.
     pub rule: String,
     /// The warning text.
@@ -50,7 +50,7 @@ pub struct CompiledAdvice {
 
 /// A derived value, compiled.
 #[derive(Debug, Clone)]
-pub struct CompiledDerive {
+pub(crate) struct CompiledDerive {
     /// Rule number.
     pub rule: String,
     /// Schema on the request.
@@ -65,7 +65,7 @@ pub struct CompiledDerive {
 
 /// Everything compiled for one model id.
 #[derive(Debug, Clone)]
-pub struct Compiled {
+pub(crate) struct Compiled {
     /// The request schema (exported as `schemas/models/<id>.json`).
     pub schema: Value,
     /// Fields with the model's overrides applied.
@@ -80,12 +80,10 @@ pub struct Compiled {
     pub billing_cases: Vec<(Value, String)>,
     /// Alias → canonical field name.
     pub aliases: BTreeMap<String, String>,
-    /// Whether any field carries media constraints or a task reference.
-    pub has_preconditions: bool,
 }
 
 /// The fields of `spec` with the overrides of model `variant` applied.
-pub fn resolve_fields(spec: &Spec, variant: &str) -> BTreeMap<String, Field> {
+pub(crate) fn resolve_fields(spec: &Spec, variant: &str) -> BTreeMap<String, Field> {
     let overrides = spec
         .models
         .iter()
@@ -125,11 +123,7 @@ fn apply_override(field: &mut Field, change: &crate::spec::Override) {
             .as_ref()
             .map(|old| old.referenced)
             .unwrap_or(serde_saphyr::Location::UNKNOWN);
-        field.default = Some(serde_saphyr::Spanned::new(
-            default.clone(),
-            location,
-            location,
-        ));
+        field.default = Some(crate::spec::Located::new(default.clone(), location));
     }
 }
 
@@ -190,7 +184,7 @@ fn advice(context: &Context<'_>, rule: &Rule) -> Option<CompiledAdvice> {
 }
 
 /// Compiles model `variant` of `spec`.
-pub fn compile(spec: &Spec, variant: &str) -> Compiled {
+pub(crate) fn compile(spec: &Spec, variant: &str) -> Compiled {
     let fields = resolve_fields(spec, variant);
     let context = Context {
         spec,
@@ -395,11 +389,9 @@ pub fn compile(spec: &Spec, variant: &str) -> Compiled {
         .iter()
         .filter_map(|(name, field)| field.alias.clone().map(|alias| (alias, name.clone())))
         .collect();
-    let has_preconditions = !preconditions.is_empty();
     Compiled {
         schema: Value::Object(schema),
         aliases,
-        has_preconditions,
         fields,
         modes,
         advice: advice_list,
@@ -410,7 +402,7 @@ pub fn compile(spec: &Spec, variant: &str) -> Compiled {
 
 /// Collects every `x-vidspec` annotation below the root, by the JSON pointer of
 /// the node that carries it.
-pub fn annotations(schema: &Value) -> BTreeMap<String, Annotation> {
+pub(crate) fn annotations(schema: &Value) -> BTreeMap<String, Annotation> {
     let mut out = BTreeMap::new();
     each_schema_object(schema, &mut |pointer, object| {
         // The root's `x-vidspec` describes the model, not a failing node.
@@ -457,14 +449,14 @@ pub fn escape(segment: &str) -> String {
 }
 
 /// Every field name a condition mentions (mode and variant conditions excluded).
-pub fn condition_fields(condition: &Condition) -> Vec<String> {
+pub(crate) fn condition_fields(condition: &Condition) -> Vec<String> {
     let mut out = Vec::new();
     fields_named(condition, &mut out);
     out
 }
 
 /// Every field name a condition mentions (mode and variant conditions excluded).
-pub fn fields_named(condition: &Condition, out: &mut Vec<String>) {
+pub(crate) fn fields_named(condition: &Condition, out: &mut Vec<String>) {
     match condition {
         Condition::Present(names) | Condition::Absent(names) => {
             out.extend(names.as_slice().iter().cloned())
@@ -483,7 +475,7 @@ pub fn fields_named(condition: &Condition, out: &mut Vec<String>) {
 }
 
 /// Whether a condition asks which mode the request selects.
-pub fn names_mode(condition: &Condition) -> bool {
+pub(crate) fn names_mode(condition: &Condition) -> bool {
     match condition {
         Condition::Mode(_) => true,
         Condition::All(conditions) | Condition::Any(conditions) => {
@@ -496,7 +488,7 @@ pub fn names_mode(condition: &Condition) -> bool {
 
 /// Whether a condition can hold only in mode `name` among others it names:
 /// it names `name` in a `mode` condition that is not under `not`.
-pub fn names_mode_positively(condition: &Condition, name: &str) -> bool {
+pub(crate) fn names_mode_positively(condition: &Condition, name: &str) -> bool {
     match condition {
         Condition::Mode(names) => names.as_slice().iter().any(|mode| mode == name),
         Condition::All(conditions) | Condition::Any(conditions) => conditions
@@ -509,7 +501,7 @@ pub fn names_mode_positively(condition: &Condition, name: &str) -> bool {
 /// The fields whose presence makes the condition hold (for "which fields lose"
 /// when several modes match): those under `present`, `count`, `equals`, `in`,
 /// not under `not`.
-pub fn trigger_fields(condition: &Condition, out: &mut Vec<String>) {
+pub(crate) fn trigger_fields(condition: &Condition, out: &mut Vec<String>) {
     match condition {
         Condition::Not(_) | Condition::Absent(_) | Condition::Mode(_) | Condition::Variant(_) => {}
         Condition::All(conditions) | Condition::Any(conditions) => {
@@ -522,7 +514,7 @@ pub fn trigger_fields(condition: &Condition, out: &mut Vec<String>) {
 }
 
 /// The fields an action is about.
-pub fn named_fields(action: &Action) -> Vec<String> {
+pub(crate) fn named_fields(action: &Action) -> Vec<String> {
     match action {
         Action::Require(names)
         | Action::Forbid(names)

@@ -56,8 +56,3 @@ pub(crate) fn message(failure: &Failure<'_>, canonical: &str, alias: &str) -> Sa
         key: Some(alias.to_owned()),
     }
 }
-
-/// `also accepted as size`.
-pub fn words(alias: &str) -> String {
-    format!("also accepted as {alias}")
-}

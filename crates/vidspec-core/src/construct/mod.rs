@@ -26,36 +26,36 @@
 //! and its key in `spec`. This module must not run requests: `validate` runs
 //! the schema and calls `message` with each failure.
 
-pub mod absent;
-pub mod alias;
-pub mod all;
-pub mod any;
-pub mod constrain;
-pub mod count;
+pub(crate) mod absent;
+pub(crate) mod alias;
+pub(crate) mod all;
+pub(crate) mod any;
+pub(crate) mod constrain;
+pub(crate) mod count;
 pub mod count_in;
-pub mod equals;
-pub mod exactly_one_of;
-pub mod exclusive;
-pub mod field;
-pub mod forbid;
-pub mod hold;
-pub mod in_values;
+pub(crate) mod equals;
+pub(crate) mod exactly_one_of;
+pub(crate) mod exclusive;
+pub(crate) mod field;
+pub(crate) mod forbid;
+pub(crate) mod hold;
+pub(crate) mod in_values;
 pub mod items;
 pub mod length;
-pub mod mode;
-pub mod model;
-pub mod modes;
-pub mod not;
-pub mod pattern;
-pub mod present;
+pub(crate) mod mode;
+pub(crate) mod model;
+pub(crate) mod modes;
+pub(crate) mod not;
+pub(crate) mod pattern;
+pub(crate) mod present;
 pub mod range;
-pub mod require;
-pub mod required;
-pub mod together;
-pub mod unique_by;
-pub mod url;
-pub mod values;
-pub mod variant;
+pub(crate) mod require;
+pub(crate) mod required;
+pub(crate) mod together;
+pub(crate) mod unique_by;
+pub(crate) mod url;
+pub(crate) mod values;
+pub(crate) mod variant;
 
 use std::collections::BTreeMap;
 
@@ -68,7 +68,7 @@ use crate::words::Style;
 
 /// What a schema node means to a person; stored under `x-vidspec` in the schema.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Annotation {
+pub(crate) struct Annotation {
     /// Which construct made the node, with what the construct's message needs.
     #[serde(flatten)]
     pub kind: Kind,
@@ -124,7 +124,7 @@ impl Annotation {
 /// The construct a schema node comes from, and the facts its message quotes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Kind {
+pub(crate) enum Kind {
     /// A field's JSON type (`field`).
     Field {
         /// The type in words (`an integer`).
@@ -261,7 +261,7 @@ pub enum Kind {
 
 /// A rule's number, code, message and scope, put on every node it makes.
 #[derive(Debug, Clone, Default)]
-pub struct Tag {
+pub(crate) struct Tag {
     /// Seed-rules number.
     pub rule: Option<String>,
     /// Upstream error code.
@@ -619,7 +619,7 @@ fn merge_properties(schema: &mut Map<String, Value>, spelling: &str, test: &Valu
 
 /// Whether `value` passes `test`, decided when the spec compiles (a default
 /// against a condition or bounds), by the same validator requests meet.
-pub fn holds(test: &Value, value: &Value) -> bool {
+pub(crate) fn holds(test: &Value, value: &Value) -> bool {
     crate::model::build_validator(test).is_ok_and(|validator| validator.is_valid(value))
 }
 

@@ -24,15 +24,11 @@ pub(crate) fn compile(id: &str, sent: bool, rule: Option<String>) -> Value {
     })
 }
 
-/// `this request names model X but is checked as Y; …`.
+/// `this request names model X but is checked as Y; fix model`. Neutral:
+/// a front end that chose Y for the request adds how to choose otherwise.
 pub(crate) fn message(failure: &Failure<'_>, id: &str) -> String {
     format!(
-        "this request names model {} but is checked as {id}; fix model or choose the model with --model",
+        "this request names model {} but is checked as {id}; fix model",
         failure.value()
     )
-}
-
-/// `the model id`.
-pub fn words() -> &'static str {
-    "the model id"
 }

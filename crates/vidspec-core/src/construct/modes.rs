@@ -6,7 +6,7 @@
 use serde_json::{Value, json};
 
 use super::{Annotation, Failure, Kind};
-use crate::words::{Style, join_or, names_or};
+use crate::words::join_or;
 
 /// The node that fails when no mode's condition holds; `None` when some mode
 /// always holds.
@@ -33,9 +33,4 @@ pub(crate) fn message(failure: &Failure<'_>, names: &[String]) -> String {
             join_or(names)
         )
     })
-}
-
-/// `modes a, b or c`.
-pub fn words(names: &[String], style: Style) -> String {
-    format!("modes {}", names_or(names, style))
 }

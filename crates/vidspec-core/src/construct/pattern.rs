@@ -29,8 +29,3 @@ pub(crate) fn message(failure: &Failure<'_>, pattern: &str) -> String {
         .or_generated(|| format!("{} does not match the pattern {pattern}", failure.value()));
     field::with_hint(failure, message)
 }
-
-/// `matches ^[0-9]+:[0-9]+$`.
-pub fn words(pattern: &str) -> String {
-    format!("matches {pattern}")
-}

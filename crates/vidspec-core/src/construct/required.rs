@@ -49,8 +49,3 @@ pub(crate) fn message(failure: &Failure<'_>, key: &str) -> Said {
         key: Some(key.to_owned()),
     }
 }
-
-/// `required`.
-pub fn words() -> &'static str {
-    "required"
-}

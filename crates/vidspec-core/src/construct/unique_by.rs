@@ -54,8 +54,3 @@ pub(crate) fn message(failure: &Failure<'_>, role: &str, value: &Value) -> Strin
         )
     })
 }
-
-/// `each role at most once`.
-pub fn words(role: &str) -> String {
-    format!("each {role} at most once")
-}
