@@ -54,7 +54,7 @@
 //!     .await?;
 //! # Ok(())
 //! # }
-//! //! ```
+//! ```
 
 mod error;
 mod event;
