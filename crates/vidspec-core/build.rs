@@ -51,10 +51,11 @@ fn main() {
         ),
     };
 
-    let files = spec_files
-        .into_iter()
-        .map(|path| ("specs", path))
-        .chain(gateway_files.into_iter().map(|path| ("specs/gateways", path)));
+    let files = spec_files.into_iter().map(|path| ("specs", path)).chain(
+        gateway_files
+            .into_iter()
+            .map(|path| ("specs/gateways", path)),
+    );
     let mut out = String::from(
         "/// The spec files embedded at build time: (name, text).\npub static EMBEDDED_SPECS: &[(&str, &str)] = &[\n",
     );
@@ -68,7 +69,10 @@ fn main() {
         };
         let name = format!("{folder}/{file_name}");
         let absolute = path.canonicalize().unwrap_or_else(|error| {
-            panic!("{}: cannot resolve this spec file ({error})", path.display())
+            panic!(
+                "{}: cannot resolve this spec file ({error})",
+                path.display()
+            )
         });
         writeln!(
             out,
