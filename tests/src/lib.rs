@@ -193,39 +193,29 @@ pub fn only_problem(files: &[(&str, &str)]) -> String {
     found.remove(0)
 }
 
-/// A small deterministic random number generator (splitmix64 seeding,
-/// xorshift64*), so generated tests replay from their seed without a crate.
-pub struct Rng(u64);
+/// A seeded random number generator (fastrand's), so generated tests replay
+/// from their seed.
+pub struct Rng(fastrand::Rng);
 
 impl Rng {
     /// A generator whose stream is fixed by `seed`.
     pub fn new(seed: u64) -> Rng {
-        // splitmix64 once, so nearby seeds give unrelated streams (and 0 works).
-        let mut z = seed.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^= z >> 31;
-        Rng(if z == 0 { 1 } else { z })
+        Rng(fastrand::Rng::with_seed(seed))
     }
 
     /// The next 64 random bits.
     pub fn next_u64(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.0 = x;
-        x.wrapping_mul(0x2545_f491_4f6c_dd1d)
+        self.0.u64(..)
     }
 
     /// Uniform in `0..n` (`n > 0`).
     pub fn below(&mut self, n: usize) -> usize {
-        (self.next_u64() % n as u64) as usize
+        self.0.usize(..n)
     }
 
     /// True with probability `percent`/100.
     pub fn percent(&mut self, percent: u64) -> bool {
-        self.next_u64() % 100 < percent
+        self.0.u64(..100) < percent
     }
 
     /// One of `items`, uniformly (`items` not empty).

@@ -27,7 +27,9 @@ use vidspec_sim::{Sim, SimConfig};
 use vidspec_tests::{Case, Rng, registry};
 
 /// The generator's fixed seed; any `u64` gives another deterministic run.
-const SEED: u64 = 0xd1ff_5eed_0000_0011;
+/// (…0c since the generator is fastrand's: …11 no longer drew a request of
+/// the rare "empty start frame beside the other" class.)
+const SEED: u64 = 0xd1ff_5eed_0000_000c;
 
 /// Randomly mutated requests per model, after the one-field-at-a-time ones
 /// (seven models: several thousand requests in all).

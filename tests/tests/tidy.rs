@@ -1,8 +1,14 @@
 //! Invariants checked by `cargo test`, not by reviewers (the rust-analyzer
 //! `tidy` habit): module docs everywhere, no model ids in engine code, and a
-//! core crate free of network dependencies.
+//! dependency graph without what must stay out of it — read from the resolved
+//! graph of `cargo metadata --locked` (table-form and transitive dependencies
+//! included), never from manifest text.
 
+use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use cargo_metadata::{DependencyKind, Metadata, MetadataCommand, PackageId};
 
 use vidspec_tests::registry;
 
@@ -98,31 +104,101 @@ fn no_model_id_appears_in_engine_code() {
     );
 }
 
+/// The workspace's resolved dependency graph (`cargo metadata --locked`).
+fn metadata() -> &'static Metadata {
+    static METADATA: OnceLock<Metadata> = OnceLock::new();
+    METADATA.get_or_init(|| {
+        MetadataCommand::new()
+            .manifest_path(root().join("Cargo.toml"))
+            .other_options(vec!["--locked".to_owned()])
+            .exec()
+            .unwrap_or_else(|error| panic!("cargo metadata --locked: {error}"))
+    })
+}
+
+fn workspace_member(name: &str) -> &'static PackageId {
+    let metadata = metadata();
+    metadata
+        .workspace_packages()
+        .into_iter()
+        .find(|package| *package.name == *name)
+        .map(|package| &package.id)
+        .unwrap_or_else(|| panic!("{name} is not a workspace member"))
+}
+
+/// Every package `name` needs to build and run, transitively: its normal and
+/// build dependencies, on every platform, and theirs (dev-dependencies of
+/// `name` left out; the graph lists none for packages outside the workspace).
+fn needed_by(name: &str) -> BTreeSet<&'static str> {
+    let metadata = metadata();
+    let resolve = metadata
+        .resolve
+        .as_ref()
+        .expect("cargo metadata resolves dependencies");
+    let nodes: HashMap<&PackageId, _> = resolve.nodes.iter().map(|node| (&node.id, node)).collect();
+    let names: HashMap<&PackageId, &str> = metadata
+        .packages
+        .iter()
+        .map(|package| (&package.id, package.name.as_str()))
+        .collect();
+    let mut seen: BTreeSet<&PackageId> = BTreeSet::new();
+    let mut pending = vec![workspace_member(name)];
+    while let Some(id) = pending.pop() {
+        let Some(node) = nodes.get(id) else { continue };
+        for dependency in &node.deps {
+            let needed = dependency
+                .dep_kinds
+                .iter()
+                .any(|info| info.kind != DependencyKind::Development);
+            if needed && seen.insert(&dependency.pkg) {
+                pending.push(&dependency.pkg);
+            }
+        }
+    }
+    seen.into_iter()
+        .filter_map(|id| names.get(id).copied())
+        .collect()
+}
+
 #[test]
 fn the_core_crate_does_no_network_io() {
-    let manifest = std::fs::read_to_string(root().join("crates/vidspec-core/Cargo.toml"))
-        .expect("core manifest");
+    let needed = needed_by("vidspec-core");
     for forbidden in ["reqwest", "tokio", "hyper", "axum"] {
         assert!(
-            !manifest.contains(forbidden),
-            "vidspec-core must not depend on {forbidden}: it does no I/O beyond reading specs"
+            !needed.contains(forbidden),
+            "vidspec-core must not depend on {forbidden}, even transitively: it does no I/O beyond reading specs"
         );
     }
 }
 
 #[test]
 fn the_simulator_depends_on_nothing_of_ours() {
-    let manifest = std::fs::read_to_string(root().join("crates/vidspec-sim/Cargo.toml"))
-        .expect("sim manifest");
-    let dependencies = manifest
-        .split("[dependencies]")
-        .nth(1)
-        .and_then(|rest| rest.split("[dev-dependencies]").next())
-        .unwrap_or_default();
+    let ours: BTreeSet<&str> = metadata()
+        .workspace_packages()
+        .into_iter()
+        .map(|package| package.name.as_str())
+        .collect();
+    let needed = needed_by("vidspec-sim");
+    let offenders: Vec<&&str> = needed.intersection(&ours).collect();
     assert!(
-        !dependencies
-            .lines()
-            .any(|line| line.trim_start().starts_with("vidspec-")),
-        "vidspec-sim must judge requests with its own code, independent of the engine"
+        offenders.is_empty(),
+        "vidspec-sim must judge requests with its own code, independent of the engine; it needs {offenders:?}"
+    );
+}
+
+/// serde_yaml is unmaintained and accepts what the spec loader refuses
+/// (serde-saphyr reads YAML); OpenSSL is a C library to install (reqwest uses
+/// rustls). Neither may come back, directly or through another crate.
+#[test]
+fn serde_yaml_and_openssl_are_nowhere_in_the_resolved_graph() {
+    let found: Vec<&str> = metadata()
+        .packages
+        .iter()
+        .map(|package| package.name.as_str())
+        .filter(|name| matches!(*name, "serde_yaml" | "openssl" | "openssl-sys"))
+        .collect();
+    assert!(
+        found.is_empty(),
+        "these crates must not be in the dependency graph: {found:?}"
     );
 }

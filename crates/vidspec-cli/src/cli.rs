@@ -216,6 +216,7 @@ Exit codes:\n  \
     Test(TestArgs),
 
     /// Run a simulated gateway on loopback, for trying vidspec offline.
+    #[cfg(feature = "sim")]
     #[command(
         long_about = "Run a fake gateway on loopback: both submit endpoints, task \
 polling with tasks that move from submitted through processing to completed (or failed), \
@@ -455,6 +456,7 @@ pub struct DownloadLimitArgs {
 }
 
 /// Arguments of `sim`.
+#[cfg(feature = "sim")]
 #[derive(Debug, Args)]
 pub struct SimArgs {
     /// Address to listen on (port 0 picks a free port); a loopback address

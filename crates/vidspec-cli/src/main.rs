@@ -17,6 +17,7 @@ mod output;
 mod progress;
 mod record;
 mod registry;
+#[cfg(feature = "sim")]
 mod simulate;
 mod submit;
 mod test_cases;
@@ -90,6 +91,7 @@ fn main() -> ExitCode {
         Command::Resume(args) => follow::resume(args),
         Command::Lint(args) => lint::run(args),
         Command::Test(args) => test_cases::run(args),
+        #[cfg(feature = "sim")]
         Command::Sim(args) => simulate::run(args),
     };
     match result {

@@ -8,7 +8,6 @@ use std::io::Write;
 use std::ops::Deref;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde_json::Value;
 
@@ -17,31 +16,21 @@ const VALID: &str = r#"{"model": "Omni-Flash-Ext", "prompt": "a red fox in the s
 const INVALID: &str = r#"{"model": "Omni-Flash-Ext", "prompt": "a red fox", "duration": 7}"#;
 
 /// A fresh, empty directory under the system temp dir, removed on drop.
-struct TempDir(PathBuf);
+struct TempDir(tempfile::TempDir);
 
 impl Deref for TempDir {
     type Target = Path;
     fn deref(&self) -> &Path {
-        &self.0
+        self.0.path()
     }
 }
 
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// A fresh temp directory whose name is unique to this process and call.
+/// A fresh temp directory (tempfile: a unique name, created exclusively).
 fn temp_dir(label: &str) -> TempDir {
-    static COUNTER: AtomicUsize = AtomicUsize::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "vidspec-cli-test-{}-{}-{label}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::SeqCst)
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("create a temp dir");
+    let dir = tempfile::Builder::new()
+        .prefix(&format!("vidspec-cli-test-{label}-"))
+        .tempdir()
+        .expect("create a temp dir");
     TempDir(dir)
 }
 

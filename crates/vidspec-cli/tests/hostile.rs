@@ -5,6 +5,10 @@
 //! Only the `Omni-Flash-Ext` spec is relied on; the simulator runs on
 //! 127.0.0.1 and no test binds any other address.
 
+// Without the `sim` feature the tests that run `vidspec sim` are left out,
+// and the helpers only they use go unused.
+#![cfg_attr(not(feature = "sim"), allow(dead_code, unused_imports))]
+
 mod support;
 
 use std::process::{Command, Output, Stdio};
@@ -31,6 +35,19 @@ fn vidspec_ending(args: &[&str]) -> Output {
     child.wait_with_output().expect("vidspec output")
 }
 
+/// Built with `--no-default-features`, the binary has no simulator: `sim` is
+/// an unknown subcommand (clap's usage error, exit 2), and nothing listens.
+#[cfg(not(feature = "sim"))]
+#[test]
+fn without_the_sim_feature_sim_is_an_unknown_subcommand() {
+    let output = vidspec_ending(&["sim", "--addr", "127.0.0.1:0"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("unrecognized subcommand 'sim'"), "{stderr}");
+    assert!(output.stdout.is_empty(), "nothing was listening");
+}
+
+#[cfg(feature = "sim")]
 #[test]
 fn sim_on_an_address_off_loopback_is_refused_with_exit_2_and_names_the_public_flag() {
     // 192.0.2.1 (TEST-NET-1) is never this machine's: even before the check
@@ -43,6 +60,7 @@ fn sim_on_an_address_off_loopback_is_refused_with_exit_2_and_names_the_public_fl
     assert!(output.stdout.is_empty(), "nothing was listening");
 }
 
+#[cfg(feature = "sim")]
 #[test]
 fn sim_on_every_interface_is_refused_before_it_binds() {
     // The check runs before the bind: the process ends at once with exit 2
@@ -54,6 +72,7 @@ fn sim_on_every_interface_is_refused_before_it_binds() {
     assert!(output.stdout.is_empty(), "nothing was listening");
 }
 
+#[cfg(feature = "sim")]
 #[test]
 fn sim_on_loopback_still_listens() {
     let sim = support::sim(&["--addr", "127.0.0.1:0"]);

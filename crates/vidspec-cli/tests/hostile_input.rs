@@ -9,7 +9,6 @@
 //! file owns those runs; it must not assert anything about speed.
 
 use std::io::Write;
-use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -203,20 +202,13 @@ fn a_request_of_600_mb_on_stdin_is_refused_at_the_request_cap() {
     assert!(stderr.contains("is larger than 16777216 bytes"), "{stderr}");
 }
 
-/// A temp directory removed on drop.
-struct TempDir(PathBuf);
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn temp_dir(label: &str) -> TempDir {
-    let dir = std::env::temp_dir().join(format!("vidspec-hostile-{}-{label}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("create a temp dir");
-    TempDir(dir)
+/// A fresh temp directory (tempfile: a unique name, created exclusively),
+/// removed on drop.
+fn temp_dir(label: &str) -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("vidspec-hostile-{label}-"))
+        .tempdir()
+        .expect("create a temp dir")
 }
 
 fn mkfifo(path: &std::path::Path) {
@@ -252,15 +244,15 @@ fn vidspec_or_hang(args: &[&str], patience: Duration) -> Output {
 #[test]
 fn a_fifo_in_the_spec_directory_is_refused_naming_it_instead_of_hanging() {
     let dir = temp_dir("fifo-spec");
-    let fifo = dir.0.join("planted.yaml");
+    let fifo = dir.path().join("planted.yaml");
     mkfifo(&fifo);
-    let request = dir.0.join("request.json");
+    let request = dir.path().join("request.json");
     std::fs::write(&request, VALID).expect("writes");
     let output = vidspec_or_hang(
         &[
             "check",
             "--specs",
-            dir.0.to_str().expect("UTF-8 path"),
+            dir.path().to_str().expect("UTF-8 path"),
             request.to_str().expect("UTF-8 path"),
         ],
         Duration::from_secs(60),
@@ -277,10 +269,15 @@ fn a_fifo_in_the_spec_directory_is_refused_naming_it_instead_of_hanging() {
 #[test]
 fn dev_zero_linked_into_the_spec_directory_is_refused_naming_it() {
     let dir = temp_dir("zero-spec");
-    let link = dir.0.join("zero.yaml");
+    let link = dir.path().join("zero.yaml");
     std::os::unix::fs::symlink("/dev/zero", &link).expect("symlink");
     let output = vidspec_limited(
-        &["check", "--specs", dir.0.to_str().expect("UTF-8 path"), "-"],
+        &[
+            "check",
+            "--specs",
+            dir.path().to_str().expect("UTF-8 path"),
+            "-",
+        ],
         |out| out.write_all(VALID.as_bytes()),
     );
     assert_eq!(output.status.code(), Some(2), "{}", describe(&output));
@@ -295,7 +292,7 @@ fn dev_zero_linked_into_the_spec_directory_is_refused_naming_it() {
 fn a_request_file_given_as_a_pipe_is_read_like_standard_input() {
     // `vidspec check <(jq …)`: a FIFO with a writer is a request file.
     let dir = temp_dir("fifo-request");
-    let fifo = dir.0.join("request.json");
+    let fifo = dir.path().join("request.json");
     mkfifo(&fifo);
     let writer_path = fifo.clone();
     let writer = std::thread::spawn(move || {

@@ -3,6 +3,9 @@
 //! identical submits at once, an older journal with damaged lines and a
 //! damaged ledger.
 
+// Every test here runs `vidspec sim`.
+#![cfg(feature = "sim")]
+
 mod support;
 
 use std::path::{Path, PathBuf};

@@ -7,6 +7,10 @@
 //! place. The gateway is `vidspec sim`, or, where the body sent must be read,
 //! a recording stub of this test. Nothing here leaves 127.0.0.1.
 
+// Without the `sim` feature the tests that run `vidspec sim` are left out,
+// and the helpers only they use go unused.
+#![cfg_attr(not(feature = "sim"), allow(dead_code, unused_imports))]
+
 mod support;
 
 #[path = "../../vidspec-transport/tests/fixtures/mod.rs"]
@@ -127,6 +131,7 @@ fn refused(output: &Output) -> String {
     text
 }
 
+#[cfg(feature = "sim")]
 #[test]
 fn a_local_video_shorter_than_the_spec_allows_is_refused_by_pre_flight_citing_the_duration_rule() {
     let clip = fixtures::Clip::video().timed(2, 25).bytes();
@@ -146,6 +151,7 @@ fn a_local_video_shorter_than_the_spec_allows_is_refused_by_pre_flight_citing_th
     assert!(!text.contains("upload"), "{text}");
 }
 
+#[cfg(feature = "sim")]
 #[test]
 fn a_local_video_that_passes_pre_flight_is_refused_before_anything_is_sent_saying_to_pass_a_url() {
     let clip = fixtures::Clip::video().bytes();
@@ -162,6 +168,7 @@ fn a_local_video_that_passes_pre_flight_is_refused_before_anything_is_sent_sayin
     assert!(!text.contains("pre-flight error"), "{text}");
 }
 
+#[cfg(feature = "sim")]
 #[test]
 fn a_local_video_is_refused_without_pre_flight_too() {
     let clip = fixtures::Clip::video().timed(2, 25).bytes();
@@ -175,6 +182,7 @@ fn a_local_video_is_refused_without_pre_flight_too() {
     assert!(!text.contains("shorter than the minimum"), "{text}");
 }
 
+#[cfg(feature = "sim")]
 #[test]
 fn a_local_audio_file_is_checked_then_refused_in_json_as_local_media_before_anything_is_sent() {
     let output = submit_local_media(
@@ -196,6 +204,7 @@ fn a_local_audio_file_is_checked_then_refused_in_json_as_local_media_before_anyt
     );
 }
 
+#[cfg(feature = "sim")]
 #[test]
 fn a_local_audio_file_longer_than_the_spec_allows_is_refused_by_pre_flight() {
     let text = refused(&submit_local_media(
@@ -394,6 +403,7 @@ fn a_local_image_under_a_sub_fields_alias_is_uploaded_and_sent_under_the_canonic
     assert_eq!(body["metadata"].get("first_frame"), None, "{body}");
 }
 
+#[cfg(feature = "sim")]
 #[test]
 fn a_local_image_in_a_sub_field_too_small_for_the_spec_is_refused_before_upload() {
     let text = submit_too_small_frame("nested-small-image", as_is, "first_frame_image");
@@ -404,6 +414,7 @@ fn a_local_image_in_a_sub_field_too_small_for_the_spec_is_refused_before_upload(
     );
 }
 
+#[cfg(feature = "sim")]
 #[test]
 fn a_local_image_under_a_sub_fields_alias_too_small_for_the_spec_is_refused_before_upload() {
     let text = submit_too_small_frame(

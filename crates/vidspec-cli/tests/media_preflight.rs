@@ -4,6 +4,9 @@
 //! `vidspec sim` as the gateway. The video breaks the family's 3-second
 //! minimum, so nothing is submitted. Nothing here leaves 127.0.0.1.
 
+// Every test here runs `vidspec sim`.
+#![cfg(feature = "sim")]
+
 mod support;
 
 #[path = "../../vidspec-transport/tests/fixtures/mod.rs"]

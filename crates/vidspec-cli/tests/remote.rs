@@ -2,6 +2,10 @@
 //! `vidspec sim` on loopback: the README's offline tour, validation before any
 //! request, uploads of local images, `status` and `wait`, and exit codes.
 
+// Without the `sim` feature the tests that run `vidspec sim` are left out,
+// and the helpers only they use go unused.
+#![cfg_attr(not(feature = "sim"), allow(dead_code, unused_imports))]
+
 mod support;
 
 use std::path::Path;
@@ -16,6 +20,7 @@ fn write(dir: &Path, name: &str, text: &str) -> String {
     path.display().to_string()
 }
 
+#[cfg(feature = "sim")]
 #[test]
 fn the_offline_tour_turns_a_request_file_into_a_video_on_disk() {
     let sim = sim(&[]);
@@ -50,6 +55,7 @@ fn the_offline_tour_turns_a_request_file_into_a_video_on_disk() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+#[cfg(feature = "sim")]
 #[test]
 fn an_invalid_request_never_reaches_the_gateway() {
     let sim = sim(&[]);
@@ -65,6 +71,7 @@ fn an_invalid_request_never_reaches_the_gateway() {
     assert_eq!(stats["uploads"], 0);
 }
 
+#[cfg(feature = "sim")]
 #[test]
 fn without_an_api_key_submit_is_a_usage_error_that_names_the_variable() {
     let sim = sim(&[]);
@@ -73,6 +80,7 @@ fn without_an_api_key_submit_is_a_usage_error_that_names_the_variable() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("APIMART_API_KEY"));
 }
 
+#[cfg(feature = "sim")]
 #[test]
 fn a_wrong_key_exits_3_and_is_never_printed() {
     let sim = sim(&[]);
@@ -91,6 +99,7 @@ fn a_wrong_key_exits_3_and_is_never_printed() {
     assert!(!everything.contains("sk-secret-123"), "{everything}");
 }
 
+#[cfg(feature = "sim")]
 #[test]
 fn local_images_are_uploaded_and_replaced_by_their_urls() {
     let sim = sim(&[]);
@@ -126,6 +135,7 @@ fn local_images_are_uploaded_and_replaced_by_their_urls() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+#[cfg(feature = "sim")]
 #[test]
 fn status_and_wait_follow_a_submitted_task() {
     let sim = sim(&[]);
@@ -168,6 +178,7 @@ fn status_and_wait_follow_a_submitted_task() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+#[cfg(feature = "sim")]
 #[test]
 fn a_failed_task_exits_4() {
     let sim = sim(&["--fail-rate", "1"]);
@@ -194,6 +205,7 @@ fn a_bad_fault_spec_is_a_usage_error() {
     assert_eq!(output.status.code(), Some(2));
 }
 
+#[cfg(feature = "sim")]
 #[test]
 fn a_local_image_too_small_for_the_model_is_refused_before_upload() {
     let sim = sim(&[]);
@@ -236,6 +248,7 @@ fn a_local_image_too_small_for_the_model_is_refused_before_upload() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+#[cfg(feature = "sim")]
 #[test]
 fn extending_a_task_that_is_still_running_is_refused() {
     let sim = support::sim_at("1", &[]);

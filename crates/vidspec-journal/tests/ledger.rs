@@ -4,22 +4,19 @@
 
 use std::ops::ControlFlow;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use vidspec_journal::{
     Claim, Entry, Intent, Ledger, LedgerError, State, StateFilter, Step, collect,
 };
 
+/// A fresh temp directory (tempfile: a unique name, created exclusively),
+/// kept so a failing test leaves its ledger to inspect.
 fn temp_dir(label: &str) -> PathBuf {
-    static COUNTER: AtomicUsize = AtomicUsize::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "vidspec-ledger-{}-{}-{label}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::SeqCst)
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
+    tempfile::Builder::new()
+        .prefix(&format!("vidspec-ledger-{label}-"))
+        .tempdir()
+        .expect("temp dir")
+        .keep()
 }
 
 fn intent(request: &str) -> Intent {

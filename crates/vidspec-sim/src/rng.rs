@@ -1,46 +1,33 @@
-//! A tiny seeded random generator (xorshift64*), enough for reproducible
-//! fault injection and task outcomes without a dependency.
+//! The simulator's seeded random numbers (fastrand's generator), one
+//! independent stream per use, so a seed replays the same faults and task
+//! outcomes.
 //!
 //! It owns random numbers only; it must not be used for anything that needs
 //! unpredictability (ids here only need to be unique, which a counter ensures).
 
-/// xorshift64* seeded through splitmix64 (so seed 0 works too).
+/// A seeded generator for one stream of a seed.
 #[derive(Clone, Debug)]
-pub(crate) struct Rng {
-    state: u64,
-}
+pub(crate) struct Rng(fastrand::Rng);
 
 impl Rng {
     /// A generator for `seed`; `stream` separates independent sequences that
     /// share one seed (faults, task outcomes, names).
     pub(crate) fn new(seed: u64, stream: u64) -> Rng {
-        let mut mixed = seed ^ stream.wrapping_mul(0xa076_1d64_78bd_642f);
-        mixed = mixed.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        mixed = (mixed ^ (mixed >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        mixed = (mixed ^ (mixed >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        mixed ^= mixed >> 31;
-        Rng {
-            state: if mixed == 0 {
-                0x2545_f491_4f6c_dd1d
-            } else {
-                mixed
-            },
-        }
+        // An odd multiplier spreads the stream number over all 64 bits, so
+        // the streams of one seed start from unrelated states.
+        Rng(fastrand::Rng::with_seed(
+            seed ^ stream.wrapping_mul(0x9e37_79b9_7f4a_7c15),
+        ))
     }
 
     /// The next 64 random bits.
     pub(crate) fn next_u64(&mut self) -> u64 {
-        let mut x = self.state;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.state = x;
-        x.wrapping_mul(0x2545_f491_4f6c_dd1d)
+        self.0.u64(..)
     }
 
     /// A uniform number in `[0, 1)`.
     pub(crate) fn next_f64(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+        self.0.f64()
     }
 
     /// `true` with probability `rate` (NaN and rates ≤ 0 never, ≥ 1 always).
@@ -72,5 +59,15 @@ mod tests {
         assert!(draws.iter().all(|x| (0.0..1.0).contains(x)));
         let below_half = draws.iter().filter(|x| **x < 0.5).count();
         assert!((4_000..6_000).contains(&below_half), "{below_half}");
+    }
+
+    #[test]
+    fn chance_is_never_for_nan_or_zero_and_always_for_one() {
+        let mut rng = Rng::new(5, 0);
+        for _ in 0..1_000 {
+            assert!(!rng.chance(f64::NAN));
+            assert!(!rng.chance(0.0));
+            assert!(rng.chance(1.0));
+        }
     }
 }

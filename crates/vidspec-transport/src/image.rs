@@ -923,26 +923,15 @@ mod tests {
         assert!(error.to_string().contains("25 50 44 46"), "{error}");
     }
 
-    /// xorshift64*: a tiny deterministic generator, so no crate is needed.
-    struct XorShift(u64);
-
-    impl XorShift {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 >> 12;
-            self.0 ^= self.0 << 25;
-            self.0 ^= self.0 >> 27;
-            self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-        }
-
-        fn bytes(&mut self, max_len: usize) -> Vec<u8> {
-            let len = (self.next() % (max_len as u64 + 1)) as usize;
-            (0..len).map(|_| self.next() as u8).collect()
-        }
+    /// `max_len` bytes at most, random length and content.
+    fn random_bytes(rng: &mut fastrand::Rng, max_len: usize) -> Vec<u8> {
+        let len = rng.usize(..=max_len);
+        (0..len).map(|_| rng.u8(..)).collect()
     }
 
     #[test]
     fn random_bytes_never_panic() {
-        let mut rng = XorShift(0x9E37_79B9_7F4A_7C15);
+        let mut rng = fastrand::Rng::with_seed(0x9E37_79B9_7F4A_7C15);
         let prefixes: [&[u8]; 11] = [
             b"BM",
             b"BM\0\0\0\0\0\0\0\0\0\0\0\0\x28\0\0\0",
@@ -958,7 +947,7 @@ mod tests {
         ];
         for round in 0..20_000 {
             let mut bytes = prefixes[round % prefixes.len()].to_vec();
-            bytes.extend(rng.bytes(64));
+            bytes.extend(random_bytes(&mut rng, 64));
             if let Ok(found) = probe(&bytes) {
                 assert!(found.width > 0 && found.height > 0);
             }
@@ -966,9 +955,9 @@ mod tests {
         // JPEG marker soup: mostly 0xFF and marker bytes, to walk deep.
         for _ in 0..20_000 {
             let mut bytes = vec![0xFF, 0xD8];
-            let len = rng.next() % 200;
+            let len = rng.u64(..200);
             for _ in 0..len {
-                let roll = rng.next();
+                let roll = rng.u64(..);
                 bytes.push(match roll % 4 {
                     0 => 0xFF,
                     1 => 0xC0 | ((roll >> 8) as u8 & 0x0F),

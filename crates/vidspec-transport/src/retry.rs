@@ -8,7 +8,6 @@
 //! Every retry is reported: a `tracing` event, and a `Retry` to the caller
 //! that asked (`Client::watch` turns them into events).
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
 use crate::error::Error;
@@ -156,24 +155,10 @@ where
     }
 }
 
-/// A random number in `[0, 1)` from a shared xorshift generator, seeded from
-/// the clock and the process id (jitter needs spread, not cryptography).
+/// A random number in `[0, 1)` for jitter, from fastrand's per-thread
+/// generator (seeded from the OS; jitter needs spread, not cryptography).
 pub fn random_unit() -> f64 {
-    static STATE: AtomicU64 = AtomicU64::new(0);
-    let mut current = STATE.load(Ordering::Relaxed);
-    if current == 0 {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|elapsed| elapsed.as_nanos() as u64)
-            .unwrap_or(0x9E37_79B9_7F4A_7C15);
-        current = nanos ^ (u64::from(std::process::id()) << 32) | 1;
-    }
-    let mut next = current;
-    next ^= next << 13;
-    next ^= next >> 7;
-    next ^= next << 17;
-    STATE.store(next, Ordering::Relaxed);
-    (next >> 11) as f64 / (1u64 << 53) as f64
+    fastrand::f64()
 }
 
 #[cfg(test)]

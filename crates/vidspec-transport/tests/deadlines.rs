@@ -242,12 +242,13 @@ fn outcome_of(urls: &[String]) -> Outcome {
     }
 }
 
-fn temp_dir(label: &str) -> std::path::PathBuf {
-    let dir =
-        std::env::temp_dir().join(format!("vidspec-deadlines-{}-{label}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
+/// A fresh temp directory (tempfile: a unique name, created exclusively),
+/// removed on drop.
+fn temp_dir(label: &str) -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("vidspec-deadlines-{label}-"))
+        .tempdir()
+        .expect("temp dir")
 }
 
 #[tokio::test]
@@ -273,7 +274,7 @@ async fn a_download_slower_than_the_request_timeout_completes_while_bytes_keep_c
     let dir = temp_dir("slow");
     let files = bounded(client.download(
         &outcome_of(&[format!("{}/v.mp4", server.base)]),
-        &dir,
+        dir.path(),
         &DownloadOptions::default(),
     ))
     .await
@@ -307,7 +308,7 @@ async fn a_download_that_stops_sending_fails_after_the_idle_timeout_and_leaves_n
     let started = Instant::now();
     let result = bounded(client.download(
         &outcome_of(&[format!("{}/v.mp4", server.base)]),
-        &dir,
+        dir.path(),
         &options,
     ))
     .await;

@@ -4,7 +4,6 @@
 //! Nothing here leaves 127.0.0.1.
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use futures_util::StreamExt;
@@ -74,15 +73,15 @@ fn omni(prompt: &str) -> Plan {
     )
 }
 
+/// A path that does not exist yet, in a fresh temp directory (tempfile: a
+/// unique name, created exclusively) that is kept for the test to inspect.
 fn temp_dir(label: &str) -> PathBuf {
-    static COUNTER: AtomicUsize = AtomicUsize::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "vidspec-transport-{}-{}-{label}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::SeqCst)
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
+    tempfile::Builder::new()
+        .prefix(&format!("vidspec-transport-{label}-"))
+        .tempdir()
+        .expect("temp dir")
+        .keep()
+        .join(label)
 }
 
 fn one_request_per_model() -> Vec<(&'static str, Value)> {

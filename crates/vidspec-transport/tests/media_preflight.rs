@@ -665,21 +665,9 @@ async fn remote_images_of_any_format_pass_when_the_spec_names_none() {
 
 // ---- hostile bytes ----
 
-/// xorshift64*: a tiny deterministic generator, so no crate is needed.
-struct XorShift(u64);
-
-impl XorShift {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-}
-
 #[test]
 fn damaged_headers_are_errors_or_readings_never_panics() {
-    let mut rng = XorShift(0x9E37_79B9_7F4A_7C15);
+    let mut rng = fastrand::Rng::with_seed(0x9E37_79B9_7F4A_7C15);
     let clip = Clip::video().bytes();
     let moov_at = clip
         .windows(4)
@@ -690,12 +678,12 @@ fn damaged_headers_are_errors_or_readings_never_panics() {
     let samples = [moov.to_vec(), fixtures::wav(1), fixtures::flac(3)];
     for round in 0..20_000 {
         let mut bytes = samples[round % samples.len()].clone();
-        for _ in 0..1 + rng.next() % 4 {
-            let at = (rng.next() % bytes.len() as u64) as usize;
-            bytes[at] = rng.next() as u8;
+        for _ in 0..rng.usize(1..=4) {
+            let at = rng.usize(..bytes.len());
+            bytes[at] = rng.u8(..);
         }
-        if rng.next().is_multiple_of(3) {
-            let keep = (rng.next() % bytes.len() as u64) as usize;
+        if rng.u8(..3) == 0 {
+            let keep = rng.usize(..bytes.len());
             bytes.truncate(keep);
         }
         let _ = vidspec_transport::read_movie(&bytes, "mp4");

@@ -7,7 +7,6 @@
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde_json::Value;
 
@@ -70,16 +69,14 @@ pub fn sim_at(speed: &str, extra: &[&str]) -> SimProcess {
     }
 }
 
+/// A fresh temp directory (tempfile: a unique name, created exclusively),
+/// kept: the caller removes it (`SimProcess` does on drop).
 pub fn temp_dir(label: &str) -> PathBuf {
-    static COUNTER: AtomicUsize = AtomicUsize::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "vidspec-cli-remote-{}-{}-{label}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::SeqCst)
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
+    tempfile::Builder::new()
+        .prefix(&format!("vidspec-cli-remote-{label}-"))
+        .tempdir()
+        .expect("temp dir")
+        .keep()
 }
 
 /// Runs `vidspec` against `sim` with pre-flight checks off: the example
