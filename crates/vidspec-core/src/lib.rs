@@ -32,10 +32,6 @@
 
 #![warn(missing_docs)]
 
-#[doc = include_str!("../../../README.md")]
-#[cfg(doctest)]
-pub struct ReadmeDoctests;
-
 mod billing;
 pub mod compile;
 pub mod construct;

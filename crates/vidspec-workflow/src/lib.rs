@@ -56,6 +56,13 @@
 //! # }
 //! ```
 
+// The README's examples (validation, the workflow, the simulator as a
+// fixture) compile and run as doctests here, where every crate they use is
+// a dependency.
+#[doc = include_str!("../../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
+
 mod error;
 mod event;
 mod guard;
