@@ -4,10 +4,9 @@
 //! Requests are written inline to temporary files; only the
 //! `Omni-Flash-Ext` spec is relied on.
 
-use std::io::Write;
 use std::ops::Deref;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
 use serde_json::Value;
 
@@ -56,32 +55,20 @@ fn request_file(label: &str, text: &str) -> Fixture {
 }
 
 fn vidspec(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_vidspec"))
+    assert_cmd::cargo::cargo_bin_cmd!("vidspec")
         .args(args)
-        .stdin(Stdio::null())
         .output()
         .expect("run vidspec")
 }
 
+/// `vidspec` with `stdin` written on its own thread (assert_cmd), so a large
+/// input and a large output never wait for each other's pipe to drain.
 fn vidspec_with_stdin(args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_vidspec"))
+    assert_cmd::cargo::cargo_bin_cmd!("vidspec")
         .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run vidspec");
-    // Written from another thread: a large input and a large output would
-    // otherwise each wait for the other's pipe to drain.
-    let mut pipe = child.stdin.take().expect("a stdin pipe");
-    let input = stdin.to_owned();
-    let writer = std::thread::spawn(move || pipe.write_all(input.as_bytes()));
-    let output = child.wait_with_output().expect("wait for vidspec");
-    writer
-        .join()
-        .expect("the stdin writer")
-        .expect("write stdin");
-    output
+        .write_stdin(stdin.to_owned())
+        .output()
+        .expect("run vidspec")
 }
 
 fn code(output: &Output) -> i32 {

@@ -91,7 +91,7 @@ pub fn vidspec_preflight(sim: &SimProcess, args: &[&str], key: Option<&str>) -> 
 }
 
 fn run_vidspec(sim: &SimProcess, args: &[&str], key: Option<&str>, preflight: bool) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_vidspec"));
+    let mut command = assert_cmd::cargo::cargo_bin_cmd!("vidspec");
     if !preflight {
         command.env("VIDSPEC_PREFLIGHT", "off");
     }
@@ -100,8 +100,7 @@ fn run_vidspec(sim: &SimProcess, args: &[&str], key: Option<&str>, preflight: bo
         .env("APIMART_BASE_URL", &sim.base_url)
         .env("VIDSPEC_POLL_SCALE", &sim.speed)
         .env("VIDSPEC_JOURNAL", &sim.journal)
-        .env_remove("APIMART_API_KEY")
-        .stdin(Stdio::null());
+        .env_remove("APIMART_API_KEY");
     if let Some(key) = key {
         command.env("APIMART_API_KEY", key);
     }
