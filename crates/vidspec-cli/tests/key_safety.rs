@@ -277,6 +277,7 @@ fn a_key_the_gateway_echoes_appears_in_no_output_json_or_journal() {
 }
 
 #[test]
+#[cfg(feature = "sim")]
 fn a_refused_key_is_reported_with_the_variable_to_check_on_a_hint_line_of_its_own() {
     let sim = sim(&[]);
     let status = run(

@@ -4,23 +4,20 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use vidspec_journal::{
     Claim, Intent, Ledger, PageRequest, SCHEMA_VERSION, State, StateFilter, Step, TaskStore,
     all_unfinished,
 };
 
+/// A fresh temporary folder (tempfile: a unique name, created exclusively),
+/// kept: the test removes it.
 fn temp_dir(label: &str) -> PathBuf {
-    static COUNTER: AtomicUsize = AtomicUsize::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "vidspec-store-{}-{}-{label}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::SeqCst)
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
+    tempfile::Builder::new()
+        .prefix(&format!("vidspec-store-{label}-"))
+        .tempdir()
+        .expect("temp dir")
+        .keep()
 }
 
 fn intent(request: &str) -> Intent {

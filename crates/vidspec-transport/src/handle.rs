@@ -169,7 +169,7 @@ mod tests {
         let handle = TaskHandle::new("task_9", model);
         let text = serde_json::to_string(&handle.to_ref()).expect("serialises");
         let back: TaskRef = serde_json::from_str(&text).expect("deserialises");
-        assert_eq!(TaskHandle::from_ref(&back, &registry), Ok(handle));
+        assert_eq!(TaskHandle::from_ref(&back, registry), Ok(handle));
     }
 
     #[test]
@@ -178,7 +178,7 @@ mod tests {
             id: "task_9".into(),
             model: "no-such-model".into(),
         };
-        let refused = TaskHandle::from_ref(&reference, &registry());
+        let refused = TaskHandle::from_ref(&reference, registry());
         assert!(
             matches!(&refused, Err(HandleError::UnknownModel { model, .. }) if model == "no-such-model"),
             "{refused:?}"
@@ -194,7 +194,7 @@ mod tests {
             model: model.id().to_owned(),
         };
         assert!(matches!(
-            TaskHandle::from_ref(&reference, &registry),
+            TaskHandle::from_ref(&reference, registry),
             Err(HandleError::EmptyId { .. })
         ));
     }

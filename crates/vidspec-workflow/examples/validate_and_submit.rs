@@ -35,7 +35,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             ..Default::default()
         },
     )?;
-    let dir = std::env::temp_dir().join(format!("vidspec-example-{}", std::process::id()));
+    let temporary = tempfile::tempdir()?;
+    let dir = temporary.path();
     let ledger = Ledger::open(dir.join("ledger.sqlite3"))?;
     let store: Arc<dyn TaskStore> = Arc::new(ledger.clone());
     let workflow = Workflow::new(Registry::embedded(), client, store.clone());
@@ -121,6 +122,5 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     println!("simulator counted {} submit(s)", sim.stats().submits);
     sim.shutdown().await;
-    let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }

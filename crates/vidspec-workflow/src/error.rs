@@ -24,7 +24,7 @@ pub enum WorkflowError {
     /// The request names no model, or one the registry does not hold.
     /// Nothing was sent.
     #[error(transparent)]
-    UnknownModel(#[from] vidspec_core::RouteError),
+    UnknownModel(Box<vidspec_core::RouteError>),
     /// The request breaks the model's rules. Nothing was sent.
     #[error("the request is not valid for {model}:\n{diagnostics}")]
     Invalid {
@@ -73,7 +73,7 @@ pub enum WorkflowError {
     },
     /// The task store failed before anything was sent.
     #[error("the task store failed: {0}")]
-    Store(#[source] LedgerError),
+    Store(#[source] Box<LedgerError>),
     /// The gateway refused or failed. For a submit, the task store says
     /// whether a task may exist (`not_sent` or `unknown`).
     #[error("{0}")]
@@ -88,7 +88,7 @@ pub enum WorkflowError {
         #[source]
         source: Box<vidspec_transport::Error>,
         /// Why the failure could not be recorded, if it could not.
-        unrecorded: Option<LedgerError>,
+        unrecorded: Option<Box<LedgerError>>,
     },
     /// The gateway accepted the task (it will be charged) but the task store
     /// could not record it. Do not submit it again: wait for `task_id`.
@@ -104,7 +104,7 @@ pub enum WorkflowError {
         /// Why recording failed. `Workflow::record_true_cause` tries once
         /// more to leave the task id and this cause as the entry's reason.
         #[source]
-        source: LedgerError,
+        source: Box<LedgerError>,
     },
     /// The background task that sends and records a submit stopped (its
     /// runtime shut down). The entry stays `unknown`: the task may exist.
@@ -131,12 +131,18 @@ pub enum WorkflowError {
 
 impl From<LedgerError> for WorkflowError {
     fn from(error: LedgerError) -> WorkflowError {
-        WorkflowError::Store(error)
+        WorkflowError::Store(Box::new(error))
     }
 }
 
 impl From<vidspec_transport::Error> for WorkflowError {
     fn from(error: vidspec_transport::Error) -> WorkflowError {
         WorkflowError::Gateway(Box::new(error))
+    }
+}
+
+impl From<vidspec_core::RouteError> for WorkflowError {
+    fn from(error: vidspec_core::RouteError) -> WorkflowError {
+        WorkflowError::UnknownModel(Box::new(error))
     }
 }

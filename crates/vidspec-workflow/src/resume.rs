@@ -111,7 +111,7 @@ impl Workflow {
             (_, Some(task_id)) => match self.registry.lookup(&entry.model) {
                 Ok(model) => TaskHandle::new(task_id.clone(), model),
                 Err(error) => {
-                    resumed.error = Some(WorkflowError::UnknownModel(error));
+                    resumed.error = Some(WorkflowError::from(error));
                     return resumed;
                 }
             },
@@ -122,7 +122,7 @@ impl Workflow {
         } else {
             let outcome = self.client.wait(&handle, options).await;
             if let Err(error) = self.recorder(&entry.entry).outcome(&outcome).await {
-                resumed.error = Some(WorkflowError::Store(error));
+                resumed.error = Some(WorkflowError::from(error));
             }
             outcome
         };
@@ -134,7 +134,7 @@ impl Workflow {
             if let Ok(downloads) = &resumed.downloads
                 && let Err(error) = self.recorder(&entry.entry).downloaded(downloads).await
             {
-                resumed.error.get_or_insert(WorkflowError::Store(error));
+                resumed.error.get_or_insert(WorkflowError::from(error));
             }
         }
         resumed.handle = Some(handle);

@@ -408,7 +408,7 @@ impl Workflow {
         let outcome = finished.unwrap_or_else(|| Err(ConfigError::ShutDown.into()));
         let recorder = self.recorder(entry);
         if let Err(error) = recorder.outcome(&outcome).await {
-            return Err(WorkflowError::Store(error));
+            return Err(WorkflowError::from(error));
         }
         Ok(outcome?)
     }
@@ -465,11 +465,11 @@ pub(crate) async fn send_and_record(
         (Ok(handle), Err(source)) => Err(WorkflowError::Unrecorded {
             entry,
             task_id: handle.id,
-            source,
+            source: Box::new(source),
         }),
         (Err(source), recorded) => Err(WorkflowError::Submit {
             source: Box::new(source),
-            unrecorded: recorded.err(),
+            unrecorded: recorded.err().map(Box::new),
         }),
     }
 }

@@ -4,7 +4,6 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use serde_json::json;
@@ -16,16 +15,14 @@ use vidspec_workflow::{SubmitOptions, Workflow, WorkflowError};
 
 const MODEL: &str = "Omni-Flash-Ext";
 
+/// A fresh temporary folder (tempfile: a unique name, created exclusively),
+/// kept: the test removes it.
 fn temp_dir(label: &str) -> PathBuf {
-    static COUNTER: AtomicUsize = AtomicUsize::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "vidspec-workflow-{}-{}-{label}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::SeqCst)
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
+    tempfile::Builder::new()
+        .prefix(&format!("vidspec-workflow-{label}-"))
+        .tempdir()
+        .expect("temp dir")
+        .keep()
 }
 
 struct Fixture {
