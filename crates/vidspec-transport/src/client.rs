@@ -22,10 +22,11 @@ use url::{Host, Url};
 use vidspec_core::Plan;
 use vidspec_core::lint::{TASK_ID_PLACEHOLDER, gateway_path_problem};
 
-use crate::error::{ConfigError, Error, Operation, Redactor, error_body};
+use crate::error::{ConfigError, Error, Operation, error_body};
 use crate::handle::TaskHandle;
 use crate::limit::RateLimiter;
 use crate::read::{TaskSnapshot, snapshot, submitted_task_id};
+use crate::redact::Redactor;
 use crate::retry::{Backoff, with_retries, with_retries_reporting};
 use crate::wait::{PollClock, millis};
 use crate::watch::Retry;

@@ -88,6 +88,7 @@ mod media_fetch;
 mod media_local;
 mod preflight;
 mod read;
+mod redact;
 mod retry;
 mod seconds;
 mod wait;
