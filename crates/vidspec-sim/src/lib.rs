@@ -93,6 +93,7 @@ mod state;
 mod stats;
 mod tasks;
 mod uploads;
+mod webhooks;
 
 pub use config::{ConfigError, FaultSpecError, FaultTarget, Faults, SimConfig, SubmitShape};
 pub use faults::Scripted;
