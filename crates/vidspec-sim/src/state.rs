@@ -90,6 +90,8 @@ pub(crate) struct SimState {
     tasks: Mutex<HashMap<String, Task>>,
     uploads: Mutex<HashMap<String, StoredUpload>>,
     idempotency_keys: Mutex<Keys>,
+    /// Turns `true` when the server stops: pending webhook callbacks end.
+    stopped: tokio::sync::watch::Sender<bool>,
     serial: AtomicU64,
     created_tasks: AtomicU64,
 }
@@ -136,6 +138,7 @@ impl SimState {
             tasks: Mutex::new(HashMap::new()),
             uploads: Mutex::new(HashMap::new()),
             idempotency_keys: Mutex::new(Keys::default()),
+            stopped: tokio::sync::watch::Sender::new(false),
             serial: AtomicU64::new(0),
             created_tasks: AtomicU64::new(0),
             counters: Counters::default(),
@@ -320,6 +323,18 @@ impl SimState {
                 unlimited: true,
             },
         }
+    }
+
+    /// Tells pending background work (webhook callbacks) that the server
+    /// has stopped.
+    pub(crate) fn stop_background(&self) {
+        self.stopped.send_replace(true);
+    }
+
+    /// Completes once [`SimState::stop_background`] has been called.
+    pub(crate) async fn background_stopped(&self) {
+        let mut stopped = self.stopped.subscribe();
+        let _ = stopped.wait_for(|&stopped| stopped).await;
     }
 
     /// Draws the drop and duplicate decisions for one callback.

@@ -108,14 +108,21 @@ fn scaled(seconds: f64, speed: f64) -> Duration {
 /// `webhook` (any JSON value: one that is not a usable URL is dropped when
 /// the task ends, silently, as the gateway does). Draws the drop and
 /// duplicate decisions now, in request order. Must run on a tokio runtime.
+/// A callback still pending when the server stops is abandoned.
 pub(crate) fn schedule(state: &Arc<SimState>, task_id: String, webhook: &Value) {
     let target = webhook.as_str().and_then(callback_url);
     let plan = state.callback_plan();
-    tokio::spawn(deliver(Arc::clone(state), task_id, target, plan));
+    let state = Arc::clone(state);
+    tokio::spawn(async move {
+        tokio::select! {
+            () = deliver(&state, task_id, target, plan) => {}
+            () = state.background_stopped() => {}
+        }
+    });
 }
 
 /// Waits for the task to end, then sends its callback with the retries.
-async fn deliver(state: Arc<SimState>, task_id: String, target: Option<Url>, plan: CallbackPlan) {
+async fn deliver(state: &SimState, task_id: String, target: Option<Url>, plan: CallbackPlan) {
     let Some(end) = state.task_end(&task_id) else {
         return;
     };

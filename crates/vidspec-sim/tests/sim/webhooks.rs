@@ -270,3 +270,22 @@ async fn a_webhook_that_is_not_a_url_is_accepted_and_its_callback_dropped() {
     let stats = wait_for(&sim, |stats| stats.callbacks_dropped == 1).await;
     assert_eq!(stats.callbacks_sent, 0);
 }
+
+#[tokio::test]
+async fn a_callback_still_pending_at_shutdown_is_abandoned() {
+    let (webhook, seen) = receiver(&[]).await;
+    let sim = start(SimConfig {
+        task_seconds: 100.0,
+        ..fast()
+    })
+    .await;
+    submit(
+        &sim,
+        "/v1/videos/generations",
+        &with_webhook("a cat", &webhook),
+    )
+    .await;
+    sim.shutdown().await;
+    tokio::time::sleep(Duration::from_millis(250)).await;
+    assert!(calls(&seen).is_empty());
+}
