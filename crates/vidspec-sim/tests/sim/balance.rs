@@ -98,3 +98,29 @@ fn a_negative_balance_is_refused_at_start() {
     };
     assert!(config.validate().is_err());
 }
+
+#[tokio::test]
+async fn a_keyed_submit_refused_for_the_balance_leaves_its_key_free() {
+    let sim = start(SimConfig {
+        balance: Some(0.2),
+        // The failing task fails after 100 ms: the first keyed submit comes before.
+        task_seconds: 200.0,
+        ..fast()
+    })
+    .await;
+    let failing = submit(&sim, "/v1/videos/generations", &omni("FAIL")).await;
+    let keyed = || {
+        client()
+            .post(format!("{}/v1/videos/generations", sim.base_url()))
+            .bearer_auth(crate::common::KEY)
+            .header("Idempotency-Key", "balance-key-1")
+            .json(&omni("keyed"))
+            .send()
+    };
+    let refused = keyed().await.expect("the simulator answers");
+    assert_eq!(refused.status().as_u16(), 402);
+    poll_until_finished(&sim, &failing).await;
+    let accepted = keyed().await.expect("the simulator answers");
+    assert_eq!(accepted.status().as_u16(), 200);
+    assert!(accepted.headers().get("idempotency-replayed").is_none());
+}
