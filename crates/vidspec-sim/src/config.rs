@@ -55,6 +55,22 @@ pub struct SimConfig {
     /// Seed of the random generators, so that a run with the same seed and the
     /// same request order injects the same faults and fails the same tasks.
     pub seed: u64,
+    /// Starting balance in USD for `GET /v1/balance`; each created task is
+    /// charged its `cost` (a failed task is refunded when it fails) and a
+    /// submit the remaining balance cannot pay for gets 402
+    /// `payment_required`. `None` (the default): `unlimited_quota`, never 402.
+    pub balance: Option<f64>,
+    /// Share (0..=1) of delivered webhook callbacks sent twice, as the
+    /// gateway "rarely" does. Default 0.
+    pub webhook_duplicate_rate: f64,
+    /// Share (0..=1) of webhook callbacks never sent at all (a lost
+    /// callback, for fallback-polling tests). Default 0.
+    pub webhook_drop_rate: f64,
+    /// Whether callbacks may go to loopback and private addresses. The
+    /// gateway refuses them (silently); the simulator allows them by default
+    /// so that tests can receive on `127.0.0.1`. `false` drops them like the
+    /// gateway.
+    pub webhook_allow_private: bool,
 }
 
 impl Default for SimConfig {
@@ -70,6 +86,10 @@ impl Default for SimConfig {
             duration_spread: 0.0,
             estimate_factor: (2.0, 2.0),
             seed: 0x5eed,
+            balance: None,
+            webhook_duplicate_rate: 0.0,
+            webhook_drop_rate: 0.0,
+            webhook_allow_private: true,
         }
     }
 }
@@ -89,6 +109,19 @@ impl SimConfig {
         if !(0.0..=1.0).contains(&self.fail_rate) {
             return Err(ConfigError::FailRate(self.fail_rate));
         }
+        if let Some(balance) = self.balance
+            && !(balance.is_finite() && balance >= 0.0)
+        {
+            return Err(ConfigError::Balance(balance));
+        }
+        for (name, rate) in [
+            ("webhook_duplicate_rate", self.webhook_duplicate_rate),
+            ("webhook_drop_rate", self.webhook_drop_rate),
+        ] {
+            if !(0.0..=1.0).contains(&rate) {
+                return Err(ConfigError::WebhookRate { name, rate });
+            }
+        }
         Ok(())
     }
 }
@@ -105,6 +138,17 @@ pub enum ConfigError {
     /// `fail_rate` is outside 0..=1.
     #[error("fail_rate must be between 0 and 1, got {0}")]
     FailRate(f64),
+    /// `balance` is negative or not finite.
+    #[error("balance must be zero or a positive amount (or None for unlimited), got {0}")]
+    Balance(f64),
+    /// A webhook rate is outside 0..=1.
+    #[error("{name} must be between 0 and 1, got {rate}")]
+    WebhookRate {
+        /// The field's name.
+        name: &'static str,
+        /// The value given.
+        rate: f64,
+    },
 }
 
 /// The body a successful submit answers with.

@@ -10,6 +10,7 @@
 //! | `POST /v1/…` (any other path) | a submit to an endpoint a spec named (e.g. one per mode): a known model keeps its checks, any other gets a generic task |
 //! | `POST /v1/midjourney/generations/video` | checks the Midjourney rules (exactly one of `image_urls` / `task_id`, prompt unless `task_id`, `batch_size` 1/2/4, …), creates a Midjourney task |
 //! | `GET /v1/tasks/{id}` | the task now: `submitted` → `processing` (rising `progress`, pessimistic `estimated_time`) → `completed` with `result.videos[].url[]` / `failed` with `error`; Midjourney tasks answer a bare `{id, status: SUBMITTED…SUCCESS/FAILURE, action, mode, progress, video_url, video_urls}` |
+//! | `GET /v1/balance`, `GET /v1/user/balance` | `{"code":200,"data":{remain_balance, remain_credits, used_balance, used_credits, unlimited_quota}}` (USD; 10 credits per USD): [`SimConfig::balance`] less 0.2 per created task (the `cost` a completed task reports), a failed task refunded when it fails; no balance configured = `unlimited_quota: true` |
 //! | `POST /v1/uploads/images` | multipart `file`, JPEG/PNG/WebP/GIF by magic bytes, ≤ 20 MB |
 //! | `GET /__sim/videos/{id}/{n}.mp4` | a tiny valid MP4 of a finished task (no key needed, like a CDN URL) |
 //! | `GET /__sim/uploads/{name}` | an uploaded image back |
@@ -36,6 +37,30 @@
 //! and the key answers 409 indeterminate from then on). A 402, 429 or 500
 //! fault leaves the key free (the request was not executed); a dropped or
 //! malformed answer keeps it (the task exists: a resend is replayed).
+//!
+//! # Balance
+//!
+//! With [`SimConfig::balance`] set, a valid submit the remaining balance
+//! cannot pay for answers 402 `payment_required` (counted in
+//! [`Stats::balance_refusals`], no task, an idempotency key left free).
+//!
+//! # Webhooks
+//!
+//! A submit body's top-level `webhook` (a base URL) gets the task object —
+//! the poll answer's, bare, without `{code, data}` — POSTed to
+//! `<webhook>/callback` (`https://x.com/api/` → `https://x.com/api/callback`)
+//! when the task ends `completed` or `failed`, never while it runs. No 2xx
+//! within 10 s (never less than 1 s of real time) or a 5xx is retried at
+//! most 3 times, 10, 30 and 60 s later; a 4xx stops. All these are
+//! simulated seconds, divided by `speed`. Seeded per task in submit order:
+//! [`SimConfig::webhook_drop_rate`] never sends some callbacks and
+//! [`SimConfig::webhook_duplicate_rate`] sends some twice. A `webhook` that
+//! is not an `http` URL (the simulator has no TLS, so `https` too), or a
+//! loopback/private address while [`SimConfig::webhook_allow_private`] is
+//! off, is dropped silently as the gateway does. Counted in
+//! [`Stats::callbacks_sent`] (every POST), `callback_retries`,
+//! `callback_duplicates`, `callbacks_dropped`, `callbacks_failed`. Pending
+//! callbacks are abandoned when the server stops.
 //!
 //! # Order of handling
 //!
@@ -93,6 +118,7 @@ mod state;
 mod stats;
 mod tasks;
 mod uploads;
+mod webhooks;
 
 pub use config::{ConfigError, FaultSpecError, FaultTarget, Faults, SimConfig, SubmitShape};
 pub use faults::Scripted;

@@ -28,6 +28,13 @@ use crate::state::SimState;
 use crate::stats::bump;
 use crate::tasks::TaskKind;
 use crate::uploads::{self, MAX_UPLOAD_BYTES};
+use crate::webhooks;
+
+/// The top-level submit field naming a webhook base URL.
+const WEBHOOK_FIELD: &str = "webhook";
+
+/// Credits per USD (the gateway's `credits_cost = cost × 10`).
+const CREDITS_PER_USD: f64 = 10.0;
 
 /// The header that names each answer, as the gateway's one-api backend sends.
 pub(crate) const REQUEST_ID_HEADER: &str = "x-oneapi-request-id";
@@ -57,6 +64,8 @@ pub(crate) fn router(state: Arc<SimState>) -> Router {
         .route("/v1/videos/generations", post(submit_generation))
         .route("/v1/midjourney/generations/video", post(submit_midjourney))
         .route("/v1/tasks/{id}", get(poll_task))
+        .route("/v1/balance", get(balance))
+        .route("/v1/user/balance", get(balance))
         .route("/v1/uploads/images", post(upload_image))
         .route("/__sim/videos/{id}/{file}", get(download_video))
         .route("/__sim/uploads/{name}", get(serve_upload))
@@ -224,7 +233,7 @@ async fn keyed_submit(
     }
     let run = || {
         let reply = accept_submit(state, body, endpoint);
-        state.idempotency_finish(scope, &reply);
+        keep_or_free(state, scope, &reply);
         reply
     };
     let not_executed = |reply: Reply| {
@@ -252,7 +261,7 @@ async fn keyed_submit(
             let running = tokio::spawn(async move {
                 tokio::time::sleep(Duration::from_millis(ms)).await;
                 let reply = accept_submit(&state, &body, endpoint);
-                state.idempotency_finish(&scope, &reply);
+                keep_or_free(&state, &scope, &reply);
                 reply
             });
             match running.await {
@@ -269,14 +278,29 @@ async fn keyed_submit(
     }
 }
 
-/// Checks a submit body and creates its task.
-fn accept_submit(state: &SimState, body: &[u8], endpoint: SubmitEndpoint) -> Reply {
-    let checked = checks::parse_body(body).and_then(|request| match endpoint {
-        SubmitEndpoint::Generations => checks::check_generation(&request),
-        SubmitEndpoint::Midjourney => checks::check_midjourney(&request),
-        SubmitEndpoint::Unrouted => checks::check_unrouted(&request),
+/// Keeps the answer under its idempotency key, or frees the key when the
+/// request was not executed (402: the balance could not pay).
+fn keep_or_free(state: &SimState, scope: &Scope, reply: &Reply) {
+    if reply.status == StatusCode::PAYMENT_REQUIRED {
+        state.idempotency_forget(scope);
+    } else {
+        state.idempotency_finish(scope, reply);
+    }
+}
+
+/// Checks a submit body, charges the balance, creates its task (402 when
+/// the balance cannot pay) and schedules its webhook callback if the body
+/// names one.
+fn accept_submit(state: &Arc<SimState>, body: &[u8], endpoint: SubmitEndpoint) -> Reply {
+    let checked = checks::parse_body(body).and_then(|request| {
+        let accepted = match endpoint {
+            SubmitEndpoint::Generations => checks::check_generation(&request),
+            SubmitEndpoint::Midjourney => checks::check_midjourney(&request),
+            SubmitEndpoint::Unrouted => checks::check_unrouted(&request),
+        }?;
+        Ok((accepted, request))
     });
-    let accepted = match checked {
+    let (accepted, request) = match checked {
         Ok(accepted) => accepted,
         Err(rejection) => {
             bump(&state.counters.rejected);
@@ -289,7 +313,13 @@ fn accept_submit(state: &SimState, body: &[u8], endpoint: SubmitEndpoint) -> Rep
             batch_size: accepted.videos,
         },
     };
-    let (task_id, shape) = state.create_task(kind, &accepted.prompt);
+    let Some((task_id, shape)) = state.create_paid_task(kind, &accepted.prompt) else {
+        bump(&state.counters.balance_refusals);
+        return Reply::payment_required();
+    };
+    if let Some(webhook) = request.get(WEBHOOK_FIELD).filter(|value| !value.is_null()) {
+        webhooks::schedule(state, task_id.clone(), webhook);
+    }
     Reply::ok(match shape {
         SubmitShape::Object => json!({"code": 200, "data": {"id": task_id, "status": "submitted"}}),
         SubmitShape::Array | SubmitShape::Alternate => {
@@ -315,6 +345,28 @@ async fn poll_task(
         }
     })
     .await
+}
+
+/// `GET /v1/balance` and `GET /v1/user/balance`: the configured balance
+/// less what tasks have cost, in USD and credits (10 per USD). Never faulted.
+async fn balance(
+    State(state): Shared,
+    Extension(RequestId(request_id)): Extension<RequestId>,
+    headers: HeaderMap,
+) -> Response {
+    if let Some(refusal) = refuse_unauthorized(&state, &request_id, &headers) {
+        return refusal;
+    }
+    let balance = state.balance();
+    let money = |amount: f64| (amount * 1e6).round() / 1e6;
+    Reply::ok(json!({"code": 200, "data": {
+        "remain_balance": money(balance.remain),
+        "remain_credits": money(balance.remain * CREDITS_PER_USD),
+        "used_balance": money(balance.used),
+        "used_credits": money(balance.used * CREDITS_PER_USD),
+        "unlimited_quota": balance.unlimited,
+    }}))
+    .into_response()
 }
 
 async fn upload_image(

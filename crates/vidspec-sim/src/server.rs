@@ -142,6 +142,7 @@ impl Sim {
                 abort.abort();
             }
         }
+        self.state.stop_background();
     }
 }
 
@@ -160,6 +161,7 @@ impl Drop for Sim {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
+        self.state.stop_background();
     }
 }
 
@@ -193,6 +195,7 @@ where
     axum::serve(listener, routes::router(Arc::clone(&state)))
         .with_graceful_shutdown(shutdown)
         .await?;
+    state.stop_background();
     Ok(state.stats())
 }
 

@@ -19,12 +19,16 @@ use crate::idempotency::{Begin, Keys, Scope};
 use crate::replies::Reply;
 use crate::rng::Rng;
 use crate::stats::{Counters, Stats, bump};
-use crate::tasks::{NewTask, Phase, Task, TaskKind};
+use crate::tasks::{COMPLETED_COST, NewTask, Phase, Task, TaskKind};
 
 /// Random streams that share the configured seed.
 const FAULT_STREAM: u64 = 1;
 const TASK_STREAM: u64 = 2;
 const NAME_STREAM: u64 = 3;
+const WEBHOOK_STREAM: u64 = 4;
+
+/// Slack when comparing money amounts (sums of `f64` costs).
+const MONEY_EPSILON: f64 = 1e-9;
 
 /// Crockford's base 32 alphabet, as in the gateway's ULID-like task ids.
 const CROCKFORD: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
@@ -36,6 +40,36 @@ pub(crate) struct StoredUpload {
     pub(crate) content_type: &'static str,
     /// The image.
     pub(crate) bytes: Bytes,
+}
+
+/// What the configured balance has paid for: tasks charged at creation,
+/// and the instants failing tasks fail (and are refunded).
+#[derive(Debug, Default)]
+struct Ledger {
+    charged_tasks: u64,
+    refund_instants: Vec<Instant>,
+}
+
+/// The answer of `GET /v1/balance`, in USD (credits are 10 per USD, as the
+/// gateway's `credits_cost = cost × 10`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Balance {
+    /// What is left; 0 when the quota is unlimited.
+    pub(crate) remain: f64,
+    /// What tasks have cost so far (failed tasks refunded).
+    pub(crate) used: f64,
+    /// Whether no balance was configured.
+    pub(crate) unlimited: bool,
+}
+
+/// What was drawn for one task's webhook callback when the task was created
+/// (drawn then, in request order, so a seed replays the same plan).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct CallbackPlan {
+    /// Never send it.
+    pub(crate) drop: bool,
+    /// Send a second copy after a successful delivery.
+    pub(crate) duplicate: bool,
 }
 
 /// Everything the handlers share.
@@ -51,9 +85,13 @@ pub(crate) struct SimState {
     fault_rng: Mutex<Rng>,
     task_rng: Mutex<Rng>,
     name_rng: Mutex<Rng>,
+    webhook_rng: Mutex<Rng>,
+    ledger: Mutex<Ledger>,
     tasks: Mutex<HashMap<String, Task>>,
     uploads: Mutex<HashMap<String, StoredUpload>>,
     idempotency_keys: Mutex<Keys>,
+    /// Turns `true` when the server stops: pending webhook callbacks end.
+    stopped: tokio::sync::watch::Sender<bool>,
     serial: AtomicU64,
     created_tasks: AtomicU64,
 }
@@ -95,9 +133,12 @@ impl SimState {
             fault_rng: Mutex::new(Rng::new(config.seed, FAULT_STREAM)),
             task_rng: Mutex::new(Rng::new(config.seed, TASK_STREAM)),
             name_rng: Mutex::new(Rng::new(config.seed, NAME_STREAM)),
+            webhook_rng: Mutex::new(Rng::new(config.seed, WEBHOOK_STREAM)),
+            ledger: Mutex::new(Ledger::default()),
             tasks: Mutex::new(HashMap::new()),
             uploads: Mutex::new(HashMap::new()),
             idempotency_keys: Mutex::new(Keys::default()),
+            stopped: tokio::sync::watch::Sender::new(false),
             serial: AtomicU64::new(0),
             created_tasks: AtomicU64::new(0),
             counters: Counters::default(),
@@ -231,6 +272,92 @@ impl SimState {
             shape => shape,
         };
         (id, shape)
+    }
+
+    /// Creates a task if the configured balance can pay for it (always when
+    /// the quota is unlimited) and charges it; `None` means 402.
+    pub(crate) fn create_paid_task(
+        &self,
+        kind: TaskKind,
+        prompt: &str,
+    ) -> Option<(String, SubmitShape)> {
+        let mut ledger = lock(&self.ledger);
+        if let Some(start) = self.config.balance {
+            let remain = start - self.used_by(&ledger, Instant::now());
+            if remain + MONEY_EPSILON < COMPLETED_COST {
+                return None;
+            }
+        }
+        let (id, shape) = self.create_task(kind, prompt);
+        ledger.charged_tasks += 1;
+        if let Some(task) = lock(&self.tasks).get(&id)
+            && task.fails()
+        {
+            ledger.refund_instants.push(task.ends_at());
+        }
+        Some((id, shape))
+    }
+
+    /// What the tasks in `ledger` have cost by `now`.
+    fn used_by(&self, ledger: &Ledger, now: Instant) -> f64 {
+        let refunded = ledger
+            .refund_instants
+            .iter()
+            .filter(|&&at| at <= now)
+            .count() as u64;
+        ledger.charged_tasks.saturating_sub(refunded) as f64 * COMPLETED_COST
+    }
+
+    /// The balance now.
+    pub(crate) fn balance(&self) -> Balance {
+        let used = self.used_by(&lock(&self.ledger), Instant::now());
+        match self.config.balance {
+            Some(start) => Balance {
+                remain: (start - used).max(0.0),
+                used,
+                unlimited: false,
+            },
+            None => Balance {
+                remain: 0.0,
+                used,
+                unlimited: true,
+            },
+        }
+    }
+
+    /// Tells pending background work (webhook callbacks) that the server
+    /// has stopped.
+    pub(crate) fn stop_background(&self) {
+        self.stopped.send_replace(true);
+    }
+
+    /// Completes once [`SimState::stop_background`] has been called.
+    pub(crate) async fn background_stopped(&self) {
+        let mut stopped = self.stopped.subscribe();
+        let _ = stopped.wait_for(|&stopped| stopped).await;
+    }
+
+    /// Draws the drop and duplicate decisions for one callback.
+    pub(crate) fn callback_plan(&self) -> CallbackPlan {
+        let mut rng = lock(&self.webhook_rng);
+        // Always draw both, so one rate does not shift the other's outcomes.
+        let drop = rng.chance(self.config.webhook_drop_rate);
+        let duplicate = rng.chance(self.config.webhook_duplicate_rate);
+        CallbackPlan { drop, duplicate }
+    }
+
+    /// When task `id` reaches its terminal state (`None`: unknown id).
+    pub(crate) fn task_end(&self, id: &str) -> Option<Instant> {
+        lock(&self.tasks).get(id).map(Task::ends_at)
+    }
+
+    /// The bare task object of a finished task `id` for a callback (`None`
+    /// while it runs or for an unknown id).
+    pub(crate) fn callback_body(&self, id: &str) -> Option<Value> {
+        let now = Instant::now();
+        lock(&self.tasks)
+            .get(id)
+            .and_then(|task| task.callback_body(now, &self.base_url))
     }
 
     /// The poll body of task `id` now, or `None` for an unknown id.

@@ -44,6 +44,30 @@ pub struct Stats {
     /// `idempotency_result_indeterminate`, 503 `idempotency_unavailable`.
     #[serde(default)]
     pub idempotency_refusals: u64,
+    /// Submits refused with 402 `payment_required` because the configured
+    /// balance could not pay for the task (injected 402 faults are counted
+    /// in `faults_injected` instead).
+    #[serde(default)]
+    pub balance_refusals: u64,
+    /// Webhook POSTs sent: first attempts, retries and duplicates alike.
+    #[serde(default)]
+    pub callbacks_sent: u64,
+    /// Webhook callbacks never sent: dropped on purpose
+    /// (`webhook_drop_rate`), or a target the gateway would refuse (not an
+    /// `http`/`https` URL, a private address while `webhook_allow_private`
+    /// is off) or the simulator cannot reach (`https`: it has no TLS).
+    #[serde(default)]
+    pub callbacks_dropped: u64,
+    /// Webhook POSTs after the first for the same callback (no 2xx in time,
+    /// or a 5xx), at most 3 per callback.
+    #[serde(default)]
+    pub callback_retries: u64,
+    /// Extra copies of a delivered callback (`webhook_duplicate_rate`).
+    #[serde(default)]
+    pub callback_duplicates: u64,
+    /// Callbacks given up: a 4xx answer, or no 2xx after the last retry.
+    #[serde(default)]
+    pub callbacks_failed: u64,
     /// Tasks that have reached `completed` / `SUCCESS` by now.
     pub tasks_completed: u64,
     /// Tasks that have reached `failed` / `FAILURE` by now.
@@ -64,6 +88,12 @@ pub(crate) struct Counters {
     pub(crate) unauthorized: AtomicU64,
     pub(crate) idempotent_replays: AtomicU64,
     pub(crate) idempotency_refusals: AtomicU64,
+    pub(crate) balance_refusals: AtomicU64,
+    pub(crate) callbacks_sent: AtomicU64,
+    pub(crate) callbacks_dropped: AtomicU64,
+    pub(crate) callback_retries: AtomicU64,
+    pub(crate) callback_duplicates: AtomicU64,
+    pub(crate) callbacks_failed: AtomicU64,
 }
 
 /// Adds one to a counter.
@@ -86,6 +116,12 @@ impl Counters {
             unauthorized: read(&self.unauthorized),
             idempotent_replays: read(&self.idempotent_replays),
             idempotency_refusals: read(&self.idempotency_refusals),
+            balance_refusals: read(&self.balance_refusals),
+            callbacks_sent: read(&self.callbacks_sent),
+            callbacks_dropped: read(&self.callbacks_dropped),
+            callback_retries: read(&self.callback_retries),
+            callback_duplicates: read(&self.callback_duplicates),
+            callbacks_failed: read(&self.callbacks_failed),
             tasks_completed: 0,
             tasks_failed: 0,
         }

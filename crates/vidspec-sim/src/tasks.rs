@@ -15,8 +15,9 @@ use tokio::time::Instant;
 /// Midjourney `fail_reason`).
 pub(crate) const FAILURE_MESSAGE: &str = "simulated failure: moderation failed";
 
-/// Charge reported for a completed standard task (the pixverse page's example).
-const COMPLETED_COST: f64 = 0.2;
+/// Charge reported for a completed standard task (the pixverse page's
+/// example), and what the balance is charged per created task.
+pub(crate) const COMPLETED_COST: f64 = 0.2;
 
 /// Share of its time a task spends `submitted` before it turns `processing`.
 const QUEUED_SHARE: f64 = 0.05;
@@ -133,6 +134,30 @@ impl Task {
         } else {
             Phase::Running(((fraction * 100.0) as u8).min(99))
         }
+    }
+
+    /// The instant the task reaches its terminal state.
+    pub(crate) fn ends_at(&self) -> Instant {
+        self.started + self.real_duration
+    }
+
+    /// Whether the task ends failed.
+    pub(crate) fn fails(&self) -> bool {
+        self.fails
+    }
+
+    /// The task object a webhook callback carries at `now`: the poll
+    /// answer's task object, bare (no `{code, data}` envelope), and only in
+    /// a terminal state (`None` while the task runs).
+    pub(crate) fn callback_body(&self, now: Instant, base_url: &str) -> Option<Value> {
+        if !matches!(self.phase(now), Phase::Succeeded | Phase::Failed) {
+            return None;
+        }
+        let mut body = self.render(now, base_url);
+        Some(match self.kind {
+            TaskKind::Standard => body.get_mut("data").map(Value::take).unwrap_or(body),
+            TaskKind::Midjourney { .. } => body,
+        })
     }
 
     /// How many result videos the task has once it succeeds.

@@ -5,6 +5,7 @@
 mod common;
 
 mod auth;
+mod balance;
 mod checks;
 mod fault_spec;
 mod faults;
@@ -16,3 +17,4 @@ mod stats;
 mod submit_shapes;
 mod tasks;
 mod uploads;
+mod webhooks;
