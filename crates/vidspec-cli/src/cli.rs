@@ -483,6 +483,21 @@ pub struct SimArgs {
     /// Share of tasks that fail (0 to 1).
     #[arg(long, default_value_t = 0.0)]
     pub fail_rate: f64,
+
+    /// Starting account balance in USD (`GET /v1/balance`); each task costs
+    /// 0.2 and a submit beyond the balance is refused with 402. Without it
+    /// the quota is unlimited.
+    #[arg(long, value_name = "USD")]
+    pub balance: Option<f64>,
+
+    /// Share of webhook callbacks sent twice (0 to 1), as the gateway
+    /// sometimes does.
+    #[arg(long, default_value_t = 0.0, value_name = "RATE")]
+    pub webhook_duplicate_rate: f64,
+
+    /// Share of webhook callbacks never sent (0 to 1): callbacks that get lost.
+    #[arg(long, default_value_t = 0.0, value_name = "RATE")]
+    pub webhook_drop_rate: f64,
 }
 
 /// Arguments of `lint`.

@@ -39,8 +39,13 @@ pub fn run(args: &SimArgs) -> anyhow::Result<Exit> {
         speed: args.speed,
         faults,
         fail_rate: args.fail_rate,
+        balance: args.balance,
+        webhook_duplicate_rate: args.webhook_duplicate_rate,
+        webhook_drop_rate: args.webhook_drop_rate,
         ..SimConfig::default()
     };
+    // Refused before anything is bound or printed (--balance, the rates).
+    config.validate().context("cannot start the simulator")?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

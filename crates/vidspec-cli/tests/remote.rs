@@ -278,3 +278,56 @@ fn extending_a_task_that_is_still_running_is_refused() {
     assert!(String::from_utf8_lossy(&refused.stderr).contains("extend_from_task_id"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[cfg(feature = "sim")]
+#[test]
+fn a_simulator_started_with_a_balance_refuses_the_submit_it_cannot_pay_for_with_402() {
+    // Each simulated task costs 0.2: the balance pays for exactly one.
+    let sim = sim(&["--balance", "0.2"]);
+    let paid = vidspec(
+        &sim,
+        &["submit", &example("pixverse-t2v.json"), "--again"],
+        Some("sim-key"),
+    );
+    assert_eq!(
+        paid.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&paid.stderr)
+    );
+    let refused = vidspec(
+        &sim,
+        &[
+            "submit",
+            &example("pixverse-t2v.json"),
+            "--again",
+            "--format",
+            "json",
+        ],
+        Some("sim-key"),
+    );
+    assert_eq!(refused.status.code(), Some(3), "a gateway refusal");
+    let answer: Value = serde_json::from_slice(&refused.stdout).expect("one JSON object");
+    assert_eq!(answer["error"]["kind"], "payment_required", "{answer}");
+    let stats = stats(&sim);
+    assert_eq!(
+        (
+            stats["submits"].as_u64(),
+            stats["balance_refusals"].as_u64()
+        ),
+        (Some(1), Some(1)),
+        "{stats}"
+    );
+}
+
+#[cfg(feature = "sim")]
+#[test]
+fn a_negative_balance_is_refused_before_the_simulator_listens() {
+    let output = Command::new(env!("CARGO_BIN_EXE_vidspec"))
+        .args(["sim", "--balance=-1"])
+        .output()
+        .expect("vidspec runs");
+    assert_eq!(output.status.code(), Some(2), "a usage error");
+    assert!(output.stdout.is_empty(), "nothing listened");
+    assert!(String::from_utf8_lossy(&output.stderr).contains("balance"));
+}
