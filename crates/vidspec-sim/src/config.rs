@@ -139,7 +139,9 @@ pub enum ConfigError {
     #[error("fail_rate must be between 0 and 1, got {0}")]
     FailRate(f64),
     /// `balance` is negative or not finite.
-    #[error("balance must be zero or a positive amount (leave it unset for an unlimited quota), got {0}")]
+    #[error(
+        "balance must be zero or a positive amount (leave it unset for an unlimited quota), got {0}"
+    )]
     Balance(f64),
     /// A webhook rate is outside 0..=1.
     #[error("{name} must be between 0 and 1, got {rate}")]
