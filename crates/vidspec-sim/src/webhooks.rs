@@ -151,13 +151,16 @@ async fn deliver(state: &SimState, task_id: String, target: Option<Url>, plan: C
     let wait = scaled(ANSWER_WAIT_S, speed).max(MIN_ANSWER_WAIT);
     let mut delays = RETRY_DELAYS_S.iter();
     loop {
+        // Counted once the POST is over, so a receiver has seen every
+        // callback the counters report.
+        let outcome = post(&url, payload.clone(), wait).await;
         bump(&state.counters.callbacks_sent);
-        match post(&url, payload.clone(), wait).await {
+        match outcome {
             Outcome::Delivered => {
                 if plan.duplicate {
+                    let _ = post(&url, payload, wait).await;
                     bump(&state.counters.callbacks_sent);
                     bump(&state.counters.callback_duplicates);
-                    let _ = post(&url, payload, wait).await;
                 }
                 return;
             }
