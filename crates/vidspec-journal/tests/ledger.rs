@@ -2,34 +2,14 @@
 //! from many connections at once), listings, the one-time import of an older
 //! JSON-lines journal with damaged lines, and damaged or foreign files.
 
+mod support;
+
 use std::ops::ControlFlow;
 use std::path::PathBuf;
 
-use vidspec_journal::{
-    Claim, Entry, Intent, Ledger, LedgerError, State, StateFilter, Step, collect,
-};
+use vidspec_journal::{Claim, Entry, Ledger, LedgerError, State, StateFilter, Step, collect};
 
-/// A fresh temp directory (tempfile: a unique name, created exclusively),
-/// kept so a failing test leaves its ledger to inspect.
-fn temp_dir(label: &str) -> PathBuf {
-    tempfile::Builder::new()
-        .prefix(&format!("vidspec-ledger-{label}-"))
-        .tempdir()
-        .expect("temp dir")
-        .keep()
-}
-
-fn intent(request: &str) -> Intent {
-    Intent {
-        model: "m".into(),
-        spec: "s".into(),
-        request: request.into(),
-        endpoint: "/v1/x".into(),
-        download_dir: None,
-        idempotency_key: None,
-        body: None,
-    }
-}
+use support::{intent, temp_dir};
 
 fn claimed(ledger: &Ledger, request: &str) -> String {
     match ledger.claim(&intent(request), false).expect("claim") {

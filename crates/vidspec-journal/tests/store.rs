@@ -2,7 +2,8 @@
 //! workflow and a shared network ledger use it), idempotency keys and bodies,
 //! and the in-place migration of a version-1 ledger.
 
-use std::path::PathBuf;
+mod support;
+
 use std::sync::Arc;
 
 use vidspec_journal::{
@@ -10,27 +11,7 @@ use vidspec_journal::{
     all_unfinished,
 };
 
-/// A fresh temporary folder (tempfile: a unique name, created exclusively),
-/// kept: the test removes it.
-fn temp_dir(label: &str) -> PathBuf {
-    tempfile::Builder::new()
-        .prefix(&format!("vidspec-store-{label}-"))
-        .tempdir()
-        .expect("temp dir")
-        .keep()
-}
-
-fn intent(request: &str) -> Intent {
-    Intent {
-        model: "m".into(),
-        spec: "s".into(),
-        request: request.into(),
-        endpoint: "/v1/x".into(),
-        download_dir: None,
-        idempotency_key: None,
-        body: None,
-    }
-}
+use support::{intent, temp_dir};
 
 async fn claimed(store: &dyn TaskStore, intent: Intent) -> String {
     match store.claim(intent, false).await.expect("claim") {
