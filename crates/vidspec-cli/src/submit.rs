@@ -184,7 +184,9 @@ pub fn submit(args: &SubmitArgs) -> anyhow::Result<Exit> {
     // The send and the recording of its answer finish even if this process
     // is interrupted while waiting for them (short of being killed).
     let mut submit_options = SubmitOptions::new();
-    submit_options.again = args.again;
+    if args.again {
+        submit_options.guard = vidspec_journal::Guard::Again;
+    }
     submit_options.download_dir = args.download.clone();
     let submitted = runtime.block_on(workflow.send(plan.clone(), key, &submit_options));
     let (handle, entry) = match submitted {

@@ -271,8 +271,11 @@ fn tasks_lists_every_unfinished_entry_and_the_newest_finished_ones_with_a_count_
             download_dir: None,
             idempotency_key: None,
             body: None,
+            ..Default::default()
         };
-        let vidspec_journal::Claim::Claimed(entry) = ledger.claim(&intent, false).expect("claim")
+        let vidspec_journal::Claim::Claimed(entry) = ledger
+            .claim(&intent, vidspec_journal::Guard::Unfinished)
+            .expect("claim")
         else {
             panic!("a new request is claimed");
         };
@@ -542,8 +545,11 @@ fn resume_resends_an_unknown_entry_that_has_an_idempotency_key_and_records_its_t
         download_dir: None,
         idempotency_key: Some("vidspec-key-1".into()),
         body: Some(body),
+        ..Default::default()
     };
-    ledger.claim(&intent, false).expect("claim");
+    ledger
+        .claim(&intent, vidspec_journal::Guard::Unfinished)
+        .expect("claim");
     drop(ledger);
 
     let resumed = vidspec(&sim, &["resume"], Some("sim-key"));

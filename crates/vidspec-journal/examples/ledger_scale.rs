@@ -126,9 +126,12 @@ async fn measure_store(path: &Path) -> Result<(), Box<dyn std::error::Error>> {
         download_dir: None,
         idempotency_key: None,
         body: None,
+        ..Default::default()
     };
     let started = Instant::now();
-    let claim = store.claim(intent, false).await?;
+    let claim = store
+        .claim(intent, vidspec_journal::Guard::Unfinished)
+        .await?;
     let claim_ms = started.elapsed().as_secs_f64() * 1e3;
     assert!(early.is_none() && matches!(claim, Claim::Claimed(_)));
 

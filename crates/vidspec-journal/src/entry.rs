@@ -120,11 +120,88 @@ pub struct Entry {
     /// resend must repeat them). It may hold prompts: never printed.
     #[serde(skip)]
     pub body: Option<Vec<u8>>,
+    /// The batch job it was sent for, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub job: Option<JobRef>,
+    /// What it is billed as, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub billing: Option<Billing>,
+    /// What the gateway reported it cost, once it ended.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cost: Option<f64>,
+    /// The worker holding its lease (a batch worker), if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    /// Unix seconds (of the store's clock) when the owner's lease ends.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lease_until: Option<i64>,
+}
+
+/// A job of a batch run: the run's name and the job's id in it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct JobRef {
+    /// The run (several processes working on one manifest share it).
+    pub run: String,
+    /// The job's id in the manifest.
+    pub job: String,
+}
+
+/// What a submission is billed as: a billing key and how many times its
+/// price is charged.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Billing {
+    /// The billing key, e.g. `midjourney@video-720p`.
+    pub key: String,
+    /// How many times the key's price is charged.
+    pub multiplier: u64,
+}
+
+/// A lease on an entry for its owner, taken with the intent: other workers
+/// leave the entry alone until it ends, and take it over after
+/// ([`crate::TaskStore::take_over`]). Its end is computed by the store's
+/// clock, so that machines with different clocks agree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lease {
+    /// Who holds it: unique per worker process.
+    pub owner: String,
+    /// How long it lasts from now, in seconds, unless renewed.
+    pub seconds: u32,
+}
+
+/// Which earlier entries with the same request key stop a claim.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Guard {
+    /// An unfinished one (unknown, running or succeeded): the guard of a
+    /// single submission.
+    #[default]
+    Unfinished,
+    /// None: another identical request is paid for on purpose.
+    Again,
+    /// The newest entry with the key decides, so that a batch job is paid
+    /// for once: none, or `not_sent` (provably not created), lets the claim
+    /// through; `failed` lets it through only with `retry_failed`; any other
+    /// state is a [`Claim::Duplicate`].
+    Once {
+        /// Whether a failed job may be submitted again.
+        retry_failed: bool,
+    },
+}
+
+/// The cost of one billing key learned from the tasks a store has seen end
+/// with a reported cost.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LearnedPrice {
+    /// The billing key.
+    pub key: String,
+    /// The mean reported cost divided by the multiplier.
+    pub price: f64,
+    /// How many tasks it was learned from.
+    pub tasks: u64,
 }
 
 /// A submission about to be sent: what the ledger records before the request
 /// leaves.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Intent {
     /// Model id.
     pub model: String,
@@ -144,6 +221,12 @@ pub struct Intent {
     /// ignores it otherwise). Bodies may hold prompts, so a store keeps them
     /// as private as its result URLs; never an API key.
     pub body: Option<Vec<u8>>,
+    /// The batch job it is sent for, if any.
+    pub job: Option<JobRef>,
+    /// What it will be billed as, when known.
+    pub billing: Option<Billing>,
+    /// The lease its worker takes with the intent (batch workers), if any.
+    pub lease: Option<Lease>,
 }
 
 /// The reason an intent carries until its answer is recorded.
@@ -184,6 +267,8 @@ pub enum Step {
         videos: Vec<Value>,
         /// Why it failed.
         error: Option<String>,
+        /// What the gateway reported it cost.
+        cost: Option<f64>,
     },
     /// Videos saved.
     Downloaded {

@@ -90,6 +90,7 @@ impl EventKind {
                 status,
                 videos,
                 error,
+                cost: None,
             },
             EventKind::Downloaded { paths } => Step::Downloaded { paths },
         })

@@ -175,6 +175,7 @@ impl Ledger {
                     download_dir,
                     idempotency_key: None,
                     body: None,
+                    ..Default::default()
                 };
                 let inserted =
                     insert_intent(connection, &event.entry, &intent, event.at).map_err(sqlite)?;

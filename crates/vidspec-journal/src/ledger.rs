@@ -21,7 +21,7 @@ use std::time::Duration;
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, TransactionBehavior, params};
 use serde_json::Value;
 
-use crate::entry::{Claim, Entry, Intent, NO_ANSWER_RECORDED, State, StateFilter, Step};
+use crate::entry::{Claim, Entry, Guard, Intent, NO_ANSWER_RECORDED, State, StateFilter, Step};
 use crate::error::LedgerError;
 use crate::store::Visit;
 
@@ -283,10 +283,16 @@ impl Ledger {
     }
 
     /// The blocking form of [`TaskStore::claim`](crate::TaskStore::claim).
-    pub fn claim(&self, intent: &Intent, again: bool) -> Result<Claim, LedgerError> {
+    pub fn claim(&self, intent: &Intent, guard: Guard) -> Result<Claim, LedgerError> {
+        if let Guard::Once { .. } = guard {
+            return Err(LedgerError::Unsupported {
+                path: self.inner.path.clone(),
+                operation: "claim a batch job",
+            });
+        }
         let connection = self.connection();
         let transaction = self.immediate(&connection)?;
-        if !again
+        if guard == Guard::Unfinished
             && let Some(entry) = transaction
                 .query_row(&unfinished_with_request_sql(), [&intent.request], |row| {
                     entry_at(row, 0)
@@ -483,6 +489,11 @@ pub(crate) fn entry_at(row: &Row<'_>, at: usize) -> rusqlite::Result<Entry> {
         reason: row.get(at + 12)?,
         idempotency_key: row.get(at + 13)?,
         body: row.get(at + 14)?,
+        job: None,
+        billing: None,
+        cost: None,
+        owner: None,
+        lease_until: None,
     })
 }
 
@@ -540,6 +551,7 @@ pub(crate) fn apply_step(
             status,
             videos,
             error,
+            cost: _,
         } => {
             let state = if status == "succeeded" {
                 State::Succeeded

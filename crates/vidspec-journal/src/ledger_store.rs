@@ -8,7 +8,7 @@
 
 use rusqlite::params;
 
-use crate::entry::{Claim, Entry, Intent, StateFilter, Step};
+use crate::entry::{Claim, Entry, Guard, Intent, LearnedPrice, StateFilter, Step};
 use crate::error::LedgerError;
 use crate::ledger::{COLUMNS, Ledger, UNFINISHED, condition, entry_at};
 use crate::store::{Cursor, Page, PageRequest, StoreFuture, TaskStore};
@@ -122,8 +122,8 @@ impl TaskStore for Ledger {
         Ledger::location(self)
     }
 
-    fn claim(&self, intent: Intent, again: bool) -> StoreFuture<'_, Claim> {
-        self.blocking(move |ledger| ledger.claim(&intent, again))
+    fn claim(&self, intent: Intent, guard: Guard) -> StoreFuture<'_, Claim> {
+        self.blocking(move |ledger| ledger.claim(&intent, guard))
     }
 
     fn record(&self, entry: String, step: Step) -> StoreFuture<'_, ()> {
@@ -153,5 +153,43 @@ impl TaskStore for Ledger {
 
     fn count_finished(&self, filter: StateFilter) -> StoreFuture<'_, u64> {
         self.blocking(move |ledger| ledger.count_finished(filter))
+    }
+
+    fn latest_with_request(&self, _request: String) -> StoreFuture<'_, Option<Entry>> {
+        self.unsupported("find the latest entry of a request")
+    }
+
+    fn renew_leases(&self, _owner: String, _seconds: u32) -> StoreFuture<'_, u64> {
+        self.unsupported("renew leases")
+    }
+
+    fn take_over(
+        &self,
+        _run: String,
+        _owner: String,
+        _seconds: u32,
+        _limit: usize,
+    ) -> StoreFuture<'_, Vec<Entry>> {
+        self.unsupported("take entries over")
+    }
+
+    fn release_leases(&self, _owner: String) -> StoreFuture<'_, u64> {
+        self.unsupported("release leases")
+    }
+
+    fn run_entries(&self, _run: String, _page: PageRequest) -> StoreFuture<'_, Page> {
+        self.unsupported("list a run")
+    }
+
+    fn learned_prices(&self) -> StoreFuture<'_, Vec<LearnedPrice>> {
+        self.unsupported("learn prices")
+    }
+}
+
+impl Ledger {
+    // Interim (issue 14 in progress): replaced by the real operations.
+    fn unsupported<T: Send + 'static>(&self, operation: &'static str) -> StoreFuture<'_, T> {
+        let path = std::path::PathBuf::from(self.location());
+        Box::pin(async move { Err(LedgerError::Unsupported { path, operation }) })
     }
 }

@@ -34,9 +34,14 @@ mod ledger_store;
 mod location;
 mod store;
 
-pub use entry::{Claim, Entry, Intent, NO_ANSWER_RECORDED, State, StateFilter, Step};
+pub use entry::{
+    Billing, Claim, Entry, Guard, Intent, JobRef, LearnedPrice, Lease, NO_ANSWER_RECORDED, State,
+    StateFilter, Step,
+};
 pub use error::LedgerError;
 pub use import::{Imported, MAX_LINE_BYTES, MAX_REPORTED_PROBLEMS};
 pub use ledger::{BUSY_TIMEOUT, Ledger, SCHEMA_VERSION, collect, new_entry_id};
 pub use location::{LEDGER_FILE, LEGACY_FILE, Location, locate};
-pub use store::{Cursor, PAGE, Page, PageRequest, StoreFuture, TaskStore, Visit, all_unfinished};
+pub use store::{
+    Cursor, PAGE, Page, PageRequest, StoreFuture, TaskStore, Visit, all_run_entries, all_unfinished,
+};

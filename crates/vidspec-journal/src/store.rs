@@ -15,7 +15,7 @@ use std::future::Future;
 use std::ops::ControlFlow;
 use std::pin::Pin;
 
-use crate::entry::{Claim, Entry, Intent, StateFilter, Step};
+use crate::entry::{Claim, Entry, Guard, Intent, LearnedPrice, StateFilter, Step};
 use crate::error::LedgerError;
 
 /// Receives entries one at a time; `ControlFlow::Break` stops the listing
@@ -82,12 +82,13 @@ pub trait TaskStore: Send + Sync {
     /// Where the store is, for messages (a path, later a database name).
     fn location(&self) -> String;
 
-    /// The double-spend guard and the intent, as one atomic step: unless
-    /// `again`, an unfinished entry with the same request key wins
+    /// The double-spend guard and the intent, as one atomic step: an earlier
+    /// entry with the same request key that `guard` counts wins
     /// ([`Claim::Duplicate`]); otherwise the intent (with its idempotency key
-    /// and body, if any) is recorded durably before this resolves
-    /// ([`Claim::Claimed`]). See the trait's claim semantics.
-    fn claim(&self, intent: Intent, again: bool) -> StoreFuture<'_, Claim>;
+    /// and body, job, billing and lease, if any) is recorded durably before
+    /// this resolves ([`Claim::Claimed`]). See the trait's claim semantics:
+    /// they hold for every [`Guard`].
+    fn claim(&self, intent: Intent, guard: Guard) -> StoreFuture<'_, Claim>;
 
     /// Records what happened to `entry` after its intent, durably.
     fn record(&self, entry: String, step: Step) -> StoreFuture<'_, ()>;
@@ -113,6 +114,37 @@ pub trait TaskStore: Send + Sync {
 
     /// How many finished entries the filter admits.
     fn count_finished(&self, filter: StateFilter) -> StoreFuture<'_, u64>;
+
+    /// The newest entry with this request key, in any state.
+    fn latest_with_request(&self, request: String) -> StoreFuture<'_, Option<Entry>>;
+
+    /// Extends, by `seconds` from now, the lease of every unfinished entry
+    /// `owner` holds (a worker's heartbeat). How many it extended.
+    fn renew_leases(&self, owner: String, seconds: u32) -> StoreFuture<'_, u64>;
+
+    /// Takes over at most `limit` unfinished entries of batch run `run`
+    /// whose lease has ended (their worker died or stopped): each now held
+    /// by `owner` for `seconds`. Atomic across every process sharing the
+    /// store: two take-overs never return the same entry while its new lease
+    /// lasts, and an entry whose lease has not ended is never returned.
+    fn take_over(
+        &self,
+        run: String,
+        owner: String,
+        seconds: u32,
+        limit: usize,
+    ) -> StoreFuture<'_, Vec<Entry>>;
+
+    /// Ends the leases `owner` holds now (a worker stopping cleanly), so
+    /// that others may take its unfinished entries over at once.
+    fn release_leases(&self, owner: String) -> StoreFuture<'_, u64>;
+
+    /// A page of every entry of batch run `run`, in any state, oldest first.
+    fn run_entries(&self, run: String, page: PageRequest) -> StoreFuture<'_, Page>;
+
+    /// The price of each billing key, learned from the entries that ended
+    /// with a reported cost and a known billing, ordered by key.
+    fn learned_prices(&self) -> StoreFuture<'_, Vec<LearnedPrice>>;
 }
 
 /// Every unfinished entry the filter admits, oldest first, page by page.
@@ -135,5 +167,22 @@ pub async fn all_unfinished(
     }
 }
 
-/// The page size [`all_unfinished`] asks for.
+/// Every entry of batch run `run`, oldest first, page by page.
+pub async fn all_run_entries(store: &dyn TaskStore, run: &str) -> Result<Vec<Entry>, LedgerError> {
+    let mut entries = Vec::new();
+    let mut page = PageRequest::first(PAGE);
+    loop {
+        let Page {
+            entries: more,
+            next,
+        } = store.run_entries(run.to_owned(), page).await?;
+        entries.extend(more);
+        match next {
+            Some(after) => page.after = Some(after),
+            None => return Ok(entries),
+        }
+    }
+}
+
+/// The page size [`all_unfinished`] and [`all_run_entries`] ask for.
 pub const PAGE: usize = 500;

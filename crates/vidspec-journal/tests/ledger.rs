@@ -12,7 +12,10 @@ use vidspec_journal::{Claim, Entry, Ledger, LedgerError, State, StateFilter, Ste
 use support::{intent, temp_dir};
 
 fn claimed(ledger: &Ledger, request: &str) -> String {
-    match ledger.claim(&intent(request), false).expect("claim") {
+    match ledger
+        .claim(&intent(request), vidspec_journal::Guard::Unfinished)
+        .expect("claim")
+    {
         Claim::Claimed(entry) => entry,
         Claim::Duplicate(entry) => panic!("unexpected duplicate {entry:?}"),
     }
@@ -43,6 +46,7 @@ fn a_submission_moves_through_its_states() {
                 status: "succeeded".into(),
                 videos: vec![],
                 error: None,
+                cost: None,
             },
             State::Succeeded,
         ),
@@ -119,7 +123,10 @@ fn the_claim_refuses_an_identical_unfinished_request_and_records_nothing() {
             },
         )
         .expect("record");
-    match ledger.claim(&intent("same"), false).expect("claim") {
+    match ledger
+        .claim(&intent("same"), vidspec_journal::Guard::Unfinished)
+        .expect("claim")
+    {
         Claim::Duplicate(entry) => assert_eq!(entry.entry, first),
         Claim::Claimed(entry) => panic!("claimed {entry} twice"),
     }
@@ -135,7 +142,9 @@ fn the_claim_with_again_records_a_second_identical_entry() {
     let ledger = Ledger::open(dir.join("l.sqlite3")).expect("open");
     claimed(&ledger, "same");
     assert!(matches!(
-        ledger.claim(&intent("same"), true).expect("claim"),
+        ledger
+            .claim(&intent("same"), vidspec_journal::Guard::Again)
+            .expect("claim"),
         Claim::Claimed(_)
     ));
     assert_eq!(all(&ledger).len(), 2);
@@ -151,6 +160,7 @@ fn a_finished_request_may_be_claimed_again() {
         status: "failed".into(),
         videos: vec![],
         error: Some("x".into()),
+        cost: None,
     };
     ledger.record(&first, &failed).expect("record");
     assert!(
@@ -194,7 +204,9 @@ fn concurrent_claims_of_one_request_from_many_connections_let_exactly_one_throug
                 scope.spawn(|| {
                     let ledger = Ledger::open(&path).expect("open");
                     barrier.wait();
-                    ledger.claim(&intent("same"), false).expect("claim")
+                    ledger
+                        .claim(&intent("same"), vidspec_journal::Guard::Unfinished)
+                        .expect("claim")
                 })
             })
             .collect();

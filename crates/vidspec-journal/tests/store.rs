@@ -14,7 +14,11 @@ use vidspec_journal::{
 use support::{intent, temp_dir};
 
 async fn claimed(store: &dyn TaskStore, intent: Intent) -> String {
-    match store.claim(intent, false).await.expect("claim") {
+    match store
+        .claim(intent, vidspec_journal::Guard::Unfinished)
+        .await
+        .expect("claim")
+    {
         Claim::Claimed(entry) => entry,
         Claim::Duplicate(entry) => panic!("unexpected duplicate {entry:?}"),
     }
@@ -194,7 +198,10 @@ async fn concurrent_claims_through_the_trait_from_many_connections_let_exactly_o
     for _ in 0..8 {
         let store: Arc<dyn TaskStore> = Arc::new(Ledger::open(&path).expect("open"));
         claims.push(tokio::spawn(async move {
-            store.claim(intent("same"), false).await.expect("claim")
+            store
+                .claim(intent("same"), vidspec_journal::Guard::Unfinished)
+                .await
+                .expect("claim")
         }));
     }
     let mut claimed = 0;

@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use serde_json::{Value, json};
-use vidspec_journal::{Claim, Entry, Intent, LedgerError, Step, TaskStore};
+use vidspec_journal::{Claim, Entry, Guard, Intent, LedgerError, Step, TaskStore};
 use vidspec_transport::{Downloaded, Error, Outcome};
 
 /// One submission's record: the store and its entry id. Cheap to clone and
@@ -30,14 +30,14 @@ impl std::fmt::Debug for Recorder {
 
 impl Recorder {
     /// The double-spend guard and the intent as one atomic step: `Err` with
-    /// the identical unfinished entry (unless `again`), else the intent is
-    /// durable and the request may be sent.
+    /// the earlier entry `guard` counts, else the intent is durable and the
+    /// request may be sent.
     pub async fn claim(
         store: Arc<dyn TaskStore>,
         intent: Intent,
-        again: bool,
+        guard: Guard,
     ) -> Result<Result<Recorder, Entry>, LedgerError> {
-        Ok(match store.claim(intent, again).await? {
+        Ok(match store.claim(intent, guard).await? {
             Claim::Claimed(entry) => Ok(Recorder { store, entry }),
             Claim::Duplicate(entry) => Err(*entry),
         })
@@ -161,6 +161,7 @@ pub fn step_of_outcome(outcome: &Result<Outcome, Error>) -> Option<Step> {
                 .map(|video| json!({"url": video.url, "expires_at": video.expires_at}))
                 .collect::<Vec<Value>>(),
             error: None,
+            cost: outcome.snapshot.cost,
         }),
         Err(Error::TaskFailed {
             snapshot, message, ..
@@ -168,6 +169,7 @@ pub fn step_of_outcome(outcome: &Result<Outcome, Error>) -> Option<Step> {
             status: snapshot.status.word().to_owned(),
             videos: Vec::new(),
             error: Some(message.clone()),
+            cost: snapshot.cost,
         }),
         Err(_) => None,
     }
@@ -200,7 +202,7 @@ mod tests {
         fn location(&self) -> String {
             "/state/ledger.sqlite3".to_owned()
         }
-        fn claim(&self, _: Intent, _: bool) -> StoreFuture<'_, Claim> {
+        fn claim(&self, _: Intent, _: Guard) -> StoreFuture<'_, Claim> {
             Box::pin(async { Ok(Claim::Claimed("j1".to_owned())) })
         }
         fn record(&self, _: String, step: Step) -> StoreFuture<'_, ()> {
@@ -238,6 +240,24 @@ mod tests {
         }
         fn count_finished(&self, _: StateFilter) -> StoreFuture<'_, u64> {
             Box::pin(async { Ok(0) })
+        }
+        fn latest_with_request(&self, _: String) -> StoreFuture<'_, Option<Entry>> {
+            Box::pin(async { Ok(None) })
+        }
+        fn renew_leases(&self, _: String, _: u32) -> StoreFuture<'_, u64> {
+            Box::pin(async { Err(full()) })
+        }
+        fn take_over(&self, _: String, _: String, _: u32, _: usize) -> StoreFuture<'_, Vec<Entry>> {
+            Box::pin(async { Err(full()) })
+        }
+        fn release_leases(&self, _: String) -> StoreFuture<'_, u64> {
+            Box::pin(async { Err(full()) })
+        }
+        fn run_entries(&self, _: String, _: PageRequest) -> StoreFuture<'_, Page> {
+            Box::pin(async { Err(full()) })
+        }
+        fn learned_prices(&self) -> StoreFuture<'_, Vec<vidspec_journal::LearnedPrice>> {
+            Box::pin(async { Ok(Vec::new()) })
         }
     }
 

@@ -34,7 +34,7 @@ use futures_util::StreamExt;
 
 use serde_json::Value;
 use vidspec_core::{Model, Plan, Precondition, SharedRegistry};
-use vidspec_journal::{Intent, LedgerError, TaskStore};
+use vidspec_journal::{Billing, Guard, Intent, JobRef, Lease, LedgerError, TaskStore};
 use vidspec_transport::{
     Client, ConfigError, DownloadOptions, Downloaded, Finding, Outcome, Severity, TaskHandle,
     WaitEvent, WaitOptions, check_local_audio, check_local_image, check_local_video,
@@ -54,8 +54,18 @@ pub struct SubmitOptions {
     /// The model to check the request against; `None` reads the request's
     /// `model` field.
     pub model: Option<String>,
-    /// Pay for another identical request on purpose (skip the guard).
-    pub again: bool,
+    /// Which earlier entries with the same key stop the submission:
+    /// [`Guard::Unfinished`] by default, [`Guard::Again`] to pay for another
+    /// identical request on purpose, [`Guard::Once`] for a batch job.
+    pub guard: Guard,
+    /// The guard's key instead of the request's digest
+    /// ([`Checked::request_key`]): a batch job's own key, so that a job is
+    /// found again whatever its request looks like after uploads.
+    pub key: Option<String>,
+    /// The batch job it is sent for, recorded with the intent.
+    pub job: Option<JobRef>,
+    /// The lease its worker takes with the intent (batch workers).
+    pub lease: Option<Lease>,
     /// Skip the pre-flight checks of files and referenced tasks.
     pub skip_preflight: bool,
     /// Where the caller will save the videos, recorded with the intent so a
@@ -328,8 +338,14 @@ impl Workflow {
                 .map(|dir| dir.display().to_string()),
             idempotency_key: idempotency_key.clone(),
             body,
+            job: options.job.clone(),
+            billing: Some(Billing {
+                key: plan.billing().key.clone(),
+                multiplier: plan.billing().multiplier,
+            }),
+            lease: options.lease.clone(),
         };
-        let recorder = match Recorder::claim(Arc::clone(&self.store), intent, options.again).await?
+        let recorder = match Recorder::claim(Arc::clone(&self.store), intent, options.guard).await?
         {
             Ok(recorder) => recorder,
             Err(entry) => {
@@ -363,8 +379,11 @@ impl Workflow {
         on_event: &mut (dyn FnMut(Event) + Send),
     ) -> Result<Submitted, WorkflowError> {
         let checked = self.check(request, options.model.as_deref())?;
-        let key = checked.request_key()?;
-        if !options.again
+        let key = match &options.key {
+            Some(key) => key.clone(),
+            None => checked.request_key()?,
+        };
+        if options.guard == Guard::Unfinished
             && let Some(entry) = self.store.unfinished_with_request(key.clone()).await?
         {
             return Err(WorkflowError::Duplicate {

@@ -126,7 +126,7 @@ async fn an_identical_unfinished_request_is_refused_before_anything_is_sent() {
     );
     assert_eq!(fixture.sim.stats().submit_attempts, 1);
     let mut again = SubmitOptions::new();
-    again.again = true;
+    again.guard = vidspec_journal::Guard::Again;
     fixture
         .workflow
         .submit(request("the same kite"), &again, &mut |_| {})
@@ -233,8 +233,12 @@ async fn an_unknown_entry_without_an_idempotency_key_is_not_resent() {
         download_dir: None,
         idempotency_key: None,
         body: None,
+        ..Default::default()
     };
-    store.claim(intent, false).await.expect("claim");
+    store
+        .claim(intent, vidspec_journal::Guard::Unfinished)
+        .await
+        .expect("claim");
     let entry = unfinished(&fixture.ledger).await.remove(0);
     let refused = fixture.workflow.resend(&entry).await;
     assert!(
@@ -258,8 +262,12 @@ async fn keyed_unknown_entry(fixture: &Fixture, body: Vec<u8>) -> vidspec_journa
         download_dir: None,
         idempotency_key: Some("vidspec-key-1".into()),
         body: Some(body),
+        ..Default::default()
     };
-    store.claim(intent, false).await.expect("claim");
+    store
+        .claim(intent, vidspec_journal::Guard::Unfinished)
+        .await
+        .expect("claim");
     unfinished(&fixture.ledger).await.remove(0)
 }
 

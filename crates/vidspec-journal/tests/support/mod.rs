@@ -24,5 +24,6 @@ pub fn intent(request: &str) -> Intent {
         download_dir: None,
         idempotency_key: None,
         body: None,
+        ..Default::default()
     }
 }
