@@ -117,8 +117,8 @@ CREATE INDEX entries_unfinished_by_run ON entries (run, seq)
     WHERE run IS NOT NULL AND state IN ('unknown', 'running', 'succeeded');
 CREATE INDEX entries_by_owner ON entries (owner)
     WHERE owner IS NOT NULL AND state IN ('unknown', 'running', 'succeeded');
-CREATE INDEX entries_priced ON entries (billing_key, state, cost, billing_multiplier)
-    WHERE cost IS NOT NULL AND billing_key IS NOT NULL;
+CREATE INDEX entries_priced ON entries (billing_key, cost, billing_multiplier, state)
+    WHERE cost IS NOT NULL AND billing_key IS NOT NULL AND state IN ('succeeded', 'downloaded');
 ";
 
 /// Unix seconds now.
