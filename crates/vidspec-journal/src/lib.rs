@@ -38,6 +38,7 @@ mod event;
 mod import;
 mod ledger;
 mod ledger_batch;
+mod ledger_schema;
 mod ledger_store;
 mod location;
 mod store;
@@ -48,7 +49,8 @@ pub use entry::{
 };
 pub use error::LedgerError;
 pub use import::{Imported, MAX_LINE_BYTES, MAX_REPORTED_PROBLEMS};
-pub use ledger::{BUSY_TIMEOUT, Ledger, SCHEMA_VERSION, collect, new_entry_id};
+pub use ledger::{BUSY_TIMEOUT, Ledger, collect, new_entry_id};
+pub use ledger_schema::SCHEMA_VERSION;
 pub use location::{LEDGER_FILE, LEGACY_FILE, Location, locate};
 pub use store::{
     Cursor, PAGE, Page, PageRequest, StoreFuture, TaskStore, Visit, all_run_entries, all_unfinished,
