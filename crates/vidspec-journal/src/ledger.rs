@@ -1,9 +1,11 @@
 //! The SQLite ledger: one file, one row per submission, the double-spend
 //! guard as one `BEGIN IMMEDIATE` transaction.
 //!
-//! Owns the schema (and its migration from older versions), the connection
-//! settings (WAL, `synchronous=FULL`, a busy timeout so concurrent processes
-//! wait for the lock) and the queries behind [`TaskStore`](crate::TaskStore). It knows nothing
+//! Owns opening the file, the connection settings (WAL, `synchronous=FULL`,
+//! a busy timeout so concurrent processes wait for the lock), how rows are
+//! read and written, and the queries behind [`TaskStore`](crate::TaskStore)
+//! (the schema and its migrations are `ledger_schema`'s, the batch
+//! operations `ledger_batch`'s). It knows nothing
 //! of HTTP or of any model, and never holds a transaction open after a call
 //! returns.
 //!
@@ -21,80 +23,22 @@ use std::time::Duration;
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, TransactionBehavior, params};
 use serde_json::Value;
 
-use crate::entry::{Claim, Entry, Guard, Intent, NO_ANSWER_RECORDED, State, StateFilter, Step};
+use crate::entry::{
+    Billing, Claim, Entry, Guard, Intent, JobRef, NO_ANSWER_RECORDED, State, StateFilter, Step,
+};
 use crate::error::LedgerError;
 use crate::store::Visit;
 
-/// The schema version this build writes (`PRAGMA user_version`). Version 2
-/// added each entry's idempotency key and, for entries with a key, the exact
-/// body bytes sent (so a lost answer can be resent identically); a version-1
-/// ledger is migrated in place when opened.
-pub const SCHEMA_VERSION: i64 = 2;
-/// `PRAGMA application_id` of a vidspec ledger ("vids").
-const APPLICATION_ID: i64 = 0x7669_6473;
 /// How long a process waits for another's write lock before giving up.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The states that may still cost money, as SQL.
 pub(crate) const UNFINISHED: &str = "('unknown', 'running', 'succeeded')";
 
-/// Columns read into an [`Entry`], in [`entry_of`]'s order.
+/// Columns read into an [`Entry`], in [`entry_at`]'s order.
 pub(crate) const COLUMNS: &str = "entry, state, model, spec, request, endpoint, task_id, submitted_at, \
-                       updated_at, download_dir, videos, paths, reason, idempotency_key, body";
-
-const SCHEMA: &str = "
-CREATE TABLE entries (
-    seq          INTEGER PRIMARY KEY,
-    entry        TEXT NOT NULL UNIQUE,
-    state        TEXT NOT NULL,
-    model        TEXT NOT NULL,
-    spec         TEXT NOT NULL,
-    request      TEXT NOT NULL,
-    endpoint     TEXT NOT NULL,
-    task_id      TEXT,
-    submitted_at INTEGER NOT NULL,
-    updated_at   INTEGER NOT NULL,
-    download_dir TEXT,
-    videos       TEXT NOT NULL DEFAULT '[]',
-    paths        TEXT NOT NULL DEFAULT '[]',
-    reason       TEXT
-);
-CREATE INDEX entries_by_request ON entries (request);
-CREATE INDEX entries_by_task_id ON entries (task_id);
-CREATE INDEX entries_by_state ON entries (state, seq);
--- How many entries are in each state, kept by triggers: `tasks` counts the
--- finished entries it does not show without reading a million rows.
-CREATE TABLE state_counts (
-    state   TEXT PRIMARY KEY,
-    entries INTEGER NOT NULL
-) WITHOUT ROWID;
-INSERT INTO state_counts (state, entries) VALUES
-    ('unknown', 0), ('running', 0), ('succeeded', 0),
-    ('downloaded', 0), ('failed', 0), ('not_sent', 0);
-CREATE TRIGGER entries_counted_on_insert AFTER INSERT ON entries BEGIN
-    UPDATE state_counts SET entries = entries + 1 WHERE state = NEW.state;
-END;
-CREATE TRIGGER entries_counted_on_update AFTER UPDATE OF state ON entries
-WHEN OLD.state <> NEW.state BEGIN
-    UPDATE state_counts SET entries = entries - 1 WHERE state = OLD.state;
-    UPDATE state_counts SET entries = entries + 1 WHERE state = NEW.state;
-END;
-CREATE TRIGGER entries_counted_on_delete AFTER DELETE ON entries BEGIN
-    UPDATE state_counts SET entries = entries - 1 WHERE state = OLD.state;
-END;
-CREATE TABLE imports (
-    source      TEXT PRIMARY KEY,
-    entries     INTEGER NOT NULL,
-    imported_at INTEGER NOT NULL
-);
-";
-
-/// From schema version 1 to 2: each entry's idempotency key, and the exact
-/// body bytes sent for entries that have one (never for others).
-const MIGRATION_TO_2: &str = "
-ALTER TABLE entries ADD COLUMN idempotency_key TEXT;
-ALTER TABLE entries ADD COLUMN body BLOB;
-";
+                       updated_at, download_dir, videos, paths, reason, idempotency_key, body, run, \
+                       job, billing_key, billing_multiplier, cost, owner, lease_until";
 
 /// Unix seconds now.
 pub(crate) fn now() -> i64 {
@@ -195,52 +139,6 @@ impl Ledger {
         LedgerError::from_sqlite(&self.inner.path, BUSY_TIMEOUT.as_secs(), error)
     }
 
-    fn ensure_schema(&self, connection: &Connection) -> Result<(), LedgerError> {
-        let state = schema_state(connection).map_err(|error| self.error(error))?;
-        if state == SchemaState::Current {
-            return Ok(());
-        }
-        let transaction = self.immediate(connection)?;
-        match schema_state(connection).map_err(|error| self.error(error))? {
-            SchemaState::Current => {}
-            SchemaState::Empty => {
-                transaction
-                    .execute_batch(SCHEMA)
-                    .and_then(|()| transaction.execute_batch(MIGRATION_TO_2))
-                    .and_then(|()| {
-                        transaction.pragma_update(None, "application_id", APPLICATION_ID)
-                    })
-                    .and_then(|()| transaction.pragma_update(None, "user_version", SCHEMA_VERSION))
-                    .map_err(|error| self.error(error))?;
-            }
-            SchemaState::Older(version) => {
-                // Only version 1 predates this one; each later version adds
-                // its own step here.
-                if version <= 1 {
-                    transaction
-                        .execute_batch(MIGRATION_TO_2)
-                        .map_err(|error| self.error(error))?;
-                }
-                transaction
-                    .pragma_update(None, "user_version", SCHEMA_VERSION)
-                    .map_err(|error| self.error(error))?;
-            }
-            SchemaState::Foreign => {
-                return Err(LedgerError::Foreign {
-                    path: self.inner.path.clone(),
-                });
-            }
-            SchemaState::Newer(version) => {
-                return Err(LedgerError::Newer {
-                    path: self.inner.path.clone(),
-                    version,
-                    known: SCHEMA_VERSION,
-                });
-            }
-        }
-        transaction.commit().map_err(|error| self.error(error))
-    }
-
     /// A write transaction, taken now (waiting up to [`BUSY_TIMEOUT`]).
     pub(crate) fn immediate<'c>(
         &self,
@@ -250,7 +148,7 @@ impl Ledger {
             .map_err(|error| self.error(error))
     }
 
-    fn query_one(&self, sql: &str, key: &str) -> Result<Option<Entry>, LedgerError> {
+    pub(crate) fn query_one(&self, sql: &str, key: &str) -> Result<Option<Entry>, LedgerError> {
         self.connection()
             .query_row(sql, [key], |row| entry_at(row, 0))
             .optional()
@@ -284,21 +182,21 @@ impl Ledger {
 
     /// The blocking form of [`TaskStore::claim`](crate::TaskStore::claim).
     pub fn claim(&self, intent: &Intent, guard: Guard) -> Result<Claim, LedgerError> {
-        if let Guard::Once { .. } = guard {
-            return Err(LedgerError::Unsupported {
-                path: self.inner.path.clone(),
-                operation: "claim a batch job",
-            });
-        }
         let connection = self.connection();
         let transaction = self.immediate(&connection)?;
-        if guard == Guard::Unfinished
+        // The entry the guard asks about: the newest unfinished one with the
+        // key, or the newest one in any state.
+        let deciding = match guard {
+            Guard::Again => None,
+            Guard::Unfinished => Some(unfinished_with_request_sql()),
+            Guard::Once { .. } => Some(latest_with_request_sql()),
+        };
+        if let Some(sql) = deciding
             && let Some(entry) = transaction
-                .query_row(&unfinished_with_request_sql(), [&intent.request], |row| {
-                    entry_at(row, 0)
-                })
+                .query_row(&sql, [&intent.request], |row| entry_at(row, 0))
                 .optional()
                 .map_err(|error| self.error(error))?
+            && guard.is_stopped_by(entry.state)
         {
             // Dropping the transaction rolls it back: nothing was written.
             return Ok(Claim::Duplicate(Box::new(entry)));
@@ -394,6 +292,11 @@ impl Ledger {
     }
 }
 
+/// The newest entry with the request key `?1`, in any state.
+pub(crate) fn latest_with_request_sql() -> String {
+    format!("SELECT {COLUMNS} FROM entries WHERE request = ?1 ORDER BY seq DESC LIMIT 1")
+}
+
 fn unfinished_with_request_sql() -> String {
     format!(
         "SELECT {COLUMNS} FROM entries WHERE request = ?1 AND state IN {UNFINISHED} \
@@ -408,25 +311,6 @@ fn configure(connection: &Connection) -> rusqlite::Result<()> {
     let _mode: String = connection.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))?;
     connection.pragma_update(None, "synchronous", "FULL")?;
     Ok(())
-}
-
-fn schema_state(connection: &Connection) -> rusqlite::Result<SchemaState> {
-    let application: i64 =
-        connection.pragma_query_value(None, "application_id", |row| row.get(0))?;
-    let version: i64 = connection.pragma_query_value(None, "user_version", |row| row.get(0))?;
-    let objects: i64 =
-        connection.query_row("SELECT count(*) FROM sqlite_master", [], |row| row.get(0))?;
-    Ok(if application == 0 && version == 0 && objects == 0 {
-        SchemaState::Empty
-    } else if application != APPLICATION_ID {
-        SchemaState::Foreign
-    } else if version > SCHEMA_VERSION {
-        SchemaState::Newer(version)
-    } else if version < SCHEMA_VERSION {
-        SchemaState::Older(version)
-    } else {
-        SchemaState::Current
-    })
 }
 
 /// Creates the ledger file readable by its owner only (result URLs and, for
@@ -447,15 +331,6 @@ fn create_private(path: &Path) -> Result<(), LedgerError> {
             source: Some(error),
         }),
     }
-}
-
-#[derive(Debug, PartialEq, Eq)]
-enum SchemaState {
-    Empty,
-    Current,
-    Older(i64),
-    Foreign,
-    Newer(i64),
 }
 
 /// The SQL condition for `filter` (no user text in it).
@@ -489,16 +364,29 @@ pub(crate) fn entry_at(row: &Row<'_>, at: usize) -> rusqlite::Result<Entry> {
         reason: row.get(at + 12)?,
         idempotency_key: row.get(at + 13)?,
         body: row.get(at + 14)?,
-        job: None,
-        billing: None,
-        cost: None,
-        owner: None,
-        lease_until: None,
+        job: match (row.get(at + 15)?, row.get(at + 16)?) {
+            (Some(run), Some(job)) => Some(JobRef { run, job }),
+            _ => None,
+        },
+        billing: row.get::<_, Option<String>>(at + 17)?.map(|key| Billing {
+            key,
+            // A multiplier this build cannot read counts once.
+            multiplier: row
+                .get::<_, Option<i64>>(at + 18)
+                .ok()
+                .flatten()
+                .and_then(|multiplier| u64::try_from(multiplier).ok())
+                .unwrap_or(1),
+        }),
+        cost: row.get(at + 19)?,
+        owner: row.get(at + 20)?,
+        lease_until: row.get(at + 21)?,
     })
 }
 
 /// Inserts an intent row (inside the caller's transaction). The body is
-/// kept only with an idempotency key: it is what a resend must repeat.
+/// kept only with an idempotency key: it is what a resend must repeat. A
+/// lease ends `seconds` after `at`.
 pub(crate) fn insert_intent(
     connection: &Connection,
     entry: &str,
@@ -506,10 +394,15 @@ pub(crate) fn insert_intent(
     at: i64,
 ) -> rusqlite::Result<usize> {
     let body = intent.idempotency_key.as_ref().and(intent.body.as_deref());
+    let job = intent.job.as_ref();
+    let billing = intent.billing.as_ref();
+    let lease = intent.lease.as_ref();
     connection.execute(
         "INSERT INTO entries (entry, state, model, spec, request, endpoint, submitted_at, \
-         updated_at, download_dir, reason, idempotency_key, body) \
-         VALUES (?1, 'unknown', ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?8, ?9, ?10) \
+         updated_at, download_dir, reason, idempotency_key, body, run, job, billing_key, \
+         billing_multiplier, owner, lease_until) \
+         VALUES (?1, 'unknown', ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, \
+         ?15, ?16) \
          ON CONFLICT (entry) DO NOTHING",
         params![
             entry,
@@ -522,8 +415,19 @@ pub(crate) fn insert_intent(
             NO_ANSWER_RECORDED,
             intent.idempotency_key,
             body,
+            job.map(|job| &job.run),
+            job.map(|job| &job.job),
+            billing.map(|billing| &billing.key),
+            billing.map(|billing| i64::try_from(billing.multiplier).unwrap_or(i64::MAX)),
+            lease.map(|lease| &lease.owner),
+            lease.map(|lease| lease_end(at, lease.seconds)),
         ],
     )
+}
+
+/// When a lease of `seconds` taken at `at` ends.
+pub(crate) fn lease_end(at: i64, seconds: u32) -> i64 {
+    at.saturating_add(i64::from(seconds))
 }
 
 /// Applies a step to an entry row; the number of rows changed (0: no such entry).
@@ -551,7 +455,7 @@ pub(crate) fn apply_step(
             status,
             videos,
             error,
-            cost: _,
+            cost,
         } => {
             let state = if status == "succeeded" {
                 State::Succeeded
@@ -559,14 +463,15 @@ pub(crate) fn apply_step(
                 State::Failed
             };
             connection.execute(
-                "UPDATE entries SET state = ?2, videos = ?3, reason = ?4, updated_at = ?5 \
-                 WHERE entry = ?1",
+                "UPDATE entries SET state = ?2, videos = ?3, reason = ?4, updated_at = ?5, \
+                 cost = ?6 WHERE entry = ?1",
                 params![
                     entry,
                     state.name(),
                     Value::Array(videos.clone()).to_string(),
                     error,
-                    at
+                    at,
+                    cost,
                 ],
             )
         }
