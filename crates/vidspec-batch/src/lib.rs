@@ -9,3 +9,9 @@
 //! leases let a worker take over the jobs of one that died.
 //!
 //! [`Guard::Once`]: vidspec_journal::Guard::Once
+
+pub mod budget;
+pub mod prices;
+
+pub use budget::{Budget, BudgetSnapshot, BudgetStop};
+pub use prices::{Price, PriceBook, PriceFileError, PriceSource};
