@@ -10,8 +10,12 @@
 //!
 //! [`Guard::Once`]: vidspec_journal::Guard::Once
 
+pub mod balance;
 pub mod budget;
+pub mod plan;
 pub mod prices;
 
+pub use balance::{BalanceCheckError, BalanceVerdict, check_balance};
 pub use budget::{Budget, BudgetSnapshot, BudgetStop};
+pub use plan::{CostPlan, KeyCost, ModelCost, UnpricedJob, cost_plan};
 pub use prices::{Price, PriceBook, PriceFileError, PriceSource};
