@@ -16,6 +16,6 @@ pub mod plan;
 pub mod prices;
 
 pub use balance::{BalanceCheckError, BalanceVerdict, check_balance};
-pub use budget::{Budget, BudgetSnapshot, BudgetStop};
+pub use budget::{Budget, BudgetSnapshot, BudgetStop, LedgerTally, tally};
 pub use plan::{CostPlan, KeyCost, ModelCost, UnpricedJob, cost_plan};
 pub use prices::{Price, PriceBook, PriceFileError, PriceSource};

@@ -5,9 +5,11 @@
 use std::sync::Arc;
 
 use vidspec_batch::prices::{format_usd, yaml_quote};
-use vidspec_batch::{Budget, BudgetStop, PriceBook, PriceFileError, PriceSource, cost_plan};
+use vidspec_batch::{
+    Budget, BudgetStop, LedgerTally, PriceBook, PriceFileError, PriceSource, cost_plan, tally,
+};
 use vidspec_core::Charge;
-use vidspec_journal::LearnedPrice;
+use vidspec_journal::{Billing, Entry, LearnedPrice, State};
 
 fn book(yaml: &str) -> PriceBook {
     PriceBook::from_yaml_str("prices.yaml", yaml)
@@ -457,4 +459,65 @@ fn a_limit_that_is_not_an_amount_lets_nothing_through() {
     budget
         .reserve("j2", &charge("free", 1))
         .expect("a free job costs nothing");
+}
+
+// ----- several workers: the ledger's tally -----
+
+fn entry(state: State, key: &str, cost: Option<f64>, owner: &str) -> Entry {
+    Entry {
+        entry: format!("e-{key}-{owner}"),
+        state,
+        model: "m".into(),
+        spec: "s".into(),
+        request: "r".into(),
+        endpoint: "/v1/videos/generations".into(),
+        task_id: None,
+        submitted_at: 0,
+        updated_at: 0,
+        download_dir: None,
+        videos: Vec::new(),
+        paths: Vec::new(),
+        reason: None,
+        idempotency_key: None,
+        body: None,
+        job: None,
+        billing: Some(Billing {
+            key: key.into(),
+            multiplier: 1,
+        }),
+        cost,
+        owner: Some(owner.into()),
+        lease_until: None,
+    }
+}
+
+#[test]
+fn the_tally_counts_reported_costs_and_other_workers_jobs_in_flight() {
+    let prices = book("\"a\": 0.4\n\"b\": 0.1\n");
+    let entries = [
+        entry(State::Downloaded, "a", Some(0.35), "w1"),
+        entry(State::Failed, "a", Some(0.0), "w2"),
+        entry(State::Downloaded, "b", None, "w2"),
+        entry(State::Running, "a", None, "w2"),
+        entry(State::Unknown, "b", None, "w2"),
+        entry(State::Running, "a", None, "w1"),
+        entry(State::NotSent, "a", None, "w2"),
+        entry(State::Running, "zzz", None, "w2"),
+    ];
+    let tally = tally(&entries, &prices, "w1");
+    assert_eq!(tally.spent, 0.45);
+    assert_eq!(tally.in_flight_elsewhere, 0.5);
+    assert_eq!(tally.unpriced_elsewhere, 1);
+}
+
+#[test]
+fn a_synced_budget_counts_what_other_workers_have_in_flight() {
+    let budget = budget(1.0);
+    budget.sync(&LedgerTally {
+        spent: 0.2,
+        in_flight_elsewhere: 0.4,
+        unpriced_elsewhere: 0,
+    });
+    budget.reserve("j1", &charge("a", 1)).expect("exactly 1.0");
+    assert!(budget.reserve("j2", &charge("b", 1)).is_err());
 }
