@@ -168,7 +168,7 @@ impl PriceBook {
     }
 
     /// Parses a price file: a YAML map from billing-key patterns to amounts
-    /// in USD, e.g. `"pixverse-v6@1080p/*": 0.4` and `"*": 0.2`. `file`
+    /// in USD, e.g. `"model@1080p/*": 0.4` and `"*": 0.2`. `file`
     /// names it in messages. Duplicate patterns, amounts that are not a
     /// finite number of zero or more, and empty patterns are refused, every
     /// one with its line. An empty file is a book without prices.
@@ -352,13 +352,13 @@ fn yaml_message(message: &str) -> String {
     let message = message.trim();
     match message {
         "expected mapping start" => {
-            "a price file is a map from billing-key patterns to prices in USD, one per line, e.g. `\"kling@*\": 0.3`".to_owned()
+            "a price file is a map from billing-key patterns to prices in USD, one per line, e.g. `\"model@720p/*\": 0.3`".to_owned()
         }
         "invalid floating point" => {
             "a price is a number of USD, e.g. 0.25 (no currency sign, no quotes)".to_owned()
         }
         "expected string scalar" => {
-            "expected a pattern and a number of USD, e.g. `\"kling@*\": 0.3`".to_owned()
+            "expected a pattern and a number of USD, e.g. `\"model@720p/*\": 0.3`".to_owned()
         }
         _ => {
             let message = message
