@@ -9,3 +9,13 @@
 //! leases let a worker take over the jobs of one that died.
 //!
 //! [`Guard::Once`]: vidspec_journal::Guard::Once
+
+pub mod balance;
+pub mod budget;
+pub mod plan;
+pub mod prices;
+
+pub use balance::{BalanceCheckError, BalanceVerdict, check_balance};
+pub use budget::{Budget, BudgetSnapshot, BudgetStop, LedgerTally, tally};
+pub use plan::{CostPlan, KeyCost, ModelCost, UnpricedJob, cost_plan};
+pub use prices::{Price, PriceBook, PriceFileError, PriceSource};
