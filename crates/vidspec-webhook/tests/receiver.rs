@@ -329,3 +329,21 @@ async fn the_public_url_adds_the_token_as_one_path_segment() {
     assert_eq!(public.fragment(), None);
     fixture.sim.shutdown().await;
 }
+
+#[test]
+fn a_callback_segment_that_is_not_one_plain_segment_is_refused() {
+    let client = Client::new(ApiKey::new("sim-key"), ClientOptions::default()).expect("client");
+    let mut options = ReceiverOptions::new(&vidspec_core::Webhook {
+        field: "webhook".to_owned(),
+        callback: "callback".to_owned(),
+    });
+    options.callback = "hooks/{token}".to_owned();
+    let refused = Receiver::new(client, options).map(|_| ());
+    assert!(
+        matches!(
+            refused,
+            Err(vidspec_webhook::ReceiverError::Callback { .. })
+        ),
+        "{refused:?}"
+    );
+}
