@@ -214,6 +214,22 @@ async fn a_wrong_token_gets_a_bare_404() {
 }
 
 #[tokio::test]
+async fn a_token_that_does_not_decode_gets_a_bare_404_too() {
+    let fixture = fixture(config(1.0, 60.0)).await;
+    let undecodable = format!("{}%FF%FE/callback", fixture.base);
+    let answer = reqwest::Client::new()
+        .post(&undecodable)
+        .json(&json!({"id": "task_1"}))
+        .send()
+        .await
+        .expect("the receiver answers");
+    assert_eq!(answer.status(), reqwest::StatusCode::NOT_FOUND);
+    assert_eq!(answer.bytes().await.expect("a body").len(), 0);
+    assert_eq!(fixture.receiver.counters().rejected, 1);
+    fixture.sim.shutdown().await;
+}
+
+#[tokio::test]
 async fn a_body_over_the_limit_is_refused() {
     let fixture = fixture(config(1.0, 60.0)).await;
     let huge = json!({"id": "task_1", "padding": "x".repeat(200_000)});
