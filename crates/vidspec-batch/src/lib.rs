@@ -17,6 +17,7 @@ pub mod manifest;
 pub mod prices;
 pub mod report;
 mod runner;
+pub mod status;
 
 pub use budget::{Budget, BudgetSnapshot, BudgetStop};
 pub use event::BatchEvent;
@@ -25,3 +26,4 @@ pub use manifest::{InvalidLine, Job, Manifest, ManifestError, load};
 pub use prices::{Price, PriceBook, PriceFileError, PriceSource};
 pub use report::{JobReport, JobStatus, Report, Summary, write_jsonl};
 pub use runner::{Batch, BatchError, BatchOptions, DEFAULT_LEASE_SECONDS, Waiter};
+pub use status::{RunStatus, UnknownJob, WorkerLeases, run_status};
