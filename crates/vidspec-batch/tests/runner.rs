@@ -273,6 +273,9 @@ async fn a_failed_job_is_submitted_again_only_with_retry_failed() {
         ]
     );
     assert_eq!(fixture.sim.stats().submits, 2);
+    // An entry is from an earlier run when it is older than the run's
+    // start, in whole seconds of the store's clock.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
     let again = fixture
         .batch(fixture.options())
         .run(jobs(2, &[1]), |_| {})
@@ -280,9 +283,6 @@ async fn a_failed_job_is_submitted_again_only_with_retry_failed() {
         .expect("run without retry");
     assert_eq!(again.rows[1].status, JobStatus::Failed);
     assert_eq!(fixture.sim.stats().submits, 2, "not retried");
-    // An entry is from an earlier run when it is older than the run's
-    // start, in whole seconds of the store's clock.
-    tokio::time::sleep(Duration::from_millis(1100)).await;
     let mut options = fixture.options();
     options.retry_failed = true;
     let retried = fixture
@@ -404,5 +404,54 @@ async fn the_run_status_counts_each_jobs_newest_entry_and_what_was_spent() {
     assert_eq!(status.by_state[&State::Failed], 1);
     assert!(status.spent > 0.0, "{status:?}");
     assert!(status.workers.is_empty(), "leases released: {status:?}");
+    fixture.finish().await;
+}
+
+#[tokio::test]
+async fn a_job_of_a_worker_that_died_is_taken_over_when_its_lease_ends_and_not_sent_again() {
+    let fixture = Fixture::new("take-over").await;
+    let jobs = jobs(2, &[]);
+    // A worker sent job-0 and died: its entry is running, its lease lapses.
+    let mut options = vidspec_workflow::SubmitOptions::new();
+    options.guard = vidspec_journal::Guard::Once {
+        retry_failed: false,
+    };
+    options.key = Some(vidspec_batch::job_key("march", "job-0"));
+    options.job = Some(vidspec_batch::job_ref("march", "job-0"));
+    options.lease = Some(vidspec_journal::Lease {
+        owner: "dead-worker".to_owned(),
+        seconds: 1,
+    });
+    fixture
+        .workflow
+        .submit(jobs[0].request.clone(), &options, &mut |_| {})
+        .await
+        .expect("sent by the dead worker");
+    let mut events = Vec::new();
+    let report = fixture
+        .batch(fixture.options())
+        .run(jobs, |event| events.push(event.clone()))
+        .await
+        .expect("run");
+    assert!(
+        all(&report, JobStatus::Downloaded),
+        "{:?}",
+        statuses(&report)
+    );
+    assert_eq!(fixture.sim.stats().submits, 2);
+    assert!(
+        events.iter().any(|event| matches!(
+            event,
+            BatchEvent::HeldElsewhere { job, owner } if job == "job-0" && owner == "dead-worker"
+        )),
+        "{events:?}"
+    );
+    assert!(
+        events
+            .iter()
+            .any(|event| matches!(event, BatchEvent::TakenOver { job, .. } if job == "job-0")),
+        "{events:?}"
+    );
+    assert_eq!(files_in(&fixture.out()), ["job-0-0.mp4", "job-1-0.mp4"]);
     fixture.finish().await;
 }
