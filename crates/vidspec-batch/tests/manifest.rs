@@ -62,11 +62,19 @@ fn every_invalid_line_is_reported_with_its_number_and_job_id_not_only_the_first(
         })
         .collect();
     assert!(messages[0].contains("not valid JSON"), "{}", messages[0]);
-    assert!(messages[1].contains("JSON object, not an array"), "{}", messages[1]);
+    assert!(
+        messages[1].contains("JSON object, not an array"),
+        "{}",
+        messages[1]
+    );
     assert!(messages[2].contains("non-empty string"), "{}", messages[2]);
     assert!(messages[3].contains("cannot name files"), "{}", messages[3]);
     assert!(messages[4].contains("line 1"), "{}", messages[4]);
-    assert!(messages[5].contains(MODEL), "the closest id: {}", messages[5]);
+    assert!(
+        messages[5].contains(MODEL),
+        "the closest id: {}",
+        messages[5]
+    );
     assert!(messages[6].contains("/duration"), "{}", messages[6]);
 }
 
@@ -83,8 +91,17 @@ fn a_manifest_with_invalid_lines_does_not_run_unless_they_are_skipped() {
     report.add_invalid(&manifest.invalid);
     assert_eq!(report.rows[0].status, JobStatus::Invalid);
     // `{}` has no id of its own: the digest of the line names it.
-    assert!(report.rows[0].job.starts_with("job-"), "{:?}", report.rows[0]);
-    assert!(report.rows[0].error.as_deref().is_some_and(|error| error.starts_with("line 2: ")));
+    assert!(
+        report.rows[0].job.starts_with("job-"),
+        "{:?}",
+        report.rows[0]
+    );
+    assert!(
+        report.rows[0]
+            .error
+            .as_deref()
+            .is_some_and(|error| error.starts_with("line 2: "))
+    );
 }
 
 #[test]

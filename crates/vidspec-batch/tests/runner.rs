@@ -455,3 +455,39 @@ async fn a_job_of_a_worker_that_died_is_taken_over_when_its_lease_ends_and_not_s
     assert_eq!(files_in(&fixture.out()), ["job-0-0.mp4", "job-1-0.mp4"]);
     fixture.finish().await;
 }
+
+#[tokio::test]
+async fn once_the_budget_would_be_passed_no_new_job_is_sent_and_the_run_says_so_once() {
+    let fixture = Fixture::new("budget").await;
+    let prices =
+        vidspec_batch::PriceBook::from_yaml_str("prices.yaml", "\"*\": 0.2\n").expect("prices");
+    let mut options = fixture.options();
+    options.concurrency = 1;
+    options.budget = Some(Arc::new(vidspec_batch::Budget::new(0.5, prices)));
+    let mut stops = Vec::new();
+    let report = fixture
+        .batch(options)
+        .run(jobs(4, &[]), |event| {
+            if let BatchEvent::BudgetStopped {
+                next_job, budget, ..
+            } = event
+            {
+                stops.push((next_job.clone(), *budget));
+            }
+        })
+        .await
+        .expect("run");
+    assert_eq!(
+        report.rows.iter().map(|row| row.status).collect::<Vec<_>>(),
+        [
+            JobStatus::Downloaded,
+            JobStatus::Downloaded,
+            JobStatus::BudgetStopped,
+            JobStatus::BudgetStopped
+        ]
+    );
+    assert_eq!(stops, [("job-2".to_owned(), 0.5)]);
+    assert_eq!(fixture.sim.stats().submits, 2);
+    assert!((report.summary().spent - 0.4).abs() < 1e-9);
+    fixture.finish().await;
+}
