@@ -491,3 +491,71 @@ async fn once_the_budget_would_be_passed_no_new_job_is_sent_and_the_run_says_so_
     assert!((report.summary().spent - 0.4).abs() < 1e-9);
     fixture.finish().await;
 }
+
+/// A waiter that waits with the client's poller and counts its calls, as a
+/// webhook receiver plugged in through [`vidspec_batch::Waiter`] would wait.
+struct CountingWaiter {
+    client: Client,
+    calls: std::sync::atomic::AtomicUsize,
+}
+
+impl vidspec_batch::Waiter for CountingWaiter {
+    fn wait(
+        &self,
+        handle: &vidspec_transport::TaskHandle,
+    ) -> futures_util::future::BoxFuture<
+        '_,
+        Result<vidspec_transport::Outcome, vidspec_transport::Error>,
+    > {
+        self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let handle = handle.clone();
+        Box::pin(async move {
+            self.client
+                .wait(&handle, &vidspec_transport::WaitOptions::default())
+                .await
+        })
+    }
+}
+
+#[tokio::test]
+async fn a_plugged_in_waiter_waits_instead_of_the_poller_and_its_outcome_is_recorded() {
+    let fixture = Fixture::new("waiter").await;
+    let waiter = Arc::new(CountingWaiter {
+        client: fixture.workflow.client().clone(),
+        calls: Default::default(),
+    });
+    let mut options = fixture.options();
+    options.waiter = Some(waiter.clone());
+    options.webhook = Some(
+        "http://127.0.0.1:9/hooks/secret-token"
+            .parse()
+            .expect("url"),
+    );
+    let report = fixture
+        .batch(options)
+        .run(jobs(2, &[]), |_| {})
+        .await
+        .expect("run");
+    assert!(
+        all(&report, JobStatus::Downloaded),
+        "{:?}",
+        statuses(&report)
+    );
+    assert_eq!(waiter.calls.load(std::sync::atomic::Ordering::SeqCst), 2);
+    let status = run_status(&fixture.ledger, "march").await.expect("status");
+    assert_eq!(status.by_state[&State::Downloaded], 2);
+    // The callback URL went with each submit: the gateway calls it back.
+    let mut stats = fixture.sim.stats();
+    for _ in 0..200 {
+        if stats.callbacks_sent + stats.callbacks_dropped + stats.callbacks_failed >= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        stats = fixture.sim.stats();
+    }
+    assert!(
+        stats.callbacks_sent + stats.callbacks_dropped + stats.callbacks_failed >= 2,
+        "{stats:?}"
+    );
+    fixture.finish().await;
+}
