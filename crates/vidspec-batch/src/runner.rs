@@ -14,10 +14,12 @@
 //! # Cancellation
 //!
 //! Dropping the future of [`Batch::run`] drops every job in flight: a
-//! submit already sent is recorded by the workflow's own spawned task, waits
-//! and downloads stop (the entries stay `running` or `succeeded`), and the
-//! worker's leases are released by a task spawned from a drop guard, so that
-//! another worker (or the next run) takes them over at once.
+//! submit already started runs to its end in a spawned task (claimed, sent
+//! once and its answer recorded, so no entry is left `unknown` by the drop),
+//! waits and downloads stop (the entries stay `running` or `succeeded`), and
+//! the worker's leases are released by a task spawned from a drop guard, so
+//! that another worker (or the next run) takes them over once they end (at
+//! once for entries claimed before the drop).
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
@@ -645,10 +647,23 @@ impl Batch {
         loop {
             attempt += 1;
             self.limiter.acquire().await;
-            let submitted = self
-                .workflow
-                .submit(job.request.clone(), &options, &mut |_| {})
-                .await;
+            // Spawned, so that dropping the run never cuts a submit between
+            // its claim and its send (which would leave an `unknown` entry
+            // that was never sent, and is never sent again): once started,
+            // a submit is claimed, sent and recorded whole.
+            let submitting = tokio::spawn({
+                let workflow = self.workflow.clone();
+                let request = job.request.clone();
+                let options = options.clone();
+                async move { workflow.submit(request, &options, &mut |_| {}).await }
+            });
+            let submitted = match submitting.await {
+                Ok(submitted) => submitted,
+                Err(error) => Err(WorkflowError::Interrupted {
+                    entry: "(not known)".to_owned(),
+                    reason: error.to_string(),
+                }),
+            };
             let error = match submitted {
                 Ok(submitted) => {
                     (context.emit)(BatchEvent::Submitted {
