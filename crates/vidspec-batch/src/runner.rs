@@ -199,6 +199,12 @@ enum Handled {
     Elsewhere,
 }
 
+/// One piece of a run's first pass: an entry taken over, or a job.
+enum Work<'j> {
+    Entry(Entry),
+    Job(&'j Job),
+}
+
 /// What a job is known as while it is finished.
 struct Known {
     job: String,
@@ -399,23 +405,54 @@ impl Batch {
 
     async fn run_jobs(&self, jobs: &[Job], context: &Context<'_>) -> Result<Report, BatchError> {
         let already_done = self.already_done(jobs).await?;
+        let by_id: HashMap<&str, &Job> = jobs.iter().map(|job| (job.id.as_str(), job)).collect();
+        let by_id = &by_id;
+        // Entries of the run whose worker died before this one started are
+        // finished first (their videos may be waiting, their URLs expiring),
+        // and their jobs are not looked at again below.
+        let taken = self.take_over_all().await?;
         (context.emit)(BatchEvent::Started {
             run: self.options.run.clone(),
             jobs: jobs.len(),
             already_done,
             owner: self.options.owner.clone(),
         });
+        let taken_jobs: HashSet<String> = taken
+            .iter()
+            .map(|entry| Known::of_entry(entry).job)
+            .collect();
+        let work = taken.into_iter().map(Work::Entry).chain(
+            jobs.iter()
+                .filter(|job| !taken_jobs.contains(&job.id))
+                .map(Work::Job),
+        );
         let mut rows: HashMap<String, JobReport> = HashMap::new();
         let mut pending: Vec<&Job> = Vec::new();
-        let mut handled = stream::iter(jobs)
-            .map(|job| async move { (job, self.handle_job(job, context).await) })
-            .buffer_unordered(self.options.concurrency);
-        while let Some((job, result)) = handled.next().await {
-            match result? {
-                Handled::Done(row) => {
-                    rows.insert(job.id.clone(), row);
+        let mut handled = stream::iter(work)
+            .map(|work| async move {
+                match work {
+                    Work::Entry(entry) => {
+                        let job = Known::of_entry(&entry).job;
+                        let found = by_id.get(job.as_str()).copied();
+                        (job, None, self.take(entry, found, context).await)
+                    }
+                    Work::Job(job) => (
+                        job.id.clone(),
+                        Some(job),
+                        self.handle_job(job, context).await,
+                    ),
                 }
-                Handled::Elsewhere => pending.push(job),
+            })
+            .buffer_unordered(self.options.concurrency);
+        while let Some((id, job, result)) = handled.next().await {
+            match (result?, job) {
+                (Handled::Done(row), _) => {
+                    if by_id.contains_key(id.as_str()) {
+                        rows.insert(id, row);
+                    }
+                }
+                (Handled::Elsewhere, Some(job)) => pending.push(job),
+                (Handled::Elsewhere, None) => {}
             }
         }
         drop(handled);
@@ -432,26 +469,9 @@ impl Batch {
             if !taken.is_empty() {
                 let finished: Vec<(String, Result<Handled, BatchError>)> = stream::iter(taken)
                     .map(|entry| async move {
-                        let known = Known::of_entry(&entry);
-                        if let (Some(budget), Some(billing)) =
-                            (&self.options.budget, &entry.billing)
-                        {
-                            budget.adopt(
-                                &known.job,
-                                &Charge {
-                                    key: billing.key.clone(),
-                                    multiplier: billing.multiplier,
-                                },
-                            );
-                        }
-                        (context.emit)(BatchEvent::TakenOver {
-                            job: known.job.clone(),
-                            entry: entry.entry.clone(),
-                        });
-                        (
-                            known.job.clone(),
-                            self.finish_entry(entry, known, context).await,
-                        )
+                        let job = Known::of_entry(&entry).job;
+                        let found = by_id.get(job.as_str()).copied();
+                        (job, self.take(entry, found, context).await)
                     })
                     .buffer_unordered(self.options.concurrency)
                     .collect()
@@ -488,6 +508,57 @@ impl Batch {
         }
         let rows = jobs.iter().filter_map(|job| rows.remove(&job.id)).collect();
         Ok(Report { rows })
+    }
+
+    /// Takes over every entry of the run whose lease has ended, page by page.
+    async fn take_over_all(&self) -> Result<Vec<Entry>, BatchError> {
+        let mut taken = Vec::new();
+        loop {
+            let more = self
+                .store()
+                .take_over(
+                    self.options.run.clone(),
+                    self.options.owner.clone(),
+                    self.options.lease_seconds,
+                    vidspec_journal::PAGE,
+                )
+                .await?;
+            // Taken entries carry this worker's lease now: a page is never
+            // returned twice, so the loop ends.
+            if more.is_empty() {
+                return Ok(taken);
+            }
+            taken.extend(more);
+        }
+    }
+
+    /// Finishes an entry taken over from a worker whose lease ended: counted
+    /// in the budget as in flight, announced, then finished as this
+    /// worker's own. `job` is its manifest job, when it has one here.
+    async fn take(
+        &self,
+        entry: Entry,
+        job: Option<&Job>,
+        context: &Context<'_>,
+    ) -> Result<Handled, BatchError> {
+        let known = match job {
+            Some(job) => Known::of_job(job),
+            None => Known::of_entry(&entry),
+        };
+        if let (Some(budget), Some(billing)) = (&self.options.budget, &entry.billing) {
+            budget.adopt(
+                &known.job,
+                &Charge {
+                    key: billing.key.clone(),
+                    multiplier: billing.multiplier,
+                },
+            );
+        }
+        (context.emit)(BatchEvent::TakenOver {
+            job: known.job.clone(),
+            entry: entry.entry.clone(),
+        });
+        self.finish_entry(entry, known, context).await
     }
 
     /// How many of `jobs` the store holds as downloaded (newest entry).
