@@ -681,3 +681,25 @@ async fn a_run_again_counts_what_the_runs_entries_already_cost_against_the_budge
     assert_eq!(fixture.sim.stats().submits, 2);
     fixture.finish().await;
 }
+
+#[tokio::test]
+async fn a_job_id_with_dots_names_its_file_as_written() {
+    let fixture = Fixture::new("dotted-id").await;
+    let text =
+        format!("{{\"id\": \"scene.1_take-2\", \"model\": \"{MODEL}\", \"prompt\": \"a kite\"}}\n");
+    let jobs = manifest::parse(text.as_bytes(), Registry::embedded())
+        .expect("read")
+        .jobs;
+    let report = fixture
+        .batch(fixture.options())
+        .run(jobs, |_| {})
+        .await
+        .expect("run");
+    assert!(
+        all(&report, JobStatus::Downloaded),
+        "{:?}",
+        statuses(&report)
+    );
+    assert_eq!(files_in(&fixture.out()), ["scene.1_take-2-0.mp4"]);
+    fixture.finish().await;
+}
