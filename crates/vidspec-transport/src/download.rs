@@ -5,7 +5,8 @@
 //! random name opened with `O_EXCL`, never through a planted link), then
 //! renamed into place: over an existing regular file only with `overwrite`,
 //! never onto or through a symbolic link, directory, FIFO or device. The file
-//! name comes from the task id, never from the URL. The number of videos and
+//! name comes from the task id (or a safe name the caller gives, such as a
+//! batch's job id), never from the URL. The number of videos and
 //! the bytes taken from one task are capped; a transfer ends when no byte
 //! arrives for `idle_timeout` (no total timeout: a large video on a slow link
 //! finishes as long as it moves). The API key is never sent (result URLs are
@@ -123,6 +124,17 @@ pub fn safe_name(text: &str) -> String {
     }
 }
 
+/// Whether `text` may be a file name's stem as it is: letters, digits, `-`,
+/// `_` and `.`, not starting with `.`, 1 to 100 characters.
+fn is_safe_file_stem(text: &str) -> bool {
+    !text.is_empty()
+        && text.len() <= 100
+        && !text.starts_with('.')
+        && text
+            .chars()
+            .all(|character| character.is_ascii_alphanumeric() || "-_.".contains(character))
+}
+
 fn io_error(path: &Path, problem: &str, source: Option<std::io::Error>) -> Error {
     Error::Io {
         operation: Operation::Download,
@@ -205,6 +217,21 @@ impl Client {
         dir: &Path,
         options: &DownloadOptions,
     ) -> Result<Vec<Downloaded>, Error> {
+        self.download_as(outcome, dir, &safe_name(&outcome.task_id), options)
+            .await
+    }
+
+    /// Downloads every video of `outcome` into `dir` as `<name>-<n>.mp4`
+    /// (a batch names files by job id). `name` is used as given when it is
+    /// a safe file name (letters, digits, `-`, `_` and `.`, not starting
+    /// with `.`, at most 100 characters), else as [`safe_name`] cleans it.
+    pub async fn download_as(
+        &self,
+        outcome: &Outcome,
+        dir: &Path,
+        name: &str,
+        options: &DownloadOptions,
+    ) -> Result<Vec<Downloaded>, Error> {
         let videos = outcome.videos();
         if videos.len() > options.max_videos {
             return Err(Error::OverLimit {
@@ -222,7 +249,11 @@ impl Client {
         tokio::fs::create_dir_all(dir)
             .await
             .map_err(|error| io_error(dir, "cannot create the directory", Some(error)))?;
-        let stem = safe_name(&outcome.task_id);
+        let stem = if is_safe_file_stem(name) {
+            name.to_owned()
+        } else {
+            safe_name(name)
+        };
         let targets: Vec<PathBuf> = (0..videos.len())
             .map(|index| dir.join(format!("{stem}-{index}.mp4")))
             .collect();
