@@ -33,6 +33,9 @@ pub enum Ended {
     Failed,
     /// Sent, answer lost: counted apart, never resubmitted.
     Unknown,
+    /// Not finished in this run (the budget stopped it, it was not sent,
+    /// it still runs): a run again continues it.
+    Left,
 }
 
 /// A running task, for the slowest-tasks lines.
@@ -51,13 +54,14 @@ struct Tally {
     done: u64,
     failed: u64,
     unknown: u64,
+    left: u64,
     spent: f64,
     running: HashMap<String, Running>,
 }
 
 impl Tally {
     fn ended(&self) -> u64 {
-        self.done + self.failed + self.unknown
+        self.done + self.failed + self.unknown + self.left
     }
 
     fn queued(&self) -> u64 {
@@ -78,6 +82,9 @@ impl Tally {
         );
         if self.unknown > 0 {
             text.push_str(&format!(" · unknown {}", self.unknown));
+        }
+        if self.left > 0 {
+            text.push_str(&format!(" · left {}", self.left));
         }
         text.push_str(&format!(" · spent ${:.2}", self.spent));
         text
@@ -173,11 +180,10 @@ impl BatchDisplay {
         self.bars.is_some()
     }
 
-    /// `total` jobs are in this run, `already_done` of them finished before it.
-    pub fn start(&self, total: u64, already_done: u64) {
+    /// `total` jobs are in this run.
+    pub fn start(&self, total: u64) {
         if let Ok(mut tally) = self.tally.lock() {
             tally.total = total;
-            tally.done = already_done;
         }
         if let Some(bars) = &self.bars {
             bars.overall.set_length(total);
@@ -185,85 +191,102 @@ impl BatchDisplay {
         self.redraw();
     }
 
-    /// A job was handed to the gateway (or its earlier task is waited for).
-    pub fn running(&self, job: &str, task_id: Option<&str>, submitted_now: bool) {
+    /// A job was submitted now, as task `task_id`.
+    pub fn submitted(&self, job: &str, task_id: &str) {
         if let Ok(mut tally) = self.tally.lock() {
-            if submitted_now {
-                tally.submitted_here += 1;
-            }
-            let entry = tally.running.entry(job.to_owned()).or_insert(Running {
-                task_id: None,
+            tally.submitted_here += 1;
+            tally.running.insert(
+                job.to_owned(),
+                Running {
+                    task_id: Some(task_id.to_owned()),
+                    since: Instant::now(),
+                    progress: None,
+                },
+            );
+        }
+        self.line(&format!(
+            "submitted {} as {}",
+            terminal(job),
+            terminal(task_id)
+        ));
+        self.redraw();
+    }
+
+    /// A running job's task moved (`progress` from 0 to 100 when the
+    /// gateway says). A job not seen running before (its task was
+    /// submitted by an earlier run or another worker) is said once.
+    pub fn progress(&self, job: &str, task_id: &str, progress: Option<u64>) {
+        let first_seen = if let Ok(mut tally) = self.tally.lock() {
+            let first_seen = !tally.running.contains_key(job);
+            let running = tally.running.entry(job.to_owned()).or_insert(Running {
+                task_id: Some(task_id.to_owned()),
                 since: Instant::now(),
                 progress: None,
             });
-            if task_id.is_some() {
-                entry.task_id = task_id.map(str::to_owned);
+            if progress.is_some() {
+                running.progress = progress.map(|progress| progress.min(100));
             }
-        }
-        if let Some(task_id) = task_id {
-            let verb = if submitted_now { "submitted" } else { "waiting for" };
-            self.line(&format!("{verb} {} as {}", terminal(job), terminal(task_id)));
-        }
-        self.redraw();
-    }
-
-    /// A running job's progress (0–100) changed.
-    pub fn progress(&self, job: &str, progress: u64) {
-        if let Ok(mut tally) = self.tally.lock()
-            && let Some(running) = tally.running.get_mut(job)
-        {
-            running.progress = Some(progress.min(100));
+            first_seen
+        } else {
+            false
+        };
+        if first_seen {
+            self.line(&format!(
+                "waiting for {} ({})",
+                terminal(job),
+                terminal(task_id)
+            ));
         }
         self.redraw();
     }
 
-    /// A job ended; `cost` is what the gateway reported for it, `detail` a
-    /// few words (files saved, why it failed).
-    pub fn ended(&self, job: &str, ended: Ended, cost: Option<f64>, detail: &str) {
+    /// A job ended for this run as `word` (`downloaded`, `failed`, …);
+    /// `cost` is what the gateway reported for it, `detail` a few words
+    /// (files saved, why it failed). `said` is false for a job finished
+    /// before this run: it is counted without a line.
+    pub fn ended(
+        &self,
+        job: &str,
+        ended: Ended,
+        word: &str,
+        cost: Option<f64>,
+        detail: &str,
+        said: bool,
+    ) {
         let task_id = if let Ok(mut tally) = self.tally.lock() {
-            let task_id = tally.running.remove(job).and_then(|running| running.task_id);
+            let task_id = tally
+                .running
+                .remove(job)
+                .and_then(|running| running.task_id);
             match ended {
                 Ended::Done => tally.done += 1,
                 Ended::Failed => tally.failed += 1,
                 Ended::Unknown => tally.unknown += 1,
+                Ended::Left => tally.left += 1,
             }
             if let Some(cost) = cost.filter(|cost| cost.is_finite() && *cost > 0.0) {
                 tally.spent += cost;
+            }
+            if let Some(bars) = &self.bars {
+                bars.overall.set_position(tally.ended());
             }
             task_id
         } else {
             None
         };
-        let word = match ended {
-            Ended::Done => "done",
-            Ended::Failed => "failed",
-            Ended::Unknown => "unknown",
-        };
-        let task = task_id
-            .map(|task| format!(" ({})", terminal(&task)))
-            .unwrap_or_default();
-        let cost = cost.map(|cost| format!(", ${cost:.2}")).unwrap_or_default();
-        let detail = if detail.is_empty() {
-            String::new()
-        } else {
-            format!(": {}", terminal(detail))
-        };
-        self.line(&format!("{word} {}{task}{cost}{detail}", terminal(job)));
-        if let Some(bars) = &self.bars
-            && let Ok(tally) = self.tally.lock()
-        {
-            bars.overall.set_position(tally.ended());
-        }
-        self.redraw();
-    }
-
-    /// Adds to what was spent (a cost learned for a job ended elsewhere).
-    pub fn spent(&self, cost: f64) {
-        if cost.is_finite()
-            && cost > 0.0
-            && let Ok(mut tally) = self.tally.lock()
-        {
-            tally.spent += cost;
+        if said {
+            let task = task_id
+                .map(|task| format!(" ({})", terminal(&task)))
+                .unwrap_or_default();
+            let cost = cost
+                .map(|cost| format!(", ${cost:.2}"))
+                .unwrap_or_default();
+            let detail = if detail.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", terminal(detail))
+            };
+            self.line(&format!("{word} {}{task}{cost}{detail}", terminal(job)));
         }
         self.redraw();
     }

@@ -253,7 +253,7 @@ macro_rules! batch_exit_codes {
 and are never resubmitted (see `vidspec batch status`)\n  \
          7  the budget stopped the run: some jobs were not submitted (raise --budget and run again)\n  \
          130  interrupted (Ctrl-C): nothing new was submitted; run the same command again to resume\n\
-         When several hold, the lowest line of 6, 4, 7 wins in that order: unknown jobs first."
+         When several hold, the first of 6, 4 and 7 is the exit code: unknown jobs matter most."
     };
 }
 
@@ -352,8 +352,9 @@ pub struct BatchRunArgs {
           value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub concurrency: u32,
 
-    /// Send at most R requests per second to the gateway (submits and polls).
-    #[arg(long, value_name = "R", default_value_t = 5.0)]
+    /// Send at most R requests per second to the gateway, submits, polls
+    /// and downloads together (the gateway allows about 500 a minute).
+    #[arg(long, value_name = "R", default_value_t = 7.0)]
     pub rps: f64,
 
     /// Run the valid lines even when some are invalid (those are reported and skipped).
