@@ -19,10 +19,7 @@ use serde::Serialize;
 use vidspec_core::Charge;
 use vidspec_core::text::short;
 
-use crate::prices::{PriceBook, format_usd, yaml_quote};
-
-/// Micro-USD per USD.
-const MICROS: f64 = 1_000_000.0;
+use crate::prices::{PriceBook, format_usd, micros, usd, yaml_quote};
 
 /// A run's budget, shared by its workers as `Arc<Budget>`.
 #[derive(Debug)]
@@ -202,12 +199,8 @@ impl Budget {
         }
     }
 
-    /// The estimate of `charge` in micro-USD: the price rounded to whole
-    /// micro-USD, times the multiplier.
     fn estimate_micros(&self, charge: &Charge) -> Option<u64> {
-        self.prices
-            .price(&charge.key)
-            .map(|price| micros(price.amount).saturating_mul(charge.multiplier))
+        self.prices.estimate_micros(charge)
     }
 
     /// The state; a worker that panicked while holding the lock left it
@@ -215,19 +208,4 @@ impl Budget {
     fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
-}
-
-/// USD as whole micro-USD; anything not finite or below zero is 0.
-fn micros(amount: f64) -> u64 {
-    if amount.is_finite() && amount > 0.0 {
-        // `as` saturates at u64::MAX for amounts beyond it.
-        (amount * MICROS).round() as u64
-    } else {
-        0
-    }
-}
-
-/// Micro-USD as USD.
-fn usd(micros: u64) -> f64 {
-    micros as f64 / MICROS
 }

@@ -285,10 +285,16 @@ impl PriceBook {
     }
 
     /// What a charge is estimated to cost in USD: its key's price × its
-    /// multiplier; `None` when the key has no price.
+    /// multiplier (the price rounded to whole micro-USD first, as budgets
+    /// and plans count); `None` when the key has no price.
     pub fn estimate(&self, charge: &Charge) -> Option<f64> {
+        self.estimate_micros(charge).map(usd)
+    }
+
+    /// [`PriceBook::estimate`] in whole micro-USD.
+    pub(crate) fn estimate_micros(&self, charge: &Charge) -> Option<u64> {
         self.price(&charge.key)
-            .map(|price| price.amount * charge.multiplier as f64)
+            .map(|price| micros(price.amount).saturating_mul(charge.multiplier))
     }
 }
 
@@ -402,4 +408,23 @@ pub fn format_usd(amount: f64) -> String {
     } else {
         format!("${text}")
     }
+}
+
+/// Micro-USD per USD.
+const MICROS: f64 = 1_000_000.0;
+
+/// USD as whole micro-USD (sums and comparisons of money are made on
+/// these, so they are exact); anything not finite or below zero is 0.
+pub(crate) fn micros(amount: f64) -> u64 {
+    if amount.is_finite() && amount > 0.0 {
+        // `as` saturates at u64::MAX for amounts beyond it.
+        (amount * MICROS).round() as u64
+    } else {
+        0
+    }
+}
+
+/// Micro-USD as USD.
+pub(crate) fn usd(micros: u64) -> f64 {
+    micros as f64 / MICROS
 }

@@ -43,25 +43,30 @@ impl Client {
     /// Retried as a poll is (429, 5xx, lost answers, with backoff).
     pub async fn balance(&self) -> Result<Option<Balance>, Error> {
         let span = tracing::debug_span!("balance");
-        with_retries(&self.options().poll_backoff, Error::is_retryable, || async {
-            let request = self.keyed_request(reqwest::Method::GET, BALANCE_PATH, None)?;
-            let answer = self.exchange(request, Operation::Balance).await?;
-            if answer.status == 404 {
-                return Ok(None);
-            }
-            let status = answer.status;
-            let (body, request_id) = crate::client::classify(answer, None, self.redactor())?;
-            read_balance(&body, request_id.clone())
-                .map(Some)
-                .ok_or_else(|| Error::Undecodable {
-                    operation: Operation::Balance,
-                    status,
-                    reason: "the balance answer holds neither remain_balance nor unlimited_quota"
-                        .to_owned(),
-                    excerpt: self.redactor().excerpt(body.to_string().as_bytes()),
-                    request_id,
-                })
-        })
+        with_retries(
+            &self.options().poll_backoff,
+            Error::is_retryable,
+            || async {
+                let request = self.keyed_request(reqwest::Method::GET, BALANCE_PATH, None)?;
+                let answer = self.exchange(request, Operation::Balance).await?;
+                if answer.status == 404 {
+                    return Ok(None);
+                }
+                let status = answer.status;
+                let (body, request_id) = crate::client::classify(answer, None, self.redactor())?;
+                read_balance(&body, request_id.clone())
+                    .map(Some)
+                    .ok_or_else(|| Error::Undecodable {
+                        operation: Operation::Balance,
+                        status,
+                        reason:
+                            "the balance answer holds neither remain_balance nor unlimited_quota"
+                                .to_owned(),
+                        excerpt: self.redactor().excerpt(body.to_string().as_bytes()),
+                        request_id,
+                    })
+            },
+        )
         .instrument(span)
         .await
     }
