@@ -25,7 +25,7 @@ use crate::output::terminal;
 use crate::registry;
 
 /// Prints every invalid line: `error: MANIFEST:LINE: job ID: /path: what`.
-fn report_invalid(source: &str, invalid: &[InvalidLine]) {
+pub fn report_invalid(source: &str, invalid: &[InvalidLine]) {
     for line in invalid {
         let job = line
             .id

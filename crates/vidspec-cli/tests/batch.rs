@@ -108,7 +108,7 @@ fn skip_invalid_runs_the_valid_lines_only() {
     let videos = dir.join("videos");
     let output = batch_run(&sim, &manifest, &videos, &["--skip-invalid"]);
     assert_eq!(output.status.code(), Some(0), "{}", text(&output));
-    assert_eq!(files_in(&videos), ["a-1.mp4", "c-1.mp4"]);
+    assert_eq!(files_in(&videos), ["a-0.mp4", "c-0.mp4"]);
     assert_eq!(stats(&sim)["submits"], 2);
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -133,7 +133,7 @@ fn a_run_saves_every_video_under_its_job_id_and_writes_the_report() {
     assert_eq!(output.status.code(), Some(0), "{shown}");
     assert_eq!(
         files_in(&videos),
-        ["four-1.mp4", "one-1.mp4", "three-1.mp4", "two-1.mp4"]
+        ["four-0.mp4", "one-0.mp4", "three-0.mp4", "two-0.mp4"]
     );
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(stdout.starts_with("JOB"), "the table has a header: {shown}");
@@ -237,8 +237,7 @@ fn a_run_killed_with_sigkill_resumes_without_submitting_any_job_twice() {
     let manifest = manifest(&dir, "jobs", &lines);
     let videos = dir.join("videos");
 
-    let mut command = assert_cmd::cargo::cargo_bin_cmd!("vidspec");
-    command
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_vidspec"))
         .args(["batch", "run"])
         .arg(&manifest)
         .arg("--out")
@@ -250,8 +249,7 @@ fn a_run_killed_with_sigkill_resumes_without_submitting_any_job_twice() {
         .env("VIDSPEC_JOURNAL", &sim.journal)
         .env("APIMART_API_KEY", "sim-key")
         .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null());
-    let mut child = std::process::Command::from(command)
+        .stderr(std::process::Stdio::null())
         .spawn()
         .expect("batch run starts");
     let started = Instant::now();
@@ -286,7 +284,7 @@ fn a_run_killed_with_sigkill_resumes_without_submitting_any_job_twice() {
     let files = files_in(&videos);
     assert_eq!(files.len() as u64, downloaded, "{files:?}");
     for id in &ids {
-        let saved = files.contains(&format!("{id}-1.mp4"));
+        let saved = files.contains(&format!("{id}-0.mp4"));
         assert!(saved || unknown > 0, "{id} has its video: {files:?}");
     }
     let _ = std::fs::remove_dir_all(&dir);
