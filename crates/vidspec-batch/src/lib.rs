@@ -19,6 +19,7 @@ pub mod plan;
 pub mod prices;
 pub mod report;
 mod runner;
+pub mod status;
 
 pub use balance::{BalanceCheckError, BalanceVerdict, check_balance};
 pub use budget::{Budget, BudgetSnapshot, BudgetStop};
@@ -29,3 +30,4 @@ pub use plan::{CostPlan, KeyCost, ModelCost, UnpricedJob, cost_plan};
 pub use prices::{Price, PriceBook, PriceFileError, PriceSource};
 pub use report::{JobReport, JobStatus, Report, Summary, write_jsonl};
 pub use runner::{Batch, BatchError, BatchOptions, DEFAULT_LEASE_SECONDS, Waiter};
+pub use status::{RunStatus, UnknownJob, WorkerLeases, run_status};
