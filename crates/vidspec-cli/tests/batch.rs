@@ -343,3 +343,75 @@ fn a_run_with_webhooks_ends_through_callbacks_and_never_prints_the_token() {
     assert!(stats["callbacks_sent"].as_u64().unwrap_or(0) >= 3, "{stats}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn batch_plan_prints_the_cost_per_model_and_key_where_each_price_came_from_and_the_unpriced_jobs()
+{
+    let dir = temp_dir("batch-plan");
+    let lines = [
+        r#"{"id": "a", "model": "pixverse-v6", "prompt": "one", "resolution": "720p", "duration": 5}"#,
+        r#"{"id": "b", "model": "pixverse-v6", "prompt": "two", "resolution": "720p", "duration": 8}"#,
+        r#"{"id": "c", "model": "pixverse-v6", "prompt": "three", "resolution": "1080p", "duration": 5}"#,
+    ]
+    .map(str::to_owned);
+    manifest(&dir, "shots", &lines);
+    std::fs::write(
+        dir.join("prices.yaml"),
+        "\"pixverse-v6@720p/*\": 0.25\n\"pixverse-v6@720p/8s/*\": 0.4\n",
+    )
+    .expect("write the price file");
+    let output = assert_cmd::cargo::cargo_bin_cmd!("vidspec")
+        .current_dir(&dir)
+        .args(["batch", "plan", "shots.jsonl", "--prices", "prices.yaml"])
+        .args(["--ledger", "ledger.sqlite3"])
+        .env_remove("VIDSPEC_JOURNAL")
+        .output()
+        .expect("vidspec runs");
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    let expected = "\
+estimate for shots.jsonl (run shots): 3 job(s), $0.65 for the priced ones; 1 without a price
+
+per model:
+  MODEL        JOBS  ESTIMATE  NO PRICE
+  pixverse-v6     3     $0.65         1
+  total           3     $0.65         1
+
+per billing key:
+  BILLING KEY                       UNITS  PRICE  ESTIMATE  PRICE FROM
+  pixverse-v6@1080p/5s/audio=false      1      -         -  no price
+  pixverse-v6@720p/5s/audio=false       1  $0.25     $0.25  price file: pixverse-v6@720p/*
+  pixverse-v6@720p/8s/audio=false       1  $0.40     $0.40  price file: pixverse-v6@720p/8s/*
+
+no known price (1 job(s)); add their billing keys to a --prices file:
+  c (pixverse-v6): pixverse-v6@1080p/5s/audio=false
+";
+    assert_eq!(String::from_utf8_lossy(&output.stdout), expected);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[cfg(feature = "sim")]
+#[test]
+fn the_budget_stops_submitting_before_the_job_that_would_pass_it_and_exits_7() {
+    let sim = sim(&[]);
+    let dir = temp_dir("batch-budget");
+    let lines: Vec<String> = ["a", "b", "c", "d", "e"].iter().map(|id| job(id)).collect();
+    let manifest = manifest(&dir, "jobs", &lines);
+    let prices = dir.join("prices.yaml");
+    std::fs::write(&prices, "\"pixverse-v6@*\": 0.2\n").expect("write the price file");
+    let output = batch_run(
+        &sim,
+        &manifest,
+        &dir.join("videos"),
+        &[
+            "--budget",
+            "0.5",
+            "--prices",
+            &prices.display().to_string(),
+        ],
+    );
+    let shown = text(&output);
+    assert_eq!(output.status.code(), Some(7), "{shown}");
+    assert_eq!(stats(&sim)["submits"], 2, "$0.40 spent, a third would pass $0.50");
+    assert!(shown.contains("budget"), "{shown}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
