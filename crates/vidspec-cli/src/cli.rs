@@ -296,7 +296,8 @@ vidspec batch status --run jobs\n\n",
     Run(BatchRunArgs),
 
     /// Estimate what a manifest will cost, per model and in total.
-    #[command(long_about = "Estimate a manifest's cost before running it: the cost per \
+    #[command(
+        long_about = "Estimate a manifest's cost before running it: the cost per \
 model and in total, the jobs that have no known price, and where each price came from: \
 --prices FILE (a YAML map from billing-key patterns to USD amounts, `*` matching any \
 text), else the prices the ledger learned from the cost the gateway reported for \
@@ -306,11 +307,13 @@ Examples:\n  vidspec batch plan jobs.jsonl\n  vidspec batch plan jobs.jsonl --pr
 Exit codes:\n  \
 0  estimated (jobs without a price are listed, not an error)\n  \
 1  invalid lines in the manifest (listed; they are not estimated)\n  \
-2  usage error: a bad flag, an unreadable manifest, price file or ledger")]
+2  usage error: a bad flag, an unreadable manifest, price file or ledger"
+    )]
     Plan(BatchPlanArgs),
 
     /// Summarise a run from the ledger: jobs per state, spent, what is left.
-    #[command(long_about = "Summarise a run from the ledger, without talking to the \
+    #[command(
+        long_about = "Summarise a run from the ledger, without talking to the \
 gateway: how many jobs are in each state (not sent, unknown, running, succeeded, \
 downloaded, failed), what was spent, and the jobs that need attention (unknown, failed). \
 Name the run with --run, or give its MANIFEST (the run is then its file stem, as \
@@ -318,7 +321,8 @@ Name the run with --run, or give its MANIFEST (the run is then its file stem, as
 Examples:\n  vidspec batch status --run jobs\n  vidspec batch status jobs.jsonl --json\n\n\
 Exit codes:\n  \
 0  summarised\n  \
-2  usage error: neither --run nor MANIFEST, or an unreadable ledger")]
+2  usage error: neither --run nor MANIFEST, or an unreadable ledger"
+    )]
     Status(BatchStatusArgs),
 }
 

@@ -205,7 +205,11 @@ fn batch_status_summarises_a_finished_run_from_the_ledger() {
     assert_eq!(summary["run"], "nightly", "{summary}");
     assert_eq!(summary["jobs"], 2, "{summary}");
     assert_eq!(summary["by_state"]["downloaded"], 2, "{summary}");
-    let text_status = vidspec(&sim, &["batch", "status", &manifest.display().to_string()], None);
+    let text_status = vidspec(
+        &sim,
+        &["batch", "status", &manifest.display().to_string()],
+        None,
+    );
     let stdout = String::from_utf8_lossy(&text_status.stdout);
     assert!(stdout.contains("nightly"), "{}", text(&text_status));
     assert!(stdout.contains("downloaded 2"), "{}", text(&text_status));
@@ -340,13 +344,15 @@ fn a_run_with_webhooks_ends_through_callbacks_and_never_prints_the_token() {
         "nothing after the URL given (the token) is printed: {shown}"
     );
     let stats = stats(&sim);
-    assert!(stats["callbacks_sent"].as_u64().unwrap_or(0) >= 3, "{stats}");
+    assert!(
+        stats["callbacks_sent"].as_u64().unwrap_or(0) >= 3,
+        "{stats}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
-fn batch_plan_prints_the_cost_per_model_and_key_where_each_price_came_from_and_the_unpriced_jobs()
-{
+fn batch_plan_prints_the_cost_per_model_and_key_where_each_price_came_from_and_the_unpriced_jobs() {
     let dir = temp_dir("batch-plan");
     let lines = [
         r#"{"id": "a", "model": "pixverse-v6", "prompt": "one", "resolution": "720p", "duration": 5}"#,
@@ -402,16 +408,15 @@ fn the_budget_stops_submitting_before_the_job_that_would_pass_it_and_exits_7() {
         &sim,
         &manifest,
         &dir.join("videos"),
-        &[
-            "--budget",
-            "0.5",
-            "--prices",
-            &prices.display().to_string(),
-        ],
+        &["--budget", "0.5", "--prices", &prices.display().to_string()],
     );
     let shown = text(&output);
     assert_eq!(output.status.code(), Some(7), "{shown}");
-    assert_eq!(stats(&sim)["submits"], 2, "$0.40 spent, a third would pass $0.50");
+    assert_eq!(
+        stats(&sim)["submits"],
+        2,
+        "$0.40 spent, a third would pass $0.50"
+    );
     assert!(shown.contains("budget"), "{shown}");
     let _ = std::fs::remove_dir_all(&dir);
 }
