@@ -293,7 +293,7 @@ vidspec batch run jobs.jsonl --ledger postgres://vidspec@db/vidspec   # on each 
 vidspec batch status --run jobs\n\n",
         batch_exit_codes!()
     ))]
-    Run(BatchRunArgs),
+    Run(Box<BatchRunArgs>),
 
     /// Estimate what a manifest will cost, per model and in total.
     #[command(
