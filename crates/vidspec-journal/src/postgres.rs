@@ -172,7 +172,10 @@ impl PgLedger {
 
     /// A connection from the pool.
     pub(crate) async fn connection(&self) -> Result<deadpool_postgres::Object, LedgerError> {
-        self.pool.get().await.map_err(|error| self.pool_error(error))
+        self.pool
+            .get()
+            .await
+            .map_err(|error| self.pool_error(error))
     }
 
     fn pool_error(&self, error: PoolError) -> LedgerError {
@@ -211,10 +214,7 @@ impl PgLedger {
         // Several processes may open a new store at once: one creates the
         // schema while the others wait here, then find it.
         transaction
-            .execute(
-                "SELECT pg_advisory_xact_lock($1, 0)",
-                &[&LOCK_NAMESPACE],
-            )
+            .execute("SELECT pg_advisory_xact_lock($1, 0)", &[&LOCK_NAMESPACE])
             .await
             .map_err(|error| self.error(error))?;
         let row = transaction
@@ -259,7 +259,10 @@ impl PgLedger {
             )
             .await
             .map_err(|error| self.error(error))?;
-        transaction.commit().await.map_err(|error| self.error(error))
+        transaction
+            .commit()
+            .await
+            .map_err(|error| self.error(error))
     }
 
     fn foreign(&self) -> LedgerError {
@@ -302,7 +305,8 @@ fn problem(error: &tokio_postgres::Error) -> &'static str {
     {
         "the PostgreSQL server is shutting down or starting: the step may not be recorded; \
          retry when it is up"
-    } else if *code == SqlState::T_R_SERIALIZATION_FAILURE || *code == SqlState::T_R_DEADLOCK_DETECTED
+    } else if *code == SqlState::T_R_SERIALIZATION_FAILURE
+        || *code == SqlState::T_R_DEADLOCK_DETECTED
     {
         "the server aborted the step to resolve a conflict with another worker: retry"
     } else {
@@ -315,7 +319,9 @@ fn problem(error: &tokio_postgres::Error) -> &'static str {
 /// is shown as its scheme only.
 pub fn redacted_location(url: &str) -> String {
     let Ok(mut parsed) = url::Url::parse(url) else {
-        let scheme = url.split_once("://").map_or("postgres", |(scheme, _)| scheme);
+        let scheme = url
+            .split_once("://")
+            .map_or("postgres", |(scheme, _)| scheme);
         let scheme = if scheme.eq_ignore_ascii_case("postgresql") {
             "postgresql"
         } else {

@@ -79,12 +79,12 @@ fn entry_at(row: &Row, at: usize) -> Result<Entry, tokio_postgres::Error> {
         reason: row.try_get(at + 12)?,
         idempotency_key: row.try_get(at + 13)?,
         body: row.try_get(at + 14)?,
-        job: job_run
-            .zip(job_id)
-            .map(|(run, job)| JobRef { run, job }),
+        job: job_run.zip(job_id).map(|(run, job)| JobRef { run, job }),
         billing: billing_key.map(|key| Billing {
             key,
-            multiplier: multiplier.and_then(|value| u64::try_from(value).ok()).unwrap_or(1),
+            multiplier: multiplier
+                .and_then(|value| u64::try_from(value).ok())
+                .unwrap_or(1),
         }),
         cost: row.try_get(at + 19)?,
         owner: row.try_get(at + 20)?,
@@ -185,7 +185,10 @@ impl PgLedger {
         let mut entries = Vec::with_capacity(rows.len());
         let mut last = None;
         for row in &rows {
-            last = Some(row.try_get::<_, i64>(0).map_err(|error| self.error(error))?);
+            last = Some(
+                row.try_get::<_, i64>(0)
+                    .map_err(|error| self.error(error))?,
+            );
             entries.push(entry_at(row, 1).map_err(|error| self.error(error))?);
         }
         let next = last.filter(|_| entries.len() >= limit).map(Cursor);
@@ -238,10 +241,7 @@ impl PgLedger {
         }
         // The body is kept only with an idempotency key: it is what a resend
         // must repeat.
-        let body = intent
-            .idempotency_key
-            .as_ref()
-            .and(intent.body.as_deref());
+        let body = intent.idempotency_key.as_ref().and(intent.body.as_deref());
         let (job_run, job_id) = intent
             .job
             .as_ref()
@@ -412,7 +412,11 @@ impl TaskStore for PgLedger {
                 condition(filter)
             );
             ledger
-                .page(&sql, &[&after(page), &saturating_i64(page.limit)], page.limit)
+                .page(
+                    &sql,
+                    &[&after(page), &saturating_i64(page.limit)],
+                    page.limit,
+                )
                 .await
         })
     }
@@ -458,8 +462,9 @@ impl TaskStore for PgLedger {
 
     fn latest_with_request(&self, request: String) -> StoreFuture<'_, Option<Entry>> {
         self.spawned(move |ledger| async move {
-            let sql =
-                format!("SELECT {COLUMNS} FROM entries WHERE request = $1 ORDER BY seq DESC LIMIT 1");
+            let sql = format!(
+                "SELECT {COLUMNS} FROM entries WHERE request = $1 ORDER BY seq DESC LIMIT 1"
+            );
             ledger.first_entry(&sql, &[&request]).await
         })
     }
