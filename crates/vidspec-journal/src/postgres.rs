@@ -16,8 +16,8 @@
 //!   no row to lock: two first claims would both pass. Unrelated keys never
 //!   wait for each other (except on a 32-bit hash collision, which only
 //!   serialises them);
-//! - leases are computed with the database's clock (`now()`), so workers on
-//!   machines whose clocks disagree agree on when a lease ends;
+//! - leases are whole seconds of the database's clock (`now()`), so
+//!   workers on machines whose clocks disagree agree on when a lease ends;
 //! - a take-over is `UPDATE … WHERE seq IN (SELECT … FOR UPDATE SKIP LOCKED
 //!   LIMIT n) RETURNING …`: workers taking over at once skip each other's
 //!   rows instead of waiting, and never get the same entry;
@@ -81,7 +81,7 @@ CREATE TABLE entries (
     billing_multiplier bigint,
     cost               double precision,
     owner              text,
-    lease_until        timestamptz
+    lease_until        bigint
 );
 CREATE INDEX entries_by_request ON entries (request, seq);
 CREATE INDEX entries_by_task_id ON entries (task_id, seq);
