@@ -198,23 +198,25 @@ impl PgLedger {
             )),
         };
         if let Some(newest_sql) = newest_sql {
-            // Claims of one request key queue here until the holder commits;
-            // the next statement then sees what the holder wrote.
-            transaction
-                .execute(
-                    "SELECT pg_advisory_xact_lock($1, hashtext($2))",
-                    &[&LOCK_NAMESPACE, &intent.request],
-                )
+            // Claims of one request key queue at the lock until its holder
+            // commits; the select, a statement of its own, then sees what
+            // the holder wrote. The two are pipelined (sent together, run
+            // in order by the server): one round trip.
+            let lock = transaction
+                .prepare_cached("SELECT pg_advisory_xact_lock($1, hashtext($2))")
                 .await
                 .map_err(|error| self.error(error))?;
-            let statement = transaction
+            let newest_statement = transaction
                 .prepare_cached(&newest_sql)
                 .await
                 .map_err(|error| self.error(error))?;
-            let newest = transaction
-                .query_opt(&statement, &[&intent.request])
-                .await
-                .map_err(|error| self.error(error))?
+            let (_, newest) = futures_util::future::try_join(
+                transaction.execute(&lock, &[&LOCK_NAMESPACE, &intent.request]),
+                transaction.query_opt(&newest_statement, &[&intent.request]),
+            )
+            .await
+            .map_err(|error| self.error(error))?;
+            let newest = newest
                 .map(|row| entry_at(&row, 0))
                 .transpose()
                 .map_err(|error| self.error(error))?;
