@@ -101,13 +101,8 @@ impl Ledger {
         let connection = self.connection();
         let mut statement = connection
             .prepare(
-                // The covering index holds exactly these entries, in key
-                // order (without statistics SQLite would pick the state
-                // index and read every row).
-                "SELECT billing_key, avg(cost / billing_multiplier), count(*) FROM entries \
-                 INDEXED BY entries_priced WHERE cost IS NOT NULL AND billing_key IS NOT NULL AND billing_multiplier > 0 \
-                 AND state IN ('succeeded', 'downloaded') \
-                 GROUP BY billing_key ORDER BY billing_key",
+                "SELECT billing_key, total / tasks, tasks FROM billing_totals \
+                 WHERE tasks > 0 ORDER BY billing_key",
             )
             .map_err(|error| self.error(error))?;
         let prices = statement

@@ -88,6 +88,7 @@ macro_rules! store_contract {
             learned_prices_average_cost_per_multiplier_for_each_billing_key,
             learned_prices_skip_entries_without_a_cost_or_a_billing,
             learned_prices_skip_tasks_that_failed,
+            learned_prices_count_a_task_whose_outcome_was_recorded_twice_once,
         );
     };
     (@checks $fresh:path, $ready:path; $($check:ident),* $(,)?) => {
@@ -954,6 +955,17 @@ pub async fn learned_prices_skip_tasks_that_failed(fresh: &Fresh) {
         Some(0.0),
     )
     .await;
+    let prices = store.learned_prices().await.expect("prices");
+    assert_prices(&prices, &[("alpha@720p", 0.3, 1)]);
+}
+
+pub async fn learned_prices_count_a_task_whose_outcome_was_recorded_twice_once(fresh: &Fresh) {
+    let subject = fresh().await;
+    let store = subject.store.as_ref();
+    let entry = claimed(store, billed_intent("a", "alpha@720p", 2), Guard::Again).await;
+    move_to(store, &entry, State::Succeeded, Some(0.5)).await;
+    // The poller and a callback both saw it end; the second report wins.
+    record(store, &entry, outcome("succeeded", Some(0.6))).await;
     let prices = store.learned_prices().await.expect("prices");
     assert_prices(&prices, &[("alpha@720p", 0.3, 1)]);
 }
