@@ -88,6 +88,10 @@ CREATE INDEX entries_by_task_id ON entries (task_id, seq);
 CREATE INDEX entries_by_state ON entries (state, seq);
 CREATE INDEX entries_by_run ON entries (job_run, seq) WHERE job_run IS NOT NULL;
 CREATE INDEX entries_by_owner ON entries (owner) WHERE owner IS NOT NULL;
+-- Exactly the entries prices are learned from, with what they need.
+CREATE INDEX entries_priced ON entries (billing_key) INCLUDE (cost, billing_multiplier)
+    WHERE cost IS NOT NULL AND billing_key IS NOT NULL AND billing_multiplier > 0
+    AND state IN ('succeeded', 'downloaded');
 ";
 
 /// A task store in a PostgreSQL database, shared by every process that
