@@ -50,6 +50,12 @@ const LOCK_NAMESPACE: i32 = 0x7669_6473;
 /// How many connections one [`PgLedger`] opens at most.
 const POOL_SIZE: usize = 8;
 
+/// How long a statement waits for a lock another session holds.
+const LOCK_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long the server lets a session sit idle inside a transaction.
+const IDLE_IN_TRANSACTION_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// How long connecting (or waiting for a free connection) may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -135,13 +141,19 @@ impl PgLedger {
                 source: None,
             });
         }
-        // Every commit waits for the server's disk (a claimed intent is
-        // durable before the claim resolves), whatever the server's default.
-        let options = match config.get_options() {
-            Some(options) => format!("{options} -c synchronous_commit=on"),
-            None => "-c synchronous_commit=on".to_owned(),
-        };
-        config.options(options);
+        // A claim waits for another's lock at most LOCK_TIMEOUT (as the
+        // SQLite ledger's busy timeout), and the server ends a session left
+        // idle inside a transaction (a stopped process) so that its locks
+        // are freed; the URL's own options may change both. Every commit
+        // waits for the server's disk (a claimed intent is durable before
+        // the claim resolves), whatever the server's or URL's setting.
+        config.options(format!(
+            "-c lock_timeout={}s -c idle_in_transaction_session_timeout={}s {} \
+             -c synchronous_commit=on",
+            LOCK_TIMEOUT.as_secs(),
+            IDLE_IN_TRANSACTION_TIMEOUT.as_secs(),
+            config.get_options().unwrap_or_default(),
+        ));
         config.connect_timeout(CONNECT_TIMEOUT);
         if config.get_application_name().is_none() {
             config.application_name("vidspec");
@@ -295,6 +307,9 @@ fn problem(error: &tokio_postgres::Error) -> &'static str {
         "the server refused the user name or password: check the URL's credentials"
     } else if *code == SqlState::INVALID_CATALOG_NAME {
         "the database does not exist: create it (createdb), or name another"
+    } else if *code == SqlState::INVALID_SCHEMA_NAME {
+        "no schema of the URL's search_path exists to hold the ledger: create it (CREATE \
+         SCHEMA), or name another"
     } else if *code == SqlState::INSUFFICIENT_PRIVILEGE {
         "the user may not read or write the ledger's tables: grant it the rights, or name \
          another user"
@@ -309,6 +324,9 @@ fn problem(error: &tokio_postgres::Error) -> &'static str {
     {
         "the PostgreSQL server is shutting down or starting: the step may not be recorded; \
          retry when it is up"
+    } else if *code == SqlState::LOCK_NOT_AVAILABLE {
+        "another worker held a lock on the same entries for too long (a stopped process?): \
+         nothing was recorded; retry"
     } else if *code == SqlState::T_R_SERIALIZATION_FAILURE
         || *code == SqlState::T_R_DEADLOCK_DETECTED
     {

@@ -17,7 +17,9 @@ use vidspec_journal::{
     TaskStore, all_run_entries, open_store, redacted_location,
 };
 
-use postgres_support::{connect, fresh_schema, fresh_store_url, server_url, with_search_path};
+use postgres_support::{
+    connect, fresh_schema, fresh_store_url, server_url, with_options, with_search_path,
+};
 use support::intent;
 
 /// An intent of job `job` of run `run`, leased to `owner` for `seconds`.
@@ -667,4 +669,55 @@ async fn a_once_claim_is_decided_by_the_newest_entry_of_its_key() {
     assert!(!once_claim_goes_through_after(&store, "unknown", None, true).await);
     assert!(!once_claim_goes_through_after(&store, "running", Some(running), true).await);
     assert!(!once_claim_goes_through_after(&store, "done", Some(downloaded), true).await);
+}
+
+#[tokio::test]
+async fn a_claim_kept_waiting_past_the_lock_timeout_fails_saying_to_retry() {
+    let Some(server) = server_url() else {
+        return;
+    };
+    let Some((_, schema)) = fresh_schema("locktimeout").await else {
+        return;
+    };
+    let url = with_options(
+        &server,
+        &format!("-csearch_path={schema} -clock_timeout=300ms"),
+    );
+    let store = PgLedger::open(&url).await.expect("open");
+    // A stopped worker in the middle of a claim of the same key.
+    let mut stopped = connect(&url).await;
+    let transaction = stopped.transaction().await.expect("begin");
+    transaction
+        .execute(
+            "SELECT pg_advisory_xact_lock(1986618483, hashtext('held'))",
+            &[],
+        )
+        .await
+        .expect("hold the key's lock");
+    let error = store
+        .claim(intent("held"), Guard::Unfinished)
+        .await
+        .expect_err("the lock is held");
+    assert!(
+        error.to_string().contains("nothing was recorded; retry"),
+        "{error}"
+    );
+    transaction.rollback().await.expect("release");
+    assert!(
+        store
+            .latest_with_request("held".into())
+            .await
+            .expect("look")
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn a_search_path_naming_no_existing_schema_is_an_error_saying_to_create_it() {
+    let Some(server) = server_url() else {
+        return;
+    };
+    let url = with_search_path(&server, "no_such_schema_anywhere");
+    let error = PgLedger::open(&url).await.expect_err("no schema");
+    assert!(error.to_string().contains("CREATE SCHEMA"), "{error}");
 }

@@ -29,9 +29,21 @@ pub fn server_url() -> Option<String> {
 /// `url` with `schema` first on the search path (where the store creates
 /// and finds its tables).
 pub fn with_search_path(url: &str, schema: &str) -> String {
+    with_options(url, &format!("-csearch_path={schema}"))
+}
+
+/// `url` with the server options `options` (`-cNAME=VALUE …`).
+pub fn with_options(url: &str, options: &str) -> String {
     let mut url = url::Url::parse(url).expect("VIDSPEC_TEST_POSTGRES is a URL");
-    url.query_pairs_mut()
-        .append_pair("options", &format!("-csearch_path={schema}"));
+    // libpq's URLs (and tokio-postgres's) read `+` as itself: spaces as %20.
+    let options: String = url::form_urlencoded::byte_serialize(options.as_bytes())
+        .collect::<String>()
+        .replace('+', "%20");
+    let query = match url.query() {
+        Some(query) => format!("{query}&options={options}"),
+        None => format!("options={options}"),
+    };
+    url.set_query(Some(&query));
     url.to_string()
 }
 
