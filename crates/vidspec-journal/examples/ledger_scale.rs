@@ -33,8 +33,9 @@ const RUN_JOBS: u64 = 10_000;
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
     if let Some(at) = args.iter().position(|arg| arg == "--measure") {
-        let path = args.get(at + 1).ok_or("--measure PATH")?;
-        return measure(Path::new(path));
+        let path = args.get(at + 1).ok_or("--measure PATH BUILT")?;
+        let built = args.get(at + 2).ok_or("--measure PATH BUILT")?.parse()?;
+        return measure(Path::new(path), built);
     }
     let entries: u64 = match args.iter().position(|arg| arg == "--entries") {
         Some(at) => args.get(at + 1).ok_or("--entries N")?.parse()?,
@@ -59,6 +60,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let status = Command::new(std::env::current_exe()?)
         .arg("--measure")
         .arg(&path)
+        .arg(entries.to_string())
         .status()?;
     if !args.iter().any(|arg| arg == "--keep") {
         let _ = std::fs::remove_dir_all(&dir);
@@ -128,16 +130,16 @@ fn run_name(run: u64) -> String {
     format!("nightly-{run:03}")
 }
 
-fn measure(path: &Path) -> Result<(), Box<dyn std::error::Error>> {
+fn measure(path: &Path, built: u64) -> Result<(), Box<dyn std::error::Error>> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(measure_store(path))
+    runtime.block_on(measure_store(path, built))
 }
 
 /// Measured through the async `TaskStore` trait, as the workflow and the CLI
 /// use it (each call a hop to tokio's blocking pool and the ledger's mutex).
-async fn measure_store(path: &Path) -> Result<(), Box<dyn std::error::Error>> {
+async fn measure_store(path: &Path, built: u64) -> Result<(), Box<dyn std::error::Error>> {
     let started = Instant::now();
     let ledger = Ledger::open(path)?;
     let open_ms = started.elapsed().as_secs_f64() * 1e3;
@@ -194,7 +196,6 @@ async fn measure_store(path: &Path) -> Result<(), Box<dyn std::error::Error>> {
 
     // The batch operations, on the newest run (its 20 unfinished entries
     // were leased by a worker that is gone).
-    let built = total.saturating_sub(1); // `total` counts the claim above.
     let run = run_name(built.saturating_sub(1) / RUN_JOBS);
     let job = |job: &str| Intent {
         model: "veo3.1-fast".into(),
@@ -215,7 +216,9 @@ async fn measure_store(path: &Path) -> Result<(), Box<dyn std::error::Error>> {
         retry_failed: false,
     };
     let started = Instant::now();
-    let claim = store.claim(job("job-new"), once).await?;
+    let claim = store
+        .claim(job(&format!("job-new-{}", std::process::id())), once)
+        .await?;
     let claim_once_ms = started.elapsed().as_secs_f64() * 1e3;
     assert!(matches!(claim, Claim::Claimed(_)));
     // A job already done: the request key of a downloaded entry built above
@@ -245,6 +248,8 @@ async fn measure_store(path: &Path) -> Result<(), Box<dyn std::error::Error>> {
     let started = Instant::now();
     let prices = store.learned_prices().await?;
     let prices_ms = started.elapsed().as_secs_f64() * 1e3;
+    // A ledger kept for the next run (`--keep`) has them to take over again.
+    store.release_leases("worker-measuring".into()).await?;
     println!(
         "batch: claim_once_ms={claim_once_ms:.2} claim_once_done_ms={claim_once_done_ms:.2} \
          run_page_ms={run_page_ms:.2} take_over_ms={take_over_ms:.2} taken={} \

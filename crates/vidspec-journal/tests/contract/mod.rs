@@ -631,7 +631,7 @@ pub async fn take_over_returns_entries_whose_lease_ended_now_held_by_the_new_own
     let entry = claimed(store, job_intent("run", "a", "dead", 0), Guard::Again).await;
     tokio::time::sleep(LEASES_END).await;
     let taken = take_over(store, "run", "taker", 10).await;
-    assert_eq!(ids(&taken), [entry.clone()]);
+    assert_eq!(ids(&taken), [entry]);
     let now_held = &taken[0];
     assert_eq!(now_held.owner.as_deref(), Some("taker"));
     assert!(now_held.lease_until.expect("a lease") >= now_held.submitted_at + 60);
