@@ -103,7 +103,8 @@ ALTER TABLE entries ADD COLUMN body BLOB;
 /// From schema version 2 to 3: the batch job an entry was sent for (`run`,
 /// `job`), what it is billed as, the cost the gateway reported, and the lease
 /// of the worker holding it; indexes for listing a run, for taking over its
-/// unfinished entries, for a worker's leases and for learning prices.
+/// unfinished entries and for a worker's leases; the sums prices are
+/// learned from.
 pub(crate) const MIGRATION_TO_3: &str = "
 ALTER TABLE entries ADD COLUMN run TEXT;
 ALTER TABLE entries ADD COLUMN job TEXT;
@@ -117,8 +118,41 @@ CREATE INDEX entries_unfinished_by_run ON entries (run, seq)
     WHERE run IS NOT NULL AND state IN ('unknown', 'running', 'succeeded');
 CREATE INDEX entries_by_owner ON entries (owner)
     WHERE owner IS NOT NULL AND state IN ('unknown', 'running', 'succeeded');
-CREATE INDEX entries_priced ON entries (billing_key, state, cost, billing_multiplier)
-    WHERE cost IS NOT NULL AND billing_key IS NOT NULL;
+-- What each billing key cost per task (cost divided by multiplier), summed
+-- over the entries that succeeded with a reported cost, kept by triggers:
+-- learning prices reads one row per key, not a million entries.
+CREATE TABLE billing_totals (
+    billing_key TEXT PRIMARY KEY,
+    total       REAL NOT NULL,
+    tasks       INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TRIGGER entries_priced_on_insert AFTER INSERT ON entries
+WHEN NEW.cost IS NOT NULL AND NEW.billing_key IS NOT NULL AND NEW.billing_multiplier > 0
+    AND NEW.state IN ('succeeded', 'downloaded') BEGIN
+    INSERT INTO billing_totals (billing_key, total, tasks)
+        VALUES (NEW.billing_key, NEW.cost / NEW.billing_multiplier, 1)
+        ON CONFLICT (billing_key) DO UPDATE SET
+            total = total + excluded.total, tasks = tasks + 1;
+END;
+CREATE TRIGGER entries_priced_on_update
+AFTER UPDATE OF state, cost, billing_key, billing_multiplier ON entries BEGIN
+    UPDATE billing_totals SET
+        total = total - OLD.cost / OLD.billing_multiplier, tasks = tasks - 1
+        WHERE billing_key = OLD.billing_key AND OLD.cost IS NOT NULL
+            AND OLD.billing_multiplier > 0 AND OLD.state IN ('succeeded', 'downloaded');
+    INSERT INTO billing_totals (billing_key, total, tasks)
+        SELECT NEW.billing_key, NEW.cost / NEW.billing_multiplier, 1
+        WHERE NEW.cost IS NOT NULL AND NEW.billing_key IS NOT NULL
+            AND NEW.billing_multiplier > 0 AND NEW.state IN ('succeeded', 'downloaded')
+        ON CONFLICT (billing_key) DO UPDATE SET
+            total = total + excluded.total, tasks = tasks + 1;
+END;
+CREATE TRIGGER entries_priced_on_delete AFTER DELETE ON entries BEGIN
+    UPDATE billing_totals SET
+        total = total - OLD.cost / OLD.billing_multiplier, tasks = tasks - 1
+        WHERE billing_key = OLD.billing_key AND OLD.cost IS NOT NULL
+            AND OLD.billing_multiplier > 0 AND OLD.state IN ('succeeded', 'downloaded');
+END;
 ";
 
 /// Unix seconds now.

@@ -12,6 +12,13 @@
 //! ([`TaskStore::claim`]), so concurrent processes cannot both pass it.
 //! Indexed lookups keep the guard and listings fast at a million entries.
 //!
+//! For batch runs an entry also records its job (run and job id), what it
+//! is billed as, the cost the gateway reported and the lease of the worker
+//! holding it: [`Guard::Once`] keeps a job from being paid for twice, leases
+//! let workers take over a dead worker's entries ([`TaskStore::take_over`]),
+//! and prices are learned from reported costs ([`TaskStore::learned_prices`]).
+//! Every store passes one contract suite (`tests/contract`).
+//!
 //! A JSON-lines journal of an older vidspec is imported once, line by line as
 //! bytes: a damaged line is reported with its line number and skipped.
 //!
