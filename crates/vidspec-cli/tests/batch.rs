@@ -420,3 +420,82 @@ fn the_budget_stops_submitting_before_the_job_that_would_pass_it_and_exits_7() {
     assert!(shown.contains("budget"), "{shown}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Two `batch run` processes share one manifest through a PostgreSQL
+/// ledger (`VIDSPEC_TEST_POSTGRES`, started by `.ci/postgres`; skipped
+/// without it, except under CI): every job is submitted once, by one of
+/// them, and every video is saved.
+#[cfg(feature = "sim")]
+#[test]
+fn two_workers_on_one_postgres_ledger_share_a_manifest_without_submitting_any_job_twice() {
+    let url = match std::env::var("VIDSPEC_TEST_POSTGRES") {
+        Ok(url) if !url.trim().is_empty() => url,
+        _ if std::env::var_os("CI").is_some() => {
+            panic!("CI is set but VIDSPEC_TEST_POSTGRES is not: `eval \"$(.ci/postgres)\"`")
+        }
+        _ => {
+            eprintln!("skipped: VIDSPEC_TEST_POSTGRES is not set");
+            return;
+        }
+    };
+    let sim = sim_at("200", &[]);
+    let dir = temp_dir("batch-postgres");
+    let ids: Vec<String> = (0..16).map(|n| format!("pg{n:02}")).collect();
+    let lines: Vec<String> = ids.iter().map(|id| job(id)).collect();
+    let manifest = manifest(&dir, "shared", &lines);
+    let videos = dir.join("videos");
+    // A run of this test's own in the shared database.
+    let run = format!("cli-test-{}-{}", std::process::id(), fastrand_suffix());
+    let worker = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_vidspec"))
+            .args(["batch", "run"])
+            .arg(&manifest)
+            .arg("--out")
+            .arg(&videos)
+            .args(["--run", &run, "--ledger", &url, "--concurrency", "3"])
+            .args(["--rps", "200", "--lease", "5"])
+            .env("VIDSPEC_PREFLIGHT", "off")
+            .env("APIMART_BASE_URL", &sim.base_url)
+            .env("VIDSPEC_POLL_SCALE", &sim.speed)
+            .env("APIMART_API_KEY", "sim-key")
+            .output()
+    };
+    let (first, second) = std::thread::scope(|scope| {
+        let first = scope.spawn(worker);
+        let second = scope.spawn(worker);
+        (
+            first.join().expect("first worker").expect("runs"),
+            second.join().expect("second worker").expect("runs"),
+        )
+    });
+    assert_eq!(first.status.code(), Some(0), "{}", text(&first));
+    assert_eq!(second.status.code(), Some(0), "{}", text(&second));
+    assert_eq!(stats(&sim)["submits"], ids.len(), "one task per job");
+    let expected: Vec<String> = {
+        let mut names: Vec<String> = ids.iter().map(|id| format!("{id}-0.mp4")).collect();
+        names.sort();
+        names
+    };
+    assert_eq!(files_in(&videos), expected);
+    let shown = format!("{}{}", text(&first), text(&second));
+    let password = url::Url::parse(&url)
+        .ok()
+        .and_then(|url| url.password().map(str::to_owned))
+        .unwrap_or_default();
+    assert!(
+        password.is_empty() || !shown.contains(&password),
+        "the ledger's password is never printed"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A few random hex digits (from the temp dir's random name).
+fn fastrand_suffix() -> String {
+    let dir = temp_dir("suffix");
+    let name = dir
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let _ = std::fs::remove_dir(&dir);
+    name.rsplit('-').next().unwrap_or_default().to_owned()
+}
