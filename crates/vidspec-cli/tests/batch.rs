@@ -499,3 +499,55 @@ fn fastrand_suffix() -> String {
     let _ = std::fs::remove_dir(&dir);
     name.rsplit('-').next().unwrap_or_default().to_owned()
 }
+
+/// Ctrl-C (SIGINT) stops submitting, lists what runs, releases the
+/// worker's leases and prints the command that resumes; exit 130.
+#[cfg(all(feature = "sim", unix))]
+#[test]
+fn ctrl_c_stops_submitting_releases_the_leases_and_says_how_to_resume() {
+    use std::time::{Duration, Instant};
+
+    // Slow tasks: the run is still going when it is interrupted.
+    let sim = sim_at("20", &[]);
+    let dir = temp_dir("batch-ctrl-c");
+    let lines: Vec<String> = (0..12).map(|n| job(&format!("c{n:02}"))).collect();
+    let manifest = manifest(&dir, "jobs", &lines);
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_vidspec"))
+        .args(["batch", "run"])
+        .arg(&manifest)
+        .arg("--out")
+        .arg(dir.join("videos"))
+        .args(["--concurrency", "3", "--rps", "200"])
+        .env("VIDSPEC_PREFLIGHT", "off")
+        .env("APIMART_BASE_URL", &sim.base_url)
+        .env("VIDSPEC_POLL_SCALE", &sim.speed)
+        .env("VIDSPEC_JOURNAL", &sim.journal)
+        .env("APIMART_API_KEY", "sim-key")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("batch run starts");
+    let started = Instant::now();
+    while stats(&sim)["submits"].as_u64().unwrap_or(0) < 3 {
+        assert!(started.elapsed() < Duration::from_secs(60), "no submits");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let interrupted = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill -INT");
+    assert!(interrupted.success());
+    let output = child.wait_with_output().expect("batch run ends");
+    let shown = text(&output);
+    assert_eq!(output.status.code(), Some(130), "{shown}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("interrupted"), "{shown}");
+    assert!(stderr.contains("leases are released"), "{shown}");
+    assert!(stderr.contains("to resume"), "{shown}");
+    let submits = stats(&sim)["submits"].as_u64().unwrap_or(0);
+    assert!(submits < 12, "submitting stopped: {submits}");
+    let status = vidspec(&sim, &["batch", "status", "--run", "jobs", "--json"], None);
+    let summary: Value = serde_json::from_slice(&status.stdout).expect("status JSON");
+    assert_eq!(summary["workers"], serde_json::json!([]), "{summary}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
