@@ -44,10 +44,10 @@ pub fn report_invalid(source: &str, invalid: &[InvalidLine]) {
     }
 }
 
-/// What the event handler remembers for the end of the run.
+/// What the event handler remembers: the jobs finished before this run
+/// (their `Finished` event is counted without a line).
 #[derive(Debug, Default)]
 struct Seen {
-    owner: Option<String>,
     skipped: HashSet<String>,
 }
 
@@ -55,14 +55,8 @@ struct Seen {
 fn show(display: &BatchDisplay, seen: &Mutex<Seen>, event: &BatchEvent) {
     match event {
         BatchEvent::Started {
-            jobs,
-            already_done,
-            owner,
-            ..
+            jobs, already_done, ..
         } => {
-            if let Ok(mut seen) = seen.lock() {
-                seen.owner = Some(owner.clone());
-            }
             display.start(*jobs as u64);
             if *already_done > 0 {
                 display.notice(&format!(
