@@ -244,11 +244,13 @@ Exit codes:\n  0  stopped\n  2  usage error or the address cannot be bound"
 macro_rules! batch_exit_codes {
     () => {
         "Exit codes:\n  \
-         0  every job is downloaded\n  \
+         0  every job is downloaded (lines skipped with --skip-invalid aside)\n  \
          1  invalid lines in the manifest: nothing was sent (--skip-invalid runs the valid ones)\n  \
          2  usage error: a bad flag, an unreadable manifest or ledger, a broken spec, no API key\n  \
-         3  the gateway or the network failed before the run could start (the balance check)\n  \
-         4  some jobs failed (run again with --retry-failed to pay for them again)\n  \
+         3  the balance does not cover the run, or the gateway or the network failed before \
+it started\n  \
+         4  some jobs failed, were refused (not sent) or still ran at the deadline; run again \
+to continue (failed ones only with --retry-failed, and they are paid again)\n  \
          6  some jobs are unknown: sent, but the answer was lost; they may have been charged \
 and are never resubmitted (see `vidspec batch status`)\n  \
          7  the budget stopped the run: some jobs were not submitted (raise --budget and run again)\n  \
@@ -269,7 +271,7 @@ Every line is validated before anything is sent; all invalid lines are reported 
 (line number, job id, each problem) and the run refuses to start unless --skip-invalid. \
 When the gateway offers a balance, it is checked first. At most --concurrency jobs run at \
 once, within --rps requests per second; videos are downloaded as they finish, into \
---out as `<job id>-<n>.<ext>`.\n\n\
+--out as `<job id>-<n>.<ext>` (n from 0).\n\n\
 The run is resumable: the ledger records each job under its run (--run, default the \
 manifest's file stem) and id, so running the same command again continues. Downloaded \
 jobs are skipped, running ones waited for, failed ones retried only with --retry-failed, \
@@ -347,7 +349,7 @@ pub struct BatchRunArgs {
     #[arg(long, value_name = "NAME")]
     pub run: Option<String>,
 
-    /// Save the videos in DIR, as `<job id>-<n>.<ext>`.
+    /// Save the videos in DIR, as `<job id>-<n>.<ext>` (n from 0).
     #[arg(long, value_name = "DIR", default_value = "videos")]
     pub out: PathBuf,
 
