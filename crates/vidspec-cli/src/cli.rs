@@ -252,7 +252,8 @@ it started\n  \
          4  some jobs failed, were refused (not sent) or still ran at the deadline; run again \
 to continue (failed ones only with --retry-failed, and they are paid again)\n  \
          6  some jobs are unknown: sent, but the answer was lost; they may have been charged \
-and are never resubmitted (see `vidspec batch status`)\n  \
+and, with no idempotency key to resend them under, are never submitted again (see \
+`vidspec batch status`)\n  \
          7  the budget stopped the run: some jobs were not submitted (raise --budget and run again)\n  \
          130  interrupted (Ctrl-C): nothing new was submitted; run the same command again to resume\n\
          When several hold, the first of 6, 4 and 7 is the exit code: unknown jobs matter most."
