@@ -34,6 +34,7 @@ use vidspec_journal::{Entry, State, TaskStore, all_run_entries};
 use vidspec_transport::RateLimiter;
 use vidspec_workflow::Workflow;
 
+use crate::budget::tally;
 use crate::event::BatchEvent;
 use crate::job::job_key;
 use crate::manifest::Job;
@@ -215,7 +216,8 @@ impl Batch {
         result
     }
 
-    /// Renews this worker's leases every third of a lease, for ever.
+    /// Renews this worker's leases every third of a lease, and syncs the
+    /// budget with the run's entries, for ever.
     async fn heartbeat(&self) {
         let period = Duration::from_secs(u64::from(self.options.lease_seconds)) / 3;
         loop {
@@ -227,17 +229,24 @@ impl Batch {
                 .store()
                 .renew_leases(self.options.owner.clone(), self.options.lease_seconds)
                 .await;
+            // Several workers keep one budget: each takes what the others
+            // spent and have in flight from the ledger at every beat.
+            if let Some(budget) = &self.options.budget
+                && let Ok(entries) = all_run_entries(self.store().as_ref(), &self.options.run).await
+            {
+                budget.sync(&tally(&entries, budget.prices(), &self.options.owner));
+            }
         }
     }
 
     async fn run_jobs(&self, jobs: &[Job], context: &Context<'_>) -> Result<Report, BatchError> {
-        let already_done = self.already_done(jobs).await?;
         let by_id: HashMap<&str, &Job> = jobs.iter().map(|job| (job.id.as_str(), job)).collect();
         let by_id = &by_id;
         // Entries of the run whose worker died before this one started are
         // finished first (their videos may be waiting, their URLs expiring),
         // and their jobs are not looked at again below.
         let taken = self.take_over_all().await?;
+        let already_done = self.already_done(jobs).await?;
         (context.emit)(BatchEvent::Started {
             run: self.options.run.clone(),
             jobs: jobs.len(),
@@ -391,32 +400,20 @@ impl Batch {
         self.finish_entry(entry, known, context).await
     }
 
-    /// How many of `jobs` the store holds as downloaded (newest entry).
+    /// How many of `jobs` the store holds as downloaded (newest entry); the
+    /// budget synced with the run's entries on the way.
     async fn already_done(&self, jobs: &[Job]) -> Result<usize, BatchError> {
         let entries = all_run_entries(self.store().as_ref(), &self.options.run).await?;
+        // What the run's entries cost, and what other workers have in
+        // flight; entries this worker took over are its own budget's.
+        if let Some(budget) = &self.options.budget {
+            budget.sync(&tally(&entries, budget.prices(), &self.options.owner));
+        }
         let mut newest: HashMap<String, State> = HashMap::new();
-        let mut spent = 0.0;
         for entry in entries {
-            if !entry.state.is_unfinished() {
-                spent += entry.cost.filter(|cost| cost.is_finite()).unwrap_or(0.0);
-            } else if let (Some(budget), Some(job), Some(billing)) =
-                (&self.options.budget, &entry.job, &entry.billing)
-            {
-                // Sent earlier and not ended: committed whatever the budget says.
-                budget.adopt(
-                    &job.job,
-                    &Charge {
-                        key: billing.key.clone(),
-                        multiplier: billing.multiplier,
-                    },
-                );
-            }
             if let Some(job) = entry.job {
                 newest.insert(job.job, entry.state);
             }
-        }
-        if let Some(budget) = &self.options.budget {
-            budget.start_from(spent);
         }
         Ok(jobs
             .iter()

@@ -644,3 +644,62 @@ async fn entries_whose_lease_ended_before_the_run_started_are_taken_over_first()
     );
     fixture.finish().await;
 }
+
+#[tokio::test]
+async fn a_run_again_counts_what_the_runs_entries_already_cost_against_the_budget() {
+    let fixture = Fixture::new("budget-rerun").await;
+    let budget = |limit| {
+        let prices =
+            vidspec_batch::PriceBook::from_yaml_str("prices.yaml", "\"*\": 0.2\n").expect("prices");
+        Some(Arc::new(vidspec_batch::Budget::new(limit, prices)))
+    };
+    let mut options = fixture.options();
+    options.budget = budget(10.0);
+    let first = fixture
+        .batch(options)
+        .run(jobs(4, &[]).into_iter().take(2).collect(), |_| {})
+        .await
+        .expect("first run");
+    assert!(all(&first, JobStatus::Downloaded), "{:?}", statuses(&first));
+    // 0.4 spent by the first run; 0.5 leaves no room for one more 0.2 job.
+    let mut options = fixture.options();
+    options.budget = budget(0.5);
+    let again = fixture
+        .batch(options)
+        .run(jobs(4, &[]), |_| {})
+        .await
+        .expect("second run");
+    assert_eq!(
+        again.rows.iter().map(|row| row.status).collect::<Vec<_>>(),
+        [
+            JobStatus::Downloaded,
+            JobStatus::Downloaded,
+            JobStatus::BudgetStopped,
+            JobStatus::BudgetStopped
+        ]
+    );
+    assert_eq!(fixture.sim.stats().submits, 2);
+    fixture.finish().await;
+}
+
+#[tokio::test]
+async fn a_job_id_with_dots_names_its_file_as_written() {
+    let fixture = Fixture::new("dotted-id").await;
+    let text =
+        format!("{{\"id\": \"scene.1_take-2\", \"model\": \"{MODEL}\", \"prompt\": \"a kite\"}}\n");
+    let jobs = manifest::parse(text.as_bytes(), Registry::embedded())
+        .expect("read")
+        .jobs;
+    let report = fixture
+        .batch(fixture.options())
+        .run(jobs, |_| {})
+        .await
+        .expect("run");
+    assert!(
+        all(&report, JobStatus::Downloaded),
+        "{:?}",
+        statuses(&report)
+    );
+    assert_eq!(files_in(&fixture.out()), ["scene.1_take-2-0.mp4"]);
+    fixture.finish().await;
+}
