@@ -93,7 +93,12 @@ CREATE INDEX entries_by_request ON entries (request, seq);
 CREATE INDEX entries_by_task_id ON entries (task_id, seq);
 CREATE INDEX entries_by_state ON entries (state, seq);
 CREATE INDEX entries_by_run ON entries (job_run, seq) WHERE job_run IS NOT NULL;
-CREATE INDEX entries_by_owner ON entries (owner) WHERE owner IS NOT NULL;
+-- What take-overs, heartbeats and releases look for: unfinished entries only,
+-- so they do not read a long run's finished ones.
+CREATE INDEX entries_unfinished_by_run ON entries (job_run, seq)
+    WHERE job_run IS NOT NULL AND state IN ('unknown', 'running', 'succeeded');
+CREATE INDEX entries_by_owner ON entries (owner)
+    WHERE owner IS NOT NULL AND state IN ('unknown', 'running', 'succeeded');
 -- Exactly the entries prices are learned from, with what they need.
 CREATE INDEX entries_priced ON entries (billing_key) INCLUDE (cost, billing_multiplier)
     WHERE cost IS NOT NULL AND billing_key IS NOT NULL AND billing_multiplier > 0
