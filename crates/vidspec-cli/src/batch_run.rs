@@ -385,3 +385,58 @@ fn interrupted(
 fn preflight_off() -> bool {
     std::env::var("VIDSPEC_PREFLIGHT").is_ok_and(|value| value.eq_ignore_ascii_case("off"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(statuses: &[JobStatus]) -> Report {
+        Report {
+            rows: statuses
+                .iter()
+                .enumerate()
+                .map(|(index, status)| JobReport {
+                    job: format!("job{index}"),
+                    status: *status,
+                    task_id: None,
+                    model: None,
+                    mode: None,
+                    billing_key: None,
+                    cost: None,
+                    files: Vec::new(),
+                    error: None,
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn a_run_whose_every_job_is_downloaded_exits_0() {
+        let all = report(&[JobStatus::Downloaded, JobStatus::Downloaded]);
+        assert_eq!(exit_of(&all), Exit::Valid);
+    }
+
+    #[test]
+    fn unknown_jobs_decide_the_exit_code_before_failed_ones_and_the_budget() {
+        use JobStatus::*;
+        assert_eq!(
+            exit_of(&report(&[Downloaded, BudgetStopped, Failed, Unknown])),
+            Exit::Unknown
+        );
+        assert_eq!(
+            exit_of(&report(&[Downloaded, BudgetStopped, Failed])),
+            Exit::TaskFailed
+        );
+        assert_eq!(
+            exit_of(&report(&[Downloaded, BudgetStopped])),
+            Exit::BudgetStopped
+        );
+    }
+
+    #[test]
+    fn jobs_not_sent_or_still_running_exit_as_failed_ones_do() {
+        for status in [JobStatus::NotSent, JobStatus::Running, JobStatus::Succeeded] {
+            assert_eq!(exit_of(&report(&[status])), Exit::TaskFailed, "{status}");
+        }
+    }
+}
