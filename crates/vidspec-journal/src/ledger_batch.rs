@@ -5,7 +5,7 @@
 //! Owns these queries, each one statement or one `BEGIN IMMEDIATE`
 //! transaction, with leases computed by this machine's clock (the store's
 //! clock: every process sharing an SQLite file runs on one machine). The
-//! schema is `ledger`'s; this module must not decide what a batch worker
+//! schema is `ledger_schema`'s; this module must not decide what a batch worker
 //! does with what it returns.
 
 use rusqlite::params;

@@ -40,6 +40,7 @@ mod event;
 mod import;
 mod ledger;
 mod ledger_batch;
+mod ledger_schema;
 mod ledger_store;
 mod location;
 mod open;
@@ -52,7 +53,8 @@ pub use entry::{
 };
 pub use error::LedgerError;
 pub use import::{Imported, MAX_LINE_BYTES, MAX_REPORTED_PROBLEMS};
-pub use ledger::{BUSY_TIMEOUT, Ledger, SCHEMA_VERSION, collect, new_entry_id};
+pub use ledger::{BUSY_TIMEOUT, Ledger, collect, new_entry_id};
+pub use ledger_schema::SCHEMA_VERSION;
 pub use location::{LEDGER_FILE, LEGACY_FILE, Location, locate};
 pub use open::open_store;
 pub use postgres::{PG_SCHEMA_VERSION, PgLedger, is_postgres_url, redacted_location};

@@ -71,6 +71,7 @@ macro_rules! store_contract {
             the_once_guard_is_decided_by_the_newest_entry_of_the_key,
             concurrent_once_claims_of_one_key_from_many_handles_let_exactly_one_through,
             concurrent_unfinished_claims_of_one_key_from_many_handles_let_exactly_one_through,
+            concurrent_once_claims_of_different_keys_all_go_through,
             a_claim_records_the_job_the_billing_and_the_lease_of_its_intent,
             an_outcome_records_the_reported_cost,
             latest_with_request_sees_the_newest_entry_in_any_state,
@@ -541,6 +542,43 @@ pub async fn concurrent_unfinished_claims_of_one_key_from_many_handles_let_exact
     fresh: &Fresh,
 ) {
     race_claims(fresh, Guard::Unfinished).await;
+}
+
+pub async fn concurrent_once_claims_of_different_keys_all_go_through(fresh: &Fresh) {
+    const CLAIMERS: usize = 12;
+    let subject = fresh().await;
+    let barrier = Arc::new(tokio::sync::Barrier::new(CLAIMERS));
+    let mut claims = Vec::new();
+    for claimer in 0..CLAIMERS {
+        let store = (subject.open_another)().await;
+        let barrier = Arc::clone(&barrier);
+        claims.push(tokio::spawn(async move {
+            barrier.wait().await;
+            let intent = job_intent("run", &format!("job-{claimer}"), "worker", 60);
+            claimed(
+                store.as_ref(),
+                intent,
+                Guard::Once {
+                    retry_failed: false,
+                },
+            )
+            .await
+        }));
+    }
+    let mut entries = BTreeSet::new();
+    for claim in claims {
+        entries.insert(claim.await.expect("joined"));
+    }
+    assert_eq!(entries.len(), CLAIMERS, "entry ids are unique");
+    let run = all_run_entries(subject.store.as_ref(), "run")
+        .await
+        .expect("run");
+    assert_eq!(
+        run.iter()
+            .map(|entry| entry.entry.clone())
+            .collect::<BTreeSet<_>>(),
+        entries
+    );
 }
 
 pub async fn a_claim_records_the_job_the_billing_and_the_lease_of_its_intent(fresh: &Fresh) {
