@@ -6,7 +6,8 @@
 //! connections, no TLS), the schema (created on first open, with a version
 //! row), the mapping of PostgreSQL's failures to messages a user can act on,
 //! and the URL shown in messages (never its user name or password). The
-//! queries behind [`TaskStore`] are in `postgres/store.rs`.
+//! queries behind [`TaskStore`] are in `postgres/store.rs` (claims, steps,
+//! listings) and `postgres/batch.rs` (leases, take-overs, prices).
 //!
 //! How concurrency is decided, all by the database:
 //! - a claim is one transaction that first takes a transaction-scoped
@@ -28,6 +29,7 @@
 //! (never across network I/O to the gateway), and it does no I/O but
 //! talking to the database.
 
+mod batch;
 mod store;
 
 use std::sync::Arc;

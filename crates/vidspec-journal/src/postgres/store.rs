@@ -20,20 +20,20 @@ use crate::error::LedgerError;
 use crate::store::{Cursor, Page, PageRequest, StoreFuture, TaskStore};
 
 /// Columns read into an [`Entry`], in [`entry_at`]'s order.
-const COLUMNS: &str = "entry, state, model, spec, request, endpoint, task_id, submitted_at, \
+pub(super) const COLUMNS: &str = "entry, state, model, spec, request, endpoint, task_id, submitted_at, \
      updated_at, download_dir, videos, paths, reason, idempotency_key, body, job_run, job_id, \
      billing_key, billing_multiplier, cost, owner, lease_until";
 
 /// The states that may still cost money, as SQL.
-const UNFINISHED: &str = "('unknown', 'running', 'succeeded')";
+pub(super) const UNFINISHED: &str = "('unknown', 'running', 'succeeded')";
 
 /// Unix seconds of the database's clock (the transaction's start).
-const NOW_SECONDS: &str = "floor(extract(epoch FROM now()))::bigint";
+pub(super) const NOW_SECONDS: &str = "floor(extract(epoch FROM now()))::bigint";
 
 /// The end of a lease of `$n` seconds taken now: the second of the
 /// database's clock it was taken in, plus `n`. It has ended once the clock,
 /// in whole seconds, is past it (so it lasts at least `n` seconds).
-fn lease_end(parameter: usize) -> String {
+pub(super) fn lease_end(parameter: usize) -> String {
     format!("{NOW_SECONDS} + ${parameter}::bigint")
 }
 
@@ -46,7 +46,7 @@ fn condition(filter: StateFilter) -> String {
     }
 }
 
-fn saturating_i64(value: impl TryInto<i64>) -> i64 {
+pub(super) fn saturating_i64(value: impl TryInto<i64>) -> i64 {
     value.try_into().unwrap_or(i64::MAX)
 }
 
@@ -55,7 +55,7 @@ fn after(page: PageRequest) -> i64 {
 }
 
 /// The entry in [`COLUMNS`]' order, starting at column `at`.
-fn entry_at(row: &Row, at: usize) -> Result<Entry, tokio_postgres::Error> {
+pub(super) fn entry_at(row: &Row, at: usize) -> Result<Entry, tokio_postgres::Error> {
     let state: String = row.try_get(at + 1)?;
     let videos: Value = row.try_get(at + 10)?;
     let paths: Value = row.try_get(at + 11)?;
@@ -124,7 +124,7 @@ impl PgLedger {
         })
     }
 
-    async fn query(
+    pub(super) async fn query(
         &self,
         sql: &str,
         parameters: &[&(dyn ToSql + Sync)],
@@ -458,15 +458,7 @@ impl TaskStore for PgLedger {
     }
 
     fn renew_leases(&self, owner: String, seconds: u32) -> StoreFuture<'_, u64> {
-        self.spawned(move |ledger| async move {
-            let sql = format!(
-                "UPDATE entries SET lease_until = {} WHERE owner = $1 AND state IN {UNFINISHED} \
-                 RETURNING seq",
-                lease_end(2)
-            );
-            let rows = ledger.query(&sql, &[&owner, &i64::from(seconds)]).await?;
-            Ok(rows.len() as u64)
-        })
+        self.spawned(move |ledger| async move { ledger.renew_leases_now(owner, seconds).await })
     }
 
     fn take_over(
@@ -476,46 +468,13 @@ impl TaskStore for PgLedger {
         seconds: u32,
         limit: usize,
     ) -> StoreFuture<'_, Vec<Entry>> {
-        self.spawned(move |ledger| async move {
-            // The queue pattern: rows another take-over (or a renewal) holds
-            // are skipped, not waited for; a row whose lease was renewed
-            // meanwhile fails the re-checked condition and is left alone.
-            let sql = format!(
-                "UPDATE entries SET owner = $2, lease_until = {} WHERE seq IN (\
-                 SELECT seq FROM entries WHERE job_run = $1 AND state IN {UNFINISHED} \
-                 AND (owner IS NULL OR lease_until IS NULL OR lease_until < {NOW_SECONDS}) \
-                 ORDER BY seq LIMIT $4 FOR UPDATE SKIP LOCKED) \
-                 RETURNING seq, {COLUMNS}",
-                lease_end(3)
-            );
-            let rows = ledger
-                .query(
-                    &sql,
-                    &[&run, &owner, &i64::from(seconds), &saturating_i64(limit)],
-                )
-                .await?;
-            let mut taken = rows
-                .iter()
-                .map(|row| {
-                    let seq: i64 = row.try_get(0)?;
-                    Ok((seq, entry_at(row, 1)?))
-                })
-                .collect::<Result<Vec<(i64, Entry)>, tokio_postgres::Error>>()
-                .map_err(|error| ledger.error(error))?;
-            taken.sort_by_key(|(seq, _)| *seq);
-            Ok(taken.into_iter().map(|(_, entry)| entry).collect())
-        })
+        self.spawned(
+            move |ledger| async move { ledger.take_over_now(run, owner, seconds, limit).await },
+        )
     }
 
     fn release_leases(&self, owner: String) -> StoreFuture<'_, u64> {
-        self.spawned(move |ledger| async move {
-            let sql = format!(
-                "UPDATE entries SET owner = NULL, lease_until = NULL WHERE owner = $1 \
-                 AND state IN {UNFINISHED} RETURNING seq"
-            );
-            let rows = ledger.query(&sql, &[&owner]).await?;
-            Ok(rows.len() as u64)
-        })
+        self.spawned(move |ledger| async move { ledger.release_leases_now(owner).await })
     }
 
     fn run_entries(&self, run: String, page: PageRequest) -> StoreFuture<'_, Page> {
@@ -535,25 +494,6 @@ impl TaskStore for PgLedger {
     }
 
     fn learned_prices(&self) -> StoreFuture<'_, Vec<LearnedPrice>> {
-        self.spawned(move |ledger| async move {
-            // A failed task's cost (often a refund) is not its price. Keys
-            // in byte order (COLLATE "C"), as SQLite orders them.
-            let sql = "SELECT billing_key, avg(cost / billing_multiplier), count(*) \
-                 FROM entries WHERE cost IS NOT NULL AND billing_key IS NOT NULL \
-                 AND billing_multiplier > 0 AND state IN ('succeeded', 'downloaded') \
-                 GROUP BY billing_key ORDER BY billing_key COLLATE \"C\"";
-            let rows = ledger.query(sql, &[]).await?;
-            rows.iter()
-                .map(|row| {
-                    let tasks: i64 = row.try_get(2)?;
-                    Ok(LearnedPrice {
-                        key: row.try_get(0)?,
-                        price: row.try_get(1)?,
-                        tasks: u64::try_from(tasks).unwrap_or(0),
-                    })
-                })
-                .collect::<Result<Vec<LearnedPrice>, tokio_postgres::Error>>()
-                .map_err(|error| ledger.error(error))
-        })
+        self.spawned(move |ledger| async move { ledger.learned_prices_now().await })
     }
 }
