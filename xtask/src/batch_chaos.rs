@@ -34,8 +34,15 @@ use workers::KillPlan;
 const SIM_KEY: &str = "sim-key";
 /// The run name the workers share.
 const RUN: &str = "chaos";
-/// The worker's lease: short, so take-over after a kill is quick.
-const LEASE_SECONDS: u64 = 2;
+/// The worker's lease: the shortest `vidspec batch run --lease` takes, so
+/// take-over after a kill is quick.
+const LEASE_SECONDS: u64 = 3;
+/// Requests per second per worker: far above what the simulator needs, so
+/// the run is not throttled by `--rps`'s default of 5.
+const WORKER_RPS: u32 = 1000;
+/// `vidspec batch run` exit codes of a run that completed: every job
+/// downloaded, some failed, some unknown.
+const COMPLETED_EXITS: [i32; 3] = [0, 4, 6];
 /// Faults on submits and polls unless `--faults` says otherwise. No
 /// `idem-indeterminate`: it makes a paid task unresolvable by design.
 const DEFAULT_FAULTS: &str =
@@ -314,7 +321,13 @@ fn run(root: &Path, args: &Args) -> anyhow::Result<bool> {
     let tasks = sim.tasks();
     let stats = sim.stats();
     let videos = saved_videos(&out);
-    let unknown = ledger::unknown_jobs(&reports, &jobs)?;
+    let unknown = match ledger::unknown_in_ledger(&setup.vidspec, &setup.ledger, RUN, &jobs) {
+        Ok(unknown) => unknown,
+        Err(error) => {
+            println!("batch-chaos: {error:#}; the unknown jobs are read from the workers' reports");
+            ledger::unknown_in_reports(&reports, &jobs)?
+        }
+    };
     let counted = tally::tally(&Observed {
         jobs: &jobs,
         tasks: &tasks,
@@ -325,12 +338,16 @@ fn run(root: &Path, args: &Args) -> anyhow::Result<bool> {
     runtime.block_on(sim.shutdown());
     ledger.finish();
 
+    let mut failures = counted.failures.clone();
     for (slot, status) in finished.exits.iter().enumerate() {
-        if !status.success() {
-            println!(
-                "batch-chaos: worker {slot} ended with {status} (log: {})",
-                finished.logs[slot].display()
-            );
+        let code = status.code();
+        if !code.is_some_and(|code| COMPLETED_EXITS.contains(&code)) {
+            let log = &finished.logs[slot];
+            failures.push(format!(
+                "worker {slot} ended with {status}, not a completed run (log: {})",
+                log.display()
+            ));
+            print_tail(log);
         }
     }
     println!(
@@ -369,10 +386,10 @@ fn run(root: &Path, args: &Args) -> anyhow::Result<bool> {
             counted.lost.join(" ")
         );
     }
-    for failure in &counted.failures {
+    for failure in &failures {
         println!("batch-chaos: check failed: {failure}");
     }
-    let clean = counted.duplicates == 0 && counted.lost.is_empty() && counted.failures.is_empty();
+    let clean = counted.duplicates == 0 && counted.lost.is_empty() && failures.is_empty();
     if !clean || args.keep {
         println!("batch-chaos: kept {} for inspection", dir.keep().display());
     }
@@ -428,6 +445,15 @@ fn write_manifest(path: &Path, jobs: &BTreeSet<String>, model: &str) -> anyhow::
     Ok(())
 }
 
+/// The last lines of a worker's log, indented, for a worker that ended badly.
+fn print_tail(log: &Path) {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    for line in &lines[lines.len().saturating_sub(8)..] {
+        println!("    {}", line.escape_debug());
+    }
+}
+
 /// A free loopback port for a worker's webhook receiver.
 fn free_port() -> anyhow::Result<u16> {
     let listener = std::net::TcpListener::bind(("127.0.0.1", 0))
@@ -455,6 +481,7 @@ fn worker_command(
         .args(["--ledger", &setup.ledger])
         .args(["--lease", &LEASE_SECONDS.to_string()])
         .args(["--concurrency", &args.concurrency.to_string()])
+        .args(["--rps", &WORKER_RPS.to_string()])
         .arg("--report")
         .arg(
             setup

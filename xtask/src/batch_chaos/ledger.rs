@@ -4,8 +4,9 @@
 //! reports leave `unknown`.
 //!
 //! Owns where the ledger lives and its clean-up; it must not read or write
-//! ledger entries (the workers do) — the `unknown` list comes from the
-//! workers' reports, and is only listed, never used for the counts.
+//! ledger entries itself (the workers do) — the `unknown` list comes from
+//! `vidspec batch status --json` (or, if that fails, the workers' reports),
+//! and is only listed, never used for the counts.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -134,8 +135,45 @@ impl Prepared {
     }
 }
 
-/// The jobs of `jobs` that the newest report of a worker lists as `unknown`.
-pub fn unknown_jobs(reports: &Path, jobs: &BTreeSet<String>) -> anyhow::Result<BTreeSet<String>> {
+/// The jobs of run `run` that `vidspec batch status --json` reports
+/// `unknown` in the ledger at `location`.
+pub fn unknown_in_ledger(
+    vidspec: &Path,
+    location: &str,
+    run: &str,
+    jobs: &BTreeSet<String>,
+) -> anyhow::Result<BTreeSet<String>> {
+    let output = Command::new(vidspec)
+        .args([
+            "batch", "status", "--run", run, "--ledger", location, "--json",
+        ])
+        .output()
+        .context("cannot run vidspec batch status")?;
+    anyhow::ensure!(
+        output.status.success(),
+        "vidspec batch status failed ({}): {}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr).trim()
+    );
+    let summary: serde_json::Value = serde_json::from_slice(&output.stdout)
+        .context("vidspec batch status --json printed no JSON")?;
+    let attention = summary["attention"]
+        .as_array()
+        .context("vidspec batch status --json has no `attention` list")?;
+    Ok(attention
+        .iter()
+        .filter(|row| row["state"] == "unknown")
+        .filter_map(|row| row["job"].as_str())
+        .filter(|job| jobs.contains(*job))
+        .map(str::to_owned)
+        .collect())
+}
+
+/// The jobs of `jobs` that a worker's report lists as `unknown`.
+pub fn unknown_in_reports(
+    reports: &Path,
+    jobs: &BTreeSet<String>,
+) -> anyhow::Result<BTreeSet<String>> {
     let mut unknown = BTreeSet::new();
     let entries =
         std::fs::read_dir(reports).with_context(|| format!("cannot list {}", reports.display()))?;
