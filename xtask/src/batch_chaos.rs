@@ -524,3 +524,58 @@ fn saved_videos(out: &Path) -> BTreeMap<String, usize> {
     }
     videos
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_defaults_are_500_jobs_on_sqlite_with_idempotency_and_webhooks() {
+        let args = parse(&["--seed", "7"]).unwrap_or_else(|error| panic!("{error:#}"));
+        assert_eq!(
+            (args.jobs, args.ledger, args.seed),
+            (500, LedgerKind::Sqlite, 7)
+        );
+        assert!(args.idempotency && args.webhooks);
+        assert!(args.faults.contains("idem-unavailable"));
+    }
+
+    #[test]
+    fn without_idempotency_no_keyed_fault_is_injected() {
+        let args = parse(&["--no-idempotency"]).unwrap_or_else(|error| panic!("{error:#}"));
+        assert!(!args.idempotency);
+        assert!(!args.faults.contains("idem-"), "{}", args.faults);
+    }
+
+    #[test]
+    fn an_unknown_ledger_a_zero_count_and_a_bad_fault_spec_are_refused() {
+        for bad in [
+            &["--ledger", "mysql"][..],
+            &["--workers", "0"],
+            &["--jobs", "many"],
+            &["--faults", "429=2"],
+            &["--speed"],
+            &["--frobnicate", "1"],
+        ] {
+            assert!(parse(bad).is_err(), "{bad:?} was accepted");
+        }
+    }
+
+    #[test]
+    fn videos_are_counted_per_job_from_their_file_names() {
+        let dir = tempfile::tempdir().unwrap_or_else(|error| panic!("{error}"));
+        for name in [
+            "job-00001-0.mp4",
+            "job-00001-1.mp4",
+            "job-00002-0.mp4",
+            ".tmpXyZ",
+            "notes.txt",
+        ] {
+            std::fs::write(dir.path().join(name), b"x").unwrap_or_else(|error| panic!("{error}"));
+        }
+        let videos = saved_videos(dir.path());
+        let expected: BTreeMap<String, usize> =
+            [("job-00001".to_owned(), 2), ("job-00002".to_owned(), 1)].into();
+        assert_eq!(videos, expected);
+    }
+}
