@@ -9,3 +9,15 @@
 //! leases let a worker take over the jobs of one that died.
 //!
 //! [`Guard::Once`]: vidspec_journal::Guard::Once
+
+mod event;
+mod job;
+pub mod manifest;
+pub mod report;
+mod runner;
+
+pub use event::BatchEvent;
+pub use job::{MAX_JOB_ID_LENGTH, default_run_name, is_safe_job_id, job_key, job_ref, owner_id};
+pub use manifest::{InvalidLine, Job, Manifest, ManifestError, load};
+pub use report::{JobReport, JobStatus, Report, Summary, write_jsonl};
+pub use runner::{Batch, BatchError, BatchOptions, DEFAULT_LEASE_SECONDS, Waiter};

@@ -187,6 +187,24 @@ pub enum Guard {
     },
 }
 
+impl Guard {
+    /// Whether an earlier entry with the same request key, in `state`, stops
+    /// a claim: for [`Guard::Unfinished`] any such entry counts, for
+    /// [`Guard::Once`] only the newest one with the key (a store asks it
+    /// about that one).
+    pub fn is_stopped_by(self, state: State) -> bool {
+        match self {
+            Guard::Unfinished => state.is_unfinished(),
+            Guard::Again => false,
+            Guard::Once { retry_failed } => match state {
+                State::NotSent => false,
+                State::Failed => !retry_failed,
+                State::Unknown | State::Running | State::Succeeded | State::Downloaded => true,
+            },
+        }
+    }
+}
+
 /// The cost of one billing key learned from the tasks a store has seen end
 /// with a reported cost.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -31,14 +31,6 @@ pub enum LedgerError {
         #[source]
         source: rusqlite::Error,
     },
-    /// The store cannot do this yet (interim, while issue 14 lands).
-    #[error("the ledger {} cannot {operation} yet", .path.display())]
-    Unsupported {
-        /// The ledger path.
-        path: PathBuf,
-        /// What was asked.
-        operation: &'static str,
-    },
     /// Another process held the write lock for longer than the busy timeout.
     #[error(
         "the ledger {} is locked: another process is writing to it (waited {seconds} s); retry \
@@ -156,8 +148,7 @@ impl LedgerError {
             | LedgerError::Newer { path, .. }
             | LedgerError::NoSuchEntry { path, .. }
             | LedgerError::Sqlite { path, .. }
-            | LedgerError::Io { path, .. }
-            | LedgerError::Unsupported { path, .. } => path,
+            | LedgerError::Io { path, .. } => path,
         }
     }
 }

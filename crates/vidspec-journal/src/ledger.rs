@@ -21,15 +21,18 @@ use std::time::Duration;
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, TransactionBehavior, params};
 use serde_json::Value;
 
-use crate::entry::{Claim, Entry, Guard, Intent, NO_ANSWER_RECORDED, State, StateFilter, Step};
+use crate::entry::{
+    Billing, Claim, Entry, Guard, Intent, JobRef, NO_ANSWER_RECORDED, State, StateFilter, Step,
+};
 use crate::error::LedgerError;
 use crate::store::Visit;
 
 /// The schema version this build writes (`PRAGMA user_version`). Version 2
 /// added each entry's idempotency key and, for entries with a key, the exact
-/// body bytes sent (so a lost answer can be resent identically); a version-1
-/// ledger is migrated in place when opened.
-pub const SCHEMA_VERSION: i64 = 2;
+/// body bytes sent (so a lost answer can be resent identically); version 3
+/// each entry's batch job, billing, reported cost and lease. An older ledger
+/// is migrated in place when opened.
+pub const SCHEMA_VERSION: i64 = 3;
 /// `PRAGMA application_id` of a vidspec ledger ("vids").
 const APPLICATION_ID: i64 = 0x7669_6473;
 /// How long a process waits for another's write lock before giving up.
@@ -40,7 +43,8 @@ pub(crate) const UNFINISHED: &str = "('unknown', 'running', 'succeeded')";
 
 /// Columns read into an [`Entry`], in [`entry_of`]'s order.
 pub(crate) const COLUMNS: &str = "entry, state, model, spec, request, endpoint, task_id, submitted_at, \
-                       updated_at, download_dir, videos, paths, reason, idempotency_key, body";
+                       updated_at, download_dir, videos, paths, reason, idempotency_key, body, run, \
+                       job, billing_key, billing_multiplier, cost, owner, lease_until";
 
 const SCHEMA: &str = "
 CREATE TABLE entries (
@@ -94,6 +98,27 @@ CREATE TABLE imports (
 const MIGRATION_TO_2: &str = "
 ALTER TABLE entries ADD COLUMN idempotency_key TEXT;
 ALTER TABLE entries ADD COLUMN body BLOB;
+";
+
+/// From schema version 2 to 3: the batch job an entry was sent for (`run`,
+/// `job`), what it is billed as, the cost the gateway reported, and the lease
+/// of the worker holding it; indexes for listing a run, for taking over its
+/// unfinished entries, for a worker's leases and for learning prices.
+pub(crate) const MIGRATION_TO_3: &str = "
+ALTER TABLE entries ADD COLUMN run TEXT;
+ALTER TABLE entries ADD COLUMN job TEXT;
+ALTER TABLE entries ADD COLUMN billing_key TEXT;
+ALTER TABLE entries ADD COLUMN billing_multiplier INTEGER;
+ALTER TABLE entries ADD COLUMN cost REAL;
+ALTER TABLE entries ADD COLUMN owner TEXT;
+ALTER TABLE entries ADD COLUMN lease_until INTEGER;
+CREATE INDEX entries_by_run ON entries (run, seq) WHERE run IS NOT NULL;
+CREATE INDEX entries_unfinished_by_run ON entries (run, seq)
+    WHERE run IS NOT NULL AND state IN ('unknown', 'running', 'succeeded');
+CREATE INDEX entries_by_owner ON entries (owner)
+    WHERE owner IS NOT NULL AND state IN ('unknown', 'running', 'succeeded');
+CREATE INDEX entries_priced ON entries (billing_key, state, cost, billing_multiplier)
+    WHERE cost IS NOT NULL AND billing_key IS NOT NULL;
 ";
 
 /// Unix seconds now.
@@ -207,6 +232,7 @@ impl Ledger {
                 transaction
                     .execute_batch(SCHEMA)
                     .and_then(|()| transaction.execute_batch(MIGRATION_TO_2))
+                    .and_then(|()| transaction.execute_batch(MIGRATION_TO_3))
                     .and_then(|()| {
                         transaction.pragma_update(None, "application_id", APPLICATION_ID)
                     })
@@ -214,11 +240,15 @@ impl Ledger {
                     .map_err(|error| self.error(error))?;
             }
             SchemaState::Older(version) => {
-                // Only version 1 predates this one; each later version adds
-                // its own step here.
+                // Each version's step, from the ledger's own on.
                 if version <= 1 {
                     transaction
                         .execute_batch(MIGRATION_TO_2)
+                        .map_err(|error| self.error(error))?;
+                }
+                if version <= 2 {
+                    transaction
+                        .execute_batch(MIGRATION_TO_3)
                         .map_err(|error| self.error(error))?;
                 }
                 transaction
@@ -250,7 +280,7 @@ impl Ledger {
             .map_err(|error| self.error(error))
     }
 
-    fn query_one(&self, sql: &str, key: &str) -> Result<Option<Entry>, LedgerError> {
+    pub(crate) fn query_one(&self, sql: &str, key: &str) -> Result<Option<Entry>, LedgerError> {
         self.connection()
             .query_row(sql, [key], |row| entry_at(row, 0))
             .optional()
@@ -284,21 +314,21 @@ impl Ledger {
 
     /// The blocking form of [`TaskStore::claim`](crate::TaskStore::claim).
     pub fn claim(&self, intent: &Intent, guard: Guard) -> Result<Claim, LedgerError> {
-        if let Guard::Once { .. } = guard {
-            return Err(LedgerError::Unsupported {
-                path: self.inner.path.clone(),
-                operation: "claim a batch job",
-            });
-        }
         let connection = self.connection();
         let transaction = self.immediate(&connection)?;
-        if guard == Guard::Unfinished
+        // The entry the guard asks about: the newest unfinished one with the
+        // key, or the newest one in any state.
+        let deciding = match guard {
+            Guard::Again => None,
+            Guard::Unfinished => Some(unfinished_with_request_sql()),
+            Guard::Once { .. } => Some(latest_with_request_sql()),
+        };
+        if let Some(sql) = deciding
             && let Some(entry) = transaction
-                .query_row(&unfinished_with_request_sql(), [&intent.request], |row| {
-                    entry_at(row, 0)
-                })
+                .query_row(&sql, [&intent.request], |row| entry_at(row, 0))
                 .optional()
                 .map_err(|error| self.error(error))?
+            && guard.is_stopped_by(entry.state)
         {
             // Dropping the transaction rolls it back: nothing was written.
             return Ok(Claim::Duplicate(Box::new(entry)));
@@ -392,6 +422,11 @@ impl Ledger {
             .map_err(|error| self.error(error))?;
         Ok(u64::try_from(count).unwrap_or(0))
     }
+}
+
+/// The newest entry with the request key `?1`, in any state.
+pub(crate) fn latest_with_request_sql() -> String {
+    format!("SELECT {COLUMNS} FROM entries WHERE request = ?1 ORDER BY seq DESC LIMIT 1")
 }
 
 fn unfinished_with_request_sql() -> String {
@@ -489,16 +524,29 @@ pub(crate) fn entry_at(row: &Row<'_>, at: usize) -> rusqlite::Result<Entry> {
         reason: row.get(at + 12)?,
         idempotency_key: row.get(at + 13)?,
         body: row.get(at + 14)?,
-        job: None,
-        billing: None,
-        cost: None,
-        owner: None,
-        lease_until: None,
+        job: match (row.get(at + 15)?, row.get(at + 16)?) {
+            (Some(run), Some(job)) => Some(JobRef { run, job }),
+            _ => None,
+        },
+        billing: row.get::<_, Option<String>>(at + 17)?.map(|key| Billing {
+            key,
+            // A multiplier this build cannot read counts once.
+            multiplier: row
+                .get::<_, Option<i64>>(at + 18)
+                .ok()
+                .flatten()
+                .and_then(|multiplier| u64::try_from(multiplier).ok())
+                .unwrap_or(1),
+        }),
+        cost: row.get(at + 19)?,
+        owner: row.get(at + 20)?,
+        lease_until: row.get(at + 21)?,
     })
 }
 
 /// Inserts an intent row (inside the caller's transaction). The body is
-/// kept only with an idempotency key: it is what a resend must repeat.
+/// kept only with an idempotency key: it is what a resend must repeat. A
+/// lease ends `seconds` after `at`.
 pub(crate) fn insert_intent(
     connection: &Connection,
     entry: &str,
@@ -506,10 +554,15 @@ pub(crate) fn insert_intent(
     at: i64,
 ) -> rusqlite::Result<usize> {
     let body = intent.idempotency_key.as_ref().and(intent.body.as_deref());
+    let job = intent.job.as_ref();
+    let billing = intent.billing.as_ref();
+    let lease = intent.lease.as_ref();
     connection.execute(
         "INSERT INTO entries (entry, state, model, spec, request, endpoint, submitted_at, \
-         updated_at, download_dir, reason, idempotency_key, body) \
-         VALUES (?1, 'unknown', ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?8, ?9, ?10) \
+         updated_at, download_dir, reason, idempotency_key, body, run, job, billing_key, \
+         billing_multiplier, owner, lease_until) \
+         VALUES (?1, 'unknown', ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, \
+         ?15, ?16) \
          ON CONFLICT (entry) DO NOTHING",
         params![
             entry,
@@ -522,8 +575,19 @@ pub(crate) fn insert_intent(
             NO_ANSWER_RECORDED,
             intent.idempotency_key,
             body,
+            job.map(|job| &job.run),
+            job.map(|job| &job.job),
+            billing.map(|billing| &billing.key),
+            billing.map(|billing| i64::try_from(billing.multiplier).unwrap_or(i64::MAX)),
+            lease.map(|lease| &lease.owner),
+            lease.map(|lease| lease_end(at, lease.seconds)),
         ],
     )
+}
+
+/// When a lease of `seconds` taken at `at` ends.
+pub(crate) fn lease_end(at: i64, seconds: u32) -> i64 {
+    at.saturating_add(i64::from(seconds))
 }
 
 /// Applies a step to an entry row; the number of rows changed (0: no such entry).
@@ -551,7 +615,7 @@ pub(crate) fn apply_step(
             status,
             videos,
             error,
-            cost: _,
+            cost,
         } => {
             let state = if status == "succeeded" {
                 State::Succeeded
@@ -559,14 +623,15 @@ pub(crate) fn apply_step(
                 State::Failed
             };
             connection.execute(
-                "UPDATE entries SET state = ?2, videos = ?3, reason = ?4, updated_at = ?5 \
-                 WHERE entry = ?1",
+                "UPDATE entries SET state = ?2, videos = ?3, reason = ?4, updated_at = ?5, \
+                 cost = ?6 WHERE entry = ?1",
                 params![
                     entry,
                     state.name(),
                     Value::Array(videos.clone()).to_string(),
                     error,
-                    at
+                    at,
+                    cost,
                 ],
             )
         }

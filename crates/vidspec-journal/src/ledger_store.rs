@@ -73,6 +73,18 @@ impl Ledger {
         )
     }
 
+    /// The blocking form of [`TaskStore::run_entries`].
+    pub fn run_entries_page(&self, run: &str, page: PageRequest) -> Result<Page, LedgerError> {
+        self.page_query(
+            &format!(
+                "SELECT seq, {COLUMNS} FROM entries WHERE run = ?1 AND seq > ?2 \
+                 ORDER BY seq LIMIT ?3"
+            ),
+            params![run, after(page), limit(page)],
+            page.limit,
+        )
+    }
+
     /// Runs `work` with a clone of this ledger on tokio's blocking pool. The
     /// work runs to its end even when the returned future is dropped, so a
     /// step that was started is either recorded or failed, never cut in half
@@ -155,41 +167,33 @@ impl TaskStore for Ledger {
         self.blocking(move |ledger| ledger.count_finished(filter))
     }
 
-    fn latest_with_request(&self, _request: String) -> StoreFuture<'_, Option<Entry>> {
-        self.unsupported("find the latest entry of a request")
+    fn latest_with_request(&self, request: String) -> StoreFuture<'_, Option<Entry>> {
+        self.blocking(move |ledger| ledger.latest_with_request(&request))
     }
 
-    fn renew_leases(&self, _owner: String, _seconds: u32) -> StoreFuture<'_, u64> {
-        self.unsupported("renew leases")
+    fn renew_leases(&self, owner: String, seconds: u32) -> StoreFuture<'_, u64> {
+        self.blocking(move |ledger| ledger.renew_leases(&owner, seconds))
     }
 
     fn take_over(
         &self,
-        _run: String,
-        _owner: String,
-        _seconds: u32,
-        _limit: usize,
+        run: String,
+        owner: String,
+        seconds: u32,
+        limit: usize,
     ) -> StoreFuture<'_, Vec<Entry>> {
-        self.unsupported("take entries over")
+        self.blocking(move |ledger| ledger.take_over(&run, &owner, seconds, limit))
     }
 
-    fn release_leases(&self, _owner: String) -> StoreFuture<'_, u64> {
-        self.unsupported("release leases")
+    fn release_leases(&self, owner: String) -> StoreFuture<'_, u64> {
+        self.blocking(move |ledger| ledger.release_leases(&owner))
     }
 
-    fn run_entries(&self, _run: String, _page: PageRequest) -> StoreFuture<'_, Page> {
-        self.unsupported("list a run")
+    fn run_entries(&self, run: String, page: PageRequest) -> StoreFuture<'_, Page> {
+        self.blocking(move |ledger| ledger.run_entries_page(&run, page))
     }
 
     fn learned_prices(&self) -> StoreFuture<'_, Vec<LearnedPrice>> {
-        self.unsupported("learn prices")
-    }
-}
-
-impl Ledger {
-    // Interim (issue 14 in progress): replaced by the real operations.
-    fn unsupported<T: Send + 'static>(&self, operation: &'static str) -> StoreFuture<'_, T> {
-        let path = std::path::PathBuf::from(self.location());
-        Box::pin(async move { Err(LedgerError::Unsupported { path, operation }) })
+        self.blocking(Ledger::learned_prices)
     }
 }

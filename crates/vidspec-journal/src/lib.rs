@@ -30,6 +30,7 @@ mod error;
 mod event;
 mod import;
 mod ledger;
+mod ledger_batch;
 mod ledger_store;
 mod location;
 mod store;

@@ -123,6 +123,17 @@ pub fn safe_name(text: &str) -> String {
     }
 }
 
+/// Whether `text` may be a file name's stem as it is: letters, digits, `-`,
+/// `_` and `.`, not starting with `.`, 1 to 100 characters.
+fn is_safe_file_stem(text: &str) -> bool {
+    !text.is_empty()
+        && text.len() <= 100
+        && !text.starts_with('.')
+        && text
+            .chars()
+            .all(|character| character.is_ascii_alphanumeric() || "-_.".contains(character))
+}
+
 fn io_error(path: &Path, problem: &str, source: Option<std::io::Error>) -> Error {
     Error::Io {
         operation: Operation::Download,
@@ -205,6 +216,21 @@ impl Client {
         dir: &Path,
         options: &DownloadOptions,
     ) -> Result<Vec<Downloaded>, Error> {
+        self.download_as(outcome, dir, &outcome.task_id, options)
+            .await
+    }
+
+    /// Downloads every video of `outcome` into `dir` as `<name>-<n>.mp4`
+    /// (a batch names files by job id). `name` is used as given when it is
+    /// a safe file name (letters, digits, `-`, `_` and `.`, not starting
+    /// with `.`, at most 100 characters), else as [`safe_name`] cleans it.
+    pub async fn download_as(
+        &self,
+        outcome: &Outcome,
+        dir: &Path,
+        name: &str,
+        options: &DownloadOptions,
+    ) -> Result<Vec<Downloaded>, Error> {
         let videos = outcome.videos();
         if videos.len() > options.max_videos {
             return Err(Error::OverLimit {
@@ -222,7 +248,11 @@ impl Client {
         tokio::fs::create_dir_all(dir)
             .await
             .map_err(|error| io_error(dir, "cannot create the directory", Some(error)))?;
-        let stem = safe_name(&outcome.task_id);
+        let stem = if is_safe_file_stem(name) {
+            name.to_owned()
+        } else {
+            safe_name(name)
+        };
         let targets: Vec<PathBuf> = (0..videos.len())
             .map(|index| dir.join(format!("{stem}-{index}.mp4")))
             .collect();

@@ -33,7 +33,7 @@ use std::sync::Arc;
 use futures_util::StreamExt;
 
 use serde_json::Value;
-use vidspec_core::{Model, Plan, Precondition, SharedRegistry};
+use vidspec_core::{Model, Plan, Precondition, Registry, SharedRegistry};
 use vidspec_journal::{Billing, Guard, Intent, JobRef, Lease, LedgerError, TaskStore};
 use vidspec_transport::{
     Client, ConfigError, DownloadOptions, Downloaded, Finding, Outcome, Severity, TaskHandle,
@@ -122,6 +122,51 @@ pub struct Checked {
 }
 
 impl Checked {
+    /// Step 1 without a workflow: validates `request` against `registry`
+    /// (routed by `model`, else the request's `model` field) with local paths
+    /// stood in for by placeholder URLs. Nothing is read or sent. A batch
+    /// checks every line of a manifest this way before it sends anything.
+    pub fn new(
+        registry: &Registry,
+        request: Value,
+        model: Option<&str>,
+    ) -> Result<Checked, WorkflowError> {
+        let found = match model {
+            Some(id) => registry.lookup(id)?,
+            None => registry.route(&request)?,
+        };
+        let locals = local_files(found.fields(), &request);
+        let mut stand_in = request.clone();
+        for (index, local) in locals.iter().enumerate() {
+            if let Some(slot) = stand_in.pointer_mut(&local.request_pointer) {
+                *slot = Value::String(format!("https://upload.invalid/local-{index}"));
+            }
+        }
+        let stand_in_plan =
+            found
+                .prepare(stand_in)
+                .map_err(|diagnostics| WorkflowError::Invalid {
+                    model: found.id().to_owned(),
+                    diagnostics,
+                })?;
+        Ok(Checked {
+            model: found.id().to_owned(),
+            request,
+            locals,
+            stand_in_plan,
+        })
+    }
+
+    /// The model id it was checked against.
+    pub fn model(&self) -> &str {
+        &self.model
+    }
+
+    /// The request as given (local paths still in it).
+    pub fn into_request(self) -> Value {
+        self.request
+    }
+
     /// The plan with placeholder URLs where local paths are.
     pub fn stand_in_plan(&self) -> &Plan {
         &self.stand_in_plan
@@ -182,27 +227,7 @@ impl Workflow {
     /// Step 1: validates `request` with local paths stood in for by
     /// placeholder URLs. Nothing is read or sent.
     pub fn check(&self, request: Value, model: Option<&str>) -> Result<Checked, WorkflowError> {
-        let found = self.route(&request, model)?;
-        let locals = local_files(found.fields(), &request);
-        let mut stand_in = request.clone();
-        for (index, local) in locals.iter().enumerate() {
-            if let Some(slot) = stand_in.pointer_mut(&local.request_pointer) {
-                *slot = Value::String(format!("https://upload.invalid/local-{index}"));
-            }
-        }
-        let stand_in_plan =
-            found
-                .prepare(stand_in)
-                .map_err(|diagnostics| WorkflowError::Invalid {
-                    model: found.id().to_owned(),
-                    diagnostics,
-                })?;
-        Ok(Checked {
-            model: found.id().to_owned(),
-            request,
-            locals,
-            stand_in_plan,
-        })
+        Checked::new(&self.registry, request, model)
     }
 
     /// Step 2: pre-flight of the local files against the constraints of
