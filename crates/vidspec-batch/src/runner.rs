@@ -28,6 +28,7 @@ use std::time::Duration;
 use futures_util::future::{BoxFuture, Either};
 use futures_util::stream::{self, StreamExt};
 use serde_json::Value;
+use vidspec_core::Charge;
 use vidspec_journal::{Entry, Guard, Lease, LedgerError, State, Step, TaskStore, all_run_entries};
 use vidspec_transport::{
     DownloadOptions, Outcome, RateLimiter, TaskHandle, WaitEvent, WaitOptions,
@@ -36,6 +37,7 @@ use vidspec_workflow::{
     Recorder, SubmitOptions, Workflow, WorkflowError, recorded_outcome, step_of_failed_submit,
 };
 
+use crate::budget::Budget;
 use crate::event::BatchEvent;
 use crate::job::{job_key, job_ref, owner_id};
 use crate::manifest::Job;
@@ -87,6 +89,10 @@ pub struct BatchOptions {
     /// Attempts of a submit that provably created no task and may succeed
     /// later (a connection refused, a 429 or 5xx before processing).
     pub submit_attempts: u32,
+    /// The run's budget: each job is reserved before it is sent; once one
+    /// is refused, no new job is sent (running ones are still finished).
+    /// The runner tells it what the run's ledger entries already cost.
+    pub budget: Option<Arc<Budget>>,
 }
 
 impl std::fmt::Debug for BatchOptions {
@@ -102,6 +108,10 @@ impl std::fmt::Debug for BatchOptions {
             .field("lease_seconds", &self.lease_seconds)
             .field("waiter", &self.waiter.is_some())
             .field("store_poll", &self.store_poll)
+            .field(
+                "budget",
+                &self.budget.as_ref().map(|budget| budget.snapshot()),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -130,6 +140,7 @@ impl BatchOptions {
             skip_preflight: false,
             store_poll: Duration::from_secs(5),
             submit_attempts: 4,
+            budget: None,
         }
     }
 }
@@ -412,6 +423,17 @@ impl Batch {
                 let finished: Vec<(String, Result<Handled, BatchError>)> = stream::iter(taken)
                     .map(|entry| async move {
                         let known = Known::of_entry(&entry);
+                        if let (Some(budget), Some(billing)) =
+                            (&self.options.budget, &entry.billing)
+                        {
+                            budget.adopt(
+                                &known.job,
+                                &Charge {
+                                    key: billing.key.clone(),
+                                    multiplier: billing.multiplier,
+                                },
+                            );
+                        }
                         (context.emit)(BatchEvent::TakenOver {
                             job: known.job.clone(),
                             entry: entry.entry.clone(),
@@ -462,10 +484,28 @@ impl Batch {
     async fn already_done(&self, jobs: &[Job]) -> Result<usize, BatchError> {
         let entries = all_run_entries(self.store().as_ref(), &self.options.run).await?;
         let mut newest: HashMap<String, State> = HashMap::new();
+        let mut spent = 0.0;
         for entry in entries {
+            if !entry.state.is_unfinished() {
+                spent += entry.cost.filter(|cost| cost.is_finite()).unwrap_or(0.0);
+            } else if let (Some(budget), Some(job), Some(billing)) =
+                (&self.options.budget, &entry.job, &entry.billing)
+            {
+                // Sent earlier and not ended: committed whatever the budget says.
+                budget.adopt(
+                    &job.job,
+                    &Charge {
+                        key: billing.key.clone(),
+                        multiplier: billing.multiplier,
+                    },
+                );
+            }
             if let Some(job) = entry.job {
                 newest.insert(job.job, entry.state);
             }
+        }
+        if let Some(budget) = &self.options.budget {
+            budget.start_from(spent);
         }
         Ok(jobs
             .iter()
@@ -560,6 +600,24 @@ impl Batch {
             row.error = Some("not submitted: the budget was reached".to_owned());
             return Ok(context.finished(row));
         }
+        if let Some(budget) = &self.options.budget
+            && let Err(stop) = budget.reserve(&job.id, &job.billing)
+        {
+            let first = !context.submitting_stopped.swap(true, Ordering::SeqCst);
+            if first {
+                let snapshot = budget.snapshot();
+                (context.emit)(BatchEvent::BudgetStopped {
+                    spent: snapshot.spent,
+                    in_flight: snapshot.in_flight,
+                    budget: snapshot.limit,
+                    next_job: job.id.clone(),
+                    reason: stop.to_string(),
+                });
+            }
+            let mut row = known.row(JobStatus::BudgetStopped);
+            row.error = Some(stop.to_string());
+            return Ok(context.finished(row));
+        }
         let key = job_key(&self.options.run, &job.id);
         let mut options = SubmitOptions::new();
         options.model = Some(job.model.clone());
@@ -599,6 +657,7 @@ impl Batch {
             match error {
                 WorkflowError::Duplicate { entry } => {
                     // Another worker claimed it first: its answer is its.
+                    self.release(&job.id);
                     return Ok(match entry.state {
                         State::Downloaded | State::Failed | State::NotSent => {
                             context.finished(row_of_entry(&known, &entry))
@@ -617,6 +676,7 @@ impl Batch {
                             tokio::time::sleep(Duration::from_secs(1 << attempt.min(5))).await;
                             continue;
                         }
+                        self.release(&job.id);
                         let mut row = known.row(JobStatus::NotSent);
                         row.error = Some(source.to_string());
                         return Ok(context.finished(row));
@@ -669,6 +729,7 @@ impl Batch {
                 }
                 WorkflowError::Store(error) => return Err(BatchError::Store(error)),
                 WorkflowError::Preflight { findings } => {
+                    self.release(&job.id);
                     let mut row = known.row(JobStatus::NotSent);
                     let messages: Vec<String> = findings
                         .iter()
@@ -679,6 +740,7 @@ impl Batch {
                     return Ok(context.finished(row));
                 }
                 other => {
+                    self.release(&job.id);
                     let mut row = known.row(JobStatus::NotSent);
                     row.error = Some(other.to_string());
                     return Ok(context.finished(row));
@@ -770,6 +832,20 @@ impl Batch {
         }
     }
 
+    /// A job was not sent after all: its budget reservation goes.
+    fn release(&self, job: &str) {
+        if let Some(budget) = &self.options.budget {
+            budget.release(job);
+        }
+    }
+
+    /// A job's task ended: its reported cost replaces its estimate.
+    fn settle(&self, job: &str, cost: Option<f64>) {
+        if let Some(budget) = &self.options.budget {
+            budget.settle(job, cost);
+        }
+    }
+
     /// A handle for a recorded task of `model`.
     fn handle(&self, model: &str, task_id: String) -> Result<TaskHandle, String> {
         self.workflow
@@ -793,6 +869,7 @@ impl Batch {
         match outcome {
             Ok(outcome) => {
                 row.cost = outcome.snapshot.cost;
+                self.settle(&known.job, row.cost);
                 row.status = JobStatus::Succeeded;
                 self.download(known, entry, &outcome, &mut row).await?;
             }
@@ -801,6 +878,7 @@ impl Batch {
             }) => {
                 row.status = JobStatus::Failed;
                 row.cost = snapshot.cost;
+                self.settle(&known.job, row.cost);
                 row.error = Some(message);
             }
             Err(error @ vidspec_transport::Error::DeadlinePassed { .. }) => {

@@ -215,6 +215,10 @@ Exit codes:\n  \
 2  usage error: a bad flag, a broken spec in DIR, or no cases in CASES_DIR")]
     Test(TestArgs),
 
+    /// Run, estimate or summarise a batch: a manifest of many requests.
+    #[command(subcommand)]
+    Batch(BatchCommand),
+
     /// Run a simulated gateway on loopback, for trying vidspec offline.
     #[cfg(feature = "sim")]
     #[command(
@@ -234,6 +238,224 @@ Example:\n  vidspec sim --speed 50 --faults 429=0.1\n\n\
 Exit codes:\n  0  stopped\n  2  usage error or the address cannot be bound"
     )]
     Sim(SimArgs),
+}
+
+/// Exit codes of `batch run`, as help text (a literal, for `concat!`).
+macro_rules! batch_exit_codes {
+    () => {
+        "Exit codes:\n  \
+         0  every job is downloaded\n  \
+         1  invalid lines in the manifest: nothing was sent (--skip-invalid runs the valid ones)\n  \
+         2  usage error: a bad flag, an unreadable manifest or ledger, a broken spec, no API key\n  \
+         3  the gateway or the network failed before the run could start (the balance check)\n  \
+         4  some jobs failed (run again with --retry-failed to pay for them again)\n  \
+         6  some jobs are unknown: sent, but the answer was lost; they may have been charged \
+and are never resubmitted (see `vidspec batch status`)\n  \
+         7  the budget stopped the run: some jobs were not submitted (raise --budget and run again)\n  \
+         130  interrupted (Ctrl-C): nothing new was submitted; run the same command again to resume\n\
+         When several hold, the first of 6, 4 and 7 is the exit code: unknown jobs matter most."
+    };
+}
+
+/// The `batch` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum BatchCommand {
+    /// Run every job of a manifest: validated first, resumable, within a budget.
+    #[command(long_about = concat!(
+        "Run a manifest: a JSON Lines file, one job per line. A line is a request object \
+with two optional keys of the batch's own: \"id\" (the job id; default: a digest of the \
+line) and \"model\" (else the request's own \"model\" routes it).\n\n\
+Every line is validated before anything is sent; all invalid lines are reported at once \
+(line number, job id, each problem) and the run refuses to start unless --skip-invalid. \
+When the gateway offers a balance, it is checked first. At most --concurrency jobs run at \
+once, within --rps requests per second; videos are downloaded as they finish, into \
+--out as `<job id>-<n>.<ext>`.\n\n\
+The run is resumable: the ledger records each job under its run (--run, default the \
+manifest's file stem) and id, so running the same command again continues. Downloaded \
+jobs are skipped, running ones waited for, failed ones retried only with --retry-failed, \
+and a job whose submit was sent but never answered (unknown) is resent under its \
+idempotency key when the model has one, else left unknown and listed: it may have been \
+charged and is never submitted twice. Several processes (on several machines with \
+--ledger postgres://…) can run the same manifest: each claims jobs under a lease \
+(--lease) renewed while it works, and takes over the jobs of a worker whose lease ended.\n\n\
+On a terminal, one bar shows queued, running, done, failed and spent, with the slowest \
+running tasks under it; otherwise plain lines (one per submit, finish and stop, and a \
+summary every 10 s). At the end a table lists each job (status, task id, mode, billing \
+key, cost, files); --report FILE writes the same as JSON lines. Ctrl-C stops submitting, \
+releases this worker's leases and says how to resume.\n\n\
+With --webhook-listen ADDR --webhook-url URL, a callback receiver listens on ADDR and the \
+gateway is told to call URL (with a secret token added to its path; the token is never \
+printed). A callback only makes the runner look at its task again through the API; \
+sparse polling catches callbacks that never come.\n\n\
+Examples:\n  vidspec batch plan jobs.jsonl --prices prices.yaml\n  \
+vidspec batch run jobs.jsonl --out videos/ --concurrency 8 --budget 25 --report report.jsonl\n  \
+vidspec batch run jobs.jsonl --ledger postgres://vidspec@db/vidspec   # on each machine\n  \
+vidspec batch status --run jobs\n\n",
+        batch_exit_codes!()
+    ))]
+    Run(BatchRunArgs),
+
+    /// Estimate what a manifest will cost, per model and in total.
+    #[command(long_about = "Estimate a manifest's cost before running it: the cost per \
+model and in total, the jobs that have no known price, and where each price came from: \
+--prices FILE (a YAML map from billing-key patterns to USD amounts, `*` matching any \
+text), else the prices the ledger learned from the cost the gateway reported for \
+completed tasks of the same billing key. Jobs already downloaded in the ledger's run are \
+not counted again. Nothing is sent.\n\n\
+Examples:\n  vidspec batch plan jobs.jsonl\n  vidspec batch plan jobs.jsonl --prices prices.yaml --json\n\n\
+Exit codes:\n  \
+0  estimated (jobs without a price are listed, not an error)\n  \
+1  invalid lines in the manifest (listed; they are not estimated)\n  \
+2  usage error: a bad flag, an unreadable manifest, price file or ledger")]
+    Plan(BatchPlanArgs),
+
+    /// Summarise a run from the ledger: jobs per state, spent, what is left.
+    #[command(long_about = "Summarise a run from the ledger, without talking to the \
+gateway: how many jobs are in each state (not sent, unknown, running, succeeded, \
+downloaded, failed), what was spent, and the jobs that need attention (unknown, failed). \
+Name the run with --run, or give its MANIFEST (the run is then its file stem, as \
+`batch run` names it).\n\n\
+Examples:\n  vidspec batch status --run jobs\n  vidspec batch status jobs.jsonl --json\n\n\
+Exit codes:\n  \
+0  summarised\n  \
+2  usage error: neither --run nor MANIFEST, or an unreadable ledger")]
+    Status(BatchStatusArgs),
+}
+
+/// Which task store a batch uses.
+#[derive(Debug, Args)]
+pub struct LedgerArgs {
+    /// The task store: an SQLite file, or a PostgreSQL URL (postgres://…)
+    /// that several workers share [default: $VIDSPEC_JOURNAL, else
+    /// $XDG_STATE_HOME/vidspec/ledger.sqlite3].
+    #[arg(long, value_name = "PATH|postgres://…")]
+    pub ledger: Option<String>,
+}
+
+/// Arguments of `batch run`.
+#[derive(Debug, Args)]
+pub struct BatchRunArgs {
+    /// The manifest: JSON Lines, one job per line.
+    #[arg(value_name = "MANIFEST")]
+    pub manifest: PathBuf,
+
+    /// The run's name in the ledger [default: the manifest's file stem].
+    #[arg(long, value_name = "NAME")]
+    pub run: Option<String>,
+
+    /// Save the videos in DIR, as `<job id>-<n>.<ext>`.
+    #[arg(long, value_name = "DIR", default_value = "videos")]
+    pub out: PathBuf,
+
+    /// Run at most N jobs at once (submitted and not yet ended).
+    #[arg(long, value_name = "N", default_value_t = 8,
+          value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub concurrency: u32,
+
+    /// Send at most R requests per second to the gateway, submits, polls
+    /// and downloads together (the gateway allows about 500 a minute).
+    #[arg(long, value_name = "R", default_value_t = 7.0)]
+    pub rps: f64,
+
+    /// Run the valid lines even when some are invalid (those are reported and skipped).
+    #[arg(long)]
+    pub skip_invalid: bool,
+
+    /// Submit failed jobs again (each is paid for again).
+    #[arg(long)]
+    pub retry_failed: bool,
+
+    /// Stop submitting once what was spent plus the estimate of what is
+    /// running would pass this many USD.
+    #[arg(long, value_name = "USD")]
+    pub budget: Option<f64>,
+
+    /// A price file: a YAML map from billing-key patterns to USD amounts
+    /// (used by --budget; learned prices fill the gaps).
+    #[arg(long, value_name = "FILE")]
+    pub prices: Option<PathBuf>,
+
+    /// Also write the report as JSON lines into FILE (one object per job).
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub ledger: LedgerArgs,
+
+    /// Listen for the gateway's callbacks on ADDR (e.g. 0.0.0.0:8080);
+    /// needs --webhook-url.
+    #[arg(long, value_name = "ADDR", requires = "webhook_url")]
+    pub webhook_listen: Option<std::net::SocketAddr>,
+
+    /// The public URL that reaches --webhook-listen (e.g.
+    /// https://hooks.example.com/vidspec); a secret token is added to it.
+    #[arg(long, value_name = "URL", requires = "webhook_listen")]
+    pub webhook_url: Option<String>,
+
+    /// This worker's lease on the jobs it claims, in seconds; renewed every
+    /// third of it while the worker lives, taken over by another worker
+    /// once it ends.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60,
+          value_parser = clap::value_parser!(u32).range(3..=86_400))]
+    pub lease: u32,
+
+    #[command(flatten)]
+    pub specs: SpecsArgs,
+
+    #[command(flatten)]
+    pub limits: DownloadLimitArgs,
+
+    /// Overwrite files that already exist in the output directory.
+    #[arg(long)]
+    pub force: bool,
+
+    #[command(flatten)]
+    pub gateway: GatewayArgs,
+}
+
+/// Arguments of `batch plan`.
+#[derive(Debug, Args)]
+pub struct BatchPlanArgs {
+    /// The manifest: JSON Lines, one job per line.
+    #[arg(value_name = "MANIFEST")]
+    pub manifest: PathBuf,
+
+    /// The run's name in the ledger [default: the manifest's file stem].
+    #[arg(long, value_name = "NAME")]
+    pub run: Option<String>,
+
+    /// A price file: a YAML map from billing-key patterns to USD amounts.
+    #[arg(long, value_name = "FILE")]
+    pub prices: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub ledger: LedgerArgs,
+
+    #[command(flatten)]
+    pub specs: SpecsArgs,
+
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Arguments of `batch status`.
+#[derive(Debug, Args)]
+pub struct BatchStatusArgs {
+    /// The manifest whose run to summarise (its file stem names the run).
+    #[arg(value_name = "MANIFEST", required_unless_present = "run")]
+    pub manifest: Option<PathBuf>,
+
+    /// The run's name.
+    #[arg(long, value_name = "NAME")]
+    pub run: Option<String>,
+
+    #[command(flatten)]
+    pub ledger: LedgerArgs,
+
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Where and how to reach the gateway.

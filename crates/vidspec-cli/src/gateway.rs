@@ -133,6 +133,15 @@ pub(crate) fn error_json(error: &Error) -> Value {
 /// The client for these arguments: key from APIMART_API_KEY, base URL from
 /// --base-url, APIMART_BASE_URL or the default.
 pub(crate) fn client(gateway: &GatewayArgs) -> Result<Client, Error> {
+    client_with_rate(gateway, None)
+}
+
+/// [`client`] with a cap on requests per second of its own (`batch run
+/// --rps`) instead of the transport's default.
+pub(crate) fn client_with_rate(
+    gateway: &GatewayArgs,
+    requests_per_second: Option<f64>,
+) -> Result<Client, Error> {
     let key = std::env::var(KEY_VARIABLE).map_err(|_| ConfigError::MissingEnvironment {
         variable: KEY_VARIABLE.to_owned(),
     })?;
@@ -150,6 +159,8 @@ pub(crate) fn client(gateway: &GatewayArgs) -> Result<Client, Error> {
         ClientOptions {
             base_url,
             allow_insecure_http: gateway.insecure,
+            requests_per_second: requests_per_second
+                .unwrap_or(ClientOptions::default().requests_per_second),
             ..ClientOptions::default()
         },
     )

@@ -4,9 +4,14 @@
 //! Owns the exit-code contract (0 valid or done, 1 invalid request or unknown
 //! model, 2 usage error or broken specs, 3 gateway or network failure, 4 task
 //! failed or deadline passed, 5 a task exists that the ledger could not
-//! record) and how failures reach stderr. It must stay
+//! record; `batch run` adds 6 jobs left unknown, 7 stopped by the budget
+//! and 130 interrupted) and how failures reach stderr. It must stay
 //! thin: no validation, no rendering, no knowledge of any model.
 
+mod batch;
+mod batch_display;
+mod batch_plan;
+mod batch_run;
 mod catalog;
 mod check;
 mod cli;
@@ -53,6 +58,15 @@ pub enum Exit {
     /// 5: a task was submitted (or ended) but the ledger could not record it;
     /// the message names the task and the command that waits for it.
     Unrecorded,
+    /// 6 (`batch run`): some jobs were sent but their answer was lost; they
+    /// may have been charged and are never resubmitted.
+    Unknown,
+    /// 7 (`batch run`): the budget stopped the run before every job was
+    /// submitted.
+    BudgetStopped,
+    /// 130 (`batch run`): interrupted by Ctrl-C; running the command again
+    /// resumes.
+    Interrupted,
 }
 
 impl Exit {
@@ -71,6 +85,9 @@ impl From<Exit> for ExitCode {
             Exit::Gateway => ExitCode::from(3),
             Exit::TaskFailed => ExitCode::from(4),
             Exit::Unrecorded => ExitCode::from(5),
+            Exit::Unknown => ExitCode::from(6),
+            Exit::BudgetStopped => ExitCode::from(7),
+            Exit::Interrupted => ExitCode::from(130),
         }
     }
 }
@@ -89,6 +106,7 @@ fn main() -> ExitCode {
         Command::Wait(args) => follow::wait(args),
         Command::Tasks(args) => follow::tasks(args),
         Command::Resume(args) => follow::resume(args),
+        Command::Batch(command) => batch::run(command),
         Command::Lint(args) => lint::run(args),
         Command::Test(args) => test_cases::run(args),
         #[cfg(feature = "sim")]

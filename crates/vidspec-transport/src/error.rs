@@ -47,6 +47,8 @@ pub enum Operation {
     /// A check before sending: a referenced task, an image or video behind
     /// a URL.
     Preflight,
+    /// Reading the account balance (free, idempotent).
+    Balance,
 }
 
 impl Operation {
@@ -64,6 +66,7 @@ impl Operation {
             Operation::Upload => "upload",
             Operation::Download => "download",
             Operation::Preflight => "pre-flight check",
+            Operation::Balance => "balance check",
         }
     }
 }
@@ -570,13 +573,14 @@ mod tests {
         assert_eq!(lenient_code(Some(&json!(429))), Some("429".into()));
     }
 
-    const OPERATIONS: [Operation; 6] = [
+    const OPERATIONS: [Operation; 7] = [
         Operation::Submit,
         Operation::Poll,
         Operation::Wait,
         Operation::Upload,
         Operation::Download,
         Operation::Preflight,
+        Operation::Balance,
     ];
 
     /// A reqwest error to stand as a network source (a request that cannot
@@ -759,6 +763,18 @@ mod tests {
             operation: Operation::Poll,
             status: 500,
             message: "Internal server error".into(),
+            request_id: None,
+        };
+        assert!(server.is_retryable());
+        assert!(!server.may_have_created_a_task());
+    }
+
+    #[test]
+    fn a_500_on_a_balance_check_is_retryable_and_created_no_task() {
+        let server = Error::Server {
+            operation: Operation::Balance,
+            status: 502,
+            message: "bad gateway".into(),
             request_id: None,
         };
         assert!(server.is_retryable());

@@ -75,6 +75,7 @@
 //! `Client::with_poll_clock(PollClock::simulated(speed))`, a test hook kept
 //! out of `WaitOptions`; tests of library code use paused tokio time instead.
 
+mod balance;
 mod client;
 mod download;
 mod error;
@@ -94,6 +95,7 @@ mod seconds;
 mod wait;
 mod watch;
 
+pub use balance::{BALANCE_PATH, Balance};
 pub use client::{
     ApiKey, BaseUrlError, Client, ClientOptions, DEFAULT_BASE_URL, KeyError, Upload, image_mime,
 };

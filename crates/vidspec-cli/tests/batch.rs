@@ -1,0 +1,291 @@
+//! `vidspec batch run | plan | status` as real processes against `vidspec
+//! sim` on loopback: every invalid line reported before anything is sent,
+//! videos named by job id, the report, a second run that submits nothing,
+//! the plan's estimate, the status from the ledger, output without escape
+//! codes in a pipe, and a run killed with SIGKILL then resumed.
+
+// Without the `sim` feature the tests that run `vidspec sim` are left out,
+// and the helpers only they use go unused.
+#![cfg_attr(not(feature = "sim"), allow(dead_code, unused_imports))]
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use serde_json::Value;
+use support::{SimProcess, sim, sim_at, stats, temp_dir, vidspec};
+
+/// A manifest line for a job `id` (a request the simulator accepts).
+fn job(id: &str) -> String {
+    format!(
+        r#"{{"id": "{id}", "model": "pixverse-v6", "prompt": "a paper boat on a river, take {id}", "resolution": "720p", "duration": 5}}"#
+    )
+}
+
+/// Writes `lines` as `NAME.jsonl` in `dir`; its path.
+fn manifest(dir: &Path, name: &str, lines: &[String]) -> PathBuf {
+    let path = dir.join(format!("{name}.jsonl"));
+    std::fs::write(&path, lines.join("\n") + "\n").expect("write the manifest");
+    path
+}
+
+fn text(output: &Output) -> String {
+    format!(
+        "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+/// `vidspec batch run MANIFEST --out DIR/videos` against `sim`.
+fn batch_run(sim: &SimProcess, manifest: &Path, out: &Path, extra: &[&str]) -> Output {
+    let manifest = manifest.display().to_string();
+    let out = out.display().to_string();
+    let mut args = vec!["batch", "run", manifest.as_str(), "--out", out.as_str()];
+    args.extend_from_slice(extra);
+    vidspec(sim, &args, Some("sim-key"))
+}
+
+fn files_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|entry| entry.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+#[cfg(feature = "sim")]
+#[test]
+fn every_invalid_line_is_reported_at_once_and_nothing_is_sent() {
+    let sim = sim(&[]);
+    let dir = temp_dir("batch-invalid");
+    let manifest = manifest(
+        &dir,
+        "jobs",
+        &[
+            job("a"),
+            r#"{"id": "b", "model": "pixverse-v6", "prompt": "x", "durtion": 5}"#.to_owned(),
+            job("c"),
+            r#"{"id": "d", "model": "no-such-model", "prompt": "x"}"#.to_owned(),
+            "not json at all".to_owned(),
+        ],
+    );
+    let output = batch_run(&sim, &manifest, &dir.join("videos"), &[]);
+    let shown = text(&output);
+    assert_eq!(output.status.code(), Some(1), "{shown}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    for line in [":2:", ":4:", ":5:"] {
+        assert!(stderr.contains(line), "line {line} is reported: {shown}");
+    }
+    assert!(stderr.contains("durtion"), "{shown}");
+    assert!(stderr.contains("--skip-invalid"), "{shown}");
+    let stats = stats(&sim);
+    assert_eq!(stats["submit_attempts"], 0, "{stats}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[cfg(feature = "sim")]
+#[test]
+fn skip_invalid_runs_the_valid_lines_only() {
+    let sim = sim(&[]);
+    let dir = temp_dir("batch-skip");
+    let manifest = manifest(
+        &dir,
+        "jobs",
+        &[
+            job("a"),
+            r#"{"id": "b", "model": "no-such-model", "prompt": "x"}"#.to_owned(),
+            job("c"),
+        ],
+    );
+    let videos = dir.join("videos");
+    let output = batch_run(&sim, &manifest, &videos, &["--skip-invalid"]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    assert_eq!(files_in(&videos), ["a-0.mp4", "c-0.mp4"]);
+    assert_eq!(stats(&sim)["submits"], 2);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[cfg(feature = "sim")]
+#[test]
+fn a_run_saves_every_video_under_its_job_id_and_writes_the_report() {
+    let sim = sim(&[]);
+    let dir = temp_dir("batch-run");
+    let ids = ["one", "two", "three", "four"];
+    let lines: Vec<String> = ids.iter().map(|id| job(id)).collect();
+    let manifest = manifest(&dir, "jobs", &lines);
+    let videos = dir.join("videos");
+    let report = dir.join("report.jsonl");
+    let output = batch_run(
+        &sim,
+        &manifest,
+        &videos,
+        &["--report", &report.display().to_string()],
+    );
+    let shown = text(&output);
+    assert_eq!(output.status.code(), Some(0), "{shown}");
+    assert_eq!(
+        files_in(&videos),
+        ["four-0.mp4", "one-0.mp4", "three-0.mp4", "two-0.mp4"]
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.starts_with("JOB"), "the table has a header: {shown}");
+    for id in ids {
+        assert!(
+            stdout
+                .lines()
+                .any(|line| line.starts_with(id) && line.contains("downloaded")),
+            "{shown}"
+        );
+    }
+    let report = std::fs::read_to_string(&report).expect("the report is written");
+    let lines: Vec<Value> = report
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("a JSON line"))
+        .collect();
+    assert_eq!(lines.len(), ids.len(), "{report}");
+    for line in &lines {
+        assert!(line["task_id"].is_string(), "{line}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[cfg(feature = "sim")]
+#[test]
+fn a_second_run_of_the_same_manifest_submits_nothing() {
+    let sim = sim(&[]);
+    let dir = temp_dir("batch-again");
+    let lines: Vec<String> = ["a", "b", "c"].iter().map(|id| job(id)).collect();
+    let manifest = manifest(&dir, "jobs", &lines);
+    let videos = dir.join("videos");
+    let first = batch_run(&sim, &manifest, &videos, &[]);
+    assert_eq!(first.status.code(), Some(0), "{}", text(&first));
+    assert_eq!(stats(&sim)["submits"], 3);
+    let second = batch_run(&sim, &manifest, &videos, &[]);
+    assert_eq!(second.status.code(), Some(0), "{}", text(&second));
+    assert_eq!(stats(&sim)["submit_attempts"], 3, "nothing more was sent");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[cfg(feature = "sim")]
+#[test]
+fn batch_status_summarises_a_finished_run_from_the_ledger() {
+    let sim = sim(&[]);
+    let dir = temp_dir("batch-status");
+    let lines: Vec<String> = ["a", "b"].iter().map(|id| job(id)).collect();
+    let manifest = manifest(&dir, "nightly", &lines);
+    let run = batch_run(&sim, &manifest, &dir.join("videos"), &[]);
+    assert_eq!(run.status.code(), Some(0), "{}", text(&run));
+    let status = vidspec(
+        &sim,
+        &["batch", "status", "--run", "nightly", "--json"],
+        None,
+    );
+    assert_eq!(status.status.code(), Some(0), "{}", text(&status));
+    let summary: Value = serde_json::from_slice(&status.stdout).expect("one JSON object");
+    assert_eq!(summary["run"], "nightly", "{summary}");
+    assert_eq!(summary["jobs"], 2, "{summary}");
+    assert_eq!(summary["states"]["downloaded"], 2, "{summary}");
+    let text_status = vidspec(&sim, &["batch", "status", &manifest.display().to_string()], None);
+    let stdout = String::from_utf8_lossy(&text_status.stdout);
+    assert!(stdout.contains("nightly"), "{}", text(&text_status));
+    assert!(stdout.contains("downloaded 2"), "{}", text(&text_status));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[cfg(feature = "sim")]
+#[test]
+fn output_in_a_pipe_holds_no_escape_codes() {
+    let sim = sim(&[]);
+    let dir = temp_dir("batch-pipe");
+    let lines: Vec<String> = ["a", "b"].iter().map(|id| job(id)).collect();
+    let manifest = manifest(&dir, "jobs", &lines);
+    let output = batch_run(&sim, &manifest, &dir.join("videos"), &[]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    for (name, bytes) in [("stdout", &output.stdout), ("stderr", &output.stderr)] {
+        assert!(
+            !bytes.contains(&0x1b) && !bytes.contains(&b'\r'),
+            "{name} holds an escape or a carriage return: {}",
+            text(&output)
+        );
+    }
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("submitted a as task_"), "{}", text(&output));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Kills a `batch run` with SIGKILL once the simulator has created a few
+/// tasks, runs the same command again, and checks that no job was
+/// submitted twice and every job whose submit was answered has its video.
+#[cfg(all(feature = "sim", unix))]
+#[test]
+fn a_run_killed_with_sigkill_resumes_without_submitting_any_job_twice() {
+    use std::time::{Duration, Instant};
+
+    // Slow enough that the run is mid-way when it is killed.
+    let sim = sim_at("100", &[]);
+    let dir = temp_dir("batch-kill");
+    let ids: Vec<String> = (0..24).map(|n| format!("job{n:02}")).collect();
+    let lines: Vec<String> = ids.iter().map(|id| job(id)).collect();
+    let manifest = manifest(&dir, "jobs", &lines);
+    let videos = dir.join("videos");
+
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_vidspec"))
+        .args(["batch", "run"])
+        .arg(&manifest)
+        .arg("--out")
+        .arg(&videos)
+        .args(["--concurrency", "4"])
+        .env("VIDSPEC_PREFLIGHT", "off")
+        .env("APIMART_BASE_URL", &sim.base_url)
+        .env("VIDSPEC_POLL_SCALE", &sim.speed)
+        .env("VIDSPEC_JOURNAL", &sim.journal)
+        .env("APIMART_API_KEY", "sim-key")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("batch run starts");
+    let started = Instant::now();
+    while stats(&sim)["submits"].as_u64().unwrap_or(0) < 6 {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the run submitted fewer than 6 jobs in a minute"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().expect("SIGKILL");
+    let _ = child.wait();
+    let before = stats(&sim)["submits"].as_u64().unwrap_or(0);
+    assert!(before < ids.len() as u64, "killed mid-way ({before})");
+
+    let again = batch_run(&sim, &manifest, &videos, &["--concurrency", "4"]);
+    let shown = text(&again);
+    let status = vidspec(&sim, &["batch", "status", "--run", "jobs", "--json"], None);
+    let summary: Value = serde_json::from_slice(&status.stdout).expect("status JSON");
+    let unknown = summary["states"]["unknown"].as_u64().unwrap_or(0);
+    let downloaded = summary["states"]["downloaded"].as_u64().unwrap_or(0);
+    // A submit in flight at the kill has no recorded answer: it stays
+    // unknown (exit 6), listed, never sent again.
+    let expected = if unknown == 0 { 0 } else { 6 };
+    assert_eq!(again.status.code(), Some(expected), "{shown}\n{summary}");
+    assert_eq!(downloaded + unknown, ids.len() as u64, "{summary}");
+    let submits = stats(&sim)["submits"].as_u64().unwrap_or(0);
+    assert!(
+        submits >= downloaded && submits <= downloaded + unknown,
+        "one task per job: {submits} tasks for {downloaded} downloaded and {unknown} unknown jobs"
+    );
+    let files = files_in(&videos);
+    assert_eq!(files.len() as u64, downloaded, "{files:?}");
+    for id in &ids {
+        let saved = files.contains(&format!("{id}-0.mp4"));
+        assert!(saved || unknown > 0, "{id} has its video: {files:?}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
