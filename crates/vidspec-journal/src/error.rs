@@ -89,6 +89,18 @@ pub enum LedgerError {
         #[source]
         source: rusqlite::Error,
     },
+    /// The PostgreSQL store failed: the server cannot be reached, refused
+    /// the credentials, or failed a statement (the source says which).
+    #[error("the ledger {location}: {problem}")]
+    Postgres {
+        /// The store's URL without user name or password.
+        location: String,
+        /// What failed and how to fix it.
+        problem: String,
+        /// What the driver or the server said, if it spoke.
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
     /// The file, its directory or the disk failed.
     #[error("the ledger {}: {problem}", .path.display())]
     Io {
@@ -149,6 +161,7 @@ impl LedgerError {
             | LedgerError::NoSuchEntry { path, .. }
             | LedgerError::Sqlite { path, .. }
             | LedgerError::Io { path, .. } => path,
+            LedgerError::Postgres { location, .. } => Path::new(location),
         }
     }
 }

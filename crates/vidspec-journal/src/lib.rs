@@ -18,12 +18,14 @@
 //! The ledger holds ids, digests, model ids, result URLs and paths, and for a
 //! submission sent with an idempotency key that key and the exact body bytes
 //! (so a lost answer can be resent identically; bodies may hold prompts, so
-//! the file is readable by its owner only) — never an API key. It does no
-//! network I/O.
+//! the file is readable by its owner only) — never an API key. Its only
+//! network I/O is talking to a PostgreSQL server, for a [`PgLedger`].
 //!
 //! [`TaskStore`] is async and dyn-compatible so that a ledger shared by
-//! several machines can implement it; [`Ledger`] runs its blocking SQLite
-//! work on tokio's blocking pool.
+//! several machines implements it: [`PgLedger`] keeps the same records in a
+//! PostgreSQL database (claims serialised by the database, leases on its
+//! clock); [`Ledger`] runs its blocking SQLite work on tokio's blocking
+//! pool. [`open_store`] opens either from a location (a URL or a path).
 
 mod entry;
 mod error;
@@ -33,6 +35,8 @@ mod ledger;
 mod ledger_batch;
 mod ledger_store;
 mod location;
+mod open;
+mod postgres;
 mod store;
 
 pub use entry::{
@@ -43,6 +47,8 @@ pub use error::LedgerError;
 pub use import::{Imported, MAX_LINE_BYTES, MAX_REPORTED_PROBLEMS};
 pub use ledger::{BUSY_TIMEOUT, Ledger, SCHEMA_VERSION, collect, new_entry_id};
 pub use location::{LEDGER_FILE, LEGACY_FILE, Location, locate};
+pub use open::open_store;
+pub use postgres::{PG_SCHEMA_VERSION, PgLedger, is_postgres_url, redacted_location};
 pub use store::{
     Cursor, PAGE, Page, PageRequest, StoreFuture, TaskStore, Visit, all_run_entries, all_unfinished,
 };
