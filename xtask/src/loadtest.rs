@@ -1,11 +1,17 @@
-//! `cargo xtask loadtest`: vidspec's poller against a fixed 5-second poller,
-//! both waiting for the same number of tasks on the simulator, in one run.
+//! `cargo xtask loadtest`: vidspec's poller against a fixed 5-second poller
+//! and against webhooks (the `vidspec-webhook` receiver with its sparse
+//! 60-second fallback poll), all waiting for the same number of tasks on the
+//! simulator, in one run.
 //!
-//! Owns the measurement: polls per task, detection lag (from the simulator
-//! finishing a task to the client knowing, in unscaled seconds), peak RSS and
-//! CPU seconds of the client. The simulator runs in a child process (this
-//! binary, `__loadtest-sim`) so its work is not counted. The last line is a
-//! contract scripts read:
+//! Owns the measurement: API requests per task while waiting (polls, and
+//! for webhooks the re-reads callbacks set off plus the fallback polls),
+//! detection lag (from the simulator finishing a task to the client knowing
+//! it from a confirmed read, in unscaled seconds), peak RSS and CPU seconds
+//! of the client. The simulator runs in a child process (this binary,
+//! `__loadtest-sim`) so its work is not counted; it drops 2% of callbacks
+//! and sends 2% twice. A line
+//! `loadtest-webhook: tasks=N webhook_requests_per_task=A vidspec_polls_per_task=B webhook_p95_lag_s=C vidspec_p95_lag_s=D fallback_s=F callbacks=K duplicates=U rereads=R fallback_polls=P`
+//! comes before the last line, which is a contract scripts read:
 //! `loadtest: tasks=N vidspec_polls_per_task=A fixed_polls_per_task=B poll_ratio=R vidspec_p95_lag_s=C fixed_p95_lag_s=D peak_rss_mb=E`.
 
 use std::io::{BufRead, BufReader};
@@ -18,6 +24,7 @@ use tokio::time::Instant;
 use vidspec_core::Registry;
 use vidspec_sim::SimConfig;
 use vidspec_transport::{ApiKey, Backoff, Client, ClientOptions, PollClock, WaitOptions};
+use vidspec_webhook::{Counters, DEFAULT_FALLBACK, Receiver, ReceiverOptions};
 
 /// Unscaled task time: 120 s ± 50%, estimates 1.8–2.4× the real time.
 const TASK_SECONDS: f64 = 120.0;
@@ -25,6 +32,21 @@ const DURATION_SPREAD: f64 = 0.5;
 const ESTIMATE_FACTOR: (f64, f64) = (1.8, 2.4);
 /// The fixed poller's interval, as the gateway's docs advise.
 const FIXED_INTERVAL_S: f64 = 5.0;
+/// Shares of callbacks the simulator drops and sends twice ("rarely").
+const CALLBACK_DROP_RATE: f64 = 0.02;
+const CALLBACK_DUPLICATE_RATE: f64 = 0.02;
+
+/// How a measured run waits for its tasks.
+#[derive(Clone, Copy, PartialEq)]
+enum Waiting {
+    /// vidspec's adaptive poller.
+    Adaptive,
+    /// A poll every `FIXED_INTERVAL_S`.
+    Fixed,
+    /// Callbacks to a `vidspec-webhook` receiver, confirmed by a read, with
+    /// its fallback poll every `DEFAULT_FALLBACK`.
+    Webhook,
+}
 
 struct Args {
     tasks: usize,
@@ -101,6 +123,8 @@ pub fn sim_main(rest: &[&str]) -> ExitCode {
             duration_spread: DURATION_SPREAD,
             estimate_factor: ESTIMATE_FACTOR,
             seed: 2026,
+            webhook_drop_rate: CALLBACK_DROP_RATE,
+            webhook_duplicate_rate: CALLBACK_DUPLICATE_RATE,
             ..SimConfig::default()
         };
         vidspec_sim::serve(listener, config).await?;
@@ -121,6 +145,8 @@ struct Measured {
     cpu_s: f64,
     wall_s: f64,
     failed: usize,
+    /// The receiver's counters (webhook runs only).
+    counters: Option<Counters>,
 }
 
 fn run(rest: &[&str]) -> anyhow::Result<()> {
@@ -148,32 +174,40 @@ fn run(rest: &[&str]) -> anyhow::Result<()> {
         .enable_all()
         .build()?;
     let result = runtime.block_on(async {
-        let vidspec = measure(&base_url, &args, true).await?;
-        let fixed = measure(&base_url, &args, false).await?;
-        anyhow::Ok((vidspec, fixed))
+        let vidspec = measure(&base_url, &args, Waiting::Adaptive).await?;
+        let fixed = measure(&base_url, &args, Waiting::Fixed).await?;
+        let webhook = measure(&base_url, &args, Waiting::Webhook).await?;
+        anyhow::Ok((vidspec, fixed, webhook))
     });
     let _ = sim.kill();
     let _ = sim.wait();
     drop(reader);
-    let (vidspec, fixed) = result?;
+    let (vidspec, fixed, webhook) = result?;
 
     println!(
-        "loadtest: {} tasks of {TASK_SECONDS} s ± {:.0}% (estimates {}–{}× real) on the simulator at {}×; lags in unscaled seconds",
+        "loadtest: {} tasks of {TASK_SECONDS} s ± {:.0}% (estimates {}–{}× real) on the simulator at {}×; lags in unscaled seconds; {:.0}% of callbacks dropped, {:.0}% sent twice",
         args.tasks,
         DURATION_SPREAD * 100.0,
         ESTIMATE_FACTOR.0,
         ESTIMATE_FACTOR.1,
-        args.speed
+        args.speed,
+        CALLBACK_DROP_RATE * 100.0,
+        CALLBACK_DUPLICATE_RATE * 100.0
     );
     println!(
-        "| poller          | polls/task | p50 lag s | p95 lag s | peak RSS MB | CPU s | wall s | failed |"
+        "| waiting by      | requests/task | p50 lag s | p95 lag s | peak RSS MB | CPU s | wall s | failed |"
     );
     println!(
-        "|-----------------|-----------:|----------:|----------:|------------:|------:|-------:|-------:|"
+        "|-----------------|--------------:|----------:|----------:|------------:|------:|-------:|-------:|"
     );
-    for (name, row) in [("vidspec", &vidspec), ("fixed 5 s", &fixed)] {
+    let webhook_name = format!("webhook + {} s", DEFAULT_FALLBACK.as_secs());
+    for (name, row) in [
+        ("vidspec", &vidspec),
+        ("fixed 5 s", &fixed),
+        (webhook_name.as_str(), &webhook),
+    ] {
         println!(
-            "| {name:<15} | {:>10.2} | {:>9.2} | {:>9.2} | {:>11.1} | {:>5.2} | {:>6.1} | {:>6} |",
+            "| {name:<15} | {:>13.2} | {:>9.2} | {:>9.2} | {:>11.1} | {:>5.2} | {:>6.1} | {:>6} |",
             row.polls_per_task,
             row.p50_lag_s,
             row.p95_lag_s,
@@ -183,6 +217,20 @@ fn run(rest: &[&str]) -> anyhow::Result<()> {
             row.failed
         );
     }
+    let counters = webhook.counters.unwrap_or_default();
+    println!(
+        "loadtest-webhook: tasks={} webhook_requests_per_task={:.2} vidspec_polls_per_task={:.2} webhook_p95_lag_s={:.2} vidspec_p95_lag_s={:.2} fallback_s={} callbacks={} duplicates={} rereads={} fallback_polls={}",
+        args.tasks,
+        webhook.polls_per_task,
+        vidspec.polls_per_task,
+        webhook.p95_lag_s,
+        vidspec.p95_lag_s,
+        DEFAULT_FALLBACK.as_secs(),
+        counters.callbacks_received,
+        counters.duplicates,
+        counters.rereads,
+        counters.fallback_polls
+    );
     println!(
         "loadtest: tasks={} vidspec_polls_per_task={:.2} fixed_polls_per_task={:.2} poll_ratio={:.3} vidspec_p95_lag_s={:.2} fixed_p95_lag_s={:.2} peak_rss_mb={:.1}",
         args.tasks,
@@ -204,7 +252,7 @@ async fn polls(base_url: &str) -> anyhow::Result<u64> {
     stats["polls"].as_u64().context("stats without polls")
 }
 
-async fn measure(base_url: &str, args: &Args, adaptive: bool) -> anyhow::Result<Measured> {
+async fn measure(base_url: &str, args: &Args, waiting: Waiting) -> anyhow::Result<Measured> {
     let registry = Registry::embedded();
     let model = registry
         .model("Omni-Flash-Ext")
@@ -221,7 +269,7 @@ async fn measure(base_url: &str, args: &Args, adaptive: bool) -> anyhow::Result<
         },
     )?
     .with_poll_clock(PollClock::simulated(args.speed));
-    let options = if adaptive {
+    let options = if waiting != Waiting::Fixed {
         WaitOptions {
             deadline: Some(Duration::from_secs(3600)),
             ..WaitOptions::default()
@@ -236,6 +284,24 @@ async fn measure(base_url: &str, args: &Args, adaptive: bool) -> anyhow::Result<
             adaptive: false,
         }
     };
+    // Webhooks: a receiver served on loopback, its public URL in each body.
+    let receiver = match waiting {
+        Waiting::Webhook => {
+            let declaration = model
+                .endpoint()
+                .webhook
+                .clone()
+                .context("the loadtest model's spec declares no webhook")?;
+            let receiver = Receiver::new(client.clone(), ReceiverOptions::new(&declaration))?;
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+            let base = url::Url::parse(&format!("http://{}/", listener.local_addr()?))?;
+            let router = receiver.router();
+            tokio::spawn(async move { axum::serve(listener, router).await });
+            let public = receiver.public_url(&base);
+            Some((receiver, public))
+        }
+        Waiting::Adaptive | Waiting::Fixed => None,
+    };
     reset_peak_rss();
     let cpu_before = cpu_seconds();
     let polls_before = polls(base_url).await?;
@@ -247,16 +313,23 @@ async fn measure(base_url: &str, args: &Args, adaptive: bool) -> anyhow::Result<
         let client = &client;
         let options = &options;
         let submitting = &submitting;
+        let receiver = receiver.as_ref();
         async move {
             let handle = {
                 let _slot = submitting.acquire().await?;
-                let plan = model
+                let mut plan = model
                     .prepare(json!({"model": model.id(), "prompt": format!("load test {index}")}))
                     .map_err(|errors| anyhow::anyhow!("{errors}"))?;
+                if let Some((_, public)) = receiver {
+                    plan = plan.with_webhook(public)?;
+                }
                 Box::pin(client.submit(&plan)).await?
             };
             let submitted = Instant::now();
-            let outcome = Box::pin(client.wait(&handle, options)).await;
+            let outcome = match receiver {
+                Some((receiver, _)) => Box::pin(receiver.wait(&handle, DEFAULT_FALLBACK)).await,
+                None => Box::pin(client.wait(&handle, options)).await,
+            };
             let known = Instant::now();
             anyhow::Ok((submitted, known, outcome))
         }
@@ -295,6 +368,7 @@ async fn measure(base_url: &str, args: &Args, adaptive: bool) -> anyhow::Result<
         cpu_s: cpu_seconds() - cpu_before,
         wall_s,
         failed,
+        counters: receiver.map(|(receiver, _)| receiver.counters()),
     })
 }
 

@@ -4,9 +4,9 @@
 //! `check` verifies them (plus spec lint and meta-schema validation); both live
 //! in `codegen.rs`, the capability matrix `docs/models.md` is rendered by
 //! `docs.rs` and the key tables of `docs/spec-language.md` by `language.rs`. `fuzz` runs the cargo-fuzz targets of `fuzz/` (`fuzz.rs`); `loadtest`
-//! measures the poller against the simulator (`loadtest.rs`); `batch-chaos`
-//! kills `vidspec batch run` workers against the simulator and counts from
-//! its side (`batch_chaos.rs`).
+//! measures the poller and webhooks against the simulator (`loadtest.rs`);
+//! `batch-chaos` kills `vidspec batch run` workers against the simulator and
+//! counts from its side (`batch_chaos.rs`).
 
 mod batch_chaos;
 mod codegen;
@@ -31,9 +31,10 @@ commands:
             run the cargo-fuzz targets in fuzz/ for N seconds each (default 60);
             needs `cargo install cargo-fuzz`
   loadtest [--tasks N] [--speed S]
-            vidspec's poller against a fixed 5 s poller on the simulator
-            (default 2000 tasks); prints polls per task, detection lag,
-            peak RSS and CPU, and a last `loadtest: …` line for scripts
+            vidspec's poller against a fixed 5 s poller and against webhooks
+            (with a 60 s fallback poll) on the simulator (default 2000 tasks);
+            prints API requests per task, detection lag, peak RSS and CPU, a
+            `loadtest-webhook: …` line and a last `loadtest: …` line for scripts
   batch-chaos [--ledger sqlite|postgres] [--workers W] [--jobs N] [--seed S]
             [--kills K] [--no-idempotency] [--no-webhooks] [--speed X]
             [--concurrency C] [--faults SPEC] [--timeout SECONDS] [--vidspec PATH] [--keep]

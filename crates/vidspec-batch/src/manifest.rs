@@ -251,13 +251,16 @@ fn check_line(
             });
         }
     };
-    let (Some(id), true) = (id, problems.is_empty()) else {
-        return Err(InvalidLine {
-            line,
-            id: None,
-            model: Some(checked.model().to_owned()),
-            problems,
-        });
+    let id = match id {
+        Some(id) if problems.is_empty() => id,
+        id => {
+            return Err(InvalidLine {
+                line,
+                id,
+                model: Some(checked.model().to_owned()),
+                problems,
+            });
+        }
     };
     let plan = checked.stand_in_plan();
     let model = plan.model().to_owned();

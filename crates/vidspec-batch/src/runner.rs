@@ -93,6 +93,11 @@ pub struct BatchOptions {
     /// is refused, no new job is sent (running ones are still finished).
     /// The runner tells it what the run's ledger entries already cost.
     pub budget: Option<Arc<Budget>>,
+    /// The callback URL sent with each submit (a webhook receiver's public
+    /// URL, token included), in the body field the model's spec declares;
+    /// `waiter` then waits for the callbacks. A model whose endpoint takes
+    /// no callback refuses it before anything is sent (a `not_sent` row).
+    pub webhook: Option<url::Url>,
 }
 
 impl std::fmt::Debug for BatchOptions {
@@ -107,6 +112,8 @@ impl std::fmt::Debug for BatchOptions {
             .field("owner", &self.owner)
             .field("lease_seconds", &self.lease_seconds)
             .field("waiter", &self.waiter.is_some())
+            // The URL holds the receiver's token: only whether there is one.
+            .field("webhook", &self.webhook.is_some())
             .field("store_poll", &self.store_poll)
             .field(
                 "budget",
@@ -141,6 +148,7 @@ impl BatchOptions {
             store_poll: Duration::from_secs(5),
             submit_attempts: 4,
             budget: None,
+            webhook: None,
         }
     }
 }
@@ -632,6 +640,7 @@ impl Batch {
         });
         options.skip_preflight = self.options.skip_preflight;
         options.download_dir = Some(self.options.out_dir.clone());
+        options.webhook = self.options.webhook.clone();
         let mut attempt = 0;
         loop {
             attempt += 1;

@@ -8,14 +8,13 @@
 //! what happens to a job (submit, resend, wait, retry, stop: that is
 //! vidspec-batch's) and must not know any model.
 
-use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Context;
-use serde::Serialize;
-use vidspec_journal::{Entry, State, TaskStore};
+use vidspec_batch::prices::format_usd;
+use vidspec_journal::{State, TaskStore};
 
 use crate::Exit;
 use crate::cli::{BatchCommand, BatchStatusArgs, JournalArgs, LedgerArgs};
@@ -49,159 +48,121 @@ pub fn run_name(flag: Option<&str>, manifest: Option<&Path>) -> anyhow::Result<S
     Ok(name)
 }
 
-/// The task store `--ledger` names: a PostgreSQL URL, or an SQLite file
-/// (by default the ledger the other commands use).
-pub fn open_store(args: &LedgerArgs) -> anyhow::Result<Arc<dyn TaskStore>> {
-    if let Some(location) = &args.ledger
-        && (location.starts_with("postgres://") || location.starts_with("postgresql://"))
-    {
-        anyhow::bail!(
-            "--ledger {}: this vidspec cannot open a PostgreSQL ledger",
-            terminal(&shown_location(location))
-        );
+/// The task store `--ledger` names: a PostgreSQL URL (`postgres://…`), or
+/// an SQLite file; by default the ledger the other commands use (with an
+/// older JSON-lines journal imported once).
+pub fn open_store(
+    runtime: &tokio::runtime::Runtime,
+    args: &LedgerArgs,
+) -> anyhow::Result<Arc<dyn TaskStore>> {
+    match &args.ledger {
+        Some(location) if vidspec_journal::is_postgres_url(location) => {
+            let store = runtime
+                .block_on(vidspec_journal::open_store(location))
+                .with_context(|| {
+                    format!(
+                        "cannot open the ledger {}",
+                        terminal(&shown_location(location))
+                    )
+                })?;
+            Ok(store)
+        }
+        _ => {
+            let journal = JournalArgs {
+                journal: args.ledger.as_ref().map(Into::into),
+            };
+            Ok(Arc::new(record::ledger(&journal)?))
+        }
     }
-    let journal = JournalArgs {
-        journal: args.ledger.as_ref().map(Into::into),
-    };
-    let ledger = record::ledger(&journal)?;
-    Ok(Arc::new(ledger))
 }
 
-/// A ledger location for messages: a URL's password is never shown.
+/// A ledger location for messages: a PostgreSQL URL without its user
+/// name and password; a path as it is.
 pub fn shown_location(location: &str) -> String {
-    match url::Url::parse(location) {
-        Ok(mut url) if url.password().is_some() => {
-            let _ = url.set_password(Some("***"));
-            url.to_string()
-        }
-        _ => location.to_owned(),
-    }
-}
-
-/// What `batch status` prints with `--json`.
-#[derive(Debug, Serialize)]
-struct RunSummary {
-    run: String,
-    store: String,
-    jobs: u64,
-    /// Jobs per state of their newest entry, every state named.
-    states: BTreeMap<&'static str, u64>,
-    /// What the gateway reported for the run's tasks, in USD.
-    spent: f64,
-    /// Jobs that need a person: unknown (maybe charged), failed.
-    attention: Vec<AttentionJob>,
-}
-
-#[derive(Debug, Serialize)]
-struct AttentionJob {
-    job: String,
-    state: &'static str,
-    task_id: Option<String>,
-    reason: Option<String>,
-}
-
-/// The summary of run `run` from its entries: each job counted once, in the
-/// state of its newest entry; the cost of every entry counted.
-fn summarise(run: &str, store: String, entries: &[Entry]) -> RunSummary {
-    let mut newest: BTreeMap<&str, &Entry> = BTreeMap::new();
-    let mut spent = 0.0;
-    for entry in entries {
-        let Some(job) = &entry.job else { continue };
-        if let Some(cost) = entry.cost.filter(|cost| cost.is_finite()) {
-            spent += cost;
-        }
-        // Oldest first: a later entry of the same job replaces an earlier one.
-        newest.insert(job.job.as_str(), entry);
-    }
-    let mut states: BTreeMap<&'static str, u64> =
-        State::ALL.iter().map(|state| (state.name(), 0)).collect();
-    let mut attention = Vec::new();
-    for (job, entry) in &newest {
-        *states.entry(entry.state.name()).or_default() += 1;
-        if matches!(entry.state, State::Unknown | State::Failed) {
-            attention.push(AttentionJob {
-                job: (*job).to_owned(),
-                state: entry.state.name(),
-                task_id: entry.task_id.clone(),
-                reason: entry.reason.clone(),
-            });
-        }
-    }
-    RunSummary {
-        run: run.to_owned(),
-        store,
-        jobs: newest.len() as u64,
-        states,
-        spent,
-        attention,
+    if vidspec_journal::is_postgres_url(location) {
+        vidspec_journal::redacted_location(location)
+    } else {
+        location.to_owned()
     }
 }
 
 /// `batch status`: the run's jobs per state, from the ledger alone.
 fn status(args: &BatchStatusArgs) -> anyhow::Result<Exit> {
     let run = run_name(args.run.as_deref(), args.manifest.as_deref())?;
-    let store = open_store(&args.ledger)?;
     let runtime = runtime()?;
-    let entries = runtime
-        .block_on(vidspec_journal::all_run_entries(store.as_ref(), &run))
+    let store = open_store(&runtime, &args.ledger)?;
+    let status = runtime
+        .block_on(vidspec_batch::status::run_status(store.as_ref(), &run))
         .with_context(|| format!("cannot read run {} from the ledger", terminal(&run)))?;
-    let summary = summarise(&run, shown_location(&store.location()), &entries);
     let mut out = std::io::stdout().lock();
     if args.json {
-        serde_json::to_writer(&mut out, &summary)?;
+        serde_json::to_writer(&mut out, &status)?;
         writeln!(out)?;
         return Ok(Exit::Valid);
     }
-    if summary.jobs == 0 {
+    let location = shown_location(&store.location());
+    if status.jobs == 0 {
         writeln!(
             out,
             "run {}: no jobs in {} (a run is named by --run, else by its manifest's file stem)",
-            terminal(&summary.run),
-            terminal(&summary.store)
+            terminal(&status.run),
+            terminal(&location)
         )?;
         return Ok(Exit::Valid);
     }
-    let states: Vec<String> = summary
-        .states
+    let count = |state: State| status.by_state.get(&state).copied().unwrap_or(0);
+    let states: Vec<String> = State::ALL
         .iter()
-        .filter(|(_, count)| **count > 0)
-        .map(|(state, count)| format!("{state} {count}"))
+        .filter(|state| count(**state) > 0)
+        .map(|state| format!("{} {}", state.name(), count(*state)))
         .collect();
     writeln!(
         out,
-        "run {}: {} jobs: {}; spent ${:.2}",
-        terminal(&summary.run),
-        summary.jobs,
+        "run {}: {} jobs: {}; spent {}",
+        terminal(&status.run),
+        status.jobs,
         states.join(", "),
-        summary.spent
+        format_usd(status.spent)
     )?;
-    for job in &summary.attention {
-        let task = job.task_id.as_deref().unwrap_or("no task id");
+    for job in &status.unknown {
+        let next = if job.resendable {
+            "a run resends it under its idempotency key"
+        } else {
+            "never sent again: check the gateway's console"
+        };
         let reason = job
             .reason
             .as_deref()
-            .map(|reason| format!(": {reason}"))
+            .map(|reason| format!(" ({reason})"))
             .unwrap_or_default();
         writeln!(
             out,
-            "  {} {} ({task}){reason}",
-            job.state,
-            terminal(&job.job),
+            "{}",
+            terminal(&format!("  unknown {}{reason}: {next}", job.job))
         )?;
     }
-    let unfinished = summary.states.get("running").copied().unwrap_or(0)
-        + summary.states.get("succeeded").copied().unwrap_or(0)
-        + summary.states.get("not_sent").copied().unwrap_or(0);
+    for worker in &status.workers {
+        writeln!(
+            out,
+            "{}",
+            terminal(&format!(
+                "  worker {} holds {} unfinished job(s)",
+                worker.owner, worker.entries
+            ))
+        )?;
+    }
+    let unfinished = count(State::Running) + count(State::Succeeded) + count(State::NotSent);
     if unfinished > 0 {
         writeln!(
             out,
             "{unfinished} job(s) are not finished: `vidspec batch run` with the same manifest continues"
         )?;
     }
-    if summary.states.get("unknown").copied().unwrap_or(0) > 0 {
+    if count(State::Failed) > 0 {
         writeln!(
             out,
-            "unknown jobs were sent but their answer was lost: they may have been charged and are never resubmitted; check the gateway's console"
+            "{} job(s) failed: `vidspec batch run --retry-failed` submits them again (and pays again)",
+            count(State::Failed)
         )?;
     }
     Ok(Exit::Valid)

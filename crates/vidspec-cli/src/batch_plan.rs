@@ -8,11 +8,12 @@
 
 use std::collections::HashSet;
 use std::io::Write;
+use std::path::Path;
 
 use anyhow::Context;
 use vidspec_batch::prices::format_usd;
-use vidspec_batch::{CostPlan, PriceBook, PriceSource, cost_plan};
-use vidspec_journal::State;
+use vidspec_batch::{CostPlan, Job, PriceBook, PriceSource, cost_plan};
+use vidspec_journal::{State, TaskStore};
 
 use crate::Exit;
 use crate::batch;
@@ -29,29 +30,10 @@ pub fn plan(args: &BatchPlanArgs) -> anyhow::Result<Exit> {
     let manifest = vidspec_batch::manifest::load(&args.manifest, &registry)?;
     report_invalid(&source, &manifest.invalid);
     let run = batch::run_name(args.run.as_deref(), Some(&args.manifest))?;
-    let mut prices = match &args.prices {
-        Some(path) => PriceBook::from_yaml_file(path)?,
-        None => PriceBook::empty(),
-    };
-    let store = batch::open_store(&args.ledger)?;
     let runtime = runtime()?;
-    let learned = runtime
-        .block_on(store.learned_prices())
-        .context("cannot read the learned prices from the ledger")?;
-    prices = prices.with_learned(learned);
-    let entries = runtime
-        .block_on(vidspec_journal::all_run_entries(store.as_ref(), &run))
-        .with_context(|| format!("cannot read run {} from the ledger", terminal(&run)))?;
-    let downloaded: HashSet<&str> = entries
-        .iter()
-        .filter(|entry| entry.state == State::Downloaded)
-        .filter_map(|entry| entry.job.as_ref().map(|job| job.job.as_str()))
-        .collect();
-    let remaining: Vec<_> = manifest
-        .jobs
-        .iter()
-        .filter(|job| !downloaded.contains(job.id.as_str()))
-        .collect();
+    let store = batch::open_store(&runtime, &args.ledger)?;
+    let prices = price_book(&runtime, store.as_ref(), args.prices.as_deref())?;
+    let remaining = not_downloaded(&runtime, store.as_ref(), &run, &manifest.jobs)?;
     let already = manifest.jobs.len() - remaining.len();
     let plan = cost_plan(
         remaining
@@ -79,6 +61,44 @@ pub fn plan(args: &BatchPlanArgs) -> anyhow::Result<Exit> {
         );
         Ok(Exit::Invalid)
     }
+}
+
+/// The prices: the lines of the price file (if any) over what the ledger
+/// learned from the costs the gateway reported.
+pub fn price_book(
+    runtime: &tokio::runtime::Runtime,
+    store: &dyn TaskStore,
+    file: Option<&Path>,
+) -> anyhow::Result<PriceBook> {
+    let prices = match file {
+        Some(path) => PriceBook::from_yaml_file(path)?,
+        None => PriceBook::empty(),
+    };
+    let learned = runtime
+        .block_on(store.learned_prices())
+        .context("cannot read the learned prices from the ledger")?;
+    Ok(prices.with_learned(learned))
+}
+
+/// The jobs of run `run` whose videos are not saved yet, in order.
+pub fn not_downloaded<'j>(
+    runtime: &tokio::runtime::Runtime,
+    store: &dyn TaskStore,
+    run: &str,
+    jobs: &'j [Job],
+) -> anyhow::Result<Vec<&'j Job>> {
+    let entries = runtime
+        .block_on(vidspec_journal::all_run_entries(store, run))
+        .with_context(|| format!("cannot read run {} from the ledger", terminal(run)))?;
+    let downloaded: HashSet<&str> = entries
+        .iter()
+        .filter(|entry| entry.state == State::Downloaded)
+        .filter_map(|entry| entry.job.as_ref().map(|job| job.job.as_str()))
+        .collect();
+    Ok(jobs
+        .iter()
+        .filter(|job| !downloaded.contains(job.id.as_str()))
+        .collect())
 }
 
 /// Where a price came from, in words.

@@ -12,12 +12,16 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::Context;
-use vidspec_batch::{Batch, BatchEvent, BatchOptions, InvalidLine, JobReport, JobStatus, Report};
+use vidspec_batch::{
+    BalanceCheckError, BalanceVerdict, Batch, BatchEvent, BatchOptions, Budget, InvalidLine,
+    JobReport, JobStatus, Report, check_balance, cost_plan,
+};
 use vidspec_journal::TaskStore;
 use vidspec_workflow::Workflow;
 
 use crate::Exit;
 use crate::batch;
+use crate::batch_plan;
 use crate::batch_display::{BatchDisplay, Ended, TableRow, write_table};
 use crate::cli::{BatchRunArgs, Format};
 use crate::gateway::{client_with_rate, download_options, fail, runtime, wait_options};
@@ -241,12 +245,58 @@ pub fn run(args: &BatchRunArgs) -> anyhow::Result<Exit> {
     // A file under a job's name that its entry does not list as saved is a
     // download cut short by a crash: the runner replaces it.
     download.overwrite = true;
-    let store = batch::open_store(&args.ledger)?;
+    let runtime = runtime()?;
+    let store = batch::open_store(&runtime, &args.ledger)?;
     let client = match client_with_rate(&args.gateway, Some(args.rps)) {
         Ok(client) => client.with_poll_clock(waiting.clock),
         Err(error) => return fail(format, &error, None),
     };
-    let runtime = runtime()?;
+
+    // Money before anything is sent: the estimate of what is left, the
+    // balance (when the gateway offers one), the budget's prices.
+    let prices = batch_plan::price_book(&runtime, store.as_ref(), args.prices.as_deref())?;
+    let remaining = batch_plan::not_downloaded(&runtime, store.as_ref(), &run, &jobs)?;
+    let plan = cost_plan(
+        remaining
+            .iter()
+            .map(|job| (job.id.as_str(), job.model.as_str(), &job.billing)),
+        &prices,
+    );
+    if args.budget.is_some() && !plan.fully_priced() {
+        eprintln!(
+            "{}",
+            terminal(&format!(
+                "warning: {} job(s) have no known price (the first: {}); the budget stops                  submitting at the first of them: give their billing keys in --prices                  (`vidspec batch plan` lists them)",
+                plan.unpriced_jobs.len(),
+                plan.unpriced_jobs
+                    .first()
+                    .map(|job| job.key.as_str())
+                    .unwrap_or_default()
+            ))
+        );
+    }
+    let needed = (plan.jobs > 0 && plan.fully_priced()).then(|| match args.budget {
+        Some(budget) => plan.total.min(budget),
+        None => plan.total,
+    });
+    if plan.jobs > 0 {
+        match runtime.block_on(check_balance(&client, needed)) {
+            Ok(verdict) if !verdict.allows_start() => {
+                eprintln!("error: {}", terminal(&verdict.to_string()));
+                return Ok(Exit::Gateway);
+            }
+            Ok(BalanceVerdict::NotOffered) => {}
+            Ok(verdict) => {
+                if format == Format::Text {
+                    eprintln!("note: {}", terminal(&verdict.to_string()));
+                }
+            }
+            Err(BalanceCheckError::Gateway(error)) => return fail(format, &error, None),
+        }
+    }
+    let budget = args
+        .budget
+        .map(|limit| Arc::new(Budget::new(limit, prices.clone())));
 
     let workflow = Workflow::new(registry.clone(), client.clone(), Arc::clone(&store));
     let mut options = BatchOptions::new(run.clone(), args.out.clone());
@@ -257,6 +307,7 @@ pub fn run(args: &BatchRunArgs) -> anyhow::Result<Exit> {
     options.wait = waiting.options.clone();
     options.download = download;
     options.skip_preflight = preflight_off();
+    options.budget = budget;
     let owner = options.owner.clone();
     let batch = Batch::new(workflow, options);
 
@@ -322,12 +373,12 @@ fn interrupted(
             ))
         ),
     }
+    let command: Vec<String> = std::env::args_os()
+        .map(|word| crate::record::shell_word(&word.to_string_lossy()))
+        .collect();
     eprintln!(
-        "{}",
-        terminal(&format!(
-            "run the same command again to resume: `vidspec batch run {}` waits for the running jobs and submits the rest",
-            args.manifest.display()
-        ))
+        "to resume, run the same command again (it waits for the running jobs and submits the rest):\n  {}",
+        command.join(" ")
     );
 }
 

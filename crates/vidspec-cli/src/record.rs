@@ -54,7 +54,7 @@ pub fn duplicate_message(entry: &Entry) -> String {
 /// A shell word for `text`: as is when it is plain, else single-quoted; a
 /// control character (a terminal escape from a gateway's task id) is written
 /// as `$'\xNN'` so it never reaches the terminal raw.
-fn shell_word(text: &str) -> String {
+pub fn shell_word(text: &str) -> String {
     let plain = !text.is_empty()
         && text
             .bytes()

@@ -147,6 +147,7 @@ pub fn merge(spec: &mut Spec, source: &Source, gateways: &Gateways) -> Result<()
         path: own.path.or(shared.path),
         model_field: own.model_field.or(shared.model_field),
         idempotency: own.idempotency.or(shared.idempotency),
+        webhook: own.webhook.or(shared.webhook),
     };
     match endpoint.path {
         Some(path) => {
@@ -155,6 +156,7 @@ pub fn merge(spec: &mut Spec, source: &Source, gateways: &Gateways) -> Result<()
                 path,
                 model_field: endpoint.model_field.unwrap_or(true),
                 idempotency: endpoint.idempotency,
+                webhook: endpoint.webhook,
             };
         }
         None => missing("endpoint.path", "`path:` under `endpoint:`"),

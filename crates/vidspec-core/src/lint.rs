@@ -205,6 +205,7 @@ pub(crate) fn lint(spec: &Spec, source: &Source, vocabulary: &Vocabulary) -> Vec
     linter.run(source.stem());
     linter.gateway_paths(source);
     linter.idempotency_header(source);
+    linter.webhook(source);
     linter.problems
 }
 
@@ -989,6 +990,7 @@ impl Linter<'_> {
 }
 
 pub use crate::lint_idempotency::idempotency_header_problem;
+pub use crate::lint_webhook::{webhook_callback_problem, webhook_field_problem};
 
 /// The placeholder a poll path holds for the task id.
 pub const TASK_ID_PLACEHOLDER: &str = "{task_id}";
@@ -1164,5 +1166,76 @@ impl Linter<'_> {
             location,
             format!("endpoint.idempotency.header {header:?}{whence} {problem}"),
         );
+    }
+}
+
+impl Linter<'_> {
+    /// `endpoint.webhook` (the spec's own or its gateway's): `field` must be
+    /// a top-level body field the request cannot carry itself (not a
+    /// declared field or alias, nor `model` when the body carries it), and
+    /// `callback` one plain path segment. Reported where the spec writes
+    /// them, else at the family line.
+    fn webhook(&mut self, source: &Source) {
+        #[derive(serde::Deserialize)]
+        struct WebhookFile {
+            #[serde(default)]
+            endpoint: Option<EndpointAt>,
+        }
+        #[derive(serde::Deserialize)]
+        struct EndpointAt {
+            #[serde(default)]
+            webhook: Option<WebhookAt>,
+        }
+        #[derive(serde::Deserialize)]
+        struct WebhookAt {
+            field: serde_saphyr::Spanned<String>,
+            callback: serde_saphyr::Spanned<String>,
+        }
+        let Some(webhook) = &self.spec.endpoint.webhook else {
+            return;
+        };
+        let spec = self.spec;
+        let declared = spec
+            .fields
+            .iter()
+            .flat_map(|(name, field)| {
+                std::iter::once(name.as_str()).chain(field.value.alias.as_deref())
+            })
+            .chain(spec.endpoint.model_field.then_some("model"));
+        let field_problem = crate::lint_webhook::webhook_field_problem(&webhook.field, declared);
+        let callback_problem = crate::lint_webhook::webhook_callback_problem(&webhook.callback);
+        if field_problem.is_none() && callback_problem.is_none() {
+            return;
+        }
+        // Read the places again from the text, only when there is a problem.
+        let at: Option<WebhookFile> = serde_saphyr::from_str(&source.text).ok();
+        let written = at
+            .as_ref()
+            .and_then(|at| at.endpoint.as_ref()?.webhook.as_ref());
+        let whence = if written.is_some() {
+            ""
+        } else {
+            " (from the spec's gateway file)"
+        };
+        if let Some(problem) = field_problem {
+            let location = written.map_or(spec.family.referenced, |at| at.field.referenced);
+            self.report(
+                location,
+                format!(
+                    "endpoint.webhook.field {:?}{whence} {problem}",
+                    webhook.field
+                ),
+            );
+        }
+        if let Some(problem) = callback_problem {
+            let location = written.map_or(spec.family.referenced, |at| at.callback.referenced);
+            self.report(
+                location,
+                format!(
+                    "endpoint.webhook.callback {:?}{whence} {problem}",
+                    webhook.callback
+                ),
+            );
+        }
     }
 }

@@ -172,6 +172,7 @@ impl Model {
                 method: spec.endpoint.method.clone(),
                 path: spec.endpoint.path.clone(),
                 idempotency: spec.endpoint.idempotency.clone(),
+                webhook: spec.endpoint.webhook.clone(),
             },
             mode_endpoints: spec
                 .modes
@@ -184,11 +185,13 @@ impl Model {
                             .unwrap_or_else(|| spec.endpoint.method.clone()),
                         path: own.path.clone(),
                         idempotency: spec.endpoint.idempotency.clone(),
+                        webhook: spec.endpoint.webhook.clone(),
                     },
                     None => PlanEndpoint {
                         method: spec.endpoint.method.clone(),
                         path: spec.endpoint.path.clone(),
                         idempotency: spec.endpoint.idempotency.clone(),
+                        webhook: spec.endpoint.webhook.clone(),
                     },
                 })
                 .collect(),

@@ -22,6 +22,7 @@ use crate::diagnostics::Warning;
 use crate::field_path;
 use crate::spec::{
     AudioConstraints, Field, Idempotency, ImageConstraints, Task, TaskReference, VideoConstraints,
+    Webhook,
 };
 
 /// Where and how a plan is sent.
@@ -36,6 +37,43 @@ pub struct PlanEndpoint {
     /// endpoint keeps the family's.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub idempotency: Option<Idempotency>,
+    /// The body field a callback URL goes in and the segment the gateway
+    /// appends to it, when the spec declares that the endpoint calls back
+    /// (`endpoint: {webhook: {field: …, callback: …}}`); a mode's own
+    /// endpoint keeps the family's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub webhook: Option<Webhook>,
+}
+
+/// Why a callback URL cannot be set on a plan (`Plan::with_webhook`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum WebhookError {
+    /// The model's endpoint declares no callback field.
+    #[error(
+        "model {model} does not call back: its spec declares no `endpoint.webhook`, so wait for the task by polling"
+    )]
+    NotDeclared {
+        /// The model id.
+        model: String,
+    },
+    /// The URL is not `http` or `https`.
+    #[error(
+        "the callback URL's scheme is {scheme:?}: the gateway calls back only to http or https URLs"
+    )]
+    Scheme {
+        /// The scheme given.
+        scheme: String,
+    },
+    /// The URL carries a query or a fragment, which the gateway's appended
+    /// segment would land after.
+    #[error(
+        "the callback URL has a query or a fragment: the gateway appends /{callback} to the URL, so give a URL that ends with its path"
+    )]
+    QueryOrFragment {
+        /// The segment the gateway appends.
+        callback: String,
+    },
 }
 
 /// A check that needs the network, left for the transport's pre-flight.
@@ -173,6 +211,58 @@ impl Plan {
     pub fn idempotency_header(&self) -> Option<&str> {
         self.idempotency()
             .map(|idempotency| idempotency.header.as_str())
+    }
+
+    /// Whether the endpoint calls back when the task ends, and how: the
+    /// body field a base URL goes in and the segment the gateway appends to
+    /// it. `None` unless the spec declares it.
+    pub fn webhook(&self) -> Option<&Webhook> {
+        self.endpoint().webhook.as_ref()
+    }
+
+    /// This plan with `base` as its callback URL, in the top-level body
+    /// field the spec declares (`endpoint.webhook.field`): the gateway then
+    /// POSTs the finished task to `<base>/<callback>`. Set after validation,
+    /// so the exported schemas say nothing of the field; setting it again
+    /// replaces it. Refused for a model whose endpoint declares no callback,
+    /// a URL that is not `http`/`https`, and one with a query or fragment
+    /// (the gateway appends the segment to the URL as written).
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// use vidspec_core::Registry;
+    ///
+    /// let registry = Registry::embedded();
+    /// let plan = registry
+    ///     .model("Omni-Flash-Ext")
+    ///     .expect("an embedded model")
+    ///     .prepare(json!({"model": "Omni-Flash-Ext", "prompt": "a red fox"}))
+    ///     .expect("a valid request");
+    /// let declared = plan.webhook().expect("the gateway calls back").clone();
+    /// let base = url::Url::parse("https://example.com/hooks/abc").unwrap();
+    /// let plan = plan.with_webhook(&base).expect("an https URL");
+    /// assert_eq!(plan.body()[&declared.field], "https://example.com/hooks/abc");
+    /// ```
+    pub fn with_webhook(mut self, base: &url::Url) -> Result<Plan, WebhookError> {
+        let Some(webhook) = self.webhook().cloned() else {
+            return Err(WebhookError::NotDeclared {
+                model: self.model().to_owned(),
+            });
+        };
+        if !matches!(base.scheme(), "http" | "https") {
+            return Err(WebhookError::Scheme {
+                scheme: base.scheme().to_owned(),
+            });
+        }
+        if base.query().is_some() || base.fragment().is_some() {
+            return Err(WebhookError::QueryOrFragment {
+                callback: webhook.callback,
+            });
+        }
+        if let Value::Object(body) = &mut self.body {
+            body.insert(webhook.field, Value::String(base.as_str().to_owned()));
+        }
+        Ok(self)
     }
 
     /// Exactly the JSON body to send.

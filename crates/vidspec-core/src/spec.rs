@@ -154,6 +154,29 @@ pub struct EndpointKeys {
     /// once they may have arrived.
     #[serde(default)]
     pub idempotency: Option<Idempotency>,
+    /// The top-level body field that takes a callback URL, and the path
+    /// segment the gateway appends to it, when the endpoint calls back once
+    /// a task ends. Absent: tasks are only polled.
+    #[serde(default)]
+    pub webhook: Option<Webhook>,
+}
+
+/// An endpoint that calls back when a task ends: a base URL given in the
+/// top-level body field `field` makes the gateway POST the task to
+/// `<base>/<callback>` once the task is finished. The callback is unsigned,
+/// so a receiver reads the task again from the API before acting on it.
+/// The field is set on a plan after validation (`Plan::with_webhook`); a
+/// request never carries it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, JsonSchema, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Webhook {
+    /// The top-level body field that carries the base URL, e.g. `webhook`
+    /// (not a field the spec declares, nor `model`).
+    pub field: String,
+    /// The path segment the gateway appends to the base URL, e.g. `callback`
+    /// for `<base>/callback` (one plain segment: letters, digits, `-`, `.`,
+    /// `_`, `~`).
+    pub callback: String,
 }
 
 /// An endpoint that honours idempotency keys: a submit carrying the same key
@@ -208,6 +231,9 @@ pub struct Endpoint {
     /// The header the endpoint reads an idempotency key from, if it honours one.
     #[serde(default)]
     pub idempotency: Option<Idempotency>,
+    /// The body field a callback URL goes in, if the endpoint calls back.
+    #[serde(default)]
+    pub webhook: Option<Webhook>,
 }
 
 fn default_method() -> String {
@@ -675,8 +701,9 @@ pub struct Mode {
 }
 
 /// The endpoint of one mode: its path, and its method if not the family's.
-/// Whether the body carries `model` and whether idempotency keys are honoured
-/// stay the family's (`endpoint.model_field`, `endpoint.idempotency`).
+/// Whether the body carries `model`, whether idempotency keys are honoured
+/// and whether the gateway calls back stay the family's
+/// (`endpoint.model_field`, `endpoint.idempotency`, `endpoint.webhook`).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ModeEndpoint {

@@ -118,6 +118,11 @@ pub enum WorkflowError {
         /// What stopped it.
         reason: String,
     },
+    /// The callback URL cannot be sent with this request (its model's
+    /// endpoint declares none, or the URL is not http(s)). Nothing was
+    /// sent (local images may have been uploaded, which costs nothing).
+    #[error("{0}; nothing was sent")]
+    Webhook(#[source] vidspec_core::WebhookError),
     /// An entry to resend has no idempotency key or body, or its body no
     /// longer prepares to the same bytes (the spec changed). Nothing was sent.
     #[error("entry {entry} cannot be resent identically: {reason}")]

@@ -51,11 +51,27 @@ impl Workflow {
             .registry
             .model(&entry.model)
             .ok_or_else(|| not_resendable("its model is not in the registry"))?;
-        let request: Value = serde_json::from_slice(body)
+        let mut request: Value = serde_json::from_slice(body)
             .map_err(|_| not_resendable("its stored body is not JSON"))?;
-        let plan = model
+        // A callback URL is set after validation (`Plan::with_webhook`), so
+        // it is taken out to prepare the request and put back as it was.
+        let webhook = model
+            .endpoint()
+            .webhook
+            .as_ref()
+            .and_then(|declared| request.as_object_mut()?.remove(&declared.field));
+        let mut plan = model
             .prepare(request)
             .map_err(|_| not_resendable("its stored body is no longer valid for its model"))?;
+        if let Some(webhook) = webhook {
+            let url = webhook
+                .as_str()
+                .and_then(|url| url::Url::parse(url).ok())
+                .ok_or_else(|| not_resendable("its stored callback URL is not a URL"))?;
+            plan = plan
+                .with_webhook(&url)
+                .map_err(|_| not_resendable("its stored callback URL can no longer be sent"))?;
+        }
         let same = serde_json::to_vec(plan.body()).is_ok_and(|bytes| &bytes == body)
             && plan.endpoint().path == entry.endpoint;
         if !same {

@@ -71,6 +71,13 @@ pub struct SubmitOptions {
     /// Where the caller will save the videos, recorded with the intent so a
     /// later resume saves them there.
     pub download_dir: Option<PathBuf>,
+    /// The callback URL to send with the request, in the body field the
+    /// spec declares (`Plan::with_webhook`; a receiver's public URL). Set
+    /// after the request is checked and its images uploaded, before the
+    /// claim, so a body stored for an idempotent resend holds it; the
+    /// guard's key does not. Refused for a model whose endpoint declares no
+    /// callback ([`WorkflowError::Webhook`]), before anything is sent.
+    pub webhook: Option<url::Url>,
 }
 
 impl SubmitOptions {
@@ -419,7 +426,10 @@ impl Workflow {
             let findings = self.check_local_files(&checked).await;
             report_findings(findings, on_event)?;
         }
-        let plan = self.upload(&checked, on_event).await?;
+        let mut plan = self.upload(&checked, on_event).await?;
+        if let Some(webhook) = &options.webhook {
+            plan = plan.with_webhook(webhook).map_err(WorkflowError::Webhook)?;
+        }
         for warning in plan.warnings() {
             on_event(Event::Warning(warning.to_string()));
         }

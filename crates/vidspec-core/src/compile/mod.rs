@@ -385,6 +385,20 @@ pub(crate) fn compile(spec: &Spec, variant: &str) -> Compiled {
     ) {
         endpoint.insert("idempotency".into(), json!({"header": idempotency.header}));
     }
+    // The callback declaration likewise, only where a spec declares one. The
+    // field itself is not a property of the schema: it is set on a plan
+    // after validation (`Plan::with_webhook`), never given in a request.
+    if let (Some(webhook), Some(Value::Object(endpoint))) = (
+        &spec.endpoint.webhook,
+        schema
+            .get_mut("x-vidspec")
+            .and_then(|annotation| annotation.get_mut("endpoint")),
+    ) {
+        endpoint.insert(
+            "webhook".into(),
+            json!({"field": webhook.field, "callback": webhook.callback}),
+        );
+    }
     let aliases = fields
         .iter()
         .filter_map(|(name, field)| field.alias.clone().map(|alias| (alias, name.clone())))
