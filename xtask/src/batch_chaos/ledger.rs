@@ -157,12 +157,23 @@ pub fn unknown_in_ledger(
     );
     let summary: serde_json::Value = serde_json::from_slice(&output.stdout)
         .context("vidspec batch status --json printed no JSON")?;
-    let attention = summary["attention"]
-        .as_array()
-        .context("vidspec batch status --json has no `attention` list")?;
-    Ok(attention
-        .iter()
-        .filter(|row| row["state"] == "unknown")
+    // `unknown: [{job, …}]` (vidspec-batch's run status), or an
+    // `attention: [{job, state, …}]` list of an older CLI.
+    let listed: Vec<&serde_json::Value> = match (
+        summary["unknown"].as_array(),
+        summary["attention"].as_array(),
+    ) {
+        (Some(unknown), _) => unknown.iter().collect(),
+        (None, Some(attention)) => attention
+            .iter()
+            .filter(|row| row["state"] == "unknown")
+            .collect(),
+        (None, None) => {
+            anyhow::bail!("vidspec batch status --json lists no unknown jobs (no `unknown` key)")
+        }
+    };
+    Ok(listed
+        .into_iter()
         .filter_map(|row| row["job"].as_str())
         .filter(|job| jobs.contains(*job))
         .map(str::to_owned)
