@@ -22,6 +22,7 @@ use vidspec_workflow::Workflow;
 use crate::Exit;
 use crate::batch;
 use crate::batch_plan;
+use crate::batch_webhook;
 use crate::batch_display::{BatchDisplay, Ended, TableRow, write_table};
 use crate::cli::{BatchRunArgs, Format};
 use crate::gateway::{client_with_rate, download_options, fail, runtime, wait_options};
@@ -308,6 +309,12 @@ pub fn run(args: &BatchRunArgs) -> anyhow::Result<Exit> {
     options.download = download;
     options.skip_preflight = preflight_off();
     options.budget = budget;
+    if let (Some(listen), Some(public)) = (args.webhook_listen, args.webhook_url.as_deref()) {
+        let listening =
+            batch_webhook::serve(&runtime, &registry, &client, &jobs, listen, public)?;
+        options.webhook = Some(listening.public_url);
+        options.waiter = Some(listening.waiter);
+    }
     let owner = options.owner.clone();
     let batch = Batch::new(workflow, options);
 

@@ -12,6 +12,7 @@ mod batch;
 mod batch_display;
 mod batch_plan;
 mod batch_run;
+mod batch_webhook;
 mod catalog;
 mod check;
 mod cli;

@@ -43,17 +43,29 @@ fn text(output: &Output) -> String {
 fn batch_run(sim: &SimProcess, manifest: &Path, out: &Path, extra: &[&str]) -> Output {
     let manifest = manifest.display().to_string();
     let out = out.display().to_string();
-    let mut args = vec!["batch", "run", manifest.as_str(), "--out", out.as_str()];
+    // The simulator takes far more than the gateway's 7 requests a second.
+    let mut args = vec![
+        "batch",
+        "run",
+        manifest.as_str(),
+        "--out",
+        out.as_str(),
+        "--rps",
+        "200",
+    ];
     args.extend_from_slice(extra);
     vidspec(sim, &args, Some("sim-key"))
 }
 
+/// The videos in `dir`, sorted; hidden files left out (the `.NAME.part`
+/// of a download cut short by SIGKILL).
 fn files_in(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
         .map(|entries| {
             entries
                 .filter_map(Result::ok)
                 .map(|entry| entry.file_name().to_string_lossy().into_owned())
+                .filter(|name| !name.starts_with('.'))
                 .collect()
         })
         .unwrap_or_default();
@@ -192,7 +204,7 @@ fn batch_status_summarises_a_finished_run_from_the_ledger() {
     let summary: Value = serde_json::from_slice(&status.stdout).expect("one JSON object");
     assert_eq!(summary["run"], "nightly", "{summary}");
     assert_eq!(summary["jobs"], 2, "{summary}");
-    assert_eq!(summary["states"]["downloaded"], 2, "{summary}");
+    assert_eq!(summary["by_state"]["downloaded"], 2, "{summary}");
     let text_status = vidspec(&sim, &["batch", "status", &manifest.display().to_string()], None);
     let stdout = String::from_utf8_lossy(&text_status.stdout);
     assert!(stdout.contains("nightly"), "{}", text(&text_status));
@@ -242,7 +254,9 @@ fn a_run_killed_with_sigkill_resumes_without_submitting_any_job_twice() {
         .arg(&manifest)
         .arg("--out")
         .arg(&videos)
-        .args(["--concurrency", "4"])
+        // A short lease: the second run takes the killed worker's jobs over
+        // once it ends.
+        .args(["--concurrency", "4", "--rps", "200", "--lease", "3"])
         .env("VIDSPEC_PREFLIGHT", "off")
         .env("APIMART_BASE_URL", &sim.base_url)
         .env("VIDSPEC_POLL_SCALE", &sim.speed)
@@ -265,12 +279,17 @@ fn a_run_killed_with_sigkill_resumes_without_submitting_any_job_twice() {
     let before = stats(&sim)["submits"].as_u64().unwrap_or(0);
     assert!(before < ids.len() as u64, "killed mid-way ({before})");
 
-    let again = batch_run(&sim, &manifest, &videos, &["--concurrency", "4"]);
+    let again = batch_run(
+        &sim,
+        &manifest,
+        &videos,
+        &["--concurrency", "4", "--lease", "3"],
+    );
     let shown = text(&again);
     let status = vidspec(&sim, &["batch", "status", "--run", "jobs", "--json"], None);
     let summary: Value = serde_json::from_slice(&status.stdout).expect("status JSON");
-    let unknown = summary["states"]["unknown"].as_u64().unwrap_or(0);
-    let downloaded = summary["states"]["downloaded"].as_u64().unwrap_or(0);
+    let unknown = summary["by_state"]["unknown"].as_u64().unwrap_or(0);
+    let downloaded = summary["by_state"]["downloaded"].as_u64().unwrap_or(0);
     // A submit in flight at the kill has no recorded answer: it stays
     // unknown (exit 6), listed, never sent again.
     let expected = if unknown == 0 { 0 } else { 6 };
@@ -287,5 +306,40 @@ fn a_run_killed_with_sigkill_resumes_without_submitting_any_job_twice() {
         let saved = files.contains(&format!("{id}-0.mp4"));
         assert!(saved || unknown > 0, "{id} has its video: {files:?}");
     }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[cfg(feature = "sim")]
+#[test]
+fn a_run_with_webhooks_ends_through_callbacks_and_never_prints_the_token() {
+    let sim = sim(&[]);
+    let dir = temp_dir("batch-webhook");
+    let lines: Vec<String> = ["a", "b", "c"].iter().map(|id| job(id)).collect();
+    let manifest = manifest(&dir, "jobs", &lines);
+    let videos = dir.join("videos");
+    // A free loopback port for the receiver (the simulator's callbacks may
+    // reach loopback).
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port")
+        .port();
+    let listen = format!("127.0.0.1:{port}");
+    let public = format!("http://127.0.0.1:{port}/hooks");
+    let output = batch_run(
+        &sim,
+        &manifest,
+        &videos,
+        &["--webhook-listen", &listen, "--webhook-url", &public],
+    );
+    let shown = text(&output);
+    assert_eq!(output.status.code(), Some(0), "{shown}");
+    assert_eq!(files_in(&videos), ["a-0.mp4", "b-0.mp4", "c-0.mp4"]);
+    assert!(shown.contains(&public), "the URL given is named: {shown}");
+    assert!(
+        !shown.contains("/hooks/"),
+        "nothing after the URL given (the token) is printed: {shown}"
+    );
+    let stats = stats(&sim);
+    assert!(stats["callbacks_sent"].as_u64().unwrap_or(0) >= 3, "{stats}");
     let _ = std::fs::remove_dir_all(&dir);
 }
