@@ -74,7 +74,7 @@ fn the_exported_schemas_accept_requests_without_the_field() {
     let model = Registry::embedded()
         .model("Omni-Flash-Ext")
         .expect("a seed model");
-    let validator = jsonschema::draft202012::new(&model.json_schema()).expect("a valid schema");
+    let validator = jsonschema::draft202012::new(model.json_schema()).expect("a valid schema");
     assert!(validator.is_valid(&json!({"model": "Omni-Flash-Ext", "prompt": "a fox"})));
 }
 

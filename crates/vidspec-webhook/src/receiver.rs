@@ -313,7 +313,7 @@ impl Shared {
     pub(crate) fn claim_for_wait(&self, handle: &TaskHandle) -> Claimed {
         let mut tasks = lock(&self.tasks);
         match tasks.get_mut(&handle.id) {
-            Some(Tracked::Confirmed(snapshot)) => Claimed::Confirmed(snapshot.clone()),
+            Some(Tracked::Confirmed(snapshot)) => Claimed::Confirmed(Box::new(snapshot.clone())),
             Some(Tracked::Waiting { confirmed, .. }) => Claimed::Waiting {
                 confirmed: confirmed.subscribe(),
                 reread_now: false,
@@ -344,7 +344,7 @@ impl Shared {
 /// Where a wait starts.
 pub(crate) enum Claimed {
     /// The end is already confirmed.
-    Confirmed(TaskSnapshot),
+    Confirmed(Box<TaskSnapshot>),
     /// Wait for a confirmation (after a re-read now, when a callback came
     /// before the wait).
     Waiting {

@@ -41,7 +41,7 @@ impl Receiver {
         let deadline = later(Instant::now(), schedule.deadline());
         let every = scaled(fallback, 1.0 / clock.speed()).max(SHORTEST_FALLBACK);
         let mut confirmed = match shared.claim_for_wait(handle) {
-            Claimed::Confirmed(snapshot) => return conclude(handle, snapshot),
+            Claimed::Confirmed(snapshot) => return conclude(handle, *snapshot),
             Claimed::Waiting {
                 confirmed,
                 reread_now,
