@@ -37,6 +37,8 @@ const RUN: &str = "chaos";
 /// The worker's lease: the shortest `vidspec batch run --lease` takes, so
 /// take-over after a kill is quick.
 const LEASE_SECONDS: u64 = 3;
+/// The most worker processes one run starts.
+const MAX_WORKERS: u32 = 64;
 /// Requests per second per worker: far above what the simulator needs, so
 /// the run is not throttled by `--rps`'s default of 5.
 const WORKER_RPS: u32 = 1000;
@@ -129,7 +131,13 @@ fn parse(rest: &[&str]) -> anyhow::Result<Args> {
         };
         match flag {
             "--ledger" => args.ledger = LedgerKind::parse(value)?,
-            "--workers" => args.workers = count("--workers")?,
+            "--workers" => {
+                args.workers = count("--workers")?;
+                anyhow::ensure!(
+                    args.workers <= MAX_WORKERS as usize,
+                    "--workers {value}: at most {MAX_WORKERS} on one machine"
+                );
+            }
             "--jobs" => args.jobs = count("--jobs")?,
             "--concurrency" => args.concurrency = count("--concurrency")?,
             "--kills" => {
@@ -280,9 +288,15 @@ fn run(root: &Path, args: &Args) -> anyhow::Result<bool> {
         ledger: ledger.location().to_owned(),
         base_url: sim.base_url(),
     };
+    let workers_u32 = u32::try_from(args.workers).unwrap_or(MAX_WORKERS);
     let plan = KillPlan {
         max_kills: args.kills.unwrap_or(3 * args.workers + 2),
-        gap: (Duration::from_millis(500), Duration::from_millis(3000)),
+        // 0.5–3 s between kills with one worker; W workers share the gaps,
+        // so each worker is killed about as often as a lone one would be.
+        gap: (
+            Duration::from_millis(500) / workers_u32,
+            Duration::from_millis(3000) / workers_u32,
+        ),
     };
     let mut rng = fastrand::Rng::with_seed(args.seed);
     let started = Instant::now();
