@@ -228,3 +228,21 @@ fn a_gateway_file_s_declaration_is_inherited_and_a_mode_endpoint_keeps_it() {
     assert_eq!(plan.endpoint().path, "/v1/videos/text2video");
     assert_eq!(plan.webhook(), Some(&gateway_declaration()));
 }
+
+#[test]
+fn a_gateway_file_s_clashing_field_is_reported_at_the_family_naming_it() {
+    let gateway = GATEWAY.replace(
+        "endpoint: {path: /v1/videos/generations}",
+        "endpoint: {path: /v1/videos/generations, webhook: {field: prompt, callback: callback}}",
+    );
+    let files = [
+        ("specs/gateways/madeup.yaml", gateway.as_str()),
+        ("specs/tiny.yaml", INHERITING),
+    ];
+    let found = only_problem(&files);
+    assert!(found.starts_with("specs/tiny.yaml:1:"), "{found:?}");
+    assert!(
+        found.contains("endpoint.webhook.field \"prompt\" (from the spec's gateway file)"),
+        "{found:?}"
+    );
+}

@@ -10,7 +10,10 @@
 //! It must not send, poll or read the ledger: the runner tells it what the
 //! ledger already cost ([`Budget::start_from`]) and what each job cost when
 //! it ended ([`Budget::settle`]). Workers in other processes keep their own
-//! budgets; the limit holds per process.
+//! budgets; one limit holds across them only as far as each re-reads the
+//! run's entries from the shared ledger and hands over their [`tally`]
+//! ([`Budget::sync`]): between syncs, each counts the others' work as it
+//! last saw it.
 
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -18,6 +21,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use serde::Serialize;
 use vidspec_core::Charge;
 use vidspec_core::text::short;
+use vidspec_journal::{Entry, State as EntryState};
 
 use crate::prices::{PriceBook, format_usd, micros, usd, yaml_quote};
 
@@ -36,13 +40,19 @@ struct State {
     spent: u64,
     /// The estimate of each job sent (or about to be) that has not ended.
     in_flight: HashMap<String, u64>,
+    /// The estimate of what other workers have in flight, as the ledger
+    /// last said ([`Budget::sync`]).
+    elsewhere: u64,
 }
 
 impl State {
+    /// What is in flight here and elsewhere.
     fn in_flight(&self) -> u64 {
         self.in_flight
             .values()
-            .fold(0u64, |sum, estimate| sum.saturating_add(*estimate))
+            .fold(self.elsewhere, |sum, estimate| {
+                sum.saturating_add(*estimate)
+            })
     }
 }
 
@@ -53,9 +63,10 @@ pub struct BudgetSnapshot {
     pub limit: f64,
     /// What ended jobs cost in USD (as reported, else as estimated).
     pub spent: f64,
-    /// The estimates of the jobs in flight, in USD.
+    /// The estimates of the jobs in flight, in USD (this worker's and, after
+    /// a [`Budget::sync`], the other workers').
     pub in_flight: f64,
-    /// How many jobs are in flight.
+    /// How many of this worker's jobs are in flight.
     pub jobs_in_flight: usize,
 }
 
@@ -105,6 +116,60 @@ pub enum BudgetStop {
     },
 }
 
+/// What a run's ledger entries say about its money ([`tally`]).
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
+pub struct LedgerTally {
+    /// What the ended entries cost, in USD: the reported cost, else (an
+    /// entry that ended with videos but no reported cost) its estimate.
+    pub spent: f64,
+    /// The estimates of the entries other workers have in flight (sent or
+    /// maybe sent, not ended), in USD.
+    pub in_flight_elsewhere: f64,
+    /// How many entries in flight elsewhere have no price (counted as 0).
+    pub unpriced_elsewhere: usize,
+}
+
+/// Tallies a run's ledger entries ([`vidspec_journal::all_run_entries`]):
+/// what they cost, and what the entries of workers other than `me` have in
+/// flight (`unknown` and `running` entries count: their task may exist).
+/// Entries `me` owns are left out of the in-flight figure: this worker's
+/// budget holds them ([`Budget::reserve`], [`Budget::adopt`]).
+pub fn tally(entries: &[Entry], prices: &PriceBook, me: &str) -> LedgerTally {
+    let mut spent: u64 = 0;
+    let mut elsewhere: u64 = 0;
+    let mut unpriced_elsewhere = 0;
+    for entry in entries {
+        let estimate = || {
+            entry.billing.as_ref().and_then(|billing| {
+                prices.estimate_micros(&Charge {
+                    key: billing.key.clone(),
+                    multiplier: billing.multiplier,
+                })
+            })
+        };
+        match (entry.cost, entry.state) {
+            (Some(cost), _) => spent = spent.saturating_add(micros(cost)),
+            (None, EntryState::Succeeded | EntryState::Downloaded) => {
+                spent = spent.saturating_add(estimate().unwrap_or(0));
+            }
+            (None, EntryState::Unknown | EntryState::Running)
+                if entry.owner.as_deref() != Some(me) =>
+            {
+                match estimate() {
+                    Some(estimate) => elsewhere = elsewhere.saturating_add(estimate),
+                    None => unpriced_elsewhere += 1,
+                }
+            }
+            (None, _) => {}
+        }
+    }
+    LedgerTally {
+        spent: usd(spent),
+        in_flight_elsewhere: usd(elsewhere),
+        unpriced_elsewhere,
+    }
+}
+
 impl Budget {
     /// A budget of `limit` USD priced by `prices`. A limit that is not a
     /// finite amount of zero or more is taken as 0: nothing may be sent.
@@ -122,9 +187,20 @@ impl Budget {
     }
 
     /// Sets what was spent before this process started: the reported costs
-    /// of the run's ended ledger entries (replacing any earlier figure).
+    /// of the run's ended ledger entries (replacing any earlier figure;
+    /// [`Budget::sync`] also counts other workers' jobs in flight).
     pub fn start_from(&self, spent: f64) {
         self.lock().spent = micros(spent);
+    }
+
+    /// Takes what the run's ledger says (see [`tally`]): what its ended
+    /// entries cost replaces what was spent, and what other workers have in
+    /// flight counts against the limit, so that several processes sharing a
+    /// ledger keep one budget between them (each as exact as its last sync).
+    pub fn sync(&self, tally: &LedgerTally) {
+        let mut state = self.lock();
+        state.spent = micros(tally.spent);
+        state.elsewhere = micros(tally.in_flight_elsewhere);
     }
 
     /// Reserves the estimate of `charge` for `job` before it is sent.

@@ -22,7 +22,7 @@ mod runner;
 pub mod status;
 
 pub use balance::{BalanceCheckError, BalanceVerdict, check_balance};
-pub use budget::{Budget, BudgetSnapshot, BudgetStop};
+pub use budget::{Budget, BudgetSnapshot, BudgetStop, LedgerTally, tally};
 pub use event::BatchEvent;
 pub use job::{MAX_JOB_ID_LENGTH, default_run_name, is_safe_job_id, job_key, job_ref, owner_id};
 pub use manifest::{InvalidLine, Job, Manifest, ManifestError, load};

@@ -168,7 +168,7 @@ impl PriceBook {
     }
 
     /// Parses a price file: a YAML map from billing-key patterns to amounts
-    /// in USD, e.g. `"pixverse-v6@1080p/*": 0.4` and `"*": 0.2`. `file`
+    /// in USD, e.g. `"model@1080p/*": 0.4` and `"*": 0.2`. `file`
     /// names it in messages. Duplicate patterns, amounts that are not a
     /// finite number of zero or more, and empty patterns are refused, every
     /// one with its line. An empty file is a book without prices.
@@ -349,13 +349,30 @@ fn yaml_message(message: &str) -> String {
         Some(index) if message[index..].contains(", column ") => &message[..index],
         _ => message,
     };
-    message
-        .replace(
-            ", set DuplicateKeyPolicy in Options if acceptable",
-            "; keep one price per pattern",
-        )
-        .trim()
-        .to_owned()
+    let message = message.trim();
+    match message {
+        "expected mapping start" => {
+            "a price file is a map from billing-key patterns to prices in USD, one per line, e.g. `\"model@720p/*\": 0.3`".to_owned()
+        }
+        "invalid floating point" => {
+            "a price is a number of USD, e.g. 0.25 (no currency sign, no quotes)".to_owned()
+        }
+        "expected string scalar" => {
+            "expected a pattern and a number of USD, e.g. `\"model@720p/*\": 0.3`".to_owned()
+        }
+        _ => {
+            let message = message
+                .strip_suffix(", set DuplicateKeyPolicy in Options if acceptable")
+                .unwrap_or(message);
+            match message.strip_prefix("duplicate mapping key: ") {
+                Some(pattern) => format!(
+                    "the pattern {} is given twice: keep one price per pattern",
+                    yaml_quote(pattern)
+                ),
+                None => vidspec_core::text::escape_hidden(message).into_owned(),
+            }
+        }
+    }
 }
 
 /// `text` as a YAML double-quoted string that is safe to print: `"` and `\`

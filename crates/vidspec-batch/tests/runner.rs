@@ -216,25 +216,15 @@ async fn a_run_dropped_mid_way_and_run_again_creates_each_task_once_and_saves_ev
         .run(jobs(6, &[]), |_| {})
         .await
         .expect("second run");
-    // A claim dropped after its intent was recorded but before anything was
-    // sent reads `unknown` (nothing says it was not sent): reported, never
-    // sent again. Every task the gateway created has its video saved.
-    let downloaded = report
-        .rows
-        .iter()
-        .filter(|row| row.status == JobStatus::Downloaded)
-        .count();
+    // A submit under way when the run was dropped finished on its own: no
+    // entry is left `unknown`, and every job has one task and its video.
     assert!(
-        report
-            .rows
-            .iter()
-            .all(|row| matches!(row.status, JobStatus::Downloaded | JobStatus::Unknown)),
+        all(&report, JobStatus::Downloaded),
         "{:?}",
         statuses(&report)
     );
-    assert!(downloaded >= 5, "{:?}", statuses(&report));
-    assert_eq!(fixture.sim.stats().submits, downloaded as u64);
-    assert_eq!(files_in(&fixture.out()).len(), downloaded);
+    assert_eq!(fixture.sim.stats().submits, 6);
+    assert_eq!(files_in(&fixture.out()).len(), 6);
     fixture.finish().await;
 }
 
@@ -557,5 +547,159 @@ async fn a_plugged_in_waiter_waits_instead_of_the_poller_and_its_outcome_is_reco
         stats.callbacks_sent + stats.callbacks_dropped + stats.callbacks_failed >= 2,
         "{stats:?}"
     );
+    fixture.finish().await;
+}
+
+#[tokio::test]
+async fn a_run_dropped_while_its_claims_wait_for_the_ledger_still_sends_what_it_claimed() {
+    let fixture = Fixture::new("dropped-in-claim").await;
+    // Once the run has started, another process takes the ledger's write
+    // lock: the run's claims wait for it.
+    let holder = Mutex::new(Some(
+        rusqlite::Connection::open(fixture.dir.join("ledger.sqlite3")).expect("open"),
+    ));
+    let batch = fixture.batch(fixture.options());
+    let run = batch.run(jobs(2, &[]), |event| {
+        if let (BatchEvent::Started { .. }, Ok(holder)) = (event, holder.lock())
+            && let Some(connection) = holder.as_ref()
+        {
+            connection
+                .execute_batch("BEGIN IMMEDIATE")
+                .expect("write lock");
+        }
+    });
+    tokio::select! {
+        _ = run => panic!("the run finished while the ledger was locked"),
+        () = tokio::time::sleep(Duration::from_millis(300)) => {}
+    }
+    drop(holder.lock().expect("holder").take());
+    // The claims go through once the lock is gone; a claimed job is sent
+    // and its answer recorded although its run was dropped.
+    let store: &dyn TaskStore = &fixture.ledger;
+    let mut entries = Vec::new();
+    for _ in 0..300 {
+        entries = vidspec_journal::all_run_entries(store, "march")
+            .await
+            .expect("entries");
+        if entries.len() == 2 && entries.iter().all(|entry| entry.state == State::Running) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let states: Vec<State> = entries.iter().map(|entry| entry.state).collect();
+    assert_eq!(states, [State::Running, State::Running]);
+    assert_eq!(fixture.sim.stats().submits, 2);
+    fixture.finish().await;
+}
+
+#[tokio::test]
+async fn entries_whose_lease_ended_before_the_run_started_are_taken_over_first() {
+    let fixture = Fixture::new("taken-at-start").await;
+    let jobs = jobs(3, &[]);
+    let mut options = vidspec_workflow::SubmitOptions::new();
+    options.guard = vidspec_journal::Guard::Once {
+        retry_failed: false,
+    };
+    options.key = Some(vidspec_batch::job_key("march", "job-2"));
+    options.job = Some(vidspec_batch::job_ref("march", "job-2"));
+    options.lease = Some(vidspec_journal::Lease {
+        owner: "dead-worker".to_owned(),
+        seconds: 1,
+    });
+    fixture
+        .workflow
+        .submit(jobs[2].request.clone(), &options, &mut |_| {})
+        .await
+        .expect("sent by the dead worker");
+    // Its lease ends (whole seconds of the store's clock).
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    let mut events = Vec::new();
+    let report = fixture
+        .batch(fixture.options())
+        .run(jobs, |event| events.push(event.clone()))
+        .await
+        .expect("run");
+    assert!(
+        all(&report, JobStatus::Downloaded),
+        "{:?}",
+        statuses(&report)
+    );
+    assert_eq!(fixture.sim.stats().submits, 3);
+    let taken = events
+        .iter()
+        .position(|event| matches!(event, BatchEvent::TakenOver { job, .. } if job == "job-2"));
+    let first_submit = events
+        .iter()
+        .position(|event| matches!(event, BatchEvent::Submitted { .. }));
+    assert!(taken.is_some() && taken < first_submit, "{events:?}");
+    assert!(
+        !events
+            .iter()
+            .any(|event| matches!(event, BatchEvent::HeldElsewhere { .. })),
+        "{events:?}"
+    );
+    assert_eq!(
+        report.rows[2].mode.as_deref(),
+        Some(report.rows[0].mode.as_deref().unwrap_or(""))
+    );
+    fixture.finish().await;
+}
+
+#[tokio::test]
+async fn a_run_again_counts_what_the_runs_entries_already_cost_against_the_budget() {
+    let fixture = Fixture::new("budget-rerun").await;
+    let budget = |limit| {
+        let prices =
+            vidspec_batch::PriceBook::from_yaml_str("prices.yaml", "\"*\": 0.2\n").expect("prices");
+        Some(Arc::new(vidspec_batch::Budget::new(limit, prices)))
+    };
+    let mut options = fixture.options();
+    options.budget = budget(10.0);
+    let first = fixture
+        .batch(options)
+        .run(jobs(4, &[]).into_iter().take(2).collect(), |_| {})
+        .await
+        .expect("first run");
+    assert!(all(&first, JobStatus::Downloaded), "{:?}", statuses(&first));
+    // 0.4 spent by the first run; 0.5 leaves no room for one more 0.2 job.
+    let mut options = fixture.options();
+    options.budget = budget(0.5);
+    let again = fixture
+        .batch(options)
+        .run(jobs(4, &[]), |_| {})
+        .await
+        .expect("second run");
+    assert_eq!(
+        again.rows.iter().map(|row| row.status).collect::<Vec<_>>(),
+        [
+            JobStatus::Downloaded,
+            JobStatus::Downloaded,
+            JobStatus::BudgetStopped,
+            JobStatus::BudgetStopped
+        ]
+    );
+    assert_eq!(fixture.sim.stats().submits, 2);
+    fixture.finish().await;
+}
+
+#[tokio::test]
+async fn a_job_id_with_dots_names_its_file_as_written() {
+    let fixture = Fixture::new("dotted-id").await;
+    let text =
+        format!("{{\"id\": \"scene.1_take-2\", \"model\": \"{MODEL}\", \"prompt\": \"a kite\"}}\n");
+    let jobs = manifest::parse(text.as_bytes(), Registry::embedded())
+        .expect("read")
+        .jobs;
+    let report = fixture
+        .batch(fixture.options())
+        .run(jobs, |_| {})
+        .await
+        .expect("run");
+    assert!(
+        all(&report, JobStatus::Downloaded),
+        "{:?}",
+        statuses(&report)
+    );
+    assert_eq!(files_in(&fixture.out()), ["scene.1_take-2-0.mp4"]);
     fixture.finish().await;
 }

@@ -278,9 +278,7 @@ impl BatchDisplay {
             let task = task_id
                 .map(|task| format!(" ({})", terminal(&task)))
                 .unwrap_or_default();
-            let cost = cost
-                .map(|cost| format!(", ${cost:.2}"))
-                .unwrap_or_default();
+            let cost = cost.map(|cost| format!(", ${cost:.2}")).unwrap_or_default();
             let detail = if detail.is_empty() {
                 String::new()
             } else {

@@ -163,7 +163,10 @@ fn write_plan(
             if plan.fully_priced() {
                 String::new()
             } else {
-                format!(" for the priced ones; {} without a price", plan.unpriced_jobs.len())
+                format!(
+                    " for the priced ones; {} without a price",
+                    plan.unpriced_jobs.len()
+                )
             }
         ))
     )?;
@@ -217,7 +220,9 @@ fn write_plan(
                 terminal(&key.key).into_owned(),
                 key.units.to_string(),
                 price,
-                key.estimate.map(format_usd).unwrap_or_else(|| "-".to_owned()),
+                key.estimate
+                    .map(format_usd)
+                    .unwrap_or_else(|| "-".to_owned()),
                 terminal(&from).into_owned(),
             ]);
         }

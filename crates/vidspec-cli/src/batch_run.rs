@@ -21,9 +21,9 @@ use vidspec_workflow::Workflow;
 
 use crate::Exit;
 use crate::batch;
+use crate::batch_display::{BatchDisplay, Ended, TableRow, write_table};
 use crate::batch_plan;
 use crate::batch_webhook;
-use crate::batch_display::{BatchDisplay, Ended, TableRow, write_table};
 use crate::cli::{BatchRunArgs, Format};
 use crate::gateway::{client_with_rate, download_options, fail, runtime, wait_options};
 use crate::output::terminal;
@@ -44,10 +44,10 @@ pub fn report_invalid(source: &str, invalid: &[InvalidLine]) {
     }
 }
 
-/// What the event handler remembers for the end of the run.
+/// What the event handler remembers: the jobs finished before this run
+/// (their `Finished` event is counted without a line).
 #[derive(Debug, Default)]
 struct Seen {
-    owner: Option<String>,
     skipped: HashSet<String>,
 }
 
@@ -55,14 +55,8 @@ struct Seen {
 fn show(display: &BatchDisplay, seen: &Mutex<Seen>, event: &BatchEvent) {
     match event {
         BatchEvent::Started {
-            jobs,
-            already_done,
-            owner,
-            ..
+            jobs, already_done, ..
         } => {
-            if let Ok(mut seen) = seen.lock() {
-                seen.owner = Some(owner.clone());
-            }
             display.start(*jobs as u64);
             if *already_done > 0 {
                 display.notice(&format!(
@@ -310,8 +304,7 @@ pub fn run(args: &BatchRunArgs) -> anyhow::Result<Exit> {
     options.skip_preflight = preflight_off();
     options.budget = budget;
     if let (Some(listen), Some(public)) = (args.webhook_listen, args.webhook_url.as_deref()) {
-        let listening =
-            batch_webhook::serve(&runtime, &registry, &client, &jobs, listen, public)?;
+        let listening = batch_webhook::serve(&runtime, &registry, &client, &jobs, listen, public)?;
         options.webhook = Some(listening.public_url);
         options.waiter = Some(listening.waiter);
     }

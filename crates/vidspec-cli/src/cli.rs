@@ -244,13 +244,16 @@ Exit codes:\n  0  stopped\n  2  usage error or the address cannot be bound"
 macro_rules! batch_exit_codes {
     () => {
         "Exit codes:\n  \
-         0  every job is downloaded\n  \
+         0  every job is downloaded (lines skipped with --skip-invalid aside)\n  \
          1  invalid lines in the manifest: nothing was sent (--skip-invalid runs the valid ones)\n  \
          2  usage error: a bad flag, an unreadable manifest or ledger, a broken spec, no API key\n  \
-         3  the gateway or the network failed before the run could start (the balance check)\n  \
-         4  some jobs failed (run again with --retry-failed to pay for them again)\n  \
+         3  the balance does not cover the run, or the gateway or the network failed before \
+it started\n  \
+         4  some jobs failed, were refused (not sent) or still ran at the deadline; run again \
+to continue (failed ones only with --retry-failed, and they are paid again)\n  \
          6  some jobs are unknown: sent, but the answer was lost; they may have been charged \
-and are never resubmitted (see `vidspec batch status`)\n  \
+and, with no idempotency key to resend them under, are never submitted again (see \
+`vidspec batch status`)\n  \
          7  the budget stopped the run: some jobs were not submitted (raise --budget and run again)\n  \
          130  interrupted (Ctrl-C): nothing new was submitted; run the same command again to resume\n\
          When several hold, the first of 6, 4 and 7 is the exit code: unknown jobs matter most."
@@ -269,7 +272,7 @@ Every line is validated before anything is sent; all invalid lines are reported 
 (line number, job id, each problem) and the run refuses to start unless --skip-invalid. \
 When the gateway offers a balance, it is checked first. At most --concurrency jobs run at \
 once, within --rps requests per second; videos are downloaded as they finish, into \
---out as `<job id>-<n>.<ext>`.\n\n\
+--out as `<job id>-<n>.<ext>` (n from 0).\n\n\
 The run is resumable: the ledger records each job under its run (--run, default the \
 manifest's file stem) and id, so running the same command again continues. Downloaded \
 jobs are skipped, running ones waited for, failed ones retried only with --retry-failed, \
@@ -293,10 +296,11 @@ vidspec batch run jobs.jsonl --ledger postgres://vidspec@db/vidspec   # on each 
 vidspec batch status --run jobs\n\n",
         batch_exit_codes!()
     ))]
-    Run(BatchRunArgs),
+    Run(Box<BatchRunArgs>),
 
     /// Estimate what a manifest will cost, per model and in total.
-    #[command(long_about = "Estimate a manifest's cost before running it: the cost per \
+    #[command(
+        long_about = "Estimate a manifest's cost before running it: the cost per \
 model and in total, the jobs that have no known price, and where each price came from: \
 --prices FILE (a YAML map from billing-key patterns to USD amounts, `*` matching any \
 text), else the prices the ledger learned from the cost the gateway reported for \
@@ -306,11 +310,13 @@ Examples:\n  vidspec batch plan jobs.jsonl\n  vidspec batch plan jobs.jsonl --pr
 Exit codes:\n  \
 0  estimated (jobs without a price are listed, not an error)\n  \
 1  invalid lines in the manifest (listed; they are not estimated)\n  \
-2  usage error: a bad flag, an unreadable manifest, price file or ledger")]
+2  usage error: a bad flag, an unreadable manifest, price file or ledger"
+    )]
     Plan(BatchPlanArgs),
 
     /// Summarise a run from the ledger: jobs per state, spent, what is left.
-    #[command(long_about = "Summarise a run from the ledger, without talking to the \
+    #[command(
+        long_about = "Summarise a run from the ledger, without talking to the \
 gateway: how many jobs are in each state (not sent, unknown, running, succeeded, \
 downloaded, failed), what was spent, and the jobs that need attention (unknown, failed). \
 Name the run with --run, or give its MANIFEST (the run is then its file stem, as \
@@ -318,7 +324,8 @@ Name the run with --run, or give its MANIFEST (the run is then its file stem, as
 Examples:\n  vidspec batch status --run jobs\n  vidspec batch status jobs.jsonl --json\n\n\
 Exit codes:\n  \
 0  summarised\n  \
-2  usage error: neither --run nor MANIFEST, or an unreadable ledger")]
+2  usage error: neither --run nor MANIFEST, or an unreadable ledger"
+    )]
     Status(BatchStatusArgs),
 }
 
@@ -343,7 +350,7 @@ pub struct BatchRunArgs {
     #[arg(long, value_name = "NAME")]
     pub run: Option<String>,
 
-    /// Save the videos in DIR, as `<job id>-<n>.<ext>`.
+    /// Save the videos in DIR, as `<job id>-<n>.<ext>` (n from 0).
     #[arg(long, value_name = "DIR", default_value = "videos")]
     pub out: PathBuf,
 

@@ -205,7 +205,11 @@ fn batch_status_summarises_a_finished_run_from_the_ledger() {
     assert_eq!(summary["run"], "nightly", "{summary}");
     assert_eq!(summary["jobs"], 2, "{summary}");
     assert_eq!(summary["by_state"]["downloaded"], 2, "{summary}");
-    let text_status = vidspec(&sim, &["batch", "status", &manifest.display().to_string()], None);
+    let text_status = vidspec(
+        &sim,
+        &["batch", "status", &manifest.display().to_string()],
+        None,
+    );
     let stdout = String::from_utf8_lossy(&text_status.stdout);
     assert!(stdout.contains("nightly"), "{}", text(&text_status));
     assert!(stdout.contains("downloaded 2"), "{}", text(&text_status));
@@ -340,6 +344,210 @@ fn a_run_with_webhooks_ends_through_callbacks_and_never_prints_the_token() {
         "nothing after the URL given (the token) is printed: {shown}"
     );
     let stats = stats(&sim);
-    assert!(stats["callbacks_sent"].as_u64().unwrap_or(0) >= 3, "{stats}");
+    assert!(
+        stats["callbacks_sent"].as_u64().unwrap_or(0) >= 3,
+        "{stats}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn batch_plan_prints_the_cost_per_model_and_key_where_each_price_came_from_and_the_unpriced_jobs() {
+    let dir = temp_dir("batch-plan");
+    let lines = [
+        r#"{"id": "a", "model": "pixverse-v6", "prompt": "one", "resolution": "720p", "duration": 5}"#,
+        r#"{"id": "b", "model": "pixverse-v6", "prompt": "two", "resolution": "720p", "duration": 8}"#,
+        r#"{"id": "c", "model": "pixverse-v6", "prompt": "three", "resolution": "1080p", "duration": 5}"#,
+    ]
+    .map(str::to_owned);
+    manifest(&dir, "shots", &lines);
+    std::fs::write(
+        dir.join("prices.yaml"),
+        "\"pixverse-v6@720p/*\": 0.25\n\"pixverse-v6@720p/8s/*\": 0.4\n",
+    )
+    .expect("write the price file");
+    let output = assert_cmd::cargo::cargo_bin_cmd!("vidspec")
+        .current_dir(&dir)
+        .args(["batch", "plan", "shots.jsonl", "--prices", "prices.yaml"])
+        .args(["--ledger", "ledger.sqlite3"])
+        .env_remove("VIDSPEC_JOURNAL")
+        .output()
+        .expect("vidspec runs");
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    let expected = "\
+estimate for shots.jsonl (run shots): 3 job(s), $0.65 for the priced ones; 1 without a price
+
+per model:
+  MODEL        JOBS  ESTIMATE  NO PRICE
+  pixverse-v6     3     $0.65         1
+  total           3     $0.65         1
+
+per billing key:
+  BILLING KEY                       UNITS  PRICE  ESTIMATE  PRICE FROM
+  pixverse-v6@1080p/5s/audio=false      1      -         -  no price
+  pixverse-v6@720p/5s/audio=false       1  $0.25     $0.25  price file: pixverse-v6@720p/*
+  pixverse-v6@720p/8s/audio=false       1  $0.40     $0.40  price file: pixverse-v6@720p/8s/*
+
+no known price (1 job(s)); add their billing keys to a --prices file:
+  c (pixverse-v6): pixverse-v6@1080p/5s/audio=false
+";
+    assert_eq!(String::from_utf8_lossy(&output.stdout), expected);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[cfg(feature = "sim")]
+#[test]
+fn the_budget_stops_submitting_before_the_job_that_would_pass_it_and_exits_7() {
+    let sim = sim(&[]);
+    let dir = temp_dir("batch-budget");
+    let lines: Vec<String> = ["a", "b", "c", "d", "e"].iter().map(|id| job(id)).collect();
+    let manifest = manifest(&dir, "jobs", &lines);
+    let prices = dir.join("prices.yaml");
+    std::fs::write(&prices, "\"pixverse-v6@*\": 0.2\n").expect("write the price file");
+    let output = batch_run(
+        &sim,
+        &manifest,
+        &dir.join("videos"),
+        &["--budget", "0.5", "--prices", &prices.display().to_string()],
+    );
+    let shown = text(&output);
+    assert_eq!(output.status.code(), Some(7), "{shown}");
+    assert_eq!(
+        stats(&sim)["submits"],
+        2,
+        "$0.40 spent, a third would pass $0.50"
+    );
+    assert!(shown.contains("budget"), "{shown}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Two `batch run` processes share one manifest through a PostgreSQL
+/// ledger (`VIDSPEC_TEST_POSTGRES`, started by `.ci/postgres`; skipped
+/// without it, except under CI): every job is submitted once, by one of
+/// them, and every video is saved.
+#[cfg(feature = "sim")]
+#[test]
+fn two_workers_on_one_postgres_ledger_share_a_manifest_without_submitting_any_job_twice() {
+    let url = match std::env::var("VIDSPEC_TEST_POSTGRES") {
+        Ok(url) if !url.trim().is_empty() => url,
+        _ if std::env::var_os("CI").is_some() => {
+            panic!("CI is set but VIDSPEC_TEST_POSTGRES is not: `eval \"$(.ci/postgres)\"`")
+        }
+        _ => {
+            eprintln!("skipped: VIDSPEC_TEST_POSTGRES is not set");
+            return;
+        }
+    };
+    let sim = sim_at("200", &[]);
+    let dir = temp_dir("batch-postgres");
+    let ids: Vec<String> = (0..16).map(|n| format!("pg{n:02}")).collect();
+    let lines: Vec<String> = ids.iter().map(|id| job(id)).collect();
+    let manifest = manifest(&dir, "shared", &lines);
+    let videos = dir.join("videos");
+    // A run of this test's own in the shared database.
+    let run = format!("cli-test-{}-{}", std::process::id(), fastrand_suffix());
+    let worker = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_vidspec"))
+            .args(["batch", "run"])
+            .arg(&manifest)
+            .arg("--out")
+            .arg(&videos)
+            .args(["--run", &run, "--ledger", &url, "--concurrency", "3"])
+            .args(["--rps", "200", "--lease", "5"])
+            .env("VIDSPEC_PREFLIGHT", "off")
+            .env("APIMART_BASE_URL", &sim.base_url)
+            .env("VIDSPEC_POLL_SCALE", &sim.speed)
+            .env("APIMART_API_KEY", "sim-key")
+            .output()
+    };
+    let (first, second) = std::thread::scope(|scope| {
+        let first = scope.spawn(worker);
+        let second = scope.spawn(worker);
+        (
+            first.join().expect("first worker").expect("runs"),
+            second.join().expect("second worker").expect("runs"),
+        )
+    });
+    assert_eq!(first.status.code(), Some(0), "{}", text(&first));
+    assert_eq!(second.status.code(), Some(0), "{}", text(&second));
+    assert_eq!(stats(&sim)["submits"], ids.len(), "one task per job");
+    let expected: Vec<String> = {
+        let mut names: Vec<String> = ids.iter().map(|id| format!("{id}-0.mp4")).collect();
+        names.sort();
+        names
+    };
+    assert_eq!(files_in(&videos), expected);
+    let shown = format!("{}{}", text(&first), text(&second));
+    let password = url::Url::parse(&url)
+        .ok()
+        .and_then(|url| url.password().map(str::to_owned))
+        .unwrap_or_default();
+    assert!(
+        password.is_empty() || !shown.contains(&password),
+        "the ledger's password is never printed"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A few random hex digits (from the temp dir's random name).
+fn fastrand_suffix() -> String {
+    let dir = temp_dir("suffix");
+    let name = dir
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let _ = std::fs::remove_dir(&dir);
+    name.rsplit('-').next().unwrap_or_default().to_owned()
+}
+
+/// Ctrl-C (SIGINT) stops submitting, lists what runs, releases the
+/// worker's leases and prints the command that resumes; exit 130.
+#[cfg(all(feature = "sim", unix))]
+#[test]
+fn ctrl_c_stops_submitting_releases_the_leases_and_says_how_to_resume() {
+    use std::time::{Duration, Instant};
+
+    // Slow tasks: the run is still going when it is interrupted.
+    let sim = sim_at("20", &[]);
+    let dir = temp_dir("batch-ctrl-c");
+    let lines: Vec<String> = (0..12).map(|n| job(&format!("c{n:02}"))).collect();
+    let manifest = manifest(&dir, "jobs", &lines);
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_vidspec"))
+        .args(["batch", "run"])
+        .arg(&manifest)
+        .arg("--out")
+        .arg(dir.join("videos"))
+        .args(["--concurrency", "3", "--rps", "200"])
+        .env("VIDSPEC_PREFLIGHT", "off")
+        .env("APIMART_BASE_URL", &sim.base_url)
+        .env("VIDSPEC_POLL_SCALE", &sim.speed)
+        .env("VIDSPEC_JOURNAL", &sim.journal)
+        .env("APIMART_API_KEY", "sim-key")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("batch run starts");
+    let started = Instant::now();
+    while stats(&sim)["submits"].as_u64().unwrap_or(0) < 3 {
+        assert!(started.elapsed() < Duration::from_secs(60), "no submits");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let interrupted = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill -INT");
+    assert!(interrupted.success());
+    let output = child.wait_with_output().expect("batch run ends");
+    let shown = text(&output);
+    assert_eq!(output.status.code(), Some(130), "{shown}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("interrupted"), "{shown}");
+    assert!(stderr.contains("leases are released"), "{shown}");
+    assert!(stderr.contains("to resume"), "{shown}");
+    let submits = stats(&sim)["submits"].as_u64().unwrap_or(0);
+    assert!(submits < 12, "submitting stopped: {submits}");
+    let status = vidspec(&sim, &["batch", "status", "--run", "jobs", "--json"], None);
+    let summary: Value = serde_json::from_slice(&status.stdout).expect("status JSON");
+    assert_eq!(summary["workers"], serde_json::json!([]), "{summary}");
     let _ = std::fs::remove_dir_all(&dir);
 }

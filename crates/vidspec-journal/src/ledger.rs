@@ -1,9 +1,11 @@
 //! The SQLite ledger: one file, one row per submission, the double-spend
 //! guard as one `BEGIN IMMEDIATE` transaction.
 //!
-//! Owns the schema (and its migration from older versions), the connection
-//! settings (WAL, `synchronous=FULL`, a busy timeout so concurrent processes
-//! wait for the lock) and the queries behind [`TaskStore`](crate::TaskStore). It knows nothing
+//! Owns opening the file, the connection settings (WAL, `synchronous=FULL`,
+//! a busy timeout so concurrent processes wait for the lock), how rows are
+//! read and written, and the queries behind [`TaskStore`](crate::TaskStore)
+//! (the schema and its migrations are `ledger_schema`'s, the batch
+//! operations `ledger_batch`'s). It knows nothing
 //! of HTTP or of any model, and never holds a transaction open after a call
 //! returns.
 //!
@@ -27,99 +29,16 @@ use crate::entry::{
 use crate::error::LedgerError;
 use crate::store::Visit;
 
-/// The schema version this build writes (`PRAGMA user_version`). Version 2
-/// added each entry's idempotency key and, for entries with a key, the exact
-/// body bytes sent (so a lost answer can be resent identically); version 3
-/// each entry's batch job, billing, reported cost and lease. An older ledger
-/// is migrated in place when opened.
-pub const SCHEMA_VERSION: i64 = 3;
-/// `PRAGMA application_id` of a vidspec ledger ("vids").
-const APPLICATION_ID: i64 = 0x7669_6473;
 /// How long a process waits for another's write lock before giving up.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The states that may still cost money, as SQL.
 pub(crate) const UNFINISHED: &str = "('unknown', 'running', 'succeeded')";
 
-/// Columns read into an [`Entry`], in [`entry_of`]'s order.
+/// Columns read into an [`Entry`], in [`entry_at`]'s order.
 pub(crate) const COLUMNS: &str = "entry, state, model, spec, request, endpoint, task_id, submitted_at, \
                        updated_at, download_dir, videos, paths, reason, idempotency_key, body, run, \
                        job, billing_key, billing_multiplier, cost, owner, lease_until";
-
-const SCHEMA: &str = "
-CREATE TABLE entries (
-    seq          INTEGER PRIMARY KEY,
-    entry        TEXT NOT NULL UNIQUE,
-    state        TEXT NOT NULL,
-    model        TEXT NOT NULL,
-    spec         TEXT NOT NULL,
-    request      TEXT NOT NULL,
-    endpoint     TEXT NOT NULL,
-    task_id      TEXT,
-    submitted_at INTEGER NOT NULL,
-    updated_at   INTEGER NOT NULL,
-    download_dir TEXT,
-    videos       TEXT NOT NULL DEFAULT '[]',
-    paths        TEXT NOT NULL DEFAULT '[]',
-    reason       TEXT
-);
-CREATE INDEX entries_by_request ON entries (request);
-CREATE INDEX entries_by_task_id ON entries (task_id);
-CREATE INDEX entries_by_state ON entries (state, seq);
--- How many entries are in each state, kept by triggers: `tasks` counts the
--- finished entries it does not show without reading a million rows.
-CREATE TABLE state_counts (
-    state   TEXT PRIMARY KEY,
-    entries INTEGER NOT NULL
-) WITHOUT ROWID;
-INSERT INTO state_counts (state, entries) VALUES
-    ('unknown', 0), ('running', 0), ('succeeded', 0),
-    ('downloaded', 0), ('failed', 0), ('not_sent', 0);
-CREATE TRIGGER entries_counted_on_insert AFTER INSERT ON entries BEGIN
-    UPDATE state_counts SET entries = entries + 1 WHERE state = NEW.state;
-END;
-CREATE TRIGGER entries_counted_on_update AFTER UPDATE OF state ON entries
-WHEN OLD.state <> NEW.state BEGIN
-    UPDATE state_counts SET entries = entries - 1 WHERE state = OLD.state;
-    UPDATE state_counts SET entries = entries + 1 WHERE state = NEW.state;
-END;
-CREATE TRIGGER entries_counted_on_delete AFTER DELETE ON entries BEGIN
-    UPDATE state_counts SET entries = entries - 1 WHERE state = OLD.state;
-END;
-CREATE TABLE imports (
-    source      TEXT PRIMARY KEY,
-    entries     INTEGER NOT NULL,
-    imported_at INTEGER NOT NULL
-);
-";
-
-/// From schema version 1 to 2: each entry's idempotency key, and the exact
-/// body bytes sent for entries that have one (never for others).
-const MIGRATION_TO_2: &str = "
-ALTER TABLE entries ADD COLUMN idempotency_key TEXT;
-ALTER TABLE entries ADD COLUMN body BLOB;
-";
-
-/// From schema version 2 to 3: the batch job an entry was sent for (`run`,
-/// `job`), what it is billed as, the cost the gateway reported, and the lease
-/// of the worker holding it; indexes for listing a run, for taking over its
-/// unfinished entries, for a worker's leases and for learning prices.
-pub(crate) const MIGRATION_TO_3: &str = "
-ALTER TABLE entries ADD COLUMN run TEXT;
-ALTER TABLE entries ADD COLUMN job TEXT;
-ALTER TABLE entries ADD COLUMN billing_key TEXT;
-ALTER TABLE entries ADD COLUMN billing_multiplier INTEGER;
-ALTER TABLE entries ADD COLUMN cost REAL;
-ALTER TABLE entries ADD COLUMN owner TEXT;
-ALTER TABLE entries ADD COLUMN lease_until INTEGER;
-CREATE INDEX entries_by_run ON entries (run, seq) WHERE run IS NOT NULL;
-CREATE INDEX entries_unfinished_by_run ON entries (run, seq)
-    WHERE run IS NOT NULL AND state IN ('unknown', 'running', 'succeeded');
-CREATE INDEX entries_by_owner ON entries (owner)
-    WHERE owner IS NOT NULL AND state IN ('unknown', 'running', 'succeeded');
-CREATE INDEX entries_priced ON entries (billing_key, state, cost, billing_multiplier)
-    WHERE cost IS NOT NULL AND billing_key IS NOT NULL;
-";
 
 /// Unix seconds now.
 pub(crate) fn now() -> i64 {
@@ -218,57 +137,6 @@ impl Ledger {
 
     pub(crate) fn error(&self, error: rusqlite::Error) -> LedgerError {
         LedgerError::from_sqlite(&self.inner.path, BUSY_TIMEOUT.as_secs(), error)
-    }
-
-    fn ensure_schema(&self, connection: &Connection) -> Result<(), LedgerError> {
-        let state = schema_state(connection).map_err(|error| self.error(error))?;
-        if state == SchemaState::Current {
-            return Ok(());
-        }
-        let transaction = self.immediate(connection)?;
-        match schema_state(connection).map_err(|error| self.error(error))? {
-            SchemaState::Current => {}
-            SchemaState::Empty => {
-                transaction
-                    .execute_batch(SCHEMA)
-                    .and_then(|()| transaction.execute_batch(MIGRATION_TO_2))
-                    .and_then(|()| transaction.execute_batch(MIGRATION_TO_3))
-                    .and_then(|()| {
-                        transaction.pragma_update(None, "application_id", APPLICATION_ID)
-                    })
-                    .and_then(|()| transaction.pragma_update(None, "user_version", SCHEMA_VERSION))
-                    .map_err(|error| self.error(error))?;
-            }
-            SchemaState::Older(version) => {
-                // Each version's step, from the ledger's own on.
-                if version <= 1 {
-                    transaction
-                        .execute_batch(MIGRATION_TO_2)
-                        .map_err(|error| self.error(error))?;
-                }
-                if version <= 2 {
-                    transaction
-                        .execute_batch(MIGRATION_TO_3)
-                        .map_err(|error| self.error(error))?;
-                }
-                transaction
-                    .pragma_update(None, "user_version", SCHEMA_VERSION)
-                    .map_err(|error| self.error(error))?;
-            }
-            SchemaState::Foreign => {
-                return Err(LedgerError::Foreign {
-                    path: self.inner.path.clone(),
-                });
-            }
-            SchemaState::Newer(version) => {
-                return Err(LedgerError::Newer {
-                    path: self.inner.path.clone(),
-                    version,
-                    known: SCHEMA_VERSION,
-                });
-            }
-        }
-        transaction.commit().map_err(|error| self.error(error))
     }
 
     /// A write transaction, taken now (waiting up to [`BUSY_TIMEOUT`]).
@@ -445,25 +313,6 @@ fn configure(connection: &Connection) -> rusqlite::Result<()> {
     Ok(())
 }
 
-fn schema_state(connection: &Connection) -> rusqlite::Result<SchemaState> {
-    let application: i64 =
-        connection.pragma_query_value(None, "application_id", |row| row.get(0))?;
-    let version: i64 = connection.pragma_query_value(None, "user_version", |row| row.get(0))?;
-    let objects: i64 =
-        connection.query_row("SELECT count(*) FROM sqlite_master", [], |row| row.get(0))?;
-    Ok(if application == 0 && version == 0 && objects == 0 {
-        SchemaState::Empty
-    } else if application != APPLICATION_ID {
-        SchemaState::Foreign
-    } else if version > SCHEMA_VERSION {
-        SchemaState::Newer(version)
-    } else if version < SCHEMA_VERSION {
-        SchemaState::Older(version)
-    } else {
-        SchemaState::Current
-    })
-}
-
 /// Creates the ledger file readable by its owner only (result URLs and, for
 /// entries with an idempotency key, request bodies in it); SQLite gives its
 /// WAL files the same mode. An existing file is left as it is.
@@ -482,15 +331,6 @@ fn create_private(path: &Path) -> Result<(), LedgerError> {
             source: Some(error),
         }),
     }
-}
-
-#[derive(Debug, PartialEq, Eq)]
-enum SchemaState {
-    Empty,
-    Current,
-    Older(i64),
-    Foreign,
-    Newer(i64),
 }
 
 /// The SQL condition for `filter` (no user text in it).

@@ -5,7 +5,7 @@
 //! Owns these queries, each one statement or one `BEGIN IMMEDIATE`
 //! transaction, with leases computed by this machine's clock (the store's
 //! clock: every process sharing an SQLite file runs on one machine). The
-//! schema is `ledger`'s; this module must not decide what a batch worker
+//! schema is `ledger_schema`'s; this module must not decide what a batch worker
 //! does with what it returns.
 
 use rusqlite::params;
@@ -101,10 +101,8 @@ impl Ledger {
         let connection = self.connection();
         let mut statement = connection
             .prepare(
-                "SELECT billing_key, avg(cost / billing_multiplier), count(*) FROM entries \
-                 WHERE cost IS NOT NULL AND billing_key IS NOT NULL AND billing_multiplier > 0 \
-                 AND state IN ('succeeded', 'downloaded') \
-                 GROUP BY billing_key ORDER BY billing_key",
+                "SELECT billing_key, total / tasks, tasks FROM billing_totals \
+                 WHERE tasks > 0 ORDER BY billing_key",
             )
             .map_err(|error| self.error(error))?;
         let prices = statement

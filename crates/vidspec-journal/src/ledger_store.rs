@@ -3,7 +3,8 @@
 //!
 //! Owns the paged queries and how blocking SQLite work is run for async
 //! callers (on the blocking pool; inline outside a tokio runtime). The schema
-//! and the blocking operations are `ledger`'s; this module must not change
+//! and the blocking operations are `ledger_schema`'s, `ledger`'s and
+//! `ledger_batch`'s; this module must not change
 //! what any operation does.
 
 use rusqlite::params;

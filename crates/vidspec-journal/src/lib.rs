@@ -12,6 +12,13 @@
 //! ([`TaskStore::claim`]), so concurrent processes cannot both pass it.
 //! Indexed lookups keep the guard and listings fast at a million entries.
 //!
+//! For batch runs an entry also records its job (run and job id), what it
+//! is billed as, the cost the gateway reported and the lease of the worker
+//! holding it: [`Guard::Once`] keeps a job from being paid for twice, leases
+//! let workers take over a dead worker's entries ([`TaskStore::take_over`]),
+//! and prices are learned from reported costs ([`TaskStore::learned_prices`]).
+//! Every store passes one contract suite (`tests/contract`).
+//!
 //! A JSON-lines journal of an older vidspec is imported once, line by line as
 //! bytes: a damaged line is reported with its line number and skipped.
 //!
@@ -33,6 +40,7 @@ mod event;
 mod import;
 mod ledger;
 mod ledger_batch;
+mod ledger_schema;
 mod ledger_store;
 mod location;
 mod open;
@@ -45,7 +53,8 @@ pub use entry::{
 };
 pub use error::LedgerError;
 pub use import::{Imported, MAX_LINE_BYTES, MAX_REPORTED_PROBLEMS};
-pub use ledger::{BUSY_TIMEOUT, Ledger, SCHEMA_VERSION, collect, new_entry_id};
+pub use ledger::{BUSY_TIMEOUT, Ledger, collect, new_entry_id};
+pub use ledger_schema::SCHEMA_VERSION;
 pub use location::{LEDGER_FILE, LEGACY_FILE, Location, locate};
 pub use open::open_store;
 pub use postgres::{PG_SCHEMA_VERSION, PgLedger, is_postgres_url, redacted_location};

@@ -16,8 +16,8 @@
 //!   no row to lock: two first claims would both pass. Unrelated keys never
 //!   wait for each other (except on a 32-bit hash collision, which only
 //!   serialises them);
-//! - leases are computed with the database's clock (`now()`), so workers on
-//!   machines whose clocks disagree agree on when a lease ends;
+//! - leases are whole seconds of the database's clock (`now()`), so
+//!   workers on machines whose clocks disagree agree on when a lease ends;
 //! - a take-over is `UPDATE … WHERE seq IN (SELECT … FOR UPDATE SKIP LOCKED
 //!   LIMIT n) RETURNING …`: workers taking over at once skip each other's
 //!   rows instead of waiting, and never get the same entry;
@@ -50,6 +50,12 @@ const LOCK_NAMESPACE: i32 = 0x7669_6473;
 /// How many connections one [`PgLedger`] opens at most.
 const POOL_SIZE: usize = 8;
 
+/// How long a statement waits for a lock another session holds.
+const LOCK_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long the server lets a session sit idle inside a transaction.
+const IDLE_IN_TRANSACTION_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// How long connecting (or waiting for a free connection) may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -81,13 +87,22 @@ CREATE TABLE entries (
     billing_multiplier bigint,
     cost               double precision,
     owner              text,
-    lease_until        timestamptz
+    lease_until        bigint
 );
 CREATE INDEX entries_by_request ON entries (request, seq);
 CREATE INDEX entries_by_task_id ON entries (task_id, seq);
 CREATE INDEX entries_by_state ON entries (state, seq);
 CREATE INDEX entries_by_run ON entries (job_run, seq) WHERE job_run IS NOT NULL;
-CREATE INDEX entries_by_owner ON entries (owner) WHERE owner IS NOT NULL;
+-- What take-overs, heartbeats and releases look for: unfinished entries only,
+-- so they do not read a long run's finished ones.
+CREATE INDEX entries_unfinished_by_run ON entries (job_run, seq)
+    WHERE job_run IS NOT NULL AND state IN ('unknown', 'running', 'succeeded');
+CREATE INDEX entries_by_owner ON entries (owner)
+    WHERE owner IS NOT NULL AND state IN ('unknown', 'running', 'succeeded');
+-- Exactly the entries prices are learned from, with what they need.
+CREATE INDEX entries_priced ON entries (billing_key) INCLUDE (cost, billing_multiplier)
+    WHERE cost IS NOT NULL AND billing_key IS NOT NULL AND billing_multiplier > 0
+    AND state IN ('succeeded', 'downloaded');
 ";
 
 /// A task store in a PostgreSQL database, shared by every process that
@@ -131,13 +146,19 @@ impl PgLedger {
                 source: None,
             });
         }
-        // Every commit waits for the server's disk (a claimed intent is
-        // durable before the claim resolves), whatever the server's default.
-        let options = match config.get_options() {
-            Some(options) => format!("{options} -c synchronous_commit=on"),
-            None => "-c synchronous_commit=on".to_owned(),
-        };
-        config.options(options);
+        // A claim waits for another's lock at most LOCK_TIMEOUT (as the
+        // SQLite ledger's busy timeout), and the server ends a session left
+        // idle inside a transaction (a stopped process) so that its locks
+        // are freed; the URL's own options may change both. Every commit
+        // waits for the server's disk (a claimed intent is durable before
+        // the claim resolves), whatever the server's or URL's setting.
+        config.options(format!(
+            "-c lock_timeout={}s -c idle_in_transaction_session_timeout={}s {} \
+             -c synchronous_commit=on",
+            LOCK_TIMEOUT.as_secs(),
+            IDLE_IN_TRANSACTION_TIMEOUT.as_secs(),
+            config.get_options().unwrap_or_default(),
+        ));
         config.connect_timeout(CONNECT_TIMEOUT);
         if config.get_application_name().is_none() {
             config.application_name("vidspec");
@@ -172,7 +193,10 @@ impl PgLedger {
 
     /// A connection from the pool.
     pub(crate) async fn connection(&self) -> Result<deadpool_postgres::Object, LedgerError> {
-        self.pool.get().await.map_err(|error| self.pool_error(error))
+        self.pool
+            .get()
+            .await
+            .map_err(|error| self.pool_error(error))
     }
 
     fn pool_error(&self, error: PoolError) -> LedgerError {
@@ -211,10 +235,7 @@ impl PgLedger {
         // Several processes may open a new store at once: one creates the
         // schema while the others wait here, then find it.
         transaction
-            .execute(
-                "SELECT pg_advisory_xact_lock($1, 0)",
-                &[&LOCK_NAMESPACE],
-            )
+            .execute("SELECT pg_advisory_xact_lock($1, 0)", &[&LOCK_NAMESPACE])
             .await
             .map_err(|error| self.error(error))?;
         let row = transaction
@@ -259,7 +280,10 @@ impl PgLedger {
             )
             .await
             .map_err(|error| self.error(error))?;
-        transaction.commit().await.map_err(|error| self.error(error))
+        transaction
+            .commit()
+            .await
+            .map_err(|error| self.error(error))
     }
 
     fn foreign(&self) -> LedgerError {
@@ -288,6 +312,9 @@ fn problem(error: &tokio_postgres::Error) -> &'static str {
         "the server refused the user name or password: check the URL's credentials"
     } else if *code == SqlState::INVALID_CATALOG_NAME {
         "the database does not exist: create it (createdb), or name another"
+    } else if *code == SqlState::INVALID_SCHEMA_NAME {
+        "no schema of the URL's search_path exists to hold the ledger: create it (CREATE \
+         SCHEMA), or name another"
     } else if *code == SqlState::INSUFFICIENT_PRIVILEGE {
         "the user may not read or write the ledger's tables: grant it the rights, or name \
          another user"
@@ -302,7 +329,11 @@ fn problem(error: &tokio_postgres::Error) -> &'static str {
     {
         "the PostgreSQL server is shutting down or starting: the step may not be recorded; \
          retry when it is up"
-    } else if *code == SqlState::T_R_SERIALIZATION_FAILURE || *code == SqlState::T_R_DEADLOCK_DETECTED
+    } else if *code == SqlState::LOCK_NOT_AVAILABLE {
+        "another worker held a lock on the same entries for too long (a stopped process?): \
+         nothing was recorded; retry"
+    } else if *code == SqlState::T_R_SERIALIZATION_FAILURE
+        || *code == SqlState::T_R_DEADLOCK_DETECTED
     {
         "the server aborted the step to resolve a conflict with another worker: retry"
     } else {
@@ -315,7 +346,9 @@ fn problem(error: &tokio_postgres::Error) -> &'static str {
 /// is shown as its scheme only.
 pub fn redacted_location(url: &str) -> String {
     let Ok(mut parsed) = url::Url::parse(url) else {
-        let scheme = url.split_once("://").map_or("postgres", |(scheme, _)| scheme);
+        let scheme = url
+            .split_once("://")
+            .map_or("postgres", |(scheme, _)| scheme);
         let scheme = if scheme.eq_ignore_ascii_case("postgresql") {
             "postgresql"
         } else {

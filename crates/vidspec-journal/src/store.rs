@@ -62,9 +62,10 @@ pub struct Page {
 ///
 /// [`TaskStore::claim`] is the double-spend guard and must be *linearizable*
 /// across all of them: of any number of concurrent claims of the same
-/// request key without `again`, while no unfinished entry with that key
-/// exists, exactly one returns [`Claim::Claimed`] and every other returns
-/// [`Claim::Duplicate`] with that entry. A `Claimed` intent is durable
+/// request key under [`Guard::Unfinished`] or [`Guard::Once`], while no
+/// entry with that key stops them ([`Guard::is_stopped_by`]), exactly one
+/// returns [`Claim::Claimed`] and every other returns [`Claim::Duplicate`]
+/// with that entry. A `Claimed` intent is durable
 /// (committed, and visible to every other claimer) before the future
 /// resolves. A claim's future dropped before it resolves may or may not have
 /// recorded the intent: the caller must not send, and an entry left behind
@@ -73,6 +74,9 @@ pub struct Page {
 ///
 /// No method holds a transaction or lock across network I/O to the gateway:
 /// each returns before anything is sent.
+///
+/// Every store passes the same contract, the checks in this crate's
+/// `tests/contract` (run against each store by its own test file).
 ///
 /// # Cancellation
 ///
@@ -115,18 +119,24 @@ pub trait TaskStore: Send + Sync {
     /// How many finished entries the filter admits.
     fn count_finished(&self, filter: StateFilter) -> StoreFuture<'_, u64>;
 
-    /// The newest entry with this request key, in any state.
+    /// The newest entry with this request key, in any state (the one
+    /// [`Guard::Once`] decides by).
     fn latest_with_request(&self, request: String) -> StoreFuture<'_, Option<Entry>>;
 
     /// Extends, by `seconds` from now, the lease of every unfinished entry
-    /// `owner` holds (a worker's heartbeat). How many it extended.
+    /// `owner` holds (a worker's heartbeat), also one whose lease has ended
+    /// but that no one has taken over yet. How many it extended.
     fn renew_leases(&self, owner: String, seconds: u32) -> StoreFuture<'_, u64>;
 
-    /// Takes over at most `limit` unfinished entries of batch run `run`
-    /// whose lease has ended (their worker died or stopped): each now held
-    /// by `owner` for `seconds`. Atomic across every process sharing the
-    /// store: two take-overs never return the same entry while its new lease
-    /// lasts, and an entry whose lease has not ended is never returned.
+    /// Takes over at most `limit` unfinished entries of batch run `run`,
+    /// oldest first, whose lease has ended (their worker died or stopped)
+    /// or that no one holds: each now held by `owner` for `seconds`, as the
+    /// returned entries say. Atomic across every process sharing the store:
+    /// two take-overs never return the same entry while its new lease
+    /// lasts, and an entry whose lease has not ended is never returned. A
+    /// lease of `n` seconds ends once the store's clock, in whole seconds,
+    /// has passed the second it was taken in plus `n` (so it lasts at least
+    /// `n` seconds).
     fn take_over(
         &self,
         run: String,
@@ -135,15 +145,18 @@ pub trait TaskStore: Send + Sync {
         limit: usize,
     ) -> StoreFuture<'_, Vec<Entry>>;
 
-    /// Ends the leases `owner` holds now (a worker stopping cleanly), so
-    /// that others may take its unfinished entries over at once.
+    /// Ends the leases `owner` holds on unfinished entries now (a worker
+    /// stopping cleanly): they are no one's, so that others may take them
+    /// over at once. How many it ended.
     fn release_leases(&self, owner: String) -> StoreFuture<'_, u64>;
 
     /// A page of every entry of batch run `run`, in any state, oldest first.
     fn run_entries(&self, run: String, page: PageRequest) -> StoreFuture<'_, Page>;
 
-    /// The price of each billing key, learned from the entries that ended
-    /// with a reported cost and a known billing, ordered by key.
+    /// The price of each billing key, learned from the entries that
+    /// succeeded with a reported cost and a known billing (a failed task's
+    /// cost, often a refund, is not its price): the mean of cost divided by
+    /// multiplier, ordered by key (byte order).
     fn learned_prices(&self) -> StoreFuture<'_, Vec<LearnedPrice>>;
 }
 

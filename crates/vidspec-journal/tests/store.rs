@@ -1,14 +1,15 @@
 //! The ledger through the async, dyn-compatible `TaskStore` trait (as the
 //! workflow and a shared network ledger use it), idempotency keys and bodies,
-//! and the in-place migration of a version-1 ledger.
+//! and the in-place migration of version-1 and version-2 ledgers. What every
+//! store must do is checked by the contract (`contract_sqlite.rs`).
 
 mod support;
 
 use std::sync::Arc;
 
 use vidspec_journal::{
-    Claim, Intent, Ledger, PageRequest, SCHEMA_VERSION, State, StateFilter, Step, TaskStore,
-    all_unfinished,
+    Claim, Intent, JobRef, Lease, Ledger, PageRequest, SCHEMA_VERSION, State, StateFilter, Step,
+    TaskStore, all_run_entries, all_unfinished,
 };
 
 use support::{intent, temp_dir};
@@ -105,6 +106,81 @@ async fn a_version_1_ledger_is_migrated_in_place_keeping_its_entries() {
     assert_eq!(new.body.as_deref(), Some(&b"{\"prompt\":\"a kite\"}"[..]));
     drop(ledger);
     // Opening it again finds it current and changes nothing.
+    Ledger::open(&path).expect("reopened");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// What version 2 added to a version-1 ledger (a version-2 ledger created
+/// new had the same tables).
+const VERSION_2_STEP: &str = "
+ALTER TABLE entries ADD COLUMN idempotency_key TEXT;
+ALTER TABLE entries ADD COLUMN body BLOB;
+PRAGMA user_version = 2;
+";
+
+#[tokio::test]
+async fn a_version_2_ledger_is_migrated_in_place_keeping_its_entries_and_keys() {
+    let dir = temp_dir("migrate-2");
+    let path = dir.join("ledger.sqlite3");
+    {
+        let connection = rusqlite::Connection::open(&path).expect("open");
+        connection
+            .execute_batch(VERSION_1_SCHEMA)
+            .and_then(|()| connection.execute_batch(VERSION_2_STEP))
+            .expect("v2 schema");
+        connection
+            .execute(
+                "INSERT INTO entries (entry, state, model, spec, request, endpoint, task_id, \
+                 submitted_at, updated_at, idempotency_key, body) VALUES ('j1', 'running', 'm', \
+                 's', 'r1', '/v1/x', 'task_1', 1, 1, 'key-1', X'7B7D')",
+                [],
+            )
+            .expect("a v2 entry");
+    }
+    let ledger = Ledger::open(&path).expect("migrated");
+    let version: i64 = rusqlite::Connection::open(&path)
+        .and_then(|connection| {
+            connection.pragma_query_value(None, "user_version", |row| row.get(0))
+        })
+        .expect("version");
+    assert_eq!(version, SCHEMA_VERSION);
+    let store: &dyn TaskStore = &ledger;
+    let old = store
+        .latest_with_request("r1".into())
+        .await
+        .expect("latest")
+        .expect("the v2 entry survives");
+    assert_eq!(
+        (
+            old.state,
+            old.idempotency_key.as_deref(),
+            old.body.as_deref()
+        ),
+        (State::Running, Some("key-1"), Some(&b"{}"[..]))
+    );
+    assert_eq!(
+        (old.job, old.billing, old.cost, old.owner, old.lease_until),
+        (None, None, None, None, None)
+    );
+    let job = Intent {
+        job: Some(JobRef {
+            run: "nightly".into(),
+            job: "a".into(),
+        }),
+        lease: Some(Lease {
+            owner: "worker".into(),
+            seconds: 60,
+        }),
+        ..intent("r2")
+    };
+    let entry = claimed(store, job).await;
+    let run = all_run_entries(store, "nightly").await.expect("run");
+    assert_eq!(run.len(), 1);
+    assert_eq!(
+        (run[0].entry.as_str(), run[0].owner.as_deref()),
+        (entry.as_str(), Some("worker"))
+    );
+    drop(ledger);
     Ledger::open(&path).expect("reopened");
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -5,7 +5,8 @@
 //! random name opened with `O_EXCL`, never through a planted link), then
 //! renamed into place: over an existing regular file only with `overwrite`,
 //! never onto or through a symbolic link, directory, FIFO or device. The file
-//! name comes from the task id, never from the URL. The number of videos and
+//! name comes from the task id (or a safe name the caller gives, such as a
+//! batch's job id), never from the URL. The number of videos and
 //! the bytes taken from one task are capped; a transfer ends when no byte
 //! arrives for `idle_timeout` (no total timeout: a large video on a slow link
 //! finishes as long as it moves). The API key is never sent (result URLs are
@@ -216,7 +217,7 @@ impl Client {
         dir: &Path,
         options: &DownloadOptions,
     ) -> Result<Vec<Downloaded>, Error> {
-        self.download_as(outcome, dir, &outcome.task_id, options)
+        self.download_as(outcome, dir, &safe_name(&outcome.task_id), options)
             .await
     }
 

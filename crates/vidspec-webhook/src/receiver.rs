@@ -17,6 +17,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::post;
@@ -356,13 +357,18 @@ pub(crate) enum Claimed {
 /// `POST /<token>/<callback>`.
 async fn callback(
     State(shared): State<Arc<Shared>>,
-    Path(token): Path<String>,
+    token: Result<Path<String>, PathRejection>,
     body: Body,
 ) -> StatusCode {
     AtomicCounters::bump(&shared.counters.callbacks_received);
     let reject = |status: StatusCode| {
         AtomicCounters::bump(&shared.counters.rejected);
         status
+    };
+    // A segment that does not even decode is a wrong token too: a bare
+    // 404, not the extractor's own message.
+    let Ok(Path(token)) = token else {
+        return reject(StatusCode::NOT_FOUND);
     };
     if !shared.token.matches(&token) {
         return reject(StatusCode::NOT_FOUND);

@@ -214,6 +214,22 @@ async fn a_wrong_token_gets_a_bare_404() {
 }
 
 #[tokio::test]
+async fn a_token_that_does_not_decode_gets_a_bare_404_too() {
+    let fixture = fixture(config(1.0, 60.0)).await;
+    let undecodable = format!("{}%FF%FE/callback", fixture.base);
+    let answer = reqwest::Client::new()
+        .post(&undecodable)
+        .json(&json!({"id": "task_1"}))
+        .send()
+        .await
+        .expect("the receiver answers");
+    assert_eq!(answer.status(), reqwest::StatusCode::NOT_FOUND);
+    assert_eq!(answer.bytes().await.expect("a body").len(), 0);
+    assert_eq!(fixture.receiver.counters().rejected, 1);
+    fixture.sim.shutdown().await;
+}
+
+#[tokio::test]
 async fn a_body_over_the_limit_is_refused() {
     let fixture = fixture(config(1.0, 60.0)).await;
     let huge = json!({"id": "task_1", "padding": "x".repeat(200_000)});
@@ -328,4 +344,22 @@ async fn the_public_url_adds_the_token_as_one_path_segment() {
     assert_eq!(public.query(), None);
     assert_eq!(public.fragment(), None);
     fixture.sim.shutdown().await;
+}
+
+#[test]
+fn a_callback_segment_that_is_not_one_plain_segment_is_refused() {
+    let client = Client::new(ApiKey::new("sim-key"), ClientOptions::default()).expect("client");
+    let mut options = ReceiverOptions::new(&vidspec_core::Webhook {
+        field: "webhook".to_owned(),
+        callback: "callback".to_owned(),
+    });
+    options.callback = "hooks/{token}".to_owned();
+    let refused = Receiver::new(client, options).map(|_| ());
+    assert!(
+        matches!(
+            refused,
+            Err(vidspec_webhook::ReceiverError::Callback { .. })
+        ),
+        "{refused:?}"
+    );
 }

@@ -22,8 +22,7 @@ use crate::store::{Cursor, Page, PageRequest, StoreFuture, TaskStore};
 /// Columns read into an [`Entry`], in [`entry_at`]'s order.
 const COLUMNS: &str = "entry, state, model, spec, request, endpoint, task_id, submitted_at, \
      updated_at, download_dir, videos, paths, reason, idempotency_key, body, job_run, job_id, \
-     billing_key, billing_multiplier, cost, owner, \
-     floor(extract(epoch FROM lease_until))::bigint";
+     billing_key, billing_multiplier, cost, owner, lease_until";
 
 /// The states that may still cost money, as SQL.
 const UNFINISHED: &str = "('unknown', 'running', 'succeeded')";
@@ -31,9 +30,11 @@ const UNFINISHED: &str = "('unknown', 'running', 'succeeded')";
 /// Unix seconds of the database's clock (the transaction's start).
 const NOW_SECONDS: &str = "floor(extract(epoch FROM now()))::bigint";
 
-/// A lease of `$n` seconds from the database's now.
+/// The end of a lease of `$n` seconds taken now: the second of the
+/// database's clock it was taken in, plus `n`. It has ended once the clock,
+/// in whole seconds, is past it (so it lasts at least `n` seconds).
 fn lease_end(parameter: usize) -> String {
-    format!("now() + ${parameter}::bigint * interval '1 second'")
+    format!("{NOW_SECONDS} + ${parameter}::bigint")
 }
 
 /// The SQL condition for `filter` (no user text in it).
@@ -79,32 +80,17 @@ fn entry_at(row: &Row, at: usize) -> Result<Entry, tokio_postgres::Error> {
         reason: row.try_get(at + 12)?,
         idempotency_key: row.try_get(at + 13)?,
         body: row.try_get(at + 14)?,
-        job: job_run
-            .zip(job_id)
-            .map(|(run, job)| JobRef { run, job }),
+        job: job_run.zip(job_id).map(|(run, job)| JobRef { run, job }),
         billing: billing_key.map(|key| Billing {
             key,
-            multiplier: multiplier.and_then(|value| u64::try_from(value).ok()).unwrap_or(1),
+            multiplier: multiplier
+                .and_then(|value| u64::try_from(value).ok())
+                .unwrap_or(1),
         }),
         cost: row.try_get(at + 19)?,
         owner: row.try_get(at + 20)?,
         lease_until: row.try_get(at + 21)?,
     })
-}
-
-/// Whether `guard` lets a claim through past `newest`, the newest entry
-/// with the request key that the guard's query found.
-fn guard_passes(guard: Guard, newest: &Entry) -> bool {
-    match guard {
-        Guard::Again => true,
-        // Its query found only unfinished entries.
-        Guard::Unfinished => false,
-        Guard::Once { retry_failed } => match newest.state {
-            State::NotSent => true,
-            State::Failed => retry_failed,
-            _ => false,
-        },
-    }
 }
 
 impl PgLedger {
@@ -185,7 +171,10 @@ impl PgLedger {
         let mut entries = Vec::with_capacity(rows.len());
         let mut last = None;
         for row in &rows {
-            last = Some(row.try_get::<_, i64>(0).map_err(|error| self.error(error))?);
+            last = Some(
+                row.try_get::<_, i64>(0)
+                    .map_err(|error| self.error(error))?,
+            );
             entries.push(entry_at(row, 1).map_err(|error| self.error(error))?);
         }
         let next = last.filter(|_| entries.len() >= limit).map(Cursor);
@@ -209,28 +198,30 @@ impl PgLedger {
             )),
         };
         if let Some(newest_sql) = newest_sql {
-            // Claims of one request key queue here until the holder commits;
-            // the next statement then sees what the holder wrote.
-            transaction
-                .execute(
-                    "SELECT pg_advisory_xact_lock($1, hashtext($2))",
-                    &[&LOCK_NAMESPACE, &intent.request],
-                )
+            // Claims of one request key queue at the lock until its holder
+            // commits; the select, a statement of its own, then sees what
+            // the holder wrote. The two are pipelined (sent together, run
+            // in order by the server): one round trip.
+            let lock = transaction
+                .prepare_cached("SELECT pg_advisory_xact_lock($1, hashtext($2))")
                 .await
                 .map_err(|error| self.error(error))?;
-            let statement = transaction
+            let newest_statement = transaction
                 .prepare_cached(&newest_sql)
                 .await
                 .map_err(|error| self.error(error))?;
-            let newest = transaction
-                .query_opt(&statement, &[&intent.request])
-                .await
-                .map_err(|error| self.error(error))?
+            let (_, newest) = futures_util::future::try_join(
+                transaction.execute(&lock, &[&LOCK_NAMESPACE, &intent.request]),
+                transaction.query_opt(&newest_statement, &[&intent.request]),
+            )
+            .await
+            .map_err(|error| self.error(error))?;
+            let newest = newest
                 .map(|row| entry_at(&row, 0))
                 .transpose()
                 .map_err(|error| self.error(error))?;
             if let Some(newest) = newest
-                && !guard_passes(guard, &newest)
+                && guard.is_stopped_by(newest.state)
             {
                 // Dropping the transaction rolls it back: nothing was written.
                 return Ok(Claim::Duplicate(Box::new(newest)));
@@ -238,10 +229,7 @@ impl PgLedger {
         }
         // The body is kept only with an idempotency key: it is what a resend
         // must repeat.
-        let body = intent
-            .idempotency_key
-            .as_ref()
-            .and(intent.body.as_deref());
+        let body = intent.idempotency_key.as_ref().and(intent.body.as_deref());
         let (job_run, job_id) = intent
             .job
             .as_ref()
@@ -412,7 +400,11 @@ impl TaskStore for PgLedger {
                 condition(filter)
             );
             ledger
-                .page(&sql, &[&after(page), &saturating_i64(page.limit)], page.limit)
+                .page(
+                    &sql,
+                    &[&after(page), &saturating_i64(page.limit)],
+                    page.limit,
+                )
                 .await
         })
     }
@@ -458,8 +450,9 @@ impl TaskStore for PgLedger {
 
     fn latest_with_request(&self, request: String) -> StoreFuture<'_, Option<Entry>> {
         self.spawned(move |ledger| async move {
-            let sql =
-                format!("SELECT {COLUMNS} FROM entries WHERE request = $1 ORDER BY seq DESC LIMIT 1");
+            let sql = format!(
+                "SELECT {COLUMNS} FROM entries WHERE request = $1 ORDER BY seq DESC LIMIT 1"
+            );
             ledger.first_entry(&sql, &[&request]).await
         })
     }
@@ -490,7 +483,7 @@ impl TaskStore for PgLedger {
             let sql = format!(
                 "UPDATE entries SET owner = $2, lease_until = {} WHERE seq IN (\
                  SELECT seq FROM entries WHERE job_run = $1 AND state IN {UNFINISHED} \
-                 AND (lease_until IS NULL OR lease_until <= now()) \
+                 AND (owner IS NULL OR lease_until IS NULL OR lease_until < {NOW_SECONDS}) \
                  ORDER BY seq LIMIT $4 FOR UPDATE SKIP LOCKED) \
                  RETURNING seq, {COLUMNS}",
                 lease_end(3)
@@ -517,9 +510,8 @@ impl TaskStore for PgLedger {
     fn release_leases(&self, owner: String) -> StoreFuture<'_, u64> {
         self.spawned(move |ledger| async move {
             let sql = format!(
-                "UPDATE entries SET lease_until = now() WHERE owner = $1 \
-                 AND state IN {UNFINISHED} AND (lease_until IS NULL OR lease_until > now()) \
-                 RETURNING seq"
+                "UPDATE entries SET owner = NULL, lease_until = NULL WHERE owner = $1 \
+                 AND state IN {UNFINISHED} RETURNING seq"
             );
             let rows = ledger.query(&sql, &[&owner]).await?;
             Ok(rows.len() as u64)
@@ -544,10 +536,11 @@ impl TaskStore for PgLedger {
 
     fn learned_prices(&self) -> StoreFuture<'_, Vec<LearnedPrice>> {
         self.spawned(move |ledger| async move {
-            // Byte order of keys (COLLATE "C"), as SQLite orders them.
-            let sql = "SELECT billing_key, \
-                 avg(cost / greatest(coalesce(billing_multiplier, 1), 1)), count(*) \
+            // A failed task's cost (often a refund) is not its price. Keys
+            // in byte order (COLLATE "C"), as SQLite orders them.
+            let sql = "SELECT billing_key, avg(cost / billing_multiplier), count(*) \
                  FROM entries WHERE cost IS NOT NULL AND billing_key IS NOT NULL \
+                 AND billing_multiplier > 0 AND state IN ('succeeded', 'downloaded') \
                  GROUP BY billing_key ORDER BY billing_key COLLATE \"C\"";
             let rows = ledger.query(sql, &[]).await?;
             rows.iter()
