@@ -4,8 +4,11 @@
 //! `check` verifies them (plus spec lint and meta-schema validation); both live
 //! in `codegen.rs`, the capability matrix `docs/models.md` is rendered by
 //! `docs.rs` and the key tables of `docs/spec-language.md` by `language.rs`. `fuzz` runs the cargo-fuzz targets of `fuzz/` (`fuzz.rs`); `loadtest`
-//! measures the poller and webhooks against the simulator (`loadtest.rs`).
+//! measures the poller and webhooks against the simulator (`loadtest.rs`);
+//! `batch-chaos` kills `vidspec batch run` workers against the simulator and
+//! counts from its side (`batch_chaos.rs`).
 
+mod batch_chaos;
 mod codegen;
 mod docs;
 mod fuzz;
@@ -32,6 +35,16 @@ commands:
             (with a 60 s fallback poll) on the simulator (default 2000 tasks);
             prints API requests per task, detection lag, peak RSS and CPU, a
             `loadtest-webhook: …` line and a last `loadtest: …` line for scripts
+  batch-chaos [--ledger sqlite|postgres] [--workers W] [--jobs N] [--seed S]
+            [--kills K] [--no-idempotency] [--no-webhooks] [--speed X]
+            [--concurrency C] [--faults SPEC] [--timeout SECONDS] [--vidspec PATH] [--keep]
+            N jobs (default 500) through W `vidspec batch run` processes (default 2)
+            sharing one ledger, against the simulator with faults and dropped
+            callbacks, SIGKILLing workers at seeded random moments; counts from
+            the simulator's side; last line `batch-chaos: ledger=L workers=W
+            jobs=N kills=K submits=S videos=V duplicates=D lost=X`; exits 1 when
+            duplicates or lost are not 0 or a check fails (postgres needs
+            VIDSPEC_TEST_POSTGRES, see .ci/postgres)
   help      print this message";
 
 fn main() -> ExitCode {
@@ -69,6 +82,7 @@ fn main() -> ExitCode {
         },
         ["fuzz", rest @ ..] => fuzz::main(&root, rest),
         ["loadtest", rest @ ..] => loadtest::main(rest),
+        ["batch-chaos", rest @ ..] => batch_chaos::main(&root, rest),
         ["__loadtest-sim", rest @ ..] => loadtest::sim_main(rest),
         ["help" | "--help" | "-h"] => {
             println!("{USAGE}");

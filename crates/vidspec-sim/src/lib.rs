@@ -15,6 +15,7 @@
 //! | `GET /__sim/videos/{id}/{n}.mp4` | a tiny valid MP4 of a finished task (no key needed, like a CDN URL) |
 //! | `GET /__sim/uploads/{name}` | an uploaded image back |
 //! | `GET /__sim/stats` | [`Stats`] as JSON |
+//! | `GET /__sim/tasks` | [`TaskList`]: every created task (id, status now, prompt), oldest first — charges counted from the gateway's side |
 //!
 //! The `/v1/*` routes need `Authorization: Bearer <api_key>` (else the real
 //! gateway's 401 body). Every answer carries a unique `X-Oneapi-Request-Id`.
@@ -116,6 +117,7 @@ mod routes;
 mod server;
 mod state;
 mod stats;
+mod task_list;
 mod tasks;
 mod uploads;
 mod webhooks;
@@ -124,3 +126,4 @@ pub use config::{ConfigError, FaultSpecError, FaultTarget, Faults, SimConfig, Su
 pub use faults::Scripted;
 pub use server::{Sim, serve, serve_until};
 pub use stats::Stats;
+pub use task_list::{SimTask, TaskList};

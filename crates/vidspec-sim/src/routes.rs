@@ -26,6 +26,7 @@ use crate::media::tiny_mp4;
 use crate::replies::{Reply, dropped_connection};
 use crate::state::SimState;
 use crate::stats::bump;
+use crate::task_list::TaskList;
 use crate::tasks::TaskKind;
 use crate::uploads::{self, MAX_UPLOAD_BYTES};
 use crate::webhooks;
@@ -70,6 +71,7 @@ pub(crate) fn router(state: Arc<SimState>) -> Router {
         .route("/__sim/videos/{id}/{file}", get(download_video))
         .route("/__sim/uploads/{name}", get(serve_upload))
         .route("/__sim/stats", get(stats))
+        .route("/__sim/tasks", get(task_list))
         .fallback(unknown_route)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(middleware::from_fn_with_state(state.clone(), request_id))
@@ -411,6 +413,15 @@ async fn serve_upload(State(state): Shared, Path(name): Path<String>) -> Respons
 
 async fn stats(State(state): Shared) -> Response {
     Json(state.stats()).into_response()
+}
+
+/// `GET /__sim/tasks`: every created task, oldest first (no key needed,
+/// like `/__sim/stats`).
+async fn task_list(State(state): Shared) -> Response {
+    Json(TaskList {
+        tasks: state.task_list(),
+    })
+    .into_response()
 }
 
 /// No route: a POST under `/v1/` is a submit to an endpoint a spec named

@@ -21,6 +21,7 @@ use crate::faults::Scripted;
 use crate::routes;
 use crate::state::SimState;
 use crate::stats::Stats;
+use crate::task_list::SimTask;
 
 /// How long [`Sim::shutdown`] waits for open requests before it aborts them.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
@@ -116,6 +117,12 @@ impl Sim {
     /// A snapshot of the counters (task outcomes counted at this instant).
     pub fn stats(&self) -> Stats {
         self.state.stats()
+    }
+
+    /// Every task created so far, oldest first, as it stands now (what
+    /// `GET /__sim/tasks` answers).
+    pub fn tasks(&self) -> Vec<SimTask> {
+        self.state.task_list()
     }
 
     /// Replaces the random fault rates from now on.

@@ -19,6 +19,7 @@ use crate::idempotency::{Begin, Keys, Scope};
 use crate::replies::Reply;
 use crate::rng::Rng;
 use crate::stats::{Counters, Stats, bump};
+use crate::task_list::SimTask;
 use crate::tasks::{COMPLETED_COST, NewTask, Phase, Task, TaskKind};
 
 /// Random streams that share the configured seed.
@@ -252,6 +253,7 @@ impl SimState {
             base32(serial, 6),
             base32(random, 10)
         );
+        let nth = self.created_tasks.fetch_add(1, Ordering::Relaxed);
         let task = Task::new(NewTask {
             id: id.clone(),
             kind,
@@ -262,10 +264,11 @@ impl SimState {
             speed: self.config.speed,
             fails,
             url_ttl_s: self.config.url_ttl_s,
+            prompt: prompt.to_owned(),
+            serial: nth,
         });
         lock(&self.tasks).insert(id.clone(), task);
         bump(&self.counters.submits);
-        let nth = self.created_tasks.fetch_add(1, Ordering::Relaxed);
         let shape = match self.config.submit_shape {
             SubmitShape::Alternate if nth.is_multiple_of(2) => SubmitShape::Array,
             SubmitShape::Alternate => SubmitShape::Object,
@@ -384,6 +387,17 @@ impl SimState {
     /// An uploaded image by name.
     pub(crate) fn upload(&self, name: &str) -> Option<StoredUpload> {
         lock(&self.uploads).get(name).cloned()
+    }
+
+    /// Every task created so far, in creation order, as it stands now.
+    pub(crate) fn task_list(&self) -> Vec<SimTask> {
+        let now = Instant::now();
+        let mut list: Vec<(u64, SimTask)> = lock(&self.tasks)
+            .values()
+            .map(|task| (task.serial, SimTask::of(task, now)))
+            .collect();
+        list.sort_by_key(|(serial, _)| *serial);
+        list.into_iter().map(|(_, task)| task).collect()
     }
 
     /// A snapshot of the counters, with task outcomes counted now.

@@ -74,6 +74,10 @@ pub(crate) struct Task {
     fails: bool,
     /// Lifetime of result URLs in seconds after completion.
     url_ttl_s: u64,
+    /// The submit's prompt, for `GET /__sim/tasks`.
+    pub(crate) prompt: String,
+    /// Creation order, from 0.
+    pub(crate) serial: u64,
 }
 
 /// What it takes to create a task.
@@ -96,6 +100,10 @@ pub(crate) struct NewTask {
     pub(crate) fails: bool,
     /// `SimConfig::url_ttl_s`.
     pub(crate) url_ttl_s: u64,
+    /// The submit's prompt.
+    pub(crate) prompt: String,
+    /// Creation order, from 0.
+    pub(crate) serial: u64,
 }
 
 impl Task {
@@ -114,6 +122,8 @@ impl Task {
             estimated_seconds: (new.estimate_factor * new.task_seconds).ceil() as u64,
             fails: new.fails,
             url_ttl_s: new.url_ttl_s,
+            prompt: new.prompt,
+            serial: new.serial,
         }
     }
 
@@ -259,6 +269,8 @@ mod tests {
             speed: 10.0,
             fails,
             url_ttl_s: 50,
+            prompt: "a fox".to_owned(),
+            serial: 0,
         });
         (task, started)
     }

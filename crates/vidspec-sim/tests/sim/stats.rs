@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use crate::common::{client, fast, get, omni, poll_until_finished, post, start, submit};
-use vidspec_sim::{FaultTarget, Scripted, Stats};
+use vidspec_sim::{FaultTarget, Scripted, SimTask, Stats, TaskList};
 
 #[tokio::test]
 async fn counters_follow_a_known_sequence() {
@@ -58,4 +58,61 @@ async fn counters_follow_a_known_sequence() {
         .await
         .expect("Stats as JSON");
     assert_eq!(served, sim.stats());
+}
+
+#[tokio::test]
+async fn the_task_list_names_every_created_task_with_its_prompt_and_status() {
+    let sim = start(fast()).await;
+    let generations = "/v1/videos/generations";
+    let first = submit(&sim, generations, &omni("job one")).await;
+    let second = submit(&sim, generations, &omni("job two FAIL")).await;
+    // A rejected submit creates no task, so it is not listed.
+    post(
+        &sim,
+        generations,
+        &json!({"model": "Omni-Flash-Ext", "prompt": ""}),
+    )
+    .await;
+    poll_until_finished(&sim, &first).await;
+    poll_until_finished(&sim, &second).await;
+
+    let listed: TaskList = client()
+        .get(format!("{}/__sim/tasks", sim.base_url()))
+        .send()
+        .await
+        .expect("an answer")
+        .json()
+        .await
+        .expect("a TaskList as JSON");
+    let expected = vec![
+        SimTask {
+            id: first,
+            status: "completed".to_owned(),
+            prompt: "job one".to_owned(),
+        },
+        SimTask {
+            id: second,
+            status: "failed".to_owned(),
+            prompt: "job two FAIL".to_owned(),
+        },
+    ];
+    assert_eq!(listed.tasks, expected);
+    assert_eq!(sim.tasks(), expected);
+}
+
+#[tokio::test]
+async fn a_submit_whose_answer_was_dropped_is_still_listed() {
+    let sim = start(fast()).await;
+    sim.script(vec![Scripted::Drop {
+        on: FaultTarget::Submits,
+    }]);
+    let _lost_answer = client()
+        .post(format!("{}/v1/videos/generations", sim.base_url()))
+        .bearer_auth(crate::common::KEY)
+        .json(&omni("the lost one"))
+        .send()
+        .await;
+    let tasks = sim.tasks();
+    assert_eq!(tasks.len(), 1, "{tasks:?}");
+    assert_eq!(tasks[0].prompt, "the lost one");
 }
