@@ -30,7 +30,7 @@ use std::time::Duration;
 use futures_util::future::Either;
 use futures_util::stream::{self, StreamExt};
 use vidspec_core::Charge;
-use vidspec_journal::{Entry, State, TaskStore, all_run_entries};
+use vidspec_journal::{Entry, NO_ANSWER_RECORDED, State, TaskStore, all_run_entries};
 use vidspec_transport::RateLimiter;
 use vidspec_workflow::Workflow;
 
@@ -461,7 +461,9 @@ impl Batch {
                 }
             }
             State::Unknown | State::Running | State::Succeeded => {
-                if entry.owner.as_deref() == Some(self.options.owner.as_str()) {
+                if entry.owner.as_deref() == Some(self.options.owner.as_str())
+                    || is_settled_unknown(&entry)
+                {
                     return self.finish_entry(entry, known, context).await;
                 }
                 if let Some(owner) = &entry.owner
@@ -479,4 +481,17 @@ impl Batch {
             }
         }
     }
+}
+
+/// Whether an `unknown` entry is final for every worker: it has no
+/// idempotency key to resend it under, and its submit's answer is known to
+/// be lost (its holder recorded why). Such an entry is only reported, by
+/// whoever looks; waiting for its holder would wait for ever, as the holder
+/// keeps its lease while it lives. An intent with no answer recorded yet
+/// ([`NO_ANSWER_RECORDED`]) may be between its claim and its send: it stays
+/// its holder's until the lease ends.
+fn is_settled_unknown(entry: &Entry) -> bool {
+    entry.state == State::Unknown
+        && (entry.idempotency_key.is_none() || entry.body.is_none())
+        && entry.reason.as_deref() != Some(NO_ANSWER_RECORDED)
 }

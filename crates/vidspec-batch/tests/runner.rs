@@ -703,3 +703,46 @@ async fn a_job_id_with_dots_names_its_file_as_written() {
     assert_eq!(files_in(&fixture.out()), ["scene.1_take-2-0.mp4"]);
     fixture.finish().await;
 }
+
+#[tokio::test]
+async fn a_lost_answer_without_a_key_held_by_a_live_worker_is_reported_not_waited_for() {
+    let fixture = Fixture::new("settled-unknown").await;
+    let jobs = jobs(2, &[]);
+    // A live worker (its lease lasts an hour) sent job-0, lost the answer
+    // and recorded it as unknown: there is no key to resend it under.
+    fixture.sim.script(vec![Scripted::Drop {
+        on: FaultTarget::Submits,
+    }]);
+    let mut options = vidspec_workflow::SubmitOptions::new();
+    options.guard = vidspec_journal::Guard::Once {
+        retry_failed: false,
+    };
+    options.key = Some(vidspec_batch::job_key("march", "job-0"));
+    options.job = Some(vidspec_batch::job_ref("march", "job-0"));
+    options.lease = Some(vidspec_journal::Lease {
+        owner: "live-worker".to_owned(),
+        seconds: 3600,
+    });
+    fixture
+        .workflow
+        .submit(jobs[0].request.clone(), &options, &mut |_| {})
+        .await
+        .expect_err("the answer was dropped");
+    let attempts = fixture.sim.stats().submit_attempts;
+    let report = tokio::time::timeout(
+        Duration::from_secs(20),
+        fixture.batch(fixture.options()).run(jobs, |_| {}),
+    )
+    .await
+    .expect("the run ends without waiting for the live worker")
+    .expect("run");
+    assert_eq!(
+        statuses(&report),
+        [
+            ("job-0".to_owned(), JobStatus::Unknown),
+            ("job-1".to_owned(), JobStatus::Downloaded)
+        ]
+    );
+    assert_eq!(fixture.sim.stats().submit_attempts, attempts + 1);
+    fixture.finish().await;
+}
