@@ -746,3 +746,49 @@ async fn a_lost_answer_without_a_key_held_by_a_live_worker_is_reported_not_waite
     assert_eq!(fixture.sim.stats().submit_attempts, attempts + 1);
     fixture.finish().await;
 }
+
+#[tokio::test]
+async fn an_intent_without_a_key_taken_over_from_a_dead_worker_is_recorded_as_settled() {
+    let fixture = Fixture::new("settled-take-over").await;
+    let jobs = jobs(1, &[]);
+    // A worker claimed job-0 and died before any answer was recorded.
+    let intent = vidspec_journal::Intent {
+        model: MODEL.to_owned(),
+        request: vidspec_batch::job_key("march", "job-0"),
+        job: Some(vidspec_batch::job_ref("march", "job-0")),
+        lease: Some(vidspec_journal::Lease {
+            owner: "dead-worker".to_owned(),
+            seconds: 0,
+        }),
+        ..Default::default()
+    };
+    TaskStore::claim(
+        &fixture.ledger,
+        intent,
+        vidspec_journal::Guard::Once {
+            retry_failed: false,
+        },
+    )
+    .await
+    .expect("claimed by the dead worker");
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let report = fixture
+        .batch(fixture.options())
+        .run(jobs, |_| {})
+        .await
+        .expect("run");
+    assert_eq!(report.rows[0].status, JobStatus::Unknown);
+    let entry =
+        TaskStore::latest_with_request(&fixture.ledger, vidspec_batch::job_key("march", "job-0"))
+            .await
+            .expect("look")
+            .expect("the entry");
+    // Other workers read a settled reason as final instead of waiting for
+    // this worker's lease on it.
+    assert_ne!(
+        entry.reason.as_deref(),
+        Some(vidspec_journal::NO_ANSWER_RECORDED)
+    );
+    assert_eq!(fixture.sim.stats().submit_attempts, 0);
+    fixture.finish().await;
+}

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use serde_json::Value;
-use vidspec_journal::{Entry, State};
+use vidspec_journal::{Entry, NO_ANSWER_RECORDED, State, Step};
 use vidspec_transport::{Outcome, TaskHandle, WaitEvent};
 use vidspec_workflow::{Recorder, WorkflowError, recorded_outcome};
 
@@ -86,6 +86,20 @@ impl Batch {
                         "{reason}; it has no idempotency key, so it is not sent again: check the \
                          gateway's console for a task of it"
                     );
+                    if entry.reason.as_deref() == Some(NO_ANSWER_RECORDED) {
+                        // Taken over from a worker that stopped between its
+                        // claim and its answer: recorded as settled, so other
+                        // workers report it too instead of waiting for this
+                        // one's lease (`is_settled_unknown`).
+                        self.store()
+                            .record(
+                                entry.entry.clone(),
+                                Step::Unknown {
+                                    reason: reason.clone(),
+                                },
+                            )
+                            .await?;
+                    }
                     (context.emit)(BatchEvent::Unknown {
                         job: known.job.clone(),
                         entry: entry.entry.clone(),
