@@ -124,5 +124,8 @@ pub use preflight::{Finding, LOCAL_READ_BYTES, REMOTE_READ_BYTES, Severity, chec
 pub use read::{Status, TaskError, TaskSnapshot, Video, normalise, snapshot, submitted_task_id};
 pub use retry::{Backoff, parse_retry_after};
 pub use seconds::{LONGEST, later, scaled, seconds};
-pub use wait::{LONGEST_DEADLINE, Outcome, POLL_SCALE_RANGE, PollClock, PollSchedule, WaitOptions};
+pub use wait::{
+    LONGEST_DEADLINE, Outcome, POLL_SCALE_RANGE, PollClock, PollSchedule, WaitOptions, conclude,
+    not_yet_seen,
+};
 pub use watch::{EachStream, Retry, WaitEvent, WaitStream};

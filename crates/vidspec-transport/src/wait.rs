@@ -378,24 +378,8 @@ impl Client {
                         report(WaitEvent::Snapshot(snapshot.clone()));
                     }
                     match snapshot.status {
-                        Status::Succeeded => {
-                            return Ok(Outcome {
-                                task_id: handle.id.clone(),
-                                model: handle.model.clone(),
-                                snapshot,
-                            });
-                        }
-                        Status::Failed | Status::Cancelled => {
-                            let (code, message) = match &snapshot.error {
-                                Some(error) => (error.code.clone(), error.message.clone()),
-                                None => (None, format!("the task ended {}", snapshot.raw_status)),
-                            };
-                            return Err(Error::TaskFailed {
-                                task_id: handle.id.clone(),
-                                code,
-                                message,
-                                snapshot: Box::new(snapshot),
-                            });
+                        Status::Succeeded | Status::Failed | Status::Cancelled => {
+                            return conclude(handle, snapshot);
                         }
                         _ => last = Some(snapshot),
                     }
@@ -455,7 +439,35 @@ pub(crate) fn millis(duration: Duration) -> u64 {
     u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
 
-fn not_yet_seen(id: &str) -> TaskSnapshot {
+/// What a wait ends with, from a task's final snapshot: the outcome of a
+/// task that succeeded, [`Error::TaskFailed`] for one that failed or was
+/// cancelled (any other status is taken as an end too: call it with a final
+/// snapshot). Every way of waiting (the poller, a webhook receiver) ends
+/// through it, so they agree.
+pub fn conclude(handle: &TaskHandle, snapshot: TaskSnapshot) -> Result<Outcome, Error> {
+    match snapshot.status {
+        Status::Failed | Status::Cancelled => {
+            let (code, message) = match &snapshot.error {
+                Some(error) => (error.code.clone(), error.message.clone()),
+                None => (None, format!("the task ended {}", snapshot.raw_status)),
+            };
+            Err(Error::TaskFailed {
+                task_id: handle.id.clone(),
+                code,
+                message,
+                snapshot: Box::new(snapshot),
+            })
+        }
+        _ => Ok(Outcome {
+            task_id: handle.id.clone(),
+            model: handle.model.clone(),
+            snapshot,
+        }),
+    }
+}
+
+/// The snapshot a deadline reports when no poll answered.
+pub fn not_yet_seen(id: &str) -> TaskSnapshot {
     TaskSnapshot {
         id: id.to_owned(),
         status: Status::Unknown("not seen yet".to_owned()),

@@ -4,8 +4,8 @@
 //! often) catches callbacks that never come; the spec's deadline ends it
 //! as `Client::wait`'s does.
 //!
-//! Owns the wait and the ending of a confirmed snapshot as an `Outcome` or
-//! an error, the same as `Client::wait`. It must not read callbacks (the
+//! Owns the wait; a confirmed snapshot ends as an `Outcome` or an error
+//! through the transport's `conclude`, the same as `Client::wait`. It must not read callbacks (the
 //! receiver does) nor trust anything but the API's answer.
 
 use std::sync::Arc;
@@ -13,7 +13,8 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 use vidspec_transport::{
-    Error, Outcome, PollSchedule, Status, TaskHandle, TaskSnapshot, WaitOptions, later, scaled,
+    Error, Outcome, PollSchedule, TaskHandle, TaskSnapshot, WaitOptions, conclude, later,
+    not_yet_seen, scaled,
 };
 
 use crate::receiver::{Claimed, Receiver};
@@ -88,46 +89,5 @@ impl Receiver {
                 }
             }
         }
-    }
-}
-
-/// A confirmed end as `Client::wait` gives it: the outcome of a task that
-/// succeeded, `Error::TaskFailed` for one that failed or was cancelled.
-fn conclude(handle: &TaskHandle, snapshot: TaskSnapshot) -> Result<Outcome, Error> {
-    match snapshot.status {
-        Status::Failed | Status::Cancelled => {
-            let (code, message) = match &snapshot.error {
-                Some(error) => (error.code.clone(), error.message.clone()),
-                None => (None, format!("the task ended {}", snapshot.raw_status)),
-            };
-            Err(Error::TaskFailed {
-                task_id: handle.id.clone(),
-                code,
-                message,
-                snapshot: Box::new(snapshot),
-            })
-        }
-        _ => Ok(Outcome {
-            task_id: handle.id.clone(),
-            model: handle.model.clone(),
-            snapshot,
-        }),
-    }
-}
-
-/// The snapshot a deadline reports when no poll answered.
-fn not_yet_seen(id: &str) -> TaskSnapshot {
-    TaskSnapshot {
-        id: id.to_owned(),
-        status: Status::Unknown("not seen yet".to_owned()),
-        raw_status: "not seen yet".to_owned(),
-        progress: None,
-        cost: None,
-        estimated_time_s: None,
-        actual_time_s: None,
-        videos: Vec::new(),
-        error: None,
-        request_id: None,
-        extras: Default::default(),
     }
 }
