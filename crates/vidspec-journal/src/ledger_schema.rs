@@ -93,7 +93,9 @@ CREATE INDEX entries_by_owner ON entries (owner)
     WHERE owner IS NOT NULL AND state IN ('unknown', 'running', 'succeeded');
 -- What each billing key cost per task (cost divided by multiplier), summed
 -- over the entries that succeeded with a reported cost, kept by triggers:
--- learning prices reads one row per key, not a million entries.
+-- learning prices reads one row per key, not a million entries. It exists
+-- for speed: `ledger_scale` (1,000,000 entries) measured prices_ms=372 with
+-- the scan over an index and 0.06 with this table (2026-12-05).
 CREATE TABLE billing_totals (
     billing_key TEXT PRIMARY KEY,
     total       REAL NOT NULL,
