@@ -213,6 +213,9 @@ impl Batch {
             .release_leases(self.options.owner.clone())
             .await;
         release.armed = released.is_err();
+        if let Ok(report) = &result {
+            finish::sweep_partial_downloads(&self.options.out_dir, report);
+        }
         result
     }
 

@@ -792,3 +792,26 @@ async fn an_intent_without_a_key_taken_over_from_a_dead_worker_is_recorded_as_se
     assert_eq!(fixture.sim.stats().submit_attempts, 0);
     fixture.finish().await;
 }
+
+#[tokio::test]
+async fn temporary_files_a_killed_download_left_are_removed_once_their_job_is_saved() {
+    let fixture = Fixture::new("sweep").await;
+    std::fs::create_dir_all(fixture.out()).expect("out");
+    let left = fixture.out().join(".job-0-AI3K4t.part");
+    let other_jobs = fixture.out().join(".job-0-x-AI3K4t.part");
+    std::fs::write(&left, b"cut short").expect("left");
+    std::fs::write(&other_jobs, b"another job's").expect("other");
+    let report = fixture
+        .batch(fixture.options())
+        .run(jobs(2, &[]), |_| {})
+        .await
+        .expect("run");
+    assert!(
+        all(&report, JobStatus::Downloaded),
+        "{:?}",
+        statuses(&report)
+    );
+    assert!(!left.exists(), "the leftover of job-0 is removed");
+    assert!(other_jobs.exists(), "a name of another job is left alone");
+    fixture.finish().await;
+}

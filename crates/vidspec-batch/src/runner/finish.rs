@@ -326,3 +326,41 @@ pub(super) fn row_of_entry(known: &Known, entry: &Entry) -> JobReport {
         error: entry.reason.clone(),
     }
 }
+
+/// Removes what downloads cut short (a `kill -9` mid-download) left in
+/// `out_dir` for the report's downloaded jobs: the transport's temporary
+/// files `.<job id>-XXXXXX.part`. Only jobs whose videos are saved are
+/// swept, so no download of theirs can still be writing; a name that only
+/// starts like a job's (`.<job id>-more-XXXXXX.part`, another job's) is
+/// left alone. Best effort: a file that cannot be removed stays.
+pub(super) fn sweep_partial_downloads(out_dir: &std::path::Path, report: &crate::Report) {
+    let downloaded: std::collections::HashSet<&str> = report
+        .rows
+        .iter()
+        .filter(|row| row.status == JobStatus::Downloaded)
+        .map(|row| row.job.as_str())
+        .collect();
+    let Ok(listing) = std::fs::read_dir(out_dir) else {
+        return;
+    };
+    for item in listing.flatten() {
+        let name = item.file_name();
+        let Some(name) = name.to_str() else { continue };
+        let Some(rest) = name
+            .strip_prefix('.')
+            .and_then(|rest| rest.strip_suffix(".part"))
+        else {
+            continue;
+        };
+        // `<job id>-` then the temporary file's six random characters.
+        let Some((job, random)) = rest.rsplit_once('-') else {
+            continue;
+        };
+        if random.len() == 6
+            && random.bytes().all(|byte| byte.is_ascii_alphanumeric())
+            && downloaded.contains(job)
+        {
+            let _ = std::fs::remove_file(item.path());
+        }
+    }
+}
