@@ -104,6 +104,26 @@ fn jobs(count: usize, failing: &[usize]) -> Vec<Job> {
     manifest.jobs
 }
 
+/// The submit options another worker, `owner`, sends job `job` of run
+/// "march" with: the job's key, `Guard::Once` and a lease of `seconds`.
+fn another_workers_options(
+    job: &str,
+    owner: &str,
+    seconds: u32,
+) -> vidspec_workflow::SubmitOptions {
+    let mut options = vidspec_workflow::SubmitOptions::new();
+    options.guard = vidspec_journal::Guard::Once {
+        retry_failed: false,
+    };
+    options.key = Some(vidspec_batch::job_key("march", job));
+    options.job = Some(vidspec_batch::job_ref("march", job));
+    options.lease = Some(vidspec_journal::Lease {
+        owner: owner.to_owned(),
+        seconds,
+    });
+    options
+}
+
 fn statuses(report: &Report) -> Vec<(String, JobStatus)> {
     report
         .rows
@@ -402,16 +422,7 @@ async fn a_job_of_a_worker_that_died_is_taken_over_when_its_lease_ends_and_not_s
     let fixture = Fixture::new("take-over").await;
     let jobs = jobs(2, &[]);
     // A worker sent job-0 and died: its entry is running, its lease lapses.
-    let mut options = vidspec_workflow::SubmitOptions::new();
-    options.guard = vidspec_journal::Guard::Once {
-        retry_failed: false,
-    };
-    options.key = Some(vidspec_batch::job_key("march", "job-0"));
-    options.job = Some(vidspec_batch::job_ref("march", "job-0"));
-    options.lease = Some(vidspec_journal::Lease {
-        owner: "dead-worker".to_owned(),
-        seconds: 1,
-    });
+    let options = another_workers_options("job-0", "dead-worker", 1);
     fixture
         .workflow
         .submit(jobs[0].request.clone(), &options, &mut |_| {})
@@ -596,16 +607,7 @@ async fn a_run_dropped_while_its_claims_wait_for_the_ledger_still_sends_what_it_
 async fn entries_whose_lease_ended_before_the_run_started_are_taken_over_first() {
     let fixture = Fixture::new("taken-at-start").await;
     let jobs = jobs(3, &[]);
-    let mut options = vidspec_workflow::SubmitOptions::new();
-    options.guard = vidspec_journal::Guard::Once {
-        retry_failed: false,
-    };
-    options.key = Some(vidspec_batch::job_key("march", "job-2"));
-    options.job = Some(vidspec_batch::job_ref("march", "job-2"));
-    options.lease = Some(vidspec_journal::Lease {
-        owner: "dead-worker".to_owned(),
-        seconds: 1,
-    });
+    let options = another_workers_options("job-2", "dead-worker", 1);
     fixture
         .workflow
         .submit(jobs[2].request.clone(), &options, &mut |_| {})
@@ -713,16 +715,7 @@ async fn a_lost_answer_without_a_key_held_by_a_live_worker_is_reported_not_waite
     fixture.sim.script(vec![Scripted::Drop {
         on: FaultTarget::Submits,
     }]);
-    let mut options = vidspec_workflow::SubmitOptions::new();
-    options.guard = vidspec_journal::Guard::Once {
-        retry_failed: false,
-    };
-    options.key = Some(vidspec_batch::job_key("march", "job-0"));
-    options.job = Some(vidspec_batch::job_ref("march", "job-0"));
-    options.lease = Some(vidspec_journal::Lease {
-        owner: "live-worker".to_owned(),
-        seconds: 3600,
-    });
+    let options = another_workers_options("job-0", "live-worker", 3600);
     fixture
         .workflow
         .submit(jobs[0].request.clone(), &options, &mut |_| {})
